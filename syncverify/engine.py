@@ -1,0 +1,53 @@
+"""Runs the rules over a plan and returns sorted findings.
+
+A rule that crashes becomes an SV900 internal-error finding for users, and re-raises under
+tests (pytest sets PYTEST_CURRENT_TEST) or when SYNCVERIFY_RAISE=1, as checkov does.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Iterable, Optional
+
+from syncverify.findings import Finding
+from syncverify.plan import Plan
+from syncverify.rules import ALL_RULES, INTERNAL_ERROR, Context, Rule
+
+
+def _should_raise() -> bool:
+    if os.environ.get("SYNCVERIFY_RAISE") == "0":
+        return False
+    return bool(os.environ.get("SYNCVERIFY_RAISE") == "1" or os.environ.get("PYTEST_CURRENT_TEST"))
+
+
+def _run_rule(rule: Rule, ctx: Context) -> None:
+    try:
+        rule.check(ctx)
+    except Exception as exc:  # a rule bug must not hide the other rules' findings
+        if _should_raise():
+            raise
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        ctx.report(INTERNAL_ERROR, (),
+                   f"rule {rule.code} ({rule.slug}) crashed: {exc.__class__.__name__}: {exc} "
+                   f"at {os.path.basename(frame.filename)}:{frame.lineno}",
+                   help="please report this bug with the plan attached; "
+                        f"`--ignore {rule.code}` skips the rule meanwhile")
+
+
+def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None) -> list[Finding]:
+    """Every finding of `rules` (default: all) on `plan`, sorted by position and code.
+
+    Graph rules run only when no finding of a `blocks_graph` rule says the plan cannot be
+    unrolled (an unusable stage split, an impossible EP layout, ...).
+    """
+    rules = tuple(ALL_RULES if rules is None else rules)
+    ctx = Context(plan, analyses)
+    static = [r for r in rules if not r.needs_graph]
+    graph = [r for r in rules if r.needs_graph]
+    for rule in static:
+        _run_rule(rule, ctx)
+    blocking = {r.code for r in ALL_RULES if r.blocks_graph}
+    if graph and not any(f.code in blocking for f in ctx.findings):
+        for rule in graph:
+            _run_rule(rule, ctx)
+    return sorted(set(ctx.findings), key=Finding.sort_key)
