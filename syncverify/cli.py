@@ -1,6 +1,82 @@
-"""Command-line interface (placeholder until the CLI lands)."""
+"""Command-line interface: a thin click layer over `syncverify.commands`.
+
+Exit codes: 0 no finding at or above the fail level, 1 findings at or above it, 2 an unusable
+plan or a bad invocation. No traceback reaches the user unless SYNCVERIFY_RAISE=1.
+"""
+from __future__ import annotations
+
+import os
 import sys
 
+import click
 
-def main() -> None:
-    sys.exit(0)
+from syncverify import __version__, commands
+from syncverify.report import COLOR_MODES, DEFAULT_FORMAT, FORMATS
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+color_option = click.option(
+    "--color", type=click.Choice(COLOR_MODES), default="auto", show_default=True,
+    help="Colour and styles: auto follows the terminal, NO_COLOR and FORCE_COLOR.")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="syncverify")
+def cli() -> None:
+    """Static verifier for the parallel execution plans of Transformer inference.
+
+    Checks that a plan's synchronization points (TP, SP, PP, EP, DP, KV cache) are all there,
+    none is redundant, and none is illegal in its phase, before anything is deployed.
+    """
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, metavar="PLAN...")
+@click.option("--format", "-f", "format_", type=click.Choice(list(FORMATS), case_sensitive=False),
+              default=DEFAULT_FORMAT, show_default=True, envvar="SYNCVERIFY_OUTPUT_FORMAT",
+              show_envvar=True, help="Output format.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
+              show_default=True, help="Lowest severity that makes the exit code 1.")
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 even when findings are reported (an unusable plan still exits 2).")
+@color_option
+@click.option("--quiet", "-q", is_flag=True,
+              help="Text format: findings only, without code frames, details or summary.")
+@click.option("--stdin-filename", metavar="NAME",
+              help="The name to report for a plan read from standard input (PLAN is -).")
+def check(paths, format_, fail_on, exit_zero, color, quiet, stdin_filename) -> None:
+    """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
+    sys.exit(commands.check(paths, format=format_.lower(), fail_on=fail_on, exit_zero=exit_zero,
+                            color=color, quiet=quiet, stdin_filename=stdin_filename))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--format", "-f", "format_", type=click.Choice(["table", "json", "markdown"]),
+              default="table", show_default=True, help="Output format.")
+@color_option
+def rules(format_, color) -> None:
+    """List every rule: code, slug, category, severity, summary."""
+    sys.exit(commands.rules(format=format_, color=color))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("name", metavar="CODE_OR_SLUG")
+@color_option
+def explain(name, color) -> None:
+    """Print a rule's page: what it checks, why it matters, a bad plan, the fix."""
+    sys.exit(commands.explain(name, color=color))
+
+
+def main(argv=None) -> None:
+    """Console script entry point (also `python -m syncverify`)."""
+    try:
+        cli.main(args=argv, prog_name="syncverify")
+    except BrokenPipeError:
+        # the reader went away (`syncverify rules | head`): nothing left to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:       # the last boundary; per-plan errors are caught earlier
+        if commands.should_raise():
+            raise
+        sys.stderr.write(f"syncverify: internal error: {exc.__class__.__name__}: {exc} "
+                         "(SYNCVERIFY_RAISE=1 shows the traceback)\n")
+        sys.exit(2)

@@ -1,0 +1,113 @@
+"""Renderers: one module per output format, all over the same `Report`.
+
+A format module exposes `render(report, stream, *, color, quiet)` and writes the whole report to
+`stream`. Adding a format (sarif, github) is one module plus one entry in `FORMATS`; the CLI's
+`--format` choices are read from it. Nothing here decides what a finding is: that is
+`syncverify.findings`; nothing in the finding model formats for a terminal.
+"""
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Optional, TextIO
+
+from syncverify.findings import SEVERITIES, Finding
+
+# format name -> module that renders it (imported only when that format is asked for)
+FORMATS = {
+    "text": "syncverify.report.text",
+    "concise": "syncverify.report.concise",
+    "json": "syncverify.report.json",
+}
+DEFAULT_FORMAT = "text"
+COLOR_MODES = ("auto", "always", "never")
+
+
+@dataclass
+class Report:
+    """The outcome of one `check` run: what was checked and everything it found.
+
+    `findings` come from the rules; `problems` are the findings that made a plan unusable
+    (load errors, SV0xx, and internal errors, SV900) and always mean exit code 2.
+    """
+    files: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)   # file -> text, for code frames
+    exit_code: int = 0
+
+    def all_findings(self) -> list[Finding]:
+        """Findings and problems together, in the deterministic output order."""
+        return sorted(self.findings + self.problems, key=Finding.sort_key)
+
+    def unusable_files(self) -> list[str]:
+        return sorted({p.file for p in self.problems})
+
+    def source(self, file: str) -> Optional[str]:
+        """The text of `file`, from the plan if it loaded, else read again (None if unreadable)."""
+        if file not in self.sources:
+            try:
+                with open(file, encoding="utf-8", errors="replace") as handle:
+                    self.sources[file] = handle.read()
+            except OSError:
+                self.sources[file] = None
+        return self.sources[file]
+
+
+def summary(report: Report) -> dict:
+    """The counts every format ends with (the JSON `summary` object)."""
+    found = report.all_findings()
+    severities = Counter(f.severity for f in found)
+    return {
+        "files": len(report.files),
+        "findings": len(found),
+        "errors": severities["error"],
+        "warnings": severities["warning"],
+        "notes": severities["note"],
+        "by_code": dict(sorted(Counter(f.code for f in found).items())),
+        "by_category": dict(sorted(Counter(f.category for f in found).items())),
+        "exit_code": report.exit_code,
+    }
+
+
+def exit_code(report: Report, fail_on: str = "error", exit_zero: bool = False) -> int:
+    """0: nothing at or above `fail_on`; 1: something is; 2: a plan was unusable.
+
+    `exit_zero` turns 1 into 0 but never hides an unusable plan.
+    """
+    if report.problems:
+        return 2
+    threshold = SEVERITIES.index(fail_on)          # SEVERITIES runs error, warning, note
+    failing = any(SEVERITIES.index(f.severity) <= threshold for f in report.findings)
+    return 1 if failing and not exit_zero else 0
+
+
+def render(report: Report, format: str, stream: TextIO, *, color: str = "auto",
+           quiet: bool = False) -> None:
+    """Write `report` to `stream` in `format` (a key of FORMATS)."""
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
+    module = importlib.import_module(FORMATS[format])
+    module.render(report, stream, color=color, quiet=quiet)
+
+
+def make_console(stream: TextIO, color: str = "auto"):
+    """A rich Console on `stream` for human output.
+
+    `auto` leaves the choice to rich (a terminal, FORCE_COLOR, NO_COLOR, TTY_COMPATIBLE);
+    `never` writes no escape sequence at all; `always` forces terminal styling.
+    """
+    from rich.console import Console
+
+    options = {"file": stream, "highlight": False, "soft_wrap": True, "markup": False,
+               "emoji": False}
+    if color == "always":
+        options["force_terminal"] = True
+    elif color == "never":
+        options.update(force_terminal=False, color_system=None, no_color=True)
+    return Console(**options)
+
+
+__all__ = ["COLOR_MODES", "DEFAULT_FORMAT", "FORMATS", "Report", "exit_code", "make_console",
+           "render", "summary"]
