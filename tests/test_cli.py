@@ -1,0 +1,284 @@
+"""The `check` command in-process (click's CliRunner), over deterministic findings.
+
+The loader and the rules are replaced by fakes driven by comments in the plan text, so these
+tests pin the CLI's own behaviour (exit codes, formats, options) whatever rules exist:
+
+    # fake-finding: SV201 error 6:18 64 heads do not split over tp = 6
+    # fake-problem: SV002 4:8 unknown key 'pipline'
+"""
+import json
+import re
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+from syncverify import commands, engine
+from syncverify.cli import cli
+from syncverify.findings import Finding, PlanError, Where
+
+MARK = re.compile(r"#\s*fake-(finding|problem):\s*(SV\d+)\s+(?:(error|warning|note)\s+)?"
+                  r"(\d+):(\d+)\s+(.*)$")
+CATEGORY = {"0": "config", "1": "config", "2": "shape", "3": "missing-sync",
+            "4": "redundant-sync", "5": "phase-illegal", "6": "ordering", "7": "performance"}
+
+
+def marks(text: str, kind: str, file: str) -> list[Finding]:
+    found = []
+    for line in text.splitlines():
+        m = MARK.search(line)
+        if m and m.group(1) == kind:
+            code = m.group(2)
+            found.append(Finding(
+                code=code, slug=f"fake-{code.lower()}", category=CATEGORY[code[2]],
+                severity=m.group(3) or "error", message=m.group(6), file=file,
+                line=int(m.group(4)), column=int(m.group(5)),
+                help="add it:\n- {after: o_proj, collective: all_reduce, group: tp}",
+                where=Where(phase="decode", ranks="0-7", layers="0-39", op="o_proj"),
+                trace=("decode step 1 rank 0 layer 0 o_proj", "rank 0 layer 0 attn_residual")))
+    return found
+
+
+def fake_load(path, *, text=None, display_path=None):
+    shown = display_path or path
+    if text is None:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    problems = marks(text, "problem", shown)
+    if problems:
+        raise PlanError(problems)
+    if "# fake-crash" in text:
+        raise RuntimeError("boom")
+    return SimpleNamespace(path=shown, text=text)
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch):
+    monkeypatch.setattr(commands, "default_loader", lambda: fake_load)
+    monkeypatch.setattr(engine, "check_plan", lambda plan: sorted(
+        marks(plan.text, "finding", plan.path), key=Finding.sort_key))
+    monkeypatch.delenv("SYNCVERIFY_OUTPUT_FORMAT", raising=False)
+    monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)
+
+
+CLEAN = "syncverify: 1\nname: clean\n"
+ERROR = ("syncverify: 1\nname: tp6\nparallel: {tp: 6, pp: 2}\n"
+         "# fake-finding: SV201 error 3:16 64 heads do not split over tp = 6\n")
+WARNING = ("syncverify: 1\nname: slow\nparallel: {tp: 16}\n"
+           "# fake-finding: SV701 warning 3:16 the tp group spans 2 nodes\n")
+UNUSABLE = ("syncverify: 1\nname: typo\nparallel: {tp: 8, pipline: 2}\n"
+            "# fake-problem: SV002 3:19 unknown key 'pipline' in parallel\n")
+
+
+@pytest.fixture
+def plan(tmp_path):
+    def write(text, name="plan.yaml"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return str(path)
+    return write
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(cli, ["check", *args], **kwargs)
+
+
+# ------------------------------------------------------------------------------ exit codes
+
+def test_clean_plan_exits_0(plan):
+    result = run(plan(CLEAN))
+    assert result.exit_code == 0, result.output
+    assert "no findings in 1 file" in result.output
+
+
+def test_error_finding_exits_1(plan):
+    assert run(plan(ERROR)).exit_code == 1
+
+
+def test_warning_alone_exits_0_by_default(plan):
+    assert run(plan(WARNING)).exit_code == 0
+
+
+def test_fail_on_warning_makes_a_warning_exit_1(plan):
+    assert run("--fail-on", "warning", plan(WARNING)).exit_code == 1
+
+
+def test_exit_zero_forces_0_on_findings(plan):
+    assert run("--exit-zero", plan(ERROR)).exit_code == 0
+
+
+def test_exit_zero_does_not_hide_an_unusable_plan(plan):
+    assert run("--exit-zero", plan(UNUSABLE)).exit_code == 2
+
+
+def test_unusable_plan_exits_2_naming_file_line_column(plan):
+    path = plan(UNUSABLE)
+    result = run("--format", "concise", path)
+    assert result.exit_code == 2
+    assert f"{path}:3:19: error SV002 unknown key 'pipline' in parallel" in result.output
+
+
+def test_unusable_plan_among_others_still_checks_the_others(plan):
+    bad, good = plan(UNUSABLE, "a.yaml"), plan(ERROR, "b.yaml")
+    result = run("--format", "concise", bad, good)
+    assert result.exit_code == 2
+    assert "SV002" in result.output and "SV201" in result.output
+
+
+def test_missing_file_exits_2_with_a_message(tmp_path):
+    result = run(str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "nope.yaml': no such file or directory" in result.output
+
+
+def test_bad_option_value_exits_2(plan):
+    assert run("--format", "xml", plan(CLEAN)).exit_code == 2
+    assert run("--fail-on", "sometimes", plan(CLEAN)).exit_code == 2
+
+
+def test_no_plan_argument_exits_2():
+    assert run().exit_code == 2
+
+
+def test_internal_error_becomes_sv900_and_exit_2(plan):
+    path = plan(CLEAN + "# fake-crash\n")
+    result = run("--format", "concise", path)
+    assert result.exit_code == 2
+    assert f"{path}:1:1: error SV900 internal error while checking this plan: RuntimeError: boom" \
+        in result.output
+    assert "Traceback" not in result.output
+
+
+def test_internal_error_reraises_under_syncverify_raise(plan, monkeypatch):
+    monkeypatch.setenv("SYNCVERIFY_RAISE", "1")
+    result = run(plan(CLEAN + "# fake-crash\n"))
+    assert isinstance(result.exception, RuntimeError)
+
+
+# ------------------------------------------------------------------------------ inputs
+
+def test_directory_checks_every_yaml_below_it_sorted(plan, tmp_path):
+    plan(ERROR, "plans/b.yml")
+    plan(ERROR, "plans/a.yaml")
+    plan(ERROR, "plans/sub/c.yaml")
+    plan(ERROR, "plans/.hidden/d.yaml")
+    (tmp_path / "plans" / "notes.txt").write_text("not a plan")
+    result = run("--format", "concise", str(tmp_path / "plans"))
+    files = [line.split(":")[0] for line in result.output.splitlines()]
+    assert [f.rsplit("plans", 1)[1] for f in files] == ["/a.yaml", "/b.yml", "/sub/c.yaml"]
+
+
+def test_directory_without_plans_exits_2(tmp_path):
+    result = run(str(tmp_path))
+    assert result.exit_code == 2
+    assert "no plan files" in result.output
+
+
+def test_plan_named_twice_is_checked_once(plan):
+    path = plan(ERROR)
+    result = run("--format", "concise", path, path)
+    assert len(result.output.splitlines()) == 1
+
+
+def test_stdin_with_display_name():
+    result = run("--format", "concise", "--stdin-filename", "mine.yaml", "-", input=ERROR)
+    assert result.exit_code == 1
+    assert result.output.startswith("mine.yaml:3:16: error SV201 ")
+
+
+# ------------------------------------------------------------------------------ formats
+
+def test_concise_is_one_flake8_line_per_finding(plan):
+    path = plan(ERROR + WARNING.splitlines()[-1] + "\n")
+    result = run("--format", "concise", path)
+    assert result.output.splitlines() == [
+        f"{path}:3:16: error SV201 64 heads do not split over tp = 6",
+        f"{path}:3:16: warning SV701 the tp group spans 2 nodes",
+    ]
+
+
+def test_format_from_environment(plan, monkeypatch):
+    monkeypatch.setenv("SYNCVERIFY_OUTPUT_FORMAT", "json")
+    assert json.loads(run(plan(ERROR)).output)["summary"]["exit_code"] == 1
+
+
+def test_format_option_wins_over_environment(plan, monkeypatch):
+    monkeypatch.setenv("SYNCVERIFY_OUTPUT_FORMAT", "json")
+    assert run("--format", "concise", plan(ERROR)).output.count("\n") == 1
+
+
+def test_json_report_contract(plan):
+    bad, good = plan(UNUSABLE, "a.yaml"), plan(ERROR + WARNING.splitlines()[-1] + "\n", "b.yaml")
+    result = run("--format", "json", good, bad)
+    report = json.loads(result.output)
+    assert set(report) == {"version", "tool", "findings", "summary"}
+    assert report["version"] == 1
+    assert report["tool"]["name"] == "syncverify"
+    assert [(f["file"], f["code"]) for f in report["findings"]] == [
+        (bad, "SV002"), (good, "SV201"), (good, "SV701")]
+    first = report["findings"][1]
+    assert {"code", "slug", "category", "severity", "message", "help", "file", "line", "column",
+            "end_line", "end_column", "where", "trace"} <= set(first)
+    assert first["where"] == {"phase": "decode", "ranks": "0-7", "layers": "0-39", "op": "o_proj"}
+    assert report["summary"] == {
+        "files": 2, "findings": 3, "errors": 2, "warnings": 1, "notes": 0,
+        "by_code": {"SV002": 1, "SV201": 1, "SV701": 1},
+        "by_category": {"config": 1, "performance": 1, "shape": 1}, "exit_code": 2}
+    assert result.exit_code == 2
+
+
+def test_text_shows_frame_with_caret_help_where_and_trace(plan):
+    path = plan(ERROR)
+    result = run("--format", "text", path)
+    lines = result.output.splitlines()
+    assert lines[0] == path
+    assert lines[1] == "  3:16  error  64 heads do not split over tp = 6  [SV201 fake-sv201]"
+    assert lines[2:5] == [
+        "    2 | name: tp6",
+        "  > 3 | parallel: {tp: 6, pp: 2}",
+        "      |                ^",
+    ]
+    assert "  help: add it:" in lines
+    assert "        - {after: o_proj, collective: all_reduce, group: tp}" in lines
+    assert "  where: decode, ranks 0-7, layers 0-39, op o_proj" in lines
+    assert "  trace: decode step 1 rank 0 layer 0 o_proj" in lines
+    assert "         -> rank 0 layer 0 attn_residual" in lines
+    assert lines[-1] == "1 error in 1 file (1 SV201)"
+    assert "\x1b[" not in result.output          # not a terminal: plain text
+
+
+def test_text_summary_counts_unusable_plans(plan):
+    result = run(plan(UNUSABLE, "a.yaml"), plan(WARNING, "b.yaml"))
+    assert result.output.splitlines()[-1] == \
+        "1 error, 1 warning in 2 files (1 SV002, 1 SV701); 1 plan could not be checked"
+
+
+def test_quiet_prints_only_the_findings(plan):
+    path = plan(ERROR)
+    result = run("--quiet", path)
+    assert result.output.splitlines() == [
+        path, "  3:16  error  64 heads do not split over tp = 6  [SV201 fake-sv201]", ""]
+
+
+def test_quiet_clean_plan_prints_nothing(plan):
+    assert run("-q", plan(CLEAN)).output == ""
+
+
+def test_color_always_styles_and_never_does_not(plan, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    path = plan(ERROR)
+    assert "\x1b[" in run("--color", "always", path).output
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" not in run("--color", "never", path).output
+
+
+def test_force_color_environment_styles_auto(plan, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "\x1b[" in run(plan(ERROR)).output
+
+
+def test_commands_check_is_callable_without_click(plan, capsys):
+    assert commands.check([plan(ERROR)], format="concise") == 1
+    assert "SV201" in capsys.readouterr().out
