@@ -1,0 +1,70 @@
+"""`syncverify rules` and `syncverify explain`, and the generated rule catalog."""
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from syncverify.cli import cli
+from syncverify.report.catalog import rules_markdown
+from syncverify.rules import ALL_RULES
+
+CATALOG = Path(__file__).resolve().parents[1] / "rules" / "catalog.md"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_rules_table_lists_every_rule():
+    result = invoke("rules")
+    assert result.exit_code == 0
+    for rule in ALL_RULES:
+        assert rule.code in result.output and rule.slug in result.output
+
+
+def test_rules_json_has_every_field_of_every_rule():
+    rows = json.loads(invoke("rules", "--format", "json").output)
+    assert [r["code"] for r in rows] == [r.code for r in ALL_RULES]
+    assert all(set(r) == {"code", "slug", "category", "severity", "summary"} for r in rows)
+
+
+def test_rules_markdown_is_a_table_row_per_rule():
+    out = invoke("rules", "--format", "markdown").output
+    assert out == rules_markdown(ALL_RULES)
+    for rule in ALL_RULES:
+        assert f"| {rule.code} | {rule.slug} | {rule.category} | {rule.severity} |" in out
+
+
+def test_catalog_is_up_to_date():
+    assert CATALOG.read_text() == rules_markdown(ALL_RULES), (
+        "rules/catalog.md is out of date with the rule registry; regenerate it with:\n"
+        "    syncverify rules --format markdown > rules/catalog.md")
+
+
+def test_explain_by_code_and_by_slug_prints_the_page():
+    for name in ("SV900", "sv900", "internal-error"):
+        result = invoke("explain", name)
+        assert result.exit_code == 0
+        assert result.output.startswith("# SV900 internal-error\n")
+        for section in ("## What it checks", "## Why it matters", "## Bad plan", "## Fix"):
+            assert section in result.output
+
+
+def test_explain_unknown_rule_exits_2_with_did_you_mean():
+    result = invoke("explain", "SV09")
+    assert result.exit_code == 2
+    assert "unknown rule 'SV09'; did you mean SV900?" in result.output
+    result = invoke("explain", "internal-eror")
+    assert "did you mean internal-error?" in result.output
+
+
+def test_explain_without_a_close_match_points_to_the_list():
+    result = invoke("explain", "nothing-like-it")
+    assert result.exit_code == 2
+    assert "`syncverify rules` lists them" in result.output
+
+
+def test_version_and_short_help():
+    assert invoke("--version").output.startswith("syncverify, version ")
+    assert invoke("-h").exit_code == 0
+    assert "Usage:" in invoke("check", "-h").output
