@@ -51,9 +51,10 @@ def test_explain_by_code_and_by_slug_prints_the_page():
 
 
 def test_explain_unknown_rule_exits_2_with_did_you_mean():
-    result = invoke("explain", "SV09")
+    result = invoke("explain", "SV9000")
     assert result.exit_code == 2
-    assert "unknown rule 'SV09'; did you mean SV900?" in result.output
+    assert "unknown rule 'SV9000'; did you mean " in result.output
+    assert "SV900" in result.output
     result = invoke("explain", "internal-eror")
     assert "did you mean internal-error?" in result.output
 
