@@ -102,7 +102,7 @@ def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
           stdin: Optional[TextIO] = None) -> int:
     """`syncverify check`: check every plan, render the report, return the exit code."""
-    from syncverify.report import Report, exit_code, render
+    from syncverify.report import Report, exit_code, problems_on_stderr, render
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
@@ -115,6 +115,10 @@ def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
         check_one(report, file, stdin_filename=stdin_filename, loader=loader, stdin=stdin)
     report.exit_code = exit_code(report, fail_on, exit_zero)
     render(report, format, out, color=color, quiet=quiet)
+    if problems_on_stderr(format):
+        for problem in report.problems:
+            err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
+                      f"{problem.message} [{problem.code}]\n")
     return report.exit_code
 
 

@@ -211,7 +211,7 @@ def test_format_option_wins_over_environment(plan, monkeypatch):
 def test_json_report_contract(plan):
     bad, good = plan(UNUSABLE, "a.yaml"), plan(ERROR + WARNING.splitlines()[-1] + "\n", "b.yaml")
     result = run("--format", "json", good, bad)
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert set(report) == {"version", "tool", "findings", "summary"}
     assert report["version"] == 1
     assert report["tool"]["name"] == "syncverify"
@@ -226,6 +226,14 @@ def test_json_report_contract(plan):
         "by_code": {"SV002": 1, "SV201": 1, "SV701": 1},
         "by_category": {"config": 1, "performance": 1, "shape": 1}, "exit_code": 2}
     assert result.exit_code == 2
+
+
+def test_json_keeps_stdout_pure_and_names_unusable_plans_on_stderr(plan):
+    path = plan(UNUSABLE)
+    result = run("--format", "json", path)
+    assert json.loads(result.stdout)["summary"]["exit_code"] == 2
+    assert result.stderr == \
+        f"syncverify: error: {path}:3:19: unknown key 'pipline' in parallel [SV002]\n"
 
 
 def test_text_shows_frame_with_caret_help_where_and_trace(plan):

@@ -1,7 +1,9 @@
 """Renderers: one module per output format, all over the same `Report`.
 
 A format module exposes `render(report, stream, *, color, quiet)` and writes the whole report to
-`stream`. Adding a format (sarif, github) is one module plus one entry in `FORMATS`; the CLI's
+`stream`, and `PROBLEMS_ON_STDERR`: True for formats that are read by programs rather than
+people (json), whose unusable-plan problems are then also written to stderr as
+`file:line:column: message` lines, so that a person still sees why the exit code is 2. Adding a format (sarif, github) is one module plus one entry in `FORMATS`; the CLI's
 `--format` choices are read from it. Nothing here decides what a finding is: that is
 `syncverify.findings`; nothing in the finding model formats for a terminal.
 """
@@ -92,6 +94,10 @@ def render(report: Report, format: str, stream: TextIO, *, color: str = "auto",
     module.render(report, stream, color=color, quiet=quiet)
 
 
+def problems_on_stderr(format: str) -> bool:
+    return importlib.import_module(FORMATS[format]).PROBLEMS_ON_STDERR
+
+
 def make_console(stream: TextIO, color: str = "auto"):
     """A rich Console on `stream` for human output.
 
@@ -110,4 +116,4 @@ def make_console(stream: TextIO, color: str = "auto"):
 
 
 __all__ = ["COLOR_MODES", "DEFAULT_FORMAT", "FORMATS", "Report", "exit_code", "make_console",
-           "render", "summary"]
+           "problems_on_stderr", "render", "summary"]

@@ -8,6 +8,8 @@ from typing import TextIO
 
 from syncverify.findings import Finding
 
+PROBLEMS_ON_STDERR = False     # the lines already name file:line:column
+
 
 def line_of(finding: Finding) -> str:
     return (f"{finding.file}:{finding.line}:{finding.column}: "

@@ -14,6 +14,7 @@ from syncverify import __version__
 from syncverify.report import Report, summary
 
 SCHEMA_VERSION = 1
+PROBLEMS_ON_STDERR = True      # stdout is for programs: say why exit 2 on stderr
 
 
 def document(report: Report) -> dict:

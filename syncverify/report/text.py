@@ -21,6 +21,7 @@ from typing import Optional, TextIO
 from syncverify.findings import Finding
 from syncverify.report import Report, make_console
 
+PROBLEMS_ON_STDERR = False     # shown with the findings
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}
 INDENT = "  "
 CONTEXT_BEFORE = 1      # source lines shown above the finding's line
