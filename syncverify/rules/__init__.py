@@ -7,8 +7,9 @@ from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_registry import STATIC_RULES
 from syncverify.rules.graph_registry import GRAPH_RULES
 from syncverify.rules.internal_error import RULE as INTERNAL_ERROR
+from syncverify.rules.load_codes import LOAD_RULES
 
-ALL_RULES: tuple[Rule, ...] = tuple(sorted(STATIC_RULES + GRAPH_RULES + (INTERNAL_ERROR,),
+ALL_RULES: tuple[Rule, ...] = tuple(sorted(LOAD_RULES + STATIC_RULES + GRAPH_RULES + (INTERNAL_ERROR,),
                                            key=lambda r: r.code))
 BY_CODE = {r.code: r for r in ALL_RULES}
 BY_SLUG = {r.slug: r for r in ALL_RULES}
