@@ -82,8 +82,9 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
     try:
         load = loader or default_loader()
         if file == STDIN:
-            plan = load(stdin_filename or STDIN, text=(stdin or sys.stdin).read(),
-                        display_path=display)
+            # kept for code frames: a problem's frame cannot be read back from the disk
+            text = report.sources[display] = (stdin or sys.stdin).read()
+            plan = load(stdin_filename or STDIN, text=text, display_path=display)
         else:
             plan = load(file)
         report.sources[display] = plan.text

@@ -187,6 +187,14 @@ def test_stdin_with_display_name():
     assert result.output.startswith("mine.yaml:3:16: error SV201 ")
 
 
+def test_stdin_problem_is_framed_from_the_text_read(plan, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plan("syncverify: 1\nsomething else entirely\n", "mine.yaml")   # same name on disk
+    result = run("--stdin-filename", "mine.yaml", "-", input=UNUSABLE)
+    assert result.exit_code == 2
+    assert "> 3 | parallel: {tp: 8, pipline: 2}" in result.output
+
+
 # ------------------------------------------------------------------------------ formats
 
 def test_concise_is_one_flake8_line_per_finding(plan):
