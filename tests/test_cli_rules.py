@@ -69,3 +69,10 @@ def test_version_and_short_help():
     assert invoke("--version").output.startswith("syncverify, version ")
     assert invoke("-h").exit_code == 0
     assert "Usage:" in invoke("check", "-h").output
+
+
+def test_explain_renders_markdown_on_a_terminal():
+    result = invoke("explain", "SV900", "--color", "always")
+    assert result.exit_code == 0
+    assert "\x1b[" in result.output and "## Why it matters" not in result.output
+    assert "Why it matters" in result.output
