@@ -1,0 +1,85 @@
+"""## What it checks
+That the expert-parallel degree of each phase gives well-formed EP groups (S1): `ep` divides
+`tp * sp * dp` (EP groups are cut from the non-pp ranks of a stage in layout order); `ep` is
+not strictly between 1 and `tp` (an EP group inside part of a TP group is outside v1); and no
+EP group cuts a TP group, i.e. every EP group holds whole TP groups or lies inside one. With
+the default layout the last case is `ep > tp` with `ep % tp != 0`.
+
+## Why it matters
+Where the experts' inputs come from decides which collectives a MoE layer needs (S12): tokens
+Replicated over the EP group, or split over it. An EP group that holds only part of a TP group
+has ranks whose TP partners, holding the same tokens, route them through a different set of
+expert owners: neither the all-reduce nor the dispatch/combine pattern is correct there, and
+engines refuse these layouts (they require `ep` to be a multiple of `tp`, or `ep = tp`). The
+plan cannot be unrolled until the layout is fixed.
+
+## Bad plan
+```yaml
+parallel: {tp: 2, dp: 3, ep: 3}    # EP group {0, 1, 2} holds half of TP group {2, 3}
+```
+
+## Fix
+```yaml
+parallel: {tp: 2, dp: 3, ep: 6}    # one EP group of three whole TP groups
+```
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from syncverify.plan import Phase
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import degree_path, ranges, report_merged
+
+
+def _cut_tp_group(phase: Phase) -> Optional[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """An (EP group, TP group) pair that overlap with neither containing the other."""
+    topo = phase.topology
+    for ep_group in topo.groups("ep"):
+        members = set(ep_group)
+        for tp_group in topo.groups("tp"):
+            shared = members.intersection(tp_group)
+            if shared and shared != members and shared != set(tp_group):
+                return ep_group, tp_group
+    return None
+
+
+def _problem(phase: Phase) -> Optional[tuple[str, str, str]]:
+    """(what, why, fix) for the first defect of the phase's EP layout, or None."""
+    d = phase.degrees
+    non_pp = d.tp * d.sp * d.dp
+    if d.ep <= 1:
+        return None
+    if non_pp % d.ep:
+        return (f"ep = {d.ep}", f"it does not divide tp x sp x dp = {non_pp}",
+                f"pick an ep that divides {non_pp} (the ranks of one pipeline stage)")
+    if d.ep < d.tp:
+        return (f"ep = {d.ep} with tp = {d.tp}", "an ep group inside part of a tp group (1 < ep < tp)",
+                f"use ep: 1 (experts split over tp), ep: {d.tp}, or a multiple of {d.tp}")
+    cut = _cut_tp_group(phase)
+    if cut:
+        ep_group, tp_group = cut
+        return (f"ep = {d.ep} with tp = {d.tp}",
+                f"the ep group of ranks {ranges(ep_group)} holds part of the tp group {ranges(tp_group)}",
+                f"make every ep group hold whole tp groups (ep a multiple of {d.tp} with tp fastest "
+                f"in `layout`), or use ep: 1")
+    return None
+
+
+def check(ctx: Context) -> None:
+    plan = ctx.plan
+
+    def key(phase):
+        problem = _problem(phase)
+        return (degree_path(plan, phase.name, "ep"), problem) if problem else None
+
+    def describe(problem, suffix):
+        what, why, fix = problem
+        return f"{what}{suffix}: {why}", fix
+
+    report_merged(ctx, RULE, key, describe)
+
+
+RULE = Rule(code="SV104", slug="invalid-ep-layout", category="config", severity="error",
+            summary="ep does not divide the stage's ranks, or ep groups cut tp groups",
+            check=check, page=__doc__, blocks_graph=True)

@@ -1,0 +1,54 @@
+"""## What it checks
+That the per-expert MLP width (`model.moe.ffn`) divides by the expert-TP degree of each phase
+(S20). Expert TP is `tp` when `ep = 1` (each expert is split over the TP group like a dense
+MLP, S12), else 1 (each expert lives whole on one EP rank), so only `ep = 1` with `tp > 1` can
+fail.
+
+## Why it matters
+With `ep = 1` every expert's `gate_up` and `down` are cut over the TP ranks along the
+intermediate dimension. A width that does not divide leaves ranks with different expert
+shapes, which no engine loads.
+
+## Bad plan
+```yaml
+model:                        # Mixtral-8x22B: 48 heads, 8 kv heads, 8 experts 16384 wide
+  layers: 56
+  hidden: 6144
+  heads: 48
+  kv_heads: 8
+  vocab: 32000
+  moe: {experts: 8, top_k: 2, layers: all, ffn: 16384}
+parallel: {tp: 24}            # ep = 1: 16384 / 24 does not divide
+```
+
+## Fix
+```yaml
+parallel: {tp: 8}
+```
+"""
+from math import gcd
+
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import report_indivisible
+
+
+def expert_tp(phase) -> int:
+    """S20: expert TP is tp when ep = 1, else 1."""
+    return phase.degrees.tp if phase.degrees.ep == 1 else 1
+
+
+def check(ctx: Context) -> None:
+    model = ctx.plan.model
+    if model.moe is None or not model.moe.ffn or not model.moe_layers:
+        return
+    width = model.moe.ffn
+    report_indivisible(ctx, RULE, width, "tp",
+                       lambda tp, suffix: f"the per-expert width moe.ffn = {width} does not split over "
+                                          f"tp = {tp}{suffix} (ep = 1: each expert is split over tp)",
+                       suggest_from=gcd(width, model.heads), degree_of=expert_tp,
+                       more_help=", or place whole experts with ep > 1")
+
+
+RULE = Rule(code="SV204", slug="expert-ffn-not-divisible", category="shape", severity="error",
+            summary="the per-expert mlp width does not divide by the expert tp degree",
+            check=check, page=__doc__)

@@ -1,0 +1,39 @@
+"""## What it checks
+That the dense MLP width (`model.ffn`) divides by each phase's `tp` (S20), when the model has
+dense layers: `gate_up` is column-parallel and `down` row-parallel, so each rank holds
+`ffn / tp` columns. Models whose layers are all MoE are not checked (their `ffn` is unused).
+
+## Why it matters
+The two MLP matmuls are cut along the intermediate dimension. A width that does not divide
+gives ranks different shapes: the row-parallel `down` outputs still add up, but no engine
+loads such a split, and the per-rank weights the plan implies do not exist.
+
+## Bad plan
+```yaml
+model: {layers: 40, hidden: 6144, heads: 48, kv_heads: 4, ffn: 16384, vocab: 32000}
+parallel: {tp: 12}             # 48 heads split, 16384 columns do not
+```
+
+## Fix
+```yaml
+parallel: {tp: 8}
+```
+"""
+from math import gcd
+
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import report_indivisible
+
+
+def check(ctx: Context) -> None:
+    model = ctx.plan.model
+    if not model.ffn or not model.dense_layers:
+        return
+    ffn = model.ffn
+    report_indivisible(ctx, RULE, ffn, "tp",
+                       lambda tp, suffix: f"the mlp width ffn = {ffn} does not split over tp = {tp}{suffix}",
+                       suggest_from=gcd(ffn, model.heads))
+
+
+RULE = Rule(code="SV203", slug="ffn-not-divisible-by-tp", category="shape", severity="error",
+            summary="the dense mlp width does not divide by tp", check=check, page=__doc__)

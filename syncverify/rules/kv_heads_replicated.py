@@ -1,0 +1,46 @@
+"""## What it checks
+When `tp` is a multiple of the KV heads and larger than them (S20: `tp % kv_heads == 0`), each
+KV head is replicated on `tp / kv_heads` TP ranks. This is a note (category `performance`), not
+a shape error: it is how engines serve GQA models over more ranks than KV heads. MLA models are
+not concerned (their latent KV is Replicated over tp by design).
+
+## Why it matters
+Every replica of a KV head stores the same cache: at TP8 with 4 KV heads the KV cache takes
+twice the memory it would with one copy per head, which caps the batch size or the context.
+Worth knowing when sizing a deployment; nothing is wrong.
+
+## Bad plan
+```yaml
+model: {hf_config: models/Qwen3-235B-A22B.json}    # 4 kv heads
+parallel: {tp: 8}
+```
+
+## Fix
+```yaml
+parallel: {tp: 4, dp: 2}       # one copy of each kv head per replica
+```
+"""
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import degree_path, report_merged
+
+
+def check(ctx: Context) -> None:
+    plan, model = ctx.plan, ctx.plan.model
+    if model.mla:
+        return
+    kv = model.kv_heads
+
+    def key(phase):
+        tp = phase.degrees.tp
+        return (degree_path(plan, phase.name, "tp"), tp) if tp > kv and tp % kv == 0 else None
+
+    def describe(tp, suffix):
+        return (f"each of the {kv} kv heads is stored on {tp // kv} of the {tp} tp ranks{suffix}: "
+                f"the kv cache is held {tp // kv} times",
+                f"expected with tp > kv_heads; tp: {kv} with more dp replicas keeps one copy per head")
+
+    report_merged(ctx, RULE, key, describe)
+
+
+RULE = Rule(code="SV709", slug="kv-heads-replicated", category="performance", severity="note",
+            summary="kv heads replicated over tp ranks (tp > kv_heads)", check=check, page=__doc__)

@@ -1,0 +1,50 @@
+"""## What it checks
+In a phase with `pp > 1`, whether it runs fewer microbatches than pipeline stages (S21). The
+message gives the pipeline bubble: with `m` microbatches over `pp` stages each stage idles
+`(pp - 1) / (m + pp - 1)` of the time.
+
+## Why it matters
+A stage can only work on a microbatch that the previous stage has finished. With one
+microbatch over two stages, each stage waits for the other half of the time: the second
+stage's GPUs are paid for and idle. More microbatches than stages fill the pipeline.
+
+## Bad plan
+```yaml
+parallel: {tp: 8, pp: 2}
+phases:
+  decode: {microbatches: 1, batch: 64}
+```
+
+## Fix
+```yaml
+phases:
+  decode: {microbatches: 2, batch: 32}
+```
+"""
+from fractions import Fraction
+
+from syncverify.findings import Where
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import percent, phase_key_path, plural
+
+
+def bubble(pp: int, microbatches: int) -> Fraction:
+    return Fraction(pp - 1, microbatches + pp - 1)
+
+
+def check(ctx: Context) -> None:
+    for phase in ctx.plan.phases:
+        pp, m = phase.degrees.pp, phase.microbatches
+        if pp <= 1 or m >= pp:
+            continue
+        share = bubble(pp, m)
+        ctx.report(RULE, at=phase_key_path(ctx.plan, phase.name, "microbatches"),
+                   message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} over {pp} stages: "
+                           f"each stage idles {percent(share)} of the time (bubble (pp-1)/(m+pp-1) = {share})",
+                   help=f"run at least {pp} microbatches in {phase.name} (e.g. `microbatches: {pp}`), "
+                        f"splitting the batch",
+                   where=Where(phase=phase.name))
+
+
+RULE = Rule(code="SV702", slug="pipeline-bubble", category="performance", severity="warning",
+            summary="fewer microbatches than pipeline stages", check=check, page=__doc__)

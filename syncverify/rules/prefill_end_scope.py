@@ -1,0 +1,43 @@
+"""## What it checks
+That a sync point `after: prefill_end` has no `phases` and no `layers` (S5): it runs once,
+between prefill and decode, over the decode phase's groups, and moves whatever it moves for
+every layer.
+
+## Why it matters
+The hand-over from prefill to decode is not part of either phase and not part of a layer. A
+`phases` or `layers` key there reads as a restriction the runtime cannot apply (the K/V of the
+layers left out would never reach the decode ranks), so the plan says something the checker
+cannot verify and the deployment cannot do.
+
+## Bad plan
+```yaml
+sync:
+  - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv, phases: [decode], layers: "0..39"}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv}
+```
+"""
+from syncverify.findings import Where
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import is_written
+
+
+def check(ctx: Context) -> None:
+    for sync in ctx.plan.syncs:
+        if sync.after != "prefill_end":
+            continue
+        for key in ("phases", "layers"):
+            if is_written(ctx.plan, sync.path + (key,)):
+                ctx.report(RULE, at=sync.path + (key,),
+                           message=f"{sync.label} is after prefill_end, which runs once between the "
+                                   f"phases over every layer, but restricts `{key}`",
+                           help=f"remove `{key}` from {sync.label}",
+                           where=Where(op="prefill_end", sync=sync.label))
+
+
+RULE = Rule(code="SV113", slug="prefill-end-scope", category="config", severity="error",
+            summary="phases or layers on a prefill_end sync point", check=check, page=__doc__)

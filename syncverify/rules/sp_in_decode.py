@@ -1,0 +1,44 @@
+"""## What it checks
+That decode runs with `sp = 1` (the seed: "SP is not allowed" in decode; S14). Megatron-style
+sequence parallelism inside TP (a reduce-scatter and all-gather over `tp`, S7) is not SP and is
+legal in decode.
+
+## Why it matters
+Sequence parallelism splits one prompt's tokens over ranks. In decode each sequence has one
+new token per step: there is nothing to split, so the SP ranks either idle or each hold a
+different slice of the KV cache that every step would have to gather again. Engines do not run
+decode this way, and the plan's decode groups are not the ones deployed.
+
+## Bad plan
+```yaml
+parallel: {tp: 8, sp: 2}          # sp applies to both phases
+```
+
+## Fix
+```yaml
+parallel: {tp: 8}
+phases:
+  prefill: {sp: 2, microbatches: 1, tokens: 65536}
+  decode: {dp: 2, microbatches: 1, batch: 64}      # same 16 ranks as two replicas
+```
+"""
+from syncverify.findings import Where
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import degree_path
+
+
+def check(ctx: Context) -> None:
+    decode = ctx.plan.phase("decode")
+    if decode is None or decode.degrees.sp == 1:
+        return
+    sp = decode.degrees.sp
+    ctx.report(RULE, at=degree_path(ctx.plan, "decode", "sp"),
+               message=f"decode runs with sp = {sp}: sequence parallelism is not allowed in decode "
+                       f"(one token per sequence per step)",
+               help=f"set `phases: {{decode: {{sp: 1}}}}` and keep sp for prefill; the {sp} sp ranks "
+                    f"can serve decode as dp replicas (`dp: {sp * decode.degrees.dp}`)",
+               where=Where(phase="decode"))
+
+
+RULE = Rule(code="SV501", slug="sp-in-decode", category="phase-illegal", severity="error",
+            summary="sequence parallelism in decode", check=check, page=__doc__)

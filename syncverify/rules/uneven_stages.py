@@ -1,0 +1,51 @@
+"""## What it checks
+With no explicit `parallel.stages`, that `model.layers` splits evenly over `pp` in every phase
+(S20: layers against stages; plan format: `stages` defaults to an even split).
+
+## Why it matters
+An uneven split has several reasonable answers (the extra layers first, last, or where the
+embedding and the LM head already make a stage heavier), and different engines pick different
+ones. The checker will not guess which ranks run which layers: it needs the split you deploy.
+Llama-3.1-405B's 126 layers do not split over 4 or 8 stages.
+
+## Bad plan
+```yaml
+model: {hf_config: models/llama-3.1-405b.json}   # 126 layers
+parallel: {tp: 8, pp: 4}
+```
+
+## Fix
+```yaml
+parallel: {tp: 8, pp: 4, stages: [32, 32, 31, 31]}
+```
+"""
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import degree_path, report_merged
+
+
+def _suggested_split(layers: int, pp: int) -> list[int]:
+    base, extra = divmod(layers, pp)
+    return [base + 1] * extra + [base] * (pp - extra)
+
+
+def check(ctx: Context) -> None:
+    plan = ctx.plan
+    if plan.explicit_stages is not None:
+        return
+    layers = plan.model.layers
+
+    def key(phase):
+        pp = phase.degrees.pp
+        return (degree_path(plan, phase.name, "pp"), pp) if layers % pp else None
+
+    def describe(pp, suffix):
+        return (f"{layers} layers do not split evenly over pp = {pp}{suffix} and `parallel.stages` "
+                f"is not given",
+                f"state the split you deploy under `parallel`, e.g. `stages: {_suggested_split(layers, pp)}`")
+
+    report_merged(ctx, RULE, key, describe)
+
+
+RULE = Rule(code="SV103", slug="uneven-stages-unstated", category="config", severity="error",
+            summary="layers do not split evenly over pp and no explicit stage split is given",
+            check=check, page=__doc__, blocks_graph=True)

@@ -1,0 +1,64 @@
+"""## What it checks
+That an async sync point's `wait_before: X` names an op that comes after the sync point in
+data-flow order on the consuming rank, in the same layer or the next, within the step (S11).
+The consuming rank is the issuing rank, except for `send_recv` and `stage_boundary`, whose
+consumer is the receiver: the next stage, from its first layer. After an op of the last layer
+of a stage the next layer does not exist on that rank (after the model's last layer, the
+model's tail `final_norm`, `lm_head`, `sample` follows). The one wait that resolves in the next
+step is S4's token carrier (`after: sample`, `token_return: device`): it resolves on stage 0 at
+`embed` or layer 0. A wait that lands in a later decode step is `cross-step-sync` (SV503).
+
+## Why it matters
+The wait is where the runtime blocks until the collective's result is in place. If X does not
+follow the issue point on that rank, there is no such wait: the result is read before it
+arrives, or the wait lands in another layer's or stage's work. The plan cannot be unrolled
+until every wait has a place.
+
+## Bad plan
+```yaml
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
+sync:
+  # the all-reduce of layer 39 (the last of stage 0) has no next attn_norm on its rank
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: attn_norm}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: mlp_residual}
+```
+"""
+from syncverify.findings import Where
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import in_phases, merge_phases, ranges
+from syncverify.rules.wait_targets import MISSING, wait_problems
+
+
+def _suggestion(window: tuple[str, ...]) -> str:
+    candidates = [op for op in window if op != "shared_experts"]
+    if not candidates:
+        return "remove `async: true` (nothing follows it in the step), or move the sync"
+    return f"name an op that follows it on the consuming rank, e.g. `wait_before: {candidates[0]}`"
+
+
+def check(ctx: Context) -> None:
+    plan = ctx.plan
+    for sync in plan.syncs:
+        problems = {p.phase.name: p for p in wait_problems(plan, sync) if p.kind == MISSING}
+        merged = merge_phases(plan, lambda ph: problems[ph.name].layers if ph.name in problems else None)
+        for phases, layers in merged:
+            at_layers = f" at layers {ranges(layers)}" if layers else ""
+            ctx.report(RULE, at=sync.path + ("wait_before",),
+                       message=f"{sync.label} waits before {sync.wait_before}, which does not follow "
+                               f"{sync.after} on the consuming rank in the same layer or the next"
+                               f"{at_layers}{in_phases(plan, phases)}",
+                       help=_suggestion(problems[phases[0].name].window),
+                       where=Where(phase=", ".join(p.name for p in phases), layers=ranges(layers) or None,
+                                   op=sync.after, sync=sync.label))
+
+
+RULE = Rule(code="SV109", slug="unreachable-wait-before", category="config", severity="error",
+            summary="an async sync point waits before an op that does not follow it",
+            check=check, page=__doc__, blocks_graph=True)

@@ -1,0 +1,58 @@
+"""## What it checks
+When the plan has a `cluster`, that each phase uses exactly `nodes * gpus_per_node` ranks:
+`tp * sp * dp * pp` of the phase, with its overrides (plan format: cluster).
+
+## Why it matters
+A plan for 12 ranks on 16 GPUs leaves GPUs idle or, more often, says a different thing from
+what the launcher will start: the process groups the runtime builds then differ from the ones
+the plan was checked against, and every other finding is about a layout that never runs.
+
+## Bad plan
+```yaml
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 6, pp: 2}          # 12 ranks on 16 GPUs
+```
+
+## Fix
+```yaml
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}          # 16 ranks
+```
+"""
+from syncverify.rules.base import Context, Rule
+from syncverify.rules.static_helpers import is_written, plural, report_merged, world_override_path
+
+
+def _factors(degrees) -> str:
+    used = [f"{axis} {degrees.of(axis)}" for axis in ("tp", "sp", "dp", "pp") if degrees.of(axis) > 1]
+    return " x ".join(used) or "all degrees 1"
+
+
+def _where_written(ctx: Context, phase: str) -> tuple:
+    plan = ctx.plan
+    override = world_override_path(plan, phase)
+    if override and plan.phase(phase).degrees.world != plan.parallel.world:
+        return override
+    return ("parallel",) if is_written(plan, ("parallel",)) else ("cluster",)
+
+
+def check(ctx: Context) -> None:
+    plan, cluster = ctx.plan, ctx.plan.cluster
+    if cluster is None:
+        return
+
+    def key(phase):
+        degrees = phase.degrees
+        return (_where_written(ctx, phase.name), degrees) if degrees.world != cluster.size else None
+
+    def describe(degrees, suffix):
+        return (f"the plan uses {degrees.world} ranks ({_factors(degrees)}){suffix} but the cluster has "
+                f"{cluster.size} gpus ({plural(cluster.nodes, 'node')} x {cluster.gpus_per_node})",
+                f"make tp x sp x dp x pp equal {cluster.size} in every phase, or fix `cluster`")
+
+    report_merged(ctx, RULE, key, describe)
+
+
+RULE = Rule(code="SV101", slug="world-size-mismatch", category="config", severity="error",
+            summary="a phase's world size differs from the cluster's gpu count", check=check,
+            page=__doc__)
