@@ -1,0 +1,90 @@
+"""The graph analyses, run once per plan and shared by every graph rule.
+
+- placement: values and their placements (missing, corrupting and wrong-group collectives);
+- happens-before: races between a producer and a consumer with no order path;
+- collective matching: hangs (missing ranks, order and size mismatches) and deadlock cycles,
+  also with an idle DP replica when a phase uses `dp_idle: skip` (S17);
+- hand-over: the prompt's K/V on every decode rank at prefill_end (S5);
+- redundancy and overlap: syncs that order nothing, blocking calls that could be async.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import networkx as nx
+
+from syncverify.analysis.handover import HandoverResult, analyse_handover
+from syncverify.analysis.happens_before import OrderIndex, Race, analyse_order
+from syncverify.analysis.matching import Hang, missing_ranks, order_mismatches, size_mismatches
+from syncverify.analysis.overlap import CouldBeAsync, find_could_be_async
+from syncverify.analysis.placement import PlacementResult, analyse_placement
+from syncverify.analysis.redundancy import Redundant, find_redundant
+from syncverify.graph.builder import Scenario, build_graph
+from syncverify.plan import Plan
+
+
+@dataclass
+class Analyses:
+    plan: Plan
+    graph: nx.DiGraph
+    placement: PlacementResult
+    order: OrderIndex
+    races: list[Race]
+    deadlock: Optional[list[tuple]]
+    hangs: list[Hang]
+    handover: Optional[HandoverResult]
+    redundant: list[Redundant] = field(default_factory=list)
+    could_be_async: list[CouldBeAsync] = field(default_factory=list)
+
+
+def _why_missing(plan: Plan, graph: nx.DiGraph):
+    worlds = graph.graph["worlds"]
+
+    def why(node: tuple, rank: int) -> str:
+        world = worlds["decode" if node[1] == "handover" else node[1]]
+        if not world.active(rank):
+            return "idle"
+        sync = plan.syncs[graph.nodes[node]["sync"]]
+        if not world.selected(sync, rank):
+            return "selector"
+        return "never-reaches"
+    return why
+
+
+def idle_scenarios(plan: Plan) -> list[Scenario]:
+    """S17: for each phase that lets an idle replica skip, one replica idle, the others busy.
+
+    Replicas are symmetric unless a selector names dp coordinates; then each replica is tried.
+    """
+    out = []
+    for phase in plan.phases:
+        dp = phase.degrees.dp
+        if phase.dp_idle != "skip" or dp == 1:
+            continue
+        by_dp = any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name))
+        for replica in (range(dp) if by_dp else [0]):
+            out.append(Scenario(idle=((phase.name, replica),)))
+    return out
+
+
+def run_analyses(plan: Plan) -> Analyses:
+    graph = build_graph(plan)
+    placement = analyse_placement(graph, plan)
+    index, races = analyse_order(graph)
+    deadlock = None if index.acyclic else index.cycle()
+    hangs = (missing_ranks(graph, _why_missing(plan, graph)) + order_mismatches(graph)
+             + size_mismatches(graph, placement.values))
+    for scenario in idle_scenarios(plan):
+        idle_graph = build_graph(plan, scenario)
+        hangs += [h for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph))
+                  if h.reason == "idle"]
+    handover = None
+    worlds = graph.graph["worlds"]
+    if "prefill" in worlds and "decode" in worlds:
+        handover = analyse_handover(plan, worlds["prefill"], worlds["decode"], placement.attention_kv)
+    return Analyses(plan, graph, placement, index, races, deadlock, hangs, handover,
+                    find_redundant(plan, graph, placement.effects, index,
+                                   {d.sync for d in placement.defects if d.sync is not None}
+                                   | {h.sync for h in hangs}),
+                    find_could_be_async(plan, graph))

@@ -1,0 +1,118 @@
+"""The prefill -> decode hand-over (S5): does every decode rank hold the prompt's K/V it needs?
+
+For every decode rank r, each layer it runs in decode and the KV heads it owns there, r must hold
+the K/V of every prompt token of every sequence it may decode: written on r during prefill (what
+its prefill attention read, so an all_gather over sp leaves the whole prompt there), or moved by a
+sync `after: prefill_end` (an all_gather or all_to_all over a decode group; other collectives
+move none). With the same degrees and layout in both phases, each sequence stays on the replica
+that prefilled it; otherwise any decode replica may get it, so every one needs all of them.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from syncverify.analysis.values import FULL, ZERO, ONE, feat_contains, shard
+from syncverify.graph.world import PhaseWorld
+from syncverify.plan import Plan
+
+
+@dataclass(frozen=True)
+class Box:
+    """K/V a rank holds: one layer, one token block, a share of its tokens and of its KV heads."""
+    layer: int
+    block: tuple
+    lo: Fraction
+    hi: Fraction
+    heads: tuple
+
+
+@dataclass
+class HandoverResult:
+    missing: dict[tuple, set] = field(default_factory=dict)     # (rank, layer) -> blocks lacking
+    oversized: set = field(default_factory=set)                   # sync indices moving extra K/V
+
+
+def _kv_share(plan: Plan, world: PhaseWorld, rank: int) -> tuple:
+    model = plan.model
+    tp = world.topo.sizes["tp"]
+    coord = world.topo.coords(rank)["tp"]
+    if model.mla or tp == 1:
+        return FULL
+    if model.kv_heads % tp == 0:
+        return shard("kv_heads", coord, tp)
+    return shard("kv_heads", coord * model.kv_heads // tp, model.kv_heads)
+
+
+def same_layout(plan: Plan) -> bool:
+    prefill, decode = plan.phase("prefill"), plan.phase("decode")
+    return (prefill.degrees == decode.degrees and prefill.topology.stages == decode.topology.stages)
+
+
+def analyse_handover(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld,
+                     attention_kv: dict) -> HandoverResult:
+    holdings: dict[int, set] = defaultdict(set)
+    for (phase, rank, layer, mb), val in attention_kv.items():
+        if phase != "prefill":
+            continue
+        for block, lo, hi in val.tokens:
+            holdings[rank].add(Box(layer, block, lo, hi, val.feat))
+    result = HandoverResult()
+    needs = {r: _needs(plan, prefill, decode, r) for r in range(decode.topo.world)}
+    for sync in decode.handover_syncs():
+        if sync.collective not in ("all_gather", "all_to_all") or sync.tensor not in (None, "kv"):
+            continue
+        _move(sync, decode, holdings, needs, result)
+    for rank, (layers, heads, wanted) in needs.items():
+        for layer in layers:
+            lacking = {b for b in wanted if not _covered(holdings[rank], layer, b, heads)}
+            if lacking:
+                result.missing[(rank, layer)] = lacking
+    return result
+
+
+def _needs(plan, prefill, decode, rank):
+    stage = decode.topo.stage_of(rank)
+    layers = list(decode.topo.stage_layers(stage))
+    heads = _kv_share(plan, decode, rank)
+    replicas = range(prefill.topo.sizes["dp"])
+    if same_layout(plan):
+        replicas = [decode.topo.coords(rank)["dp"]]
+    wanted = {("P", d, mb) for d in replicas for mb in range(prefill.phase.microbatches)}
+    return layers, heads, wanted
+
+
+def _move(sync, decode, holdings, needs, result) -> None:
+    """Apply one prefill_end sync: every member gets the union (all_gather) or its own part."""
+    for group in decode.topo.groups(sync.group):
+        issuing = [m for m in group if decode.selected(sync, m)]
+        if len(issuing) != len(group):
+            continue                   # a split group hangs: reported by collective matching
+        union = set().union(*(holdings[m] for m in group))
+        for m in group:
+            layers, heads, wanted = needs[m]
+            if sync.collective == "all_gather":
+                extra = {b for b in union if b.layer not in layers or not _overlaps(b.heads, heads)}
+                if extra and len(group) > 1:
+                    result.oversized.add(sync.index)
+                holdings[m] |= union
+            else:
+                holdings[m] |= {b for b in union if b.layer in layers and _overlaps(b.heads, heads)}
+
+
+def _overlaps(a: tuple, b: tuple) -> bool:
+    if a == FULL or b == FULL or (a[1] == ZERO and a[2] == ONE):
+        return True
+    return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+
+
+def _covered(boxes: set, layer: int, block: tuple, heads: tuple) -> bool:
+    spans = sorted((b.lo, b.hi) for b in boxes
+                   if b.layer == layer and b.block == block and feat_contains(b.heads, heads))
+    reach = ZERO
+    for lo, hi in spans:
+        if lo > reach:
+            return False
+        reach = max(reach, hi)
+    return reach >= ONE

@@ -1,0 +1,140 @@
+"""Happens-before analysis: is every data edge ordered by the schedule?
+
+For each data edge u -> v that crosses devices or streams, there must be an order path from u's
+completion to v: otherwise v may read before u's value is there (a race, S22: a stale read).
+
+Reachability is answered with vector clocks over the order edges, as FastTrack/ThreadSanitizer
+do: every rank's program is one chain; the clock of a node holds, per rank, one past the last
+position of that rank's ops that reach it. A query is then one comparison; collective, host and
+sink nodes (not on a rank's chain) are answered through their order successors.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import networkx as nx
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Race:
+    """A data edge with no order path: `consumer` may read `producer`'s output too early."""
+    producer: tuple
+    consumer: tuple
+    reason: str            # unawaited | awaited-late | host-token | unordered
+    sync: Optional[int] = None
+    wait: Optional[tuple] = None      # where the async collective is awaited on that rank, if anywhere
+
+
+class OrderIndex:
+    """Vector clocks over the order edges of a DAG whose op nodes carry rank and position."""
+
+    def __init__(self, graph: nx.DiGraph, removed: Iterable[tuple] = ()):
+        self.g = graph
+        removed = set(removed)
+        self.succ: dict[tuple, list] = defaultdict(list)
+        preds: dict[tuple, list] = defaultdict(list)
+        for u, v, attrs in graph.edges(data=True):
+            if attrs["order"] and u not in removed and v not in removed:
+                self.succ[u].append(v)
+                preds[v].append(u)
+        ranks = [a["rank"] for _, a in graph.nodes(data=True) if a.get("kind") == "op"]
+        self.width = (max(ranks) + 1) if ranks else 1
+        self.order = self._topological(preds)
+        self.acyclic = self.order is not None
+        self.row: dict[tuple, int] = {}
+        self.clock = None
+        if self.acyclic:
+            self._clocks(preds)
+
+    def _topological(self, preds) -> Optional[list]:
+        indeg = {n: len(preds.get(n, ())) for n in self.g.nodes}
+        ready = [n for n, d in indeg.items() if d == 0]
+        order = []
+        while ready:
+            n = ready.pop()
+            order.append(n)
+            for v in self.succ.get(n, ()):
+                indeg[v] -= 1
+                if indeg[v] == 0:
+                    ready.append(v)
+        return order if len(order) == len(indeg) else None
+
+    def _clocks(self, preds) -> None:
+        clock = np.zeros((len(self.order), self.width), dtype=np.int32)
+        row = self.row
+        nodes = self.g.nodes
+        for i, n in enumerate(self.order):
+            row[n] = i
+            ps = preds.get(n)
+            if ps:
+                if len(ps) == 1:
+                    clock[i] = clock[row[ps[0]]]
+                else:
+                    np.maximum.reduce(clock[[row[p] for p in ps]], axis=0, out=clock[i])
+            attrs = nodes[n]
+            if attrs.get("kind") == "op":
+                clock[i, attrs["rank"]] = attrs["position"] + 1
+        self.clock = clock
+
+    def ordered(self, u: tuple, v: tuple, _depth: int = 0) -> bool:
+        """Whether u completes before v starts (an order path u ~> v)."""
+        if u == v:
+            return True
+        attrs = self.g.nodes[u]
+        if attrs.get("kind") == "op":
+            return int(self.clock[self.row[v], attrs["rank"]]) >= attrs["position"] + 1
+        if _depth > 64:
+            return False
+        return any(s == v or self.ordered(s, v, _depth + 1) for s in self.succ.get(u, ()))
+
+    def cycle(self) -> list[tuple]:
+        """A cycle of order edges (a deadlock witness), starting from its smallest node."""
+        order_graph = nx.DiGraph((u, v) for u, vs in self.succ.items() for v in vs)
+        edges = nx.find_cycle(order_graph)
+        nodes = [u for u, _ in edges]
+        start = nodes.index(min(nodes))
+        return nodes[start:] + nodes[:start]
+
+
+def incomplete(graph: nx.DiGraph, node: tuple) -> bool:
+    """A collective some member never issues never completes (S23): a hang, reported apart."""
+    attrs = graph.nodes[node]
+    return attrs.get("kind") == "coll" and set(attrs["issuers"]) != set(attrs["members"])
+
+
+def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[tuple] = ()) -> list[Race]:
+    skip = set(skip)
+    races = []
+    for u, v, attrs in graph.edges(data=True):
+        if not attrs["data"] or u in skip or v in skip:
+            continue
+        if incomplete(graph, u) or incomplete(graph, v):
+            continue            # a collective that never completes is a hang, reported apart
+        if index.ordered(u, v):
+            continue
+        races.append(_classify(graph, index, u, v))
+    return races
+
+
+def _classify(graph: nx.DiGraph, index: OrderIndex, u: tuple, v: tuple) -> Race:
+    ua = graph.nodes[u]
+    if ua.get("kind") == "coll":
+        rank = graph.nodes[v].get("rank")
+        waits = [s for s in index.succ.get(u, ()) if graph.nodes[s].get("rank") == rank]
+        if ua.get("is_async"):
+            reason = "awaited-late" if waits else "unawaited"
+            return Race(u, v, reason, ua["sync"], waits[0] if waits else None)
+        return Race(u, v, "unordered", ua["sync"])
+    if graph.nodes[v].get("kind") == "host":
+        return Race(u, v, "host-token")
+    return Race(u, v, "unordered")
+
+
+def analyse_order(graph: nx.DiGraph) -> tuple[OrderIndex, list[Race]]:
+    index = OrderIndex(graph)
+    if not index.acyclic:
+        return index, []
+    return index, find_races(graph, index)

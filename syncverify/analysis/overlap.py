@@ -1,0 +1,55 @@
+"""Blocking collectives that an async one with a later wait would hide (S21, performance).
+
+In a phase that allows overlap (comm_compute, two_batch), a blocking collective stalls its rank
+until completion. When the op that follows it on that rank does not read its output (the other
+microbatch's segment under two_batch, shared experts beside a combine, a sender's next
+microbatch), the same collective issued `async` with `wait_before` its first consumer would run
+beside that op.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from syncverify.plan import Plan
+
+
+@dataclass(frozen=True)
+class CouldBeAsync:
+    sync: int
+    phase: str
+    example: tuple        # a collective instance
+    next_op: tuple        # the independent op that waits for it
+
+
+def _reads(graph: nx.DiGraph, coll: tuple, op: tuple, rank: int, depth: int = 0) -> bool:
+    """Whether `op` reads `coll`'s output on `rank`, directly or through a later collective."""
+    for _, v, edge in graph.out_edges(coll, data=True):
+        for _, _, member in edge["data"]:
+            if member != rank and member is not None:
+                continue
+            if v == op or (v[0] == "coll" and depth < 8 and _reads(graph, v, op, rank, depth + 1)):
+                return True
+    return False
+
+
+def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
+    worlds = graph.graph["worlds"]
+    found: dict[tuple, CouldBeAsync] = {}
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") != "coll" or attrs["is_async"] or attrs["phase"] not in worlds:
+            continue
+        if not worlds[attrs["phase"]].phase.allows_async or attrs["collective"] == "barrier":
+            continue
+        key = (attrs["sync"], attrs["phase"])
+        if key in found:
+            continue
+        for rank in sorted(attrs["issuers"]):
+            nxt = [v for v in graph.successors(node)
+                   if graph.edges[node, v]["order"] and graph.nodes[v].get("rank") == rank
+                   and graph.nodes[v].get("kind") == "op"]
+            if nxt and not any(_reads(graph, node, op, rank) for op in nxt):
+                found[key] = CouldBeAsync(attrs["sync"], attrs["phase"], node, nxt[0])
+                break
+    return sorted(found.values(), key=lambda c: (c.sync, c.phase))

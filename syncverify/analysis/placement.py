@@ -1,0 +1,620 @@
+"""Placement analysis: is every op fed the value it needs, on every rank?
+
+Walks the DAG's data edges in topological order and propagates, per rank, what each value
+holds (`syncverify.analysis.values.Val`) through op transfer functions (the op-sharding table,
+`rules/ops.yaml`) and collective transfer functions (all_reduce: Partial -> Replicated,
+reduce_scatter: Partial -> Sharded(tokens), all_gather: Sharded -> Replicated, all_to_all:
+token order <-> expert order, send_recv: moves a value unchanged, ...).
+
+An unmet requirement is a `Defect`: the op that needed something, what it got, and the
+collective that would have given it. After reporting, the analysis repairs the value (treats it
+as what the op needed) so one missing sync gives one defect per place, not a cascade.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Optional
+
+import networkx as nx
+
+from syncverify import catalog
+from syncverify.analysis.values import (FULL, Val, add_have, chunk, covers_blocks, feat_contains,
+                                        feat_union, normalize, partial, shard, tokens)
+from syncverify.graph.nodes import EMBED_LAYER
+from syncverify.graph.world import PhaseWorld
+from syncverify.plan import Plan
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One unmet requirement at one DAG node. `info` holds hashable details for messages."""
+    kind: str
+    node: tuple
+    sync: Optional[int] = None
+    info: tuple = ()
+
+    def get(self, key, default=None):
+        return dict(self.info).get(key, default)
+
+
+@dataclass
+class PlacementResult:
+    defects: list[Defect] = field(default_factory=list)
+    effects: dict[tuple, str] = field(default_factory=dict)       # coll -> identity|changed
+    attention_kv: dict[tuple, Val] = field(default_factory=dict)  # (phase, rank, layer) -> kv
+    values: dict[tuple, dict] = field(default_factory=dict)       # node -> {(tensor, member): Val}
+
+
+class Placement:
+    def __init__(self, graph: nx.DiGraph, plan: Plan):
+        self.g = graph
+        self.plan = plan
+        self.worlds: dict[str, PhaseWorld] = graph.graph["worlds"]
+        self.out: dict[tuple, dict] = {}
+        self.result = PlacementResult(values=self.out)
+        self.peers: dict[tuple, list] = {}
+
+    # ---- driver -------------------------------------------------------------------------
+    def run(self) -> PlacementResult:
+        preds: dict[tuple, list] = defaultdict(list)
+        for u, v, attrs in self.g.edges(data=True):
+            for slot, tensor, member in attrs["data"]:
+                preds[v].append((u, slot, tensor, member))
+        self.peers = self._replicated_peers()
+        self._preds = preds
+        self._peer_tokens: dict[int, list] = {}
+        extra = {n: [u for p in peers if p != n for u, *_ in preds[p]]
+                 for peers in self.peers.values() for n in peers}
+        for node in self._data_order(preds, extra):
+            kind = node[0]
+            if kind == "op":
+                self._eval_op(node, preds[node])
+            elif kind == "coll":
+                self._eval_coll(node, preds[node])
+            elif kind == "host":
+                self.out[node] = {(None, None): Val(frozenset(), kind="tokens")}
+            elif kind == "sink":
+                self._eval_sink(node, preds[node])
+        return self.result
+
+    def _replicated_peers(self) -> dict[tuple, list]:
+        """Ops that need their input Replicated over the TP group, keyed with their TP peers."""
+        groups: dict[tuple, list] = defaultdict(list)
+        for node, attrs in self.g.nodes(data=True):
+            if attrs.get("kind") != "op":
+                continue
+            world = self.world(node[1])
+            if world.topo.sizes["tp"] == 1 or not self._needs_replicated(node, world):
+                continue
+            key = node[1:4] + node[5:7] + (world.group("tp", node[4]),)
+            groups[key].append(node)
+        return {n: nodes for nodes in groups.values() for n in nodes}
+
+    def _needs_replicated(self, node, world) -> bool:
+        kind = self.sharding(node[6])["kind"]
+        return kind in ("column_parallel", "mlp") or (kind == "experts" and world.topo.sizes["ep"] == 1)
+
+    def _data_order(self, preds, extra) -> list:
+        """Topological order of the data edges; `extra` adds "after every peer's input" edges."""
+        succ: dict[tuple, list] = defaultdict(list)
+        indeg: Counter = Counter()
+        for v, items in preds.items():
+            for u, *_ in items:
+                succ[u].append(v)
+                indeg[v] += 1
+        for v, us in extra.items():
+            for u in us:
+                succ[u].append(v)
+                indeg[v] += 1
+        ready = [n for n in self.g.nodes if indeg[n] == 0]
+        order = []
+        while ready:
+            n = ready.pop()
+            order.append(n)
+            for v in succ[n]:
+                indeg[v] -= 1
+                if indeg[v] == 0:
+                    ready.append(v)
+        return order
+
+    def report(self, kind: str, node: tuple, sync: Optional[int] = None, **info) -> None:
+        self.result.defects.append(Defect(kind, node, sync, tuple(sorted(info.items()))))
+
+    def _inputs(self, items) -> dict[str, list]:
+        """slot -> [(Val, producer node, member)] for one node's incoming data."""
+        slots: dict[str, list] = defaultdict(list)
+        for u, slot, tensor, member in items:
+            produced = self.out.get(u, {})
+            member_key = member if u[0] == "coll" else None
+            val = produced.get((tensor, member_key)) or produced.get((None, member_key))
+            if val is not None:
+                slots[slot].append((val, u, member))
+        return slots
+
+    # ---- context ------------------------------------------------------------------------
+    def world(self, phase: str) -> PhaseWorld:
+        return self.worlds["decode" if phase == "handover" else phase]
+
+    def rank_tokens(self, world: PhaseWorld, mb: int, rank: int) -> frozenset:
+        coords = world.topo.coords(rank)
+        block = (world.name[0].upper(), coords["dp"], mb)
+        sp = world.topo.sizes["sp"]
+        if sp == 1:
+            return tokens(block)
+        return tokens(block, Fraction(coords["sp"], sp), Fraction(coords["sp"] + 1, sp))
+
+    def sharding(self, op: str) -> dict:
+        return catalog.op_spec(op, self.plan.sharding(op))
+
+    # ---- ops ----------------------------------------------------------------------------
+    def _eval_op(self, node: tuple, items) -> None:
+        _, phase, step, mb, rank, layer, op = node
+        world = self.world(phase)
+        slots = self._inputs(items)
+        spec = self.sharding(op)
+        handler = getattr(self, "_op_" + spec["kind"])
+        result = handler(node, world, rank, slots, spec)
+        if isinstance(result, dict):
+            self.out[node] = result
+        else:
+            self.out[node] = {(None, None): result}
+
+    def _one(self, node, slots, slot: str, world, rank, mb) -> Val:
+        """The value read at `slot`; a missing one is reported once and stood in for."""
+        got = slots.get(slot)
+        if got:
+            return got[0][0]
+        self._report_missing(node, slot)
+        return Val(self.rank_tokens(world, mb, rank))
+
+    def _report_missing(self, node, slot) -> None:
+        _, phase, step, mb, rank, layer, op = node
+        if op == "embed":
+            self.report("missing-token", node, slot=slot)
+        elif slot in ("x", "residual") and op in ("attn_norm", "attn_residual", "final_norm"):
+            if op == "attn_norm" or (op == "final_norm"):
+                self.report("missing-stage-input", node, slot=slot)
+        else:
+            self.report("missing-input", node, slot=slot)
+
+    def _require(self, node, val: Val, producer, want_full=True, want_complete=True) -> Val:
+        """The checks every op makes of a token-order input; returns the repaired value."""
+        ok = True
+        if val.order != "token":
+            self.report("expert-order", node, self._blame(producer), producer=self._origin(producer))
+            ok = False
+        elif want_complete and not val.complete:
+            self.report("partial-input", node, self._blame_partial(producer), need=tuple(sorted(val.need)),
+                        have=val.have, producer=self._origin(producer))
+            ok = False
+        elif val.copies > 1:
+            self.report("duplicated", node, self._blame(producer), copies=val.copies,
+                        producer=self._origin(producer))
+            ok = False
+        elif want_full and not val.full:
+            self.report("sharded-features", node, None, feat=_feat_text(val.feat),
+                        producer=self._origin(producer))
+            ok = False
+        if ok:
+            return val
+        return replace(val, order="token", need=None, have=(), copies=1, feat=FULL,
+                       block=None, shares=frozenset(),
+                       tokens=val.tokens if val.order == "token" else self._own_tokens(node))
+
+    def _own_tokens(self, node) -> frozenset:
+        _, phase, step, mb, rank, *_ = node
+        return self.rank_tokens(self.world(phase), mb, rank)
+
+    def _first(self, slots, slot):
+        got = slots.get(slot)
+        return got[0] if got else (None, None, None)
+
+    def _op_vocab_embed(self, node, world, rank, slots, spec):
+        _, phase, step, mb, *_ = node
+        if phase == "decode" and not slots.get("tokens"):
+            self.report("missing-token", node)
+        need, have = partial(world.group("tp", rank), rank)
+        return Val(self.rank_tokens(world, mb, rank), need=need, have=have)
+
+    def _op_embed(self, node, world, rank, slots, spec):
+        _, phase, step, mb, *_ = node
+        if phase == "decode" and not slots.get("tokens"):
+            self.report("missing-token", node)
+        return Val(self.rank_tokens(world, mb, rank))
+
+    def _op_elementwise(self, node, world, rank, slots, spec):
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            return self._one(node, slots, "x", world, rank, node[3])
+        return replace(self._require(node, val, producer), kind="act")
+
+    def _op_column_parallel(self, node, world, rank, slots, spec):
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            val = self._one(node, slots, "x", world, rank, node[3])
+        val = self._require(node, val, producer)
+        val = self._note_replicated(node, world, "tp", rank, val, producer)
+        coord, tp = world.topo.coords(rank)["tp"], world.topo.sizes["tp"]
+        if node[6] == "qkv":
+            return {("q", None): replace(val, feat=shard("heads", coord, tp)),
+                    ("kv", None): replace(val, feat=self._kv_share(coord, tp))}
+        return replace(val, feat=shard(spec["dim"], coord, tp))
+
+    def _kv_share(self, coord: int, tp: int) -> tuple:
+        """S20: KV heads split over tp, replicated when tp > kv_heads; MLA's latent is whole."""
+        model = self.plan.model
+        if model.mla or tp == 1:
+            return FULL
+        kv = model.kv_heads
+        if kv % tp == 0:
+            return shard("kv_heads", coord, tp)
+        head = coord * kv // tp
+        return shard("kv_heads", head, kv)
+
+    def _op_row_parallel(self, node, world, rank, slots, spec):
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            val = self._one(node, slots, "x", world, rank, node[3])
+        coord, tp = world.topo.coords(rank)["tp"], world.topo.sizes["tp"]
+        expected = shard(spec["dim"], coord, tp)
+        val = self._require(node, val, producer, want_full=False)
+        if val.feat != expected and not (val.feat == FULL and expected == FULL):
+            self.report("wrong-shard", node, self._blame(producer), feat=_feat_text(val.feat),
+                        expected=_feat_text(expected), producer=self._origin(producer))
+        need, have = partial(world.group("tp", rank), rank)
+        return replace(val, feat=FULL, need=need, have=have)
+
+    def _op_linear(self, node, world, rank, slots, spec):
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            val = self._one(node, slots, "x", world, rank, node[3])
+        return replace(self._require(node, val, producer), feat=FULL)
+
+    def _op_mlp(self, node, world, rank, slots, spec):
+        """Shared experts split over TP like a dense MLP: partial over tp (S13)."""
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            val = self._one(node, slots, "x", world, rank, node[3])
+        val = self._require(node, val, producer)
+        val = self._note_replicated(node, world, "tp", rank, val, producer)
+        need, have = partial(world.group("tp", rank), rank)
+        out = replace(val, need=need, have=have)
+        return self._add_routed(node, out, slots)
+
+    def _add_routed(self, node, shared: Val, slots) -> Val:
+        """S13: in token order the shared output is added to the routed output right here."""
+        routed, producer, _ = self._first(slots, "routed")
+        if routed is None:
+            return shared
+        return self._add(node, [("routed", routed, producer), ("shared", shared, node)])
+
+    def _op_attention(self, node, world, rank, slots, spec):
+        q, qp, _ = self._first(slots, "q")
+        kv, kvp, _ = self._first(slots, "kv")
+        if q is None:
+            q = self._one(node, slots, "q", world, rank, node[3])
+        q = self._require(node, q, qp, want_full=False)
+        if kv is not None:
+            self.result.attention_kv[(node[1], rank, node[5], node[3])] = kv
+            kv = self._require(node, kv, kvp, want_full=False)
+            wanted = {b for b, _, _ in q.tokens}
+            if not covers_blocks(kv.tokens, wanted):
+                self.report("kv-not-aggregated", node, None, sp=world.topo.sizes["sp"])
+            if not feat_contains(kv.feat, self._kv_needed(q.feat)):
+                self.report("wrong-shard", node, self._blame(kvp), feat=_feat_text(kv.feat),
+                            expected=_feat_text(self._kv_needed(q.feat)), producer="qkv")
+        return replace(q, feat=q.feat)
+
+    def _kv_needed(self, qfeat: tuple) -> tuple:
+        model = self.plan.model
+        if model.mla or qfeat == FULL:
+            return FULL
+        kv = model.kv_heads
+        lo = (qfeat[1] * kv).__floor__()
+        hi = -((-qfeat[2] * kv).__floor__())
+        return shard("kv_heads", lo, kv) if hi - lo == 1 else ("kv_heads", Fraction(lo, kv), Fraction(hi, kv))
+
+    def _op_add(self, node, world, rank, slots, spec):
+        addends = []
+        for slot in ("residual", "branch", "shared"):
+            val, producer, _ = self._first(slots, slot)
+            if val is None:
+                if slot == "shared" or (slot == "residual" and not slots.get("branch")):
+                    continue
+                if slot == "residual":
+                    continue        # a missing stage input is reported at attn_norm
+                val = self._one(node, slots, slot, world, rank, node[3])
+            addends.append((slot, val, producer))
+        if not addends:
+            return self._one(node, slots, "residual", world, rank, node[3])
+        return self._add(node, addends)
+
+    def _add(self, node, addends) -> Val:
+        """S13/S19: every addend in the same placement; the residual wins the repair."""
+        base_slot, base, base_producer = addends[0]
+        for slot, val, producer in addends[1:]:
+            if val.order != "token":
+                self.report("expert-order", node, self._blame(producer), producer=self._origin(producer))
+            elif val.same_placement(base):
+                continue
+            elif val.complete != base.complete:
+                partial_one = (slot, val, producer) if not val.complete else (base_slot, base, base_producer)
+                self.report("partial-input", node, self._blame_partial(partial_one[2]),
+                            need=tuple(sorted(partial_one[1].need)), have=partial_one[1].have,
+                            producer=self._origin(partial_one[2]), addend=partial_one[0])
+            elif val.copies != base.copies:
+                dup = (val, producer) if val.copies > 1 else (base, base_producer)
+                self.report("duplicated", node, self._blame(dup[1]), copies=dup[0].copies,
+                            producer=self._origin(dup[1]))
+            else:
+                self.report("addends-differ", node, self._blame(producer), addend=slot,
+                            producer=self._origin(producer), other=self._origin(base_producer),
+                            tokens_differ=val.tokens != base.tokens)
+        if base.order != "token" or base.copies > 1:
+            return self._require(node, base, base_producer)
+        return base
+
+    def _op_experts(self, node, world, rank, slots, spec):
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            val = self._one(node, slots, "x", world, rank, node[3])
+        if val.order == "expert":
+            if not val.complete:
+                return self._require(node, val, producer)
+            return val                  # runs this rank's expert block on dispatched tokens
+        val = self._require(node, val, producer)
+        if world.topo.sizes["ep"] == 1:
+            # S12: ep = 1 with tp > 1: every expert is split over tp like a dense MLP
+            val = self._note_replicated(node, world, "tp", rank, val, producer)
+            need, have = partial(world.group("tp", rank), rank)
+        else:
+            # S12: tokens Replicated over the EP group: each rank runs its own experts on every
+            # token, so the output is a partial sum over ep
+            need, have = partial(world.group("ep", rank), rank)
+        return replace(val, need=need, have=have)
+
+    def _op_sample(self, node, world, rank, slots, spec):
+        val, producer, _ = self._first(slots, "x")
+        if val is None:
+            val = self._one(node, slots, "x", world, rank, node[3])
+        val = self._require(node, val, producer)
+        return replace(val, kind="tokens")
+
+    # ---- group checks ----------------------------------------------------------------------
+    def _note_replicated(self, node, world, axis, rank, val: Val, producer) -> Val:
+        """A column-parallel op needs the same tokens on every member of its TP group.
+
+        Its peers' inputs are already known (the walk orders them first); on a mismatch the
+        op is reported and goes on with what an all_gather over the group would have given.
+        """
+        peers = self.peers.get(node)
+        if not peers:
+            return val
+        held = self._peer_tokens.get(id(peers))
+        if held is None:
+            held = []
+            for peer in peers:
+                got = self._inputs(self._preds[peer]).get("x")
+                if got:
+                    held.append(got[0][0].tokens)
+            self._peer_tokens[id(peers)] = held
+        if len(set(held)) <= 1:
+            return val
+        self.report("not-replicated", node, None, group=world.group(axis, rank),
+                    producer=self._origin(producer))
+        merged, _ = normalize(t for toks in held for t in toks)
+        return replace(val, tokens=merged)
+
+    # ---- collectives --------------------------------------------------------------------
+    def _eval_coll(self, node, items) -> None:
+        attrs = self.g.nodes[node]
+        sync = self.plan.syncs[attrs["sync"]]
+        by_tensor: dict = defaultdict(dict)
+        for u, slot, tensor, member in items:
+            produced = self.out.get(u, {})
+            source_member = member if u[0] == "coll" else (u[4] if u[0] == "op" else None)
+            val = produced.get((tensor, member if u[0] == "coll" else None))
+            if val is None:
+                val = produced.get((None, member if u[0] == "coll" else None))
+            if val is not None:
+                rank = source_member if source_member is not None else min(attrs["members"])
+                by_tensor[tensor][rank] = val
+        outputs: dict = {}
+        changed = False
+        for tensor, ins in by_tensor.items():
+            outs = self._transfer(node, sync, attrs, ins)
+            for member, val in outs.items():
+                outputs[(tensor, member)] = val
+                if member not in ins or not val.same_placement(ins[member]):
+                    changed = True
+        self.out[node] = outputs
+        self.result.effects[node] = "changed" if changed else "identity"
+
+    def _transfer(self, node, sync, attrs, ins: dict[int, Val]) -> dict[int, Val]:
+        members = attrs["members"]
+        kind = sync.collective
+        if kind in ("send_recv", "broadcast"):
+            root = min(ins)
+            return {m: ins[root] for m in members}
+        if kind in ("all_reduce", "reduce_scatter"):
+            return self._reduce(node, sync, members, ins)
+        if kind in ("all_gather", "gather"):
+            gathered = self._gather(node, sync, members, ins)
+            if kind == "gather":
+                root = min(members)
+                return {m: (gathered if m == root else ins[m]) for m in ins}
+            return {m: gathered for m in members}
+        if kind == "all_to_all":
+            return self._all_to_all(node, sync, members, ins)
+        return dict(ins)
+
+    def _reduce(self, node, sync, members, ins):
+        vals = [ins[m] for m in sorted(ins)]
+        index = {m: i for i, m in enumerate(sorted(members))}
+        scatter = sync.collective == "reduce_scatter"
+
+        def result(m, v):
+            return replace(v, tokens=chunk(v.tokens, index[m], len(members))) if scatter else v
+
+        if len(members) == 1:
+            return dict(ins)
+        if len({v.tokens for v in vals}) > 1 or len({v.order for v in vals}) > 1:
+            self.report("wrong-group", node, sync.index, reason="different-tokens",
+                        need=tuple(sorted(vals[0].need or ())))
+            return {m: result(m, v.made_complete()) for m, v in ins.items()}
+        if all(v.complete for v in vals):
+            if len({v.feat for v in vals}) > 1:
+                self.report("reduce-sharded", node, sync.index, feat=_feat_text(vals[0].feat))
+            else:
+                self.report("double-reduction", node, sync.index, times=len(members))
+            return {m: result(m, v) for m, v in ins.items()}
+        needs = {v.need for v in vals if v.need is not None}
+        total = add_have(vals)
+        need = next(iter(needs)) if len(needs) == 1 else frozenset().union(*needs)
+        if any(count > 1 for count in total.values()):
+            self.report("double-reduction", node, sync.index, times=max(total.values()))
+            return {m: result(m, v.made_complete()) for m, v in ins.items()}
+        if set(total) - set(need) or len(needs) > 1:
+            self.report("wrong-group", node, sync.index, reason="extra-contributions",
+                        need=tuple(sorted(need)))
+            return {m: result(m, v.made_complete()) for m, v in ins.items()}
+        if set(total) == set(need):
+            return {m: result(m, v.made_complete()) for m, v in ins.items()}
+        have = tuple(sorted(total.items()))
+        return {m: result(m, replace(v, have=have)) for m, v in ins.items()}
+
+    def _gather(self, node, sync, members, ins) -> Val:
+        vals = [ins[m] for m in sorted(ins)]
+        base = vals[0]
+        if len(members) == 1:
+            return base
+        if len({v.tokens for v in vals}) > 1:
+            merged, overlap = normalize(t for v in vals for t in v.tokens)
+            return replace(base, tokens=merged, copies=base.copies * (2 if overlap else 1))
+        if len({v.feat for v in vals}) > 1:
+            feat = feat_union([v.feat for v in vals])
+            return replace(base, feat=feat if feat is not None else FULL)
+        return replace(base, copies=base.copies * len(members))
+
+    def _all_to_all(self, node, sync, members, ins):
+        role = sync.role or ("dispatch" if sync.after == "router" else
+                             "combine" if sync.after == "experts" else None)
+        if role == "dispatch":
+            return self._dispatch(node, sync, members, ins)
+        if role == "combine":
+            return self._combine(node, sync, members, ins)
+        return self._transpose(node, sync, members, ins)
+
+    def _dispatch(self, node, sync, members, ins):
+        vals = list(ins.values())
+        if any(v.order == "expert" for v in vals):
+            self.report("double-dispatch", node, sync.index)
+            return dict(ins)
+        holders: dict = defaultdict(list)
+        for m in sorted(ins):
+            holders[ins[m].tokens].append(m)
+        shares = set()
+        for toks, who in holders.items():
+            # S12: a token held by several members is sent once, by the member owning its share
+            for i, m in enumerate(who):
+                shares.add((m, chunk(toks, i, len(who))))
+        union, _ = normalize(t for _, s in shares for t in s)
+        order = sorted(members)
+        out = {}
+        for m in members:
+            base = ins.get(m, vals[0])
+            i = order.index(m)
+            out[m] = replace(base, order="expert", tokens=union, block=(Fraction(i, len(order)),
+                             Fraction(i + 1, len(order))), shares=frozenset(shares))
+        return out
+
+    def _combine(self, node, sync, members, ins):
+        vals = list(ins.values())
+        if any(v.order != "expert" for v in vals):
+            kind = "combine-undispatched" if all(v.complete for v in vals) else "wrong-collective"
+            self.report(kind, node, sync.index)
+            return {m: v.made_complete() for m, v in ins.items()}
+        blocks = sorted(v.block for v in vals)
+        covered = feat_union([("experts", lo, hi) for lo, hi in blocks])
+        shares = dict(vals[0].shares)
+        out = {}
+        for m in members:
+            base = ins.get(m, vals[0])
+            mine = shares.get(m, frozenset())
+            out[m] = replace(base, order="token", tokens=mine, block=None, shares=frozenset())
+        if covered != FULL or set(shares) - set(members):
+            self.report("wrong-group", node, sync.index, reason="combine-group")
+        return out
+
+    def _transpose(self, node, sync, members, ins):
+        """An all_to_all outside MoE: token shards <-> feature shards (Ulysses style)."""
+        order = sorted(members)
+        vals = [ins[m] for m in order if m in ins]
+        out = {}
+        if len({v.tokens for v in vals}) > 1:
+            merged, _ = normalize(t for v in vals for t in v.tokens)
+            for i, m in enumerate(order):
+                base = ins.get(m, vals[0])
+                lo, hi = base.feat[1], base.feat[2]
+                width = (hi - lo) / len(order)
+                out[m] = replace(base, tokens=merged, feat=(base.feat[0] if base.feat[0] != "*" else "heads",
+                                                            lo + width * i, lo + width * (i + 1)))
+        else:
+            feat = feat_union([v.feat for v in vals]) or FULL
+            for i, m in enumerate(order):
+                base = ins.get(m, vals[0])
+                out[m] = replace(base, feat=feat, tokens=chunk(base.tokens, i, len(order)))
+        return out
+
+    # ---- the output sink (S18) ------------------------------------------------------------
+    def _eval_sink(self, node, items) -> None:
+        _, phase, step, mb = node
+        world = self.world(phase)
+        slots = self._inputs(items)
+        held = frozenset().union(*(v.tokens for v, _, _ in slots.get("tokens", [])))
+        busy = [d for d in range(world.topo.sizes["dp"]) if d not in world.idle]
+        wanted = [(phase[0].upper(), d, mb) for d in busy]
+        if not self._sink_covered(world, held, wanted):
+            have = sorted({b[1] for b, _, _ in held})
+            missing = sorted(set(busy) - set(have))
+            self.report("sink-missing", node, None, missing=tuple(missing))
+        self.out[node] = {}
+
+    @staticmethod
+    def _sink_covered(world: PhaseWorld, held: frozenset, wanted: list) -> bool:
+        """Prefill (and SP, S6) sample each sequence's last position; decode every sequence."""
+        if world.name == "decode" and world.topo.sizes["sp"] == 1:
+            return covers_blocks(held, wanted)
+        ends = {b for b, _, hi in held if hi == 1}
+        return set(wanted) <= ends
+
+    # ---- blame ------------------------------------------------------------------------------
+    def _blame(self, producer) -> Optional[int]:
+        """The sync point whose collective produced the value, if a collective did."""
+        if producer is not None and producer[0] == "coll":
+            return self.g.nodes[producer].get("sync")
+        return None
+
+    def _blame_partial(self, producer) -> Optional[int]:
+        return self._blame(producer)
+
+    def _origin(self, producer) -> Optional[str]:
+        """The op whose output it is, looking through collectives to their anchor."""
+        while producer is not None and producer[0] == "coll":
+            sync = self.plan.syncs[self.g.nodes[producer]["sync"]]
+            return sync.after
+        if producer is not None and producer[0] == "op":
+            return producer[6]
+        return None
+
+
+def _feat_text(feat: tuple) -> str:
+    if feat == FULL or (feat[1] == 0 and feat[2] == 1):
+        return "every feature"
+    return f"{feat[0]} {feat[1]}-{feat[2]}"
+
+
+def analyse_placement(graph: nx.DiGraph, plan: Plan) -> PlacementResult:
+    return Placement(graph, plan).run()

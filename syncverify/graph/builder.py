@@ -1,0 +1,150 @@
+"""Unrolls a plan into the dependency DAG (networkx) over devices, layers, microbatches, steps.
+
+Nodes (see `syncverify.graph.nodes`): op instances, collective instances (one per collective
+per group instance, connected to each member), host token slots and output sinks.
+
+Edges carry two attributes:
+- `data`: a list of (slot, tensor, member) the head reads from the tail: `slot` is the input of
+  the head op ("x", "residual", "branch", "q", "kv", "kv_cache", "kv_prompt", "tokens", "in",
+  ...), `tensor` which output of the tail ("q"/"kv" of qkv), `member` the rank whose output of a
+  collective is read;
+- `order`: True when the schedule guarantees the tail completes before the head starts: program
+  order on a rank's stream, an issue point before its collective, a blocking collective before
+  the issuer's next op, an async one before its `wait_before` (S11), a send/recv rendezvous (S3),
+  the host's read of a sampled token (S4), the sink's wait (S18).
+Collective nodes carry `issuers` ({rank: position of the call in that rank's issue order}) and
+`members` (the ranks of the group instance), which collective matching compares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from syncverify.graph.nodes import EMBED_LAYER
+from syncverify.graph.program import schedule_step
+from syncverify.graph.streams import Issue, Recorder, StreamBuilder, handover_issues
+from syncverify.graph.world import DECODE_STEPS, PhaseWorld
+from syncverify.plan import Plan
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Which DP replicas sit idle (S17, `dp_idle: skip`), per phase."""
+    idle: tuple[tuple[str, int], ...] = ()
+    steps: int = DECODE_STEPS
+
+    def idle_in(self, phase: str) -> frozenset[int]:
+        return frozenset(d for p, d in self.idle if p == phase)
+
+    @property
+    def label(self) -> str:
+        if not self.idle:
+            return "every replica busy"
+        return "; ".join(f"{phase}: DP replica {d} idle (dp_idle: skip)" for phase, d in self.idle)
+
+
+def build_graph(plan: Plan, scenario: Scenario = Scenario()) -> nx.DiGraph:
+    rec = Recorder()
+    worlds = {}
+    for phase in plan.phases:
+        world = PhaseWorld(plan, phase, scenario.idle_in(phase.name), scenario.steps)
+        worlds[phase.name] = world
+        _unroll_phase(world, StreamBuilder(world, rec), rec)
+    graph = nx.DiGraph(plan=plan.name, scenario=scenario.label)
+    graph.graph["worlds"] = worlds
+    _add_programs(graph, rec)
+    _add_data(graph, rec)
+    for u, v in rec.implicit_order:
+        _edge(graph, u, v, order=True)
+    return graph
+
+
+def _unroll_phase(world: PhaseWorld, builder: StreamBuilder, rec: Recorder) -> None:
+    phase = world.phase
+    for rank in range(world.topo.world):
+        program = rec.programs.setdefault(rank, [])
+        if not world.active(rank):
+            continue
+        program.extend(handover_issues(world, builder, rank))
+        for step in range(world.steps):
+            streams = [builder.stream(step, mb, rank) for mb in range(phase.microbatches)]
+            program.extend(schedule_step(streams, phase.overlap))
+            program.extend(_step_end_issues(world, builder, step, rank))
+
+
+def _step_end_issues(world: PhaseWorld, builder: StreamBuilder, step: int, rank: int) -> list:
+    """S14: a sync after step_end is issued by every rank at the end of each decode step."""
+    if world.name != "decode":
+        return []
+    out = []
+    for sync in world.syncs_at("step_end", None):
+        value = builder.apply(out, step, -1, rank, EMBED_LAYER, sync, None)
+        del value
+    return out
+
+
+def _add_programs(graph: nx.DiGraph, rec: Recorder) -> None:
+    for key, info in rec.colls.items():
+        _, phase, step, mb, _, layer, _ = key
+        graph.add_node(key, kind="coll", phase=phase, step=step, mb=mb, layer=layer,
+                       sync=info.sync.index, collective=info.sync.collective, axis=info.axis,
+                       members=info.members, role=info.role, is_async=info.sync.is_async,
+                       issuers={})
+    for rank, program in sorted(rec.programs.items()):
+        _add_program(graph, rank, program)
+
+
+def _add_program(graph: nx.DiGraph, rank: int, program: list) -> None:
+    """Program order, issue points, completions and waits of one rank."""
+    last_op = chain_point = None
+    pending: list[tuple] = []
+    waits: list[tuple] = []
+    position = calls = 0
+    for item in program:
+        if isinstance(item, Issue):
+            graph.nodes[item.coll]["issuers"][rank] = calls
+            calls += 1
+            if chain_point is not None:
+                _edge(graph, chain_point, item.coll, order=True)
+            if item.blocking:
+                pending.append(item.coll)
+                if not item.p2p:
+                    chain_point = item.coll    # the next call is issued after this completes
+            elif item.wait:
+                phase, step, mb, layer, op = item.wait
+                waits.append((item.coll, ("op", phase, step, mb, rank, layer, op)))
+            continue
+        _, phase, step, mb, _, layer, op = item
+        graph.add_node(item, kind="op", phase=phase, step=step, mb=mb, rank=rank, layer=layer,
+                       op=op, position=position)
+        position += 1
+        if last_op is not None:
+            _edge(graph, last_op, item, order=True)
+        for coll in pending:
+            _edge(graph, coll, item, order=True)
+        pending = []
+        last_op = chain_point = item
+    for coll, target in waits:
+        if target in graph:
+            _edge(graph, coll, target, order=True)
+
+
+def _add_data(graph: nx.DiGraph, rec: Recorder) -> None:
+    for ref, dst, slot in rec.data:
+        for node in (ref.node, dst):
+            if node not in graph:
+                graph.add_node(node, kind=node[0])
+        _edge(graph, ref.node, dst, data=(slot, ref.tensor, ref.member))
+
+
+def _edge(graph: nx.DiGraph, u: tuple, v: tuple, order: bool = False, data=None) -> None:
+    if graph.has_edge(u, v):
+        attrs = graph.edges[u, v]
+    else:
+        graph.add_edge(u, v, order=False, data=[])
+        attrs = graph.edges[u, v]
+    if order:
+        attrs["order"] = True
+    if data is not None:
+        attrs["data"].append(data)

@@ -1,0 +1,58 @@
+"""## What it checks
+In a phase that allows overlap (`comm_compute`, `two_batch`), a blocking collective stalls its
+rank until it completes. When the op that follows it on that rank does not read its output (the
+other microbatch's segment under two_batch, the shared experts beside a combine, a sender's next
+microbatch), the same collective issued `async` with `wait_before` its first consumer would run
+beside that op (S21: performance, warning).
+
+## Why it matters
+The phase pays for overlap (memory for two microbatches, async streams) and then waits anyway:
+communication time stays on the critical path.
+
+## Bad plan
+```yaml
+phases:
+  decode: {microbatches: 2, overlap: two_batch}
+sync:
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe,
+     async: true, wait_before: mlp_residual}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import trace
+
+
+def check(ctx) -> None:
+    plan = ctx.plan
+    by_sync: dict = {}
+    for item in ctx.analyses.could_be_async:
+        by_sync.setdefault(item.sync, []).append(item)
+    for sync_index, items in sorted(by_sync.items()):
+        sync = plan.syncs[sync_index]
+        first = items[0]
+        phases = " and ".join(f"{i.phase} (overlap: {plan.phase(i.phase).overlap})" for i in items)
+        message = (f"{sync.label} blocks in {phases} although the next op, {first.next_op[6]}, "
+                   f"does not read it: an async call would overlap them")
+        consumer = _first_consumer(ctx.analyses.graph, first.example, first.next_op[4])
+        help_text = "issue it async and await it before its first consumer:\n  async: true"
+        if consumer:
+            help_text += f"\n  wait_before: {consumer}"
+        ctx.report(RULE, ("sync", sync_index), message, help=help_text,
+                   trace=trace(plan, [first.example, first.next_op]))
+
+
+def _first_consumer(graph, coll, rank):
+    ops = [v for _, v, e in graph.out_edges(coll, data=True)
+           if e["data"] and v[0] == "op" and v[4] == rank]
+    return min(ops, key=lambda v: graph.nodes[v]["position"])[6] if ops else None
+
+
+RULE = Rule(code="SV704", slug="blocking-collective-could-be-async", category="performance",
+            severity="warning", summary="a blocking collective in an overlap phase that async would hide (S21)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,132 @@
+"""## What it checks
+Every collective completes (S23). In Flight Recorder's words, it reports a collective with
+missing ranks, an order mismatch, a size mismatch, and a cycle of waits (a deadlock, S3: a
+blocking send completes only when its recv is posted). A call completes only when all members of
+its group have issued it; three ways a plan leaves members out:
+- a `ranks` selector that splits a group: the selected members wait for the others (S9);
+- a group that spans pipeline stages on a per-layer op (world or pp with pp > 1): members of
+  other stages never run that layer (S10);
+- an idle DP replica under `dp_idle: skip` that belongs to an EP group, a DP gather or world: it
+  issues nothing that step (S17, S18).
+Members that issue complete collectives in different orders pair different calls (S23: calls
+pair by position), and members of one call must pass buffers of the same size.
+
+## Why it matters
+The members that did issue the call wait forever: the deployment hangs, typically until the
+NCCL watchdog kills it minutes later, on the first request that takes that path.
+
+## Bad plan
+```yaml
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, ranks: {tp: [0, 1, 2, 3]}}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+```
+"""
+from syncverify.ranges import compact
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+
+
+def check(ctx) -> None:
+    _missing_ranks(ctx)
+    _mismatches(ctx)
+    _deadlock(ctx)
+
+
+def _missing_ranks(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    hangs = [h for h in a.hangs if h.kind == "missing-ranks"]
+    idle = [h for h in hangs if h.reason == "idle"]
+    if idle:
+        _idle_replica(ctx, idle)
+    for (sync_index, reason), items in group_by(
+            [h for h in hangs if h.reason != "idle"], lambda h: (h.sync, h.reason)).items():
+        sync = plan.syncs[sync_index]
+        first = min(items, key=lambda h: h.node)
+        if reason == "selector":
+            missing = sorted({r for h in items for r in h.missing})
+            waiting = sorted({r for h in items for r in h.issuers})
+            message = (f"{sync.label} is issued by ranks {compact(waiting)} only; ranks "
+                       f"{compact(missing)} of the same {sync.group} groups never join, so the "
+                       f"others wait forever (S9)")
+            at, help_text = ("sync", sync_index, "ranks"), "select whole groups, or drop `ranks`"
+        else:
+            layer = first.node[5]
+            what = f"{sync.after} of layer {layer}" if 0 <= layer < plan.model.layers else sync.after
+            message = (f"{sync.label} over {sync.group} includes ranks {compact(first.missing)} that "
+                       f"never run {what}: ranks {compact(first.issuers)} wait for them forever (S10)")
+            at = ("sync", sync_index, "group")
+            help_text = "use a group whose ranks all run the anchor op (tp, ep, dp within a stage)"
+        if at not in plan.spans:
+            at = ("sync", sync_index)
+        ctx.report(RULE, at, message, help=help_text,
+                   where=where(plan, [h.node for h in items], steps_checked(a), sync.after, sync_index),
+                   trace=trace(plan, [first.node], f"missing ranks: {compact(first.missing)}"))
+
+
+def _idle_replica(ctx, hangs) -> None:
+    """S17: one finding per phase for every collective an idle, skipping replica leaves hanging."""
+    a = ctx.analyses
+    plan = ctx.plan
+    for phase, items in group_by(hangs, lambda h: "decode" if h.node[1] == "handover" else h.node[1]).items():
+        first = min(items, key=lambda h: h.node)
+        labels = [plan.syncs[i].label for i in sorted({h.sync for h in items})]
+        names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        message = (f"with dp_idle: skip an idle DP replica (ranks {compact(first.missing)}) issues "
+                   f"nothing in {phase}, but {names} need{'s' if len(labels) == 1 else ''} it: ranks "
+                   f"{compact(first.issuers)} wait forever (S17, S18)")
+        at = ("phases", phase, "dp_idle")
+        ctx.report(RULE, at if at in plan.spans else ("phases", phase), message,
+                   help="use `dp_idle: dummy_batch`: an idle replica then joins every collective with a dummy batch",
+                   where=where(plan, [h.node for h in items], steps_checked(a)),
+                   trace=trace(plan, [first.node], f"missing ranks: {compact(first.missing)} ({first.scenario})"))
+
+
+def _mismatches(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    hangs = [h for h in a.hangs if h.kind in ("order-mismatch", "size-mismatch")]
+    for (kind, sync_index), items in group_by(hangs, lambda h: (h.kind, h.sync)).items():
+        sync = plan.syncs[sync_index]
+        first = items[0]
+        r1, r2 = first.ranks[0], first.ranks[-1]
+        if kind == "order-mismatch":
+            other = plan.syncs[a.graph.nodes[first.other]["sync"]]
+            message = (f"ranks {r1} and {r2} issue their calls in different orders: where rank {r1} "
+                       f"issues {sync.label}, rank {r2} issues {other.label} (order mismatch, S23)")
+            shown = [first.node, first.other]
+        else:
+            message = (f"members of {sync.label} pass buffers of different sizes "
+                       f"(size mismatch, ranks {r1} and {r2})")
+            shown = [first.node]
+        ctx.report(RULE, ("sync", sync_index), message,
+                   help="every member of a group must issue the same collectives in the same order with the same shapes",
+                   where=where(plan, [h.node for h in items], steps_checked(a), sync.after, sync_index),
+                   trace=trace(plan, shown))
+
+
+def _deadlock(ctx) -> None:
+    a = ctx.analyses
+    cycle = a.deadlock
+    if not cycle:
+        return
+    plan = ctx.plan
+    colls = [n for n in cycle if n[0] == "coll"]
+    sync_index = a.graph.nodes[colls[0]]["sync"] if colls else None
+    at = ("sync", sync_index) if sync_index is not None else ("sync",)
+    message = f"the schedule deadlocks: {len(cycle)} DAG nodes wait on each other in a cycle"
+    if sync_index is not None:
+        message += f" through {plan.syncs[sync_index].label}"
+    ctx.report(RULE, at, message, help="break the cycle: make the blocking call async or reorder it",
+               where=where(plan, cycle, steps_checked(a)), trace=trace(plan, cycle[:12]))
+
+
+RULE = Rule(code="SV601", slug="collective-hang", category="ordering", severity="error",
+            summary="a collective never completes: missing ranks, mismatched calls or a deadlock (S23)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,123 @@
+"""What graph rules share: collapsing DAG instances into the ranges users read, locating a
+sync point in the YAML, and the fix snippets of the seed's requirement table."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable, Iterable, Optional
+
+from syncverify import catalog
+from syncverify.findings import Where
+from syncverify.graph.nodes import EMBED_LAYER, describe
+from syncverify.plan import Plan
+from syncverify.ranges import compact
+
+
+def group_by(items: Iterable, key: Callable) -> dict:
+    out: dict = defaultdict(list)
+    for item in items:
+        out[key(item)].append(item)
+    return dict(sorted(out.items(), key=lambda kv: repr(kv[0])))
+
+
+def where(plan: Plan, nodes: list[tuple], steps: int, op: Optional[str] = None,
+          sync: Optional[int] = None) -> Where:
+    """One Where for many DAG nodes: phases, rank ranges, layer ranges, steps, microbatches."""
+    phases, ranks, layers, step_set, mbs = set(), set(), set(), set(), set()
+    for node in nodes:
+        if node[0] == "op":
+            _, phase, step, mb, rank, layer, node_op = node
+            ranks.add(rank)
+            op = op or node_op
+        elif node[0] == "coll":
+            _, phase, step, mb, _, layer, group = node
+            ranks.update(group)
+        elif node[0] == "sink":
+            _, phase, step, mb = node
+            layer = EMBED_LAYER
+        else:
+            continue
+        phase = "decode" if phase == "handover" else phase
+        phases.add(phase)
+        if 0 <= layer < plan.model.layers:
+            layers.add(layer)
+        if phase == "decode" and step >= 0:
+            step_set.add(step)
+        if mb >= 0:
+            mbs.add(mb)
+    return Where(
+        phase=", ".join(p for p in ("prefill", "decode") if p in phases) or None,
+        ranks=compact(ranks) if ranks else None,
+        layers=compact(layers) if layers else None,
+        steps=steps_text(step_set, steps) if step_set else None,
+        microbatches=compact(mbs) if mbs else None,
+        op=op,
+        sync=sync_name(plan, sync) if sync is not None else None)
+
+
+def steps_text(step_set: set, steps: int) -> str:
+    """'every step' when all checked decode steps are in; '>= k' when they run to the end."""
+    if step_set == set(range(steps)):
+        return "every step"
+    if max(step_set) == steps - 1 and step_set == set(range(min(step_set), steps)):
+        return f">= {min(step_set)}"
+    return compact(step_set)
+
+
+def sync_name(plan: Plan, index: int) -> str:
+    sync = plan.syncs[index]
+    return sync.id or f"#{index + 1}"
+
+
+def sync_at(plan: Plan, index: int, key: Optional[str] = None) -> tuple:
+    """The YAML path of a sync point, or of one of its keys when the user wrote it."""
+    path = ("sync", index)
+    if key and (path + (key,)) in plan.written:
+        return path + (key,)
+    if key and plan.spans.get(path + (key,)):
+        return path + (key,)
+    return path
+
+
+def where_to_add(plan: Plan) -> tuple:
+    """For a missing sync: the `sync` list, where the fix goes (else the top of the file)."""
+    return ("sync",) if plan.spans.get(("sync",)) or ("sync",) in plan.written else ()
+
+
+def layers_clause(plan: Plan, layers: set) -> str:
+    """', layers: moe' when a fix must be limited to some layers; '' when it applies to all."""
+    if not layers or layers == set(range(plan.model.layers)):
+        return ""
+    if layers == set(plan.model.moe_layers):
+        return ", layers: moe"
+    if layers == set(plan.model.dense_layers):
+        return ", layers: dense"
+    return f', layers: "{min(layers)}..{max(layers)}"' if layers == set(range(min(layers), max(layers) + 1)) \
+        else ", layers: [" + ", ".join(map(str, sorted(layers))) + "]"
+
+
+def fix(requirement: str, **fields) -> str:
+    """The fix snippet of one entry of rules/requirements.yaml, filled in."""
+    entry = catalog.requirements()[requirement]
+    return entry["fix"].format(**fields)
+
+
+def trace(plan: Plan, nodes: Iterable[tuple], note: Optional[str] = None) -> tuple[str, ...]:
+    out = [describe(n, plan.model.layers) for n in nodes]
+    if note:
+        out.append(note)
+    return tuple(out)
+
+
+def axis_of(world, ranks: Iterable[int]) -> str:
+    ranks = tuple(sorted(ranks))
+    name = world.topo.axis_of_group(ranks) if ranks else None
+    return name or f"ranks {compact(ranks)}"
+
+
+def affected_layers(nodes: list[tuple], plan: Plan) -> set:
+    return {n[5] for n in nodes if n[0] in ("op", "coll") and 0 <= n[5] < plan.model.layers}
+
+
+def steps_checked(analyses) -> int:
+    world = analyses.graph.graph["worlds"].get("decode")
+    return world.steps if world else 1

@@ -1,0 +1,61 @@
+"""## What it checks
+Ops never slice, de-duplicate or reshape an input (S19): a row-parallel op (`o_proj`, `down`)
+needs exactly its own shard of heads or ffn, attention needs K/V for the KV heads of its query
+heads, and every op needs its inputs present. An input in any other placement that no
+collective in the plan produced is reported here (a collective that turns a right value into a
+wrong one is SV403).
+
+## Why it matters
+An op fed a value in the wrong placement multiplies the wrong weights with it: the result has
+the right shape only by accident, and the logits are wrong.
+
+## Bad plan
+```yaml
+parallel: {tp: 8}
+ops:
+  qkv: {sharding: replicated}     # qkv gives every head on every rank ...
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  # ... but o_proj is still row-parallel and needs this rank's heads only
+```
+
+## Fix
+```yaml
+ops:
+  qkv: {sharding: replicated}
+  o_proj: {sharding: replicated}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import group_by, steps_checked, trace, where, where_to_add
+
+KINDS = ("wrong-shard", "missing-input", "addends-differ")
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    defects = [d for d in a.placement.defects if d.kind in KINDS and d.sync is None
+               and not (d.kind == "addends-differ" and d.get("tokens_differ"))]
+    for (kind, op, producer), items in group_by(
+            defects, lambda d: (d.kind, d.node[6], d.get("producer"))).items():
+        nodes = [d.node for d in items]
+        first = items[0]
+        if kind == "wrong-shard":
+            message = (f"{op} needs {first.get('expected')} but reads {first.get('feat')} of "
+                       f"{producer or 'its input'}'s output (ops never slice their inputs, S19)")
+            help_text = "make the producer's sharding match the consumer's (ops: {<op>: {sharding: ...}})"
+        elif kind == "missing-input":
+            message = f"{op} has no {first.get('slot')} input on these ranks"
+            help_text = "add the sync that delivers it"
+        else:
+            message = (f"{op} adds values in different placements: {first.get('addend')} from "
+                       f"{producer or 'its input'} and {first.get('other') or 'the residual'}")
+            help_text = "bring both addends to the same placement before the add"
+        ctx.report(RULE, where_to_add(plan), message, help=help_text,
+                   where=where(plan, nodes, steps_checked(a), op), trace=trace(plan, [nodes[0]]))
+
+
+RULE = Rule(code="SV312", slug="misplaced-input", category="missing-sync", severity="error",
+            summary="an op reads an input in a placement it cannot use (S19)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,46 @@
+"""## What it checks
+Tokens dispatched to their experts (an all_to_all with role dispatch, S12) are in expert order:
+each rank holds the tokens routed to its experts. They must be combined back to token order (an
+all_to_all with role combine over the same EP group) before any op that works per token, the
+residual add first of all.
+
+## Why it matters
+Without the combine each rank adds expert outputs of other ranks' tokens to its own residual
+stream: every MoE layer scrambles the batch.
+
+## Bad plan
+```yaml
+parallel: {dp: 8, ep: 8}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch, layers: moe}
+  # no combine
+```
+
+## Fix
+```yaml
+sync:
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import (affected_layers, fix, group_by, layers_clause,
+                                            steps_checked, trace, where, where_to_add)
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    defects = [d for d in a.placement.defects if d.kind == "expert-order"]
+    for (op, producer), items in group_by(defects, lambda d: (d.node[6], d.get("producer"))).items():
+        nodes = [d.node for d in items]
+        message = f"{op} reads dispatched expert outputs in expert order: they are never combined back to their tokens"
+        help_text = "combine them before the residual add:\n" + fix(
+            "ep-combine", layers=layers_clause(plan, affected_layers(nodes, plan)))
+        ctx.report(RULE, where_to_add(plan), message, help=help_text,
+                   where=where(plan, nodes, steps_checked(a), op),
+                   trace=trace(plan, [nodes[0]], "its input is still in expert order"))
+
+
+RULE = Rule(code="SV305", slug="missing-expert-combine", category="missing-sync", severity="error",
+            summary="dispatched expert outputs reach a per-token op without a combine",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,68 @@
+"""## What it checks
+Every op that needs all of a value gets all of it: a column-parallel op (`qkv`, `gate_up`,
+`lm_head`, TP-split experts) needs the same tokens on every rank of its TP group (Replicated over
+tp); a norm or `sample` needs every feature (the whole vocabulary for `sample`); a residual add
+needs both addends to hold the same tokens. Under Megatron-style sequence parallelism (S7) the
+residual stream is sharded over tokens, so each column-parallel op needs an all_gather first.
+
+## Why it matters
+A rank that computes on its own token shard where the op needs every token produces the wrong
+rows; `sample` on one vocabulary shard picks the best token of that shard only. The output is
+wrong with no error.
+
+## Bad plan
+```yaml
+parallel: {tp: 8}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  # lm_head is vocab-parallel: sample reads one vocabulary shard per rank
+```
+
+## Fix
+```yaml
+sync:
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import (affected_layers, fix, group_by, layers_clause,
+                                            steps_checked, trace, where, where_to_add)
+
+KINDS = ("not-replicated", "sharded-features", "addends-differ")
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    defects = [d for d in a.placement.defects if d.kind in KINDS
+               and (d.kind != "addends-differ" or d.get("tokens_differ"))]
+    for (kind, op, producer), items in group_by(
+            defects, lambda d: (d.kind, d.node[6], d.get("producer"))).items():
+        nodes = [d.node for d in items]
+        source = producer or "its input"
+        if kind == "not-replicated":
+            message = (f"{op} needs the same tokens on every rank of its TP group, but the ranks "
+                       f"hold different token shards of {source}'s output")
+        elif kind == "sharded-features":
+            message = f"{op} needs every feature but reads one shard ({items[0].get('feat')}) of {source}'s output"
+        else:
+            message = (f"{op} adds values that hold different tokens: {items[0].get('addend')} "
+                       f"from {source} and the {items[0].get('other') or 'residual'} stream")
+        help_text = "gather it before it is read:\n" + fix(
+            "tp-gather", after=producer or "o_proj", group="tp",
+            layers=layers_clause(plan, affected_layers(nodes, plan)))
+        if kind == "addends-differ":
+            help_text = ("make both addends hold the same tokens: under sequence parallelism inside "
+                         "TP (S7) use reduce_scatter after the row-parallel op and all_gather before "
+                         "the next column-parallel one")
+        blame = items[0].sync
+        at = ("sync", blame) if blame is not None else where_to_add(plan)
+        ctx.report(RULE, at, message, help=help_text, where=where(plan, nodes, steps_checked(a), op),
+                   trace=trace(plan, [nodes[0]]))
+
+
+RULE = Rule(code="SV302", slug="missing-gather", category="missing-sync", severity="error",
+            summary="an op that needs all tokens or all features reads a shard (missing all_gather)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,52 @@
+"""## What it checks
+With pp > 1 every stage after the first must receive the previous stage's activations: a sync
+`after: stage_boundary` (a send_recv over pp, S3) whose group reaches the next stage, in every
+phase the stages run.
+
+## Why it matters
+A stage with no input has nothing to compute on: the runtime either waits forever for a tensor
+no one sends or computes on an uninitialised buffer.
+
+## Bad plan
+```yaml
+parallel: {tp: 8, pp: 2}
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  # no stage_boundary transfer: stage 1 never receives stage 0's activations
+```
+
+## Fix
+```yaml
+sync:
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import fix, group_by, steps_checked, trace, where, where_to_add
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    defects = [d for d in a.placement.defects if d.kind == "missing-stage-input"]
+    worlds = a.graph.graph["worlds"]
+    for phase, items in group_by(defects, lambda d: d.node[1]).items():
+        nodes = [d.node for d in items]
+        world = worlds[phase]
+        stages = sorted({world.topo.stage_of(n[4]) for n in nodes})
+        message = (f"{'stages' if len(stages) > 1 else 'stage'} {', '.join(map(str, stages))} never "
+                   f"receive the previous stage's activations in {phase}")
+        at = where_to_add(plan)
+        for sync in plan.syncs:
+            if sync.after == "stage_boundary" and sync.runs_in(phase):
+                at = ("sync", sync.index, "group")
+                message += f": {sync.label} over {sync.group} does not reach the next stage"
+                break
+        ctx.report(RULE, at, message, help="transfer the activations at each stage boundary:\n"
+                   + fix("pp-transfer"), where=where(plan, nodes, steps_checked(a)),
+                   trace=trace(plan, [nodes[0]], "no stage_boundary transfer feeds it"))
+
+
+RULE = Rule(code="SV304", slug="missing-stage-transfer", category="missing-sync", severity="error",
+            summary="a pipeline stage never receives the previous stage's activations",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,47 @@
+"""## What it checks
+With dp > 1 the output sink of each (phase, step, microbatch) must receive every replica's
+sampled tokens, and it reads them only through a `gather` (or all_gather) over dp `after:
+sample` (S18): one per microbatch, in microbatch order. It may be async with no wait_before:
+the sink waits for it.
+
+## Why it matters
+Without the gather the serving front end sees the tokens of one replica only: the other
+replicas' requests never get their answers.
+
+## Bad plan
+```yaml
+parallel: {tp: 4, dp: 2}
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  # no gather of the DP replicas' outputs
+```
+
+## Fix
+```yaml
+sync:
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+"""
+from syncverify.ranges import compact
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import fix, group_by, steps_checked, trace, where, where_to_add
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    defects = [d for d in a.placement.defects if d.kind == "sink-missing"]
+    for phase, items in group_by(defects, lambda d: d.node[1]).items():
+        nodes = [d.node for d in items]
+        missing = sorted({r for d in items for r in d.get("missing")})
+        dp = a.graph.graph["worlds"][phase].topo.sizes["dp"]
+        message = (f"the {phase} outputs of DP replica{'s' if len(missing) > 1 else ''} "
+                   f"{compact(missing)} never reach the output sink: with dp = {dp} they must be "
+                   f"gathered over dp after sample (S18)")
+        ctx.report(RULE, where_to_add(ctx.plan), message, help=fix("dp-gather"),
+                   where=where(ctx.plan, nodes, steps_checked(a), "sample"),
+                   trace=trace(ctx.plan, [nodes[0]]))
+
+
+RULE = Rule(code="SV307", slug="outputs-not-gathered", category="missing-sync", severity="error",
+            summary="with dp > 1 the replicas' sampled tokens never reach the output sink (S18)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,43 @@
+"""## What it checks
+A hand-over at `prefill_end` or an output gather that moves more than its consumers need (S21,
+performance): an all_gather of K/V over a group whose members own different layers or KV heads
+in decode delivers every member's cache to every member (S5: an all_gather also moves what the
+rank does not own); an all_to_all would deliver each member only its own share.
+
+## Why it matters
+The hand-over sits between prefill and the first decode token: every extra byte is time to first
+token, and the extra K/V occupies cache memory the decode batch needs.
+
+## Bad plan
+```yaml
+phases:
+  prefill: {tp: 4}
+  decode: {tp: 8}
+sync:
+  - {id: kv-move, after: prefill_end, tensor: kv, collective: all_gather, group: world}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: kv-move, after: prefill_end, tensor: kv, collective: all_to_all, group: world}
+```
+"""
+from syncverify.rules.base import Rule
+
+
+def check(ctx) -> None:
+    handover = ctx.analyses.handover
+    if handover is None:
+        return
+    for index in sorted(handover.oversized):
+        sync = ctx.plan.syncs[index]
+        message = (f"{sync.label} all-gathers K/V that members do not own in decode (other layers "
+                   f"or KV heads): an all_to_all would move only what each rank needs (S5, S21)")
+        ctx.report(RULE, ("sync", index, "collective") if ("sync", index, "collective") in ctx.plan.spans
+                   else ("sync", index), message, help="collective: all_to_all")
+
+
+RULE = Rule(code="SV705", slug="oversized-handover", category="performance", severity="warning",
+            summary="a prefill_end hand-over moves K/V its receivers do not own (S21)",
+            check=check, page=__doc__, needs_graph=True)

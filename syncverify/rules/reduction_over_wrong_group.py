@@ -1,0 +1,65 @@
+"""## What it checks
+A reduction runs over the group whose ranks hold the contributions of one sum: an all_reduce (or
+reduce_scatter) whose group also holds other requests' tokens (world instead of tp with dp > 1;
+ep when the EP group spans DP replicas whose tokens were never dispatched, S12) sums activations
+that do not belong together (S19). A combine over a group other than its dispatch's, or a combine
+used where a reduction is needed, is wrong the same way.
+
+## Why it matters
+The result mixes the hidden states of unrelated requests: every replica's outputs are wrong,
+silently, and the extra ranks in the group cost bandwidth too.
+
+## Bad plan
+```yaml
+parallel: {tp: 4, dp: 2}
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: world}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import axis_of, group_by, steps_checked, trace, where
+
+KINDS = ("wrong-group", "wrong-collective")
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    worlds = a.graph.graph["worlds"]
+    defects = [d for d in a.placement.defects if d.kind in KINDS]
+    for (sync_index, kind, reason), items in group_by(
+            defects, lambda d: (d.sync, d.kind, d.get("reason"))).items():
+        sync = plan.syncs[sync_index]
+        nodes = [d.node for d in items]
+        world = worlds["decode" if nodes[0][1] == "handover" else nodes[0][1]]
+        need = items[0].get("need") or ()
+        right = axis_of(world, need) if need else None
+        if kind == "wrong-collective":
+            message = (f"{sync.label} combines a value that was never dispatched: the experts' "
+                       f"partial sums need a reduction over their group, not an all_to_all")
+            help_text = f"use `collective: all_reduce, group: {right or 'ep'}` (S12)"
+        elif reason == "combine-group":
+            message = f"{sync.label} combines over {sync.group}, which is not the group the tokens were dispatched over"
+            help_text = "combine over the dispatch's group (S12)"
+        else:
+            message = (f"{sync.label} reduces over {sync.group}, whose ranks hold different "
+                       f"requests' tokens: it sums unrelated activations (S19)")
+            help_text = (f"reduce over the group that holds the partial sums: `group: {right}`"
+                         if right and not right.startswith("ranks") else
+                         "reduce over the group that holds the partial sums; with tokens split "
+                         "over the EP group, dispatch and combine them instead (S12)")
+        ctx.report(RULE, ("sync", sync_index, "group") if ("sync", sync_index, "group") in plan.spans
+                   else ("sync", sync_index), message, help=help_text,
+                   where=where(plan, nodes, steps_checked(a), sync.after, sync_index),
+                   trace=trace(plan, [nodes[0]]))
+
+
+RULE = Rule(code="SV309", slug="reduction-over-wrong-group", category="missing-sync", severity="error",
+            summary="a reduction or combine runs over a group that mixes unrelated requests",
+            check=check, page=__doc__, needs_graph=True)

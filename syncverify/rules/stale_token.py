@@ -1,0 +1,46 @@
+"""## What it checks
+Decode step t+1 starts from step t's sampled token. With `token_return: host` (the default, S4)
+the host reads each sampled token and hands it to the next step's `embed`; the host's read is
+ordered after `sample` only by the schedule's step structure. Under `overlap: across_steps` (S15)
+that order is gone: the host prepares step t+1 before step t's token exists.
+
+## Why it matters
+The next step embeds a stale token (the previous one, or garbage): generation silently repeats
+or derails. This is the seed's "overlapping decode steps across devices without proper sync is
+invalid".
+
+## Bad plan
+```yaml
+phases:
+  decode: {overlap: across_steps}
+```
+
+## Fix
+```yaml
+phases:
+  decode: {overlap: comm_compute}   # overlap within a step, never across steps
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import steps_checked, trace, where
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    races = [r for r in a.races if r.reason == "host-token"]
+    if not races:
+        return
+    nodes = [r.producer for r in races]
+    message = ("the host prepares each decode step before the previous step's token exists: "
+               "embed reads a stale token (S15)")
+    at = ("phases", "decode", "overlap")
+    ctx.report(RULE, at, message,
+               help="keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` (overlap within a step)",
+               where=where(ctx.plan, nodes, steps_checked(a), "sample"),
+               trace=trace(ctx.plan, [races[0].producer, races[0].consumer],
+                           "across_steps removes the order edge from sample to the host"))
+
+
+RULE = Rule(code="SV311", slug="stale-token", category="missing-sync", severity="error",
+            summary="a decode step starts before the previous step's token exists (S4, S15)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,79 @@
+"""## What it checks
+Every read of a collective's output is ordered after the collective completes on the reading
+rank (S11, S22): an async collective must name, in `wait_before`, an op no later than its first
+consumer on that rank. An async collective with no `wait_before` is never awaited (the DP gather
+read by the output sink is the one exception, S18); one awaited after its consumer is read stale.
+For a send_recv the consumer is the receiver.
+
+## Why it matters
+The consumer reads the buffer as it was before the collective landed: the previous microbatch's
+activations, an unreduced partial sum, last step's token. Results are wrong intermittently,
+depending on timing: the hardest kind of bug to find in production.
+
+## Bad plan
+```yaml
+phases:
+  prefill: {overlap: comm_compute}
+sync:
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true}
+```
+
+## Fix
+```yaml
+sync:
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true,
+     wait_before: attn_norm}
+```
+"""
+from syncverify.graph.nodes import describe
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    races = [r for r in a.races if r.reason in ("unawaited", "awaited-late", "unordered")
+             and r.sync is not None]
+    for (sync_index, reason), items in group_by(races, lambda r: (r.sync, r.reason)).items():
+        sync = plan.syncs[sync_index]
+        nodes = [r.consumer for r in items]
+        first = min(items, key=lambda r: _position(a.graph, r.consumer))
+        consumers = sorted({_op_name(n) for n in nodes}, key=lambda o: _position_of_op(items, o, a.graph))
+        op = " and ".join(consumers)
+        if reason == "unawaited":
+            message = (f"async {sync.collective} {sync.label} is never awaited: {op} reads its "
+                       f"output before it completes")
+            note = "no wait orders the collective's completion before this read"
+            at = ("sync", sync_index, "async")
+        elif reason == "awaited-late":
+            message = (f"{sync.label} is awaited before {first.wait[6] if first.wait else sync.wait_before}, "
+                       f"after {op} already read its output")
+            note = f"the wait comes later: {describe(first.wait, plan.model.layers)}" if first.wait else None
+            at = ("sync", sync_index, "wait_before")
+        else:
+            message = f"{op} reads the output of {sync.label} with nothing ordering it after its completion"
+            note = None
+            at = ("sync", sync_index)
+        if at not in plan.spans:
+            at = ("sync", sync_index)
+        ctx.report(RULE, at, message, help=f"await it before its first consumer:\n  wait_before: {_op_name(first.consumer)}",
+                   where=where(plan, nodes, steps_checked(a), op, sync_index),
+                   trace=trace(plan, [first.producer, first.consumer], note))
+
+
+def _op_name(node) -> str:
+    return node[6] if node[0] == "op" else node[0]
+
+
+def _position(graph, node) -> int:
+    return graph.nodes[node].get("position", 0)
+
+
+def _position_of_op(items, op, graph) -> int:
+    return min(_position(graph, r.consumer) for r in items if _op_name(r.consumer) == op)
+
+
+RULE = Rule(code="SV310", slug="unawaited-collective", category="missing-sync", severity="error",
+            summary="an op reads a collective's output before the collective completes (a race)",
+            check=check, page=__doc__, needs_graph=True)

@@ -1,0 +1,76 @@
+"""## What it checks
+Every op that needs a whole value reads one: a partial sum (the output of a row-parallel
+`o_proj` or `down`, a vocab-parallel `embed`, experts split over TP or over an EP group whose
+members hold the same tokens) must be reduced over its group before the next op that needs the
+whole value, in every phase, layer, microbatch and decode step. An add whose inputs disagree (a
+complete residual or shared-expert output added to a partial sum) counts too (S13, S19).
+
+## Why it matters
+Each TP rank holds only its share of the sum. A norm or a residual add on a partial sum computes
+garbage that looks like numbers: wrong logits with no error, on every token.
+
+## Bad plan
+```yaml
+parallel: {tp: 8}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  # nothing reduces o_proj: attn_residual adds a partial sum
+```
+
+## Fix
+```yaml
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import (affected_layers, axis_of, fix, group_by, layers_clause,
+                                            steps_checked, trace, where, where_to_add)
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    defects = [d for d in a.placement.defects if d.kind == "partial-input"]
+    worlds = a.graph.graph["worlds"]
+    for (op, producer, addend, need_size, blame), items in group_by(
+            defects, lambda d: (d.node[6], d.get("producer"), d.get("addend"), len(d.get("need")),
+                                d.sync)).items():
+        nodes = [d.node for d in items]
+        world = worlds[nodes[0][1]]
+        axis = axis_of(world, items[0].get("need"))
+        partly = len(items[0].get("have") or ()) > 1
+        source = producer or "its input"
+        if addend in ("shared", "routed"):
+            message = (f"{op} adds a complete value to a partial sum over {axis} from {source}: "
+                       f"the reduction must come before the add (S13)")
+        elif addend == "residual":
+            message = (f"{op} adds a partial sum over {axis} (the residual stream) to a complete "
+                       f"value from {source}: the reduction must come before the add (S19)")
+        elif partly:
+            message = (f"{source} output reaches {op} reduced over only part of its {axis} group "
+                       f"({len(items[0].get('have'))} of {need_size} ranks)")
+        else:
+            message = f"{source} output reaches {op} as a partial sum over {axis}: it is never reduced"
+        group = axis if not axis.startswith("ranks") else "tp"
+        help_text = "reduce it before it is read:\n" + fix(
+            "tp-reduce", after=producer or "o_proj", group=group,
+            layers=layers_clause(plan, affected_layers(nodes, plan)))
+        at = ("sync", blame) if blame is not None else _selector_or_list(plan, producer, nodes)
+        ctx.report(RULE, at, message, help=help_text, where=where(plan, nodes, steps_checked(a), op),
+                   trace=trace(plan, [nodes[0]], f"reads a partial sum over {axis} ranks "
+                               + ",".join(map(str, items[0].get("need")))))
+
+
+def _selector_or_list(plan, producer, nodes) -> tuple:
+    """A sync on the producer that these ranks do not issue (S9 selector), else the sync list."""
+    for sync in plan.syncs:
+        if sync.after == producer and sync.ranks and sync.collective in ("all_reduce", "reduce_scatter"):
+            return ("sync", sync.index, "ranks")
+    return where_to_add(plan)
+
+
+RULE = Rule(code="SV301", slug="unreduced-partial-sum", category="missing-sync", severity="error",
+            summary="a partial sum reaches an op that needs the whole value (missing all_reduce)",
+            check=check, page=__doc__, needs_graph=True)

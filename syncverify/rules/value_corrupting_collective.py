@@ -1,0 +1,59 @@
+"""## What it checks
+A collective that changes a value that did not need it (S19: redundant-sync, error): an
+all_gather of a value every member already holds whole (the consumer receives group-size copies:
+ops never de-duplicate), an all_reduce of values sharded over different features, a second
+dispatch of tokens already in expert order, a combine of tokens that were never dispatched, or
+a collective whose output is a shard the consumer cannot use.
+
+## Why it matters
+The consumer receives a wrong value: duplicated rows, sums of unrelated shards, scrambled token
+order. Unlike a merely redundant sync, this one breaks the output.
+
+## Bad plan
+```yaml
+ops:
+  lm_head: {sharding: replicated}    # every rank computes the whole vocabulary ...
+sync:
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}   # ... then gathers 8 copies
+```
+
+## Fix
+```yaml
+ops:
+  lm_head: {sharding: replicated}
+sync: []                               # no gather: the logits are already whole
+```
+"""
+from syncverify.rules.base import Rule
+from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+
+MESSAGES = {
+    "reduce-sharded": "{label} sums values sharded over different features: unrelated shards are added",
+    "double-dispatch": "{label} dispatches tokens that are already in expert order",
+    "combine-undispatched": "{label} combines tokens that were never dispatched: it scrambles their order",
+    "duplicated": "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
+    "wrong-shard": "{label} hands {op} {feat} where it needs {expected}",
+}
+
+
+def check(ctx) -> None:
+    a = ctx.analyses
+    plan = ctx.plan
+    defects = [d for d in a.placement.defects if d.kind in MESSAGES and d.sync is not None
+               and (d.kind not in ("duplicated", "wrong-shard") or d.node[0] == "op")]
+    for (sync_index, kind), items in group_by(defects, lambda d: (d.sync, d.kind)).items():
+        sync = plan.syncs[sync_index]
+        nodes = [d.node for d in items]
+        first = items[0]
+        op = nodes[0][6] if nodes[0][0] == "op" else sync.after
+        message = MESSAGES[kind].format(label=sync.label, op=op, copies=first.get("copies"),
+                                        feat=first.get("feat"), expected=first.get("expected"))
+        ctx.report(RULE, ("sync", sync_index), message,
+                   help=f"remove {sync.label}, or change it to the collective the value needs",
+                   where=where(plan, nodes, steps_checked(a), op, sync_index),
+                   trace=trace(plan, [nodes[0]]))
+
+
+RULE = Rule(code="SV403", slug="value-corrupting-collective", category="redundant-sync", severity="error",
+            summary="a collective changes a value that did not need it (S19)",
+            check=check, page=__doc__, needs_graph=True)
