@@ -1,7 +1,11 @@
-"""`python -m syncverify` as a user runs it: real loader, real rules, real exit codes."""
-import importlib.util
+"""`python -m syncverify` as a user runs it: real loader, real rules, real exit codes.
+
+Each run is a fresh interpreter, so the plans are small: `small.yaml` is clean, `uneven.yaml`
+has a config error that stops the graph analyses early.
+"""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +13,6 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parent / "data" / "cli"
-HAVE_LOADER = importlib.util.find_spec("syncverify.loader") is not None
-needs_loader = pytest.mark.skipif(not HAVE_LOADER, reason="syncverify.loader has not landed")
 
 
 def syncverify(*args, env=None):
@@ -26,57 +28,61 @@ def assert_no_traceback(proc):
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-@needs_loader
 def test_clean_plan_exits_0():
-    proc = syncverify("check", "clean.yaml")
+    proc = syncverify("check", "small.yaml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip().endswith("in 1 file")
+    assert proc.stdout == "no findings in 1 file\n"
 
 
-@needs_loader
 @pytest.mark.parametrize("plan, line", [("malformed.yaml", None), ("unknown-key.yaml", 5)])
 def test_unusable_plan_exits_2_naming_file_line_column(plan, line):
     proc = syncverify("check", "--format", "concise", plan)
     assert proc.returncode == 2
     assert_no_traceback(proc)
-    first = proc.stdout.splitlines()[0]
-    name, found_line, column, rest = first.split(":", 3)
+    name, found_line, column, rest = proc.stdout.splitlines()[0].split(":", 3)
     assert name == plan and found_line.isdigit() and column.isdigit()
     assert rest.startswith(" error SV0")
     if line:
         assert int(found_line) == line
 
 
-@needs_loader
-def test_unusable_plan_in_json_is_a_finding_and_exit_2():
-    proc = syncverify("check", "--format", "json", "unknown-key.yaml", "clean.yaml")
+def test_unusable_plans_in_json_are_findings_and_exit_2():
+    proc = syncverify("check", "--format", "json", "unknown-key.yaml", "malformed.yaml")
     assert proc.returncode == 2
     report = json.loads(proc.stdout)
     assert report["summary"]["exit_code"] == 2 and report["summary"]["files"] == 2
-    assert any(f["file"] == "unknown-key.yaml" and f["code"].startswith("SV0")
-               and f["severity"] == "error" for f in report["findings"])
+    assert {f["file"] for f in report["findings"]} == {"unknown-key.yaml", "malformed.yaml"}
+    assert all(f["code"].startswith("SV0") and f["severity"] == "error"
+               for f in report["findings"])
+    assert "unknown-key.yaml:5:19: unknown key 'pipline'" in proc.stderr
 
 
-@needs_loader
-def test_findings_exit_1_and_exit_zero_exit_0():
-    proc = syncverify("check", "--format", "json", "tp6.yaml")
-    report = json.loads(proc.stdout)
-    if not report["findings"]:
-        pytest.skip("no rule flags tp 6 yet")
+def test_findings_exit_1_in_json():
+    proc = syncverify("check", "--format", "json", "uneven.yaml")
     assert proc.returncode == 1
-    assert {"shape", "config"} <= {f["category"] for f in report["findings"]}
-    assert syncverify("check", "--exit-zero", "tp6.yaml").returncode == 0
+    report = json.loads(proc.stdout)
+    assert [(f["code"], f["line"]) for f in report["findings"]] == [("SV103", 6)]
+    assert report["summary"]["exit_code"] == 1
 
 
-@needs_loader
-def test_text_output_has_a_caret_frame_for_real_findings():
-    proc = syncverify("check", "tp6.yaml")
-    if proc.returncode == 0:
-        pytest.skip("no rule flags tp 6 yet")
+def test_exit_zero_and_fail_on_warning_with_real_rules():
+    assert syncverify("check", "--exit-zero", "--fail-on", "warning",
+                      "uneven.yaml").returncode == 0
+
+
+def test_text_output_has_a_caret_frame_and_help():
+    proc = syncverify("check", "uneven.yaml")
+    assert proc.returncode == 1
     assert_no_traceback(proc)
-    assert " | parallel: {tp: 6, pp: 2}" in proc.stdout
-    assert "^" in proc.stdout and "help:" in proc.stdout
+    assert "  > 6 | parallel: {tp: 2, pp: 2}\n" in proc.stdout
+    assert "    |                       ^\n" in proc.stdout
+    assert "  help: " in proc.stdout
     assert "\x1b[" not in proc.stdout
+
+
+def test_concise_lines_of_real_findings():
+    proc = syncverify("check", "--format", "concise", "uneven.yaml")
+    assert re.fullmatch(r"uneven\.yaml:6:\d+: error SV103 \S.*\n", proc.stdout)
 
 
 def test_missing_file_exits_2_with_a_message():
@@ -87,7 +93,7 @@ def test_missing_file_exits_2_with_a_message():
 
 
 def test_bad_option_exits_2():
-    proc = syncverify("check", "--format", "xml", "clean.yaml")
+    proc = syncverify("check", "--format", "xml", "small.yaml")
     assert proc.returncode == 2
     assert "Invalid value for '--format'" in proc.stderr
 
@@ -106,10 +112,11 @@ def test_importing_the_cli_pulls_in_no_heavy_dependency():
     assert proc.stdout.strip() == "[]", proc.stderr
 
 
-@needs_loader
 def test_machine_formats_do_not_import_rich():
-    code = ("import sys\nfrom syncverify import commands\n"
-            "commands.check(['clean.yaml', 'unknown-key.yaml'], format='json', out=open('/dev/null', 'w'))\n"
+    code = ("import os, sys\nfrom syncverify import commands\n"
+            "with open(os.devnull, 'w') as sink:\n"
+            "    commands.check(['uneven.yaml', 'unknown-key.yaml'], format='json', out=sink,"
+            " err=sink)\n"
             "print('rich' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=DATA)
     assert proc.stdout.strip() == "False", proc.stderr
