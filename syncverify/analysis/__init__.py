@@ -52,7 +52,7 @@ def _why_missing(plan: Plan, graph: nx.DiGraph):
     return why
 
 
-def idle_scenarios(plan: Plan) -> list[Scenario]:
+def idle_scenarios(plan: Plan, reduce: bool = True) -> list[Scenario]:
     """S17: for each phase that lets an idle replica skip, one replica idle, the others busy.
 
     Replicas are symmetric unless a selector names dp coordinates; then each replica is tried.
@@ -64,18 +64,19 @@ def idle_scenarios(plan: Plan) -> list[Scenario]:
             continue
         by_dp = any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name))
         for replica in (range(dp) if by_dp else [0]):
-            out.append(Scenario(idle=((phase.name, replica),)))
+            out.append(Scenario(idle=((phase.name, replica),), reduce=reduce))
     return out
 
 
-def run_analyses(plan: Plan) -> Analyses:
-    graph = build_graph(plan)
+def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
+    """Every analysis of `plan`; `reduce=False` unrolls every layer (the reference)."""
+    graph = build_graph(plan, Scenario(reduce=reduce))
     placement = analyse_placement(graph, plan)
     index, races = analyse_order(graph)
     deadlock = None if index.acyclic else index.cycle()
     hangs = (missing_ranks(graph, _why_missing(plan, graph)) + order_mismatches(graph)
              + size_mismatches(graph, placement.values))
-    for scenario in idle_scenarios(plan):
+    for scenario in idle_scenarios(plan, reduce):
         idle_graph = build_graph(plan, scenario)
         hangs += [h for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph))
                   if h.reason == "idle"]

@@ -74,7 +74,7 @@ def analyse_handover(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld,
 
 def _needs(plan, prefill, decode, rank):
     stage = decode.topo.stage_of(rank)
-    layers = list(decode.topo.stage_layers(stage))
+    layers = decode.stage_layers(stage)
     heads = _kv_share(plan, decode, rank)
     replicas = range(prefill.topo.sizes["dp"])
     if same_layout(plan):

@@ -45,13 +45,15 @@ def _reason(plan: Plan, graph: nx.DiGraph, effects: dict, nodes: list) -> str | 
 
 def _calls_per_step(graph: nx.DiGraph, nodes: list) -> tuple:
     """Calls one rank makes per step (prefill: per pass), by phase, for the cost in messages."""
+    classes = graph.graph.get("layer_classes") or {}
     per_rank: dict[str, Counter] = {}
     for n in nodes:
         attrs = graph.nodes[n]
         if attrs["step"] != 0:
             continue
+        weight = len(classes.get(attrs["layer"], (attrs["layer"],)))   # layers it stands for
         for rank in attrs["issuers"]:
-            per_rank.setdefault(attrs["phase"], Counter())[rank] += 1
+            per_rank.setdefault(attrs["phase"], Counter())[rank] += weight
     return tuple(sorted((phase, max(c.values())) for phase, c in per_rank.items()))
 
 

@@ -23,6 +23,7 @@ import networkx as nx
 
 from syncverify.graph.nodes import EMBED_LAYER
 from syncverify.graph.program import schedule_step
+from syncverify.graph.reduction import layer_classes
 from syncverify.graph.streams import Issue, Recorder, StreamBuilder, handover_issues
 from syncverify.graph.world import DECODE_STEPS, PhaseWorld
 from syncverify.plan import Plan
@@ -33,6 +34,7 @@ class Scenario:
     """Which DP replicas sit idle (S17, `dp_idle: skip`), per phase."""
     idle: tuple[tuple[str, int], ...] = ()
     steps: int = DECODE_STEPS
+    reduce: bool = True           # unroll representative layers only (graph.reduction)
 
     def idle_in(self, phase: str) -> frozenset[int]:
         return frozenset(d for p, d in self.idle if p == phase)
@@ -47,12 +49,15 @@ class Scenario:
 def build_graph(plan: Plan, scenario: Scenario = Scenario()) -> nx.DiGraph:
     rec = Recorder()
     worlds = {}
+    classes = layer_classes(plan, scenario.reduce)
     for phase in plan.phases:
-        world = PhaseWorld(plan, phase, scenario.idle_in(phase.name), scenario.steps)
+        world = PhaseWorld(plan, phase, scenario.idle_in(phase.name), scenario.steps,
+                           frozenset(classes))
         worlds[phase.name] = world
         _unroll_phase(world, StreamBuilder(world, rec), rec)
     graph = nx.DiGraph(plan=plan.name, scenario=scenario.label)
     graph.graph["worlds"] = worlds
+    graph.graph["layer_classes"] = classes
     _add_programs(graph, rec)
     _add_data(graph, rec)
     for u, v in rec.implicit_order:

@@ -125,7 +125,7 @@ class StreamBuilder:
             h = self.after(out, step, mb, rank, EMBED_LAYER, "embed", h)
         else:
             h = self.receive_stage_input(out, step, mb, rank, stage)
-        for layer in w.topo.stage_layers(stage):
+        for layer in w.stage_layers(stage):
             h = self.layer(out, step, mb, rank, layer, h)
         if stage < w.topo.sizes["pp"] - 1:
             self.send_stage_output(out, step, mb, rank, stage, h)

@@ -17,8 +17,11 @@ DECODE_STEPS = 3
 
 class PhaseWorld:
     def __init__(self, plan: Plan, phase: Phase, idle_replicas: frozenset[int] = frozenset(),
-                 steps: int = DECODE_STEPS):
+                 steps: int = DECODE_STEPS, layers: Optional[frozenset[int]] = None):
         self.plan = plan
+        # the layers unrolled: every layer, or one representative per class (graph.reduction)
+        self.layers = frozenset(range(plan.model.layers)) if layers is None else layers
+        self._ordered_layers = sorted(self.layers)
         self.phase = phase
         self.name = phase.name
         self.topo = phase.topology
@@ -28,6 +31,18 @@ class PhaseWorld:
         self.plan_has_decode = decode is not None
         self.world_of_plan_has_decode = self.plan_has_decode and phase.name == "prefill"
         self.decode_microbatches = decode.microbatches if decode else 0
+
+    # ---- layers ---------------------------------------------------------------------------
+    def stage_layers(self, stage: int) -> list[int]:
+        """The unrolled layers of a stage, in order."""
+        return [l for l in self.topo.stage_layers(stage) if l in self.layers]
+
+    def next_layer(self, layer: int) -> int:
+        """The next unrolled layer after `layer` (model.layers past the last one)."""
+        for l in self._ordered_layers:
+            if l > layer:
+                return l
+        return self.plan.model.layers
 
     # ---- participation ------------------------------------------------------------------
     def active(self, rank: int) -> bool:
@@ -52,7 +67,8 @@ class PhaseWorld:
             return self.runs_tail(rank)
         if layer is None or layer < 0:
             return False
-        return layer in self.topo.stage_layers(stage) and op in self.plan.model.layer_ops(layer)
+        return (layer in self.layers and layer in self.topo.stage_layers(stage)
+                and op in self.plan.model.layer_ops(layer))
 
     def selected(self, sync: SyncPoint, rank: int) -> bool:
         """S9: the selector decides who issues; it never changes the group."""
@@ -139,8 +155,9 @@ class PhaseWorld:
         else:
             ops = model.layer_ops(layer)
             later = ops[ops.index(sync.after) + 1:] if sync.after in ops else ()
-            candidates = [(layer, op)] if op in later else [(layer + 1, op)]
-            if layer + 1 >= model.layers:
+            following = self.next_layer(layer)
+            candidates = [(layer, op)] if op in later else [(following, op)]
+            if following >= model.layers:
                 candidates = [(layer, op)] if op in later else [(model.layers, op)]
         for target_layer, target_op in candidates:
             if target_op in MODEL_TAIL_OPS:
@@ -155,7 +172,7 @@ class PhaseWorld:
         if sync.wait_before in MODEL_TAIL_OPS:
             layer = self.plan.model.layers
         else:
-            layer = next((l for l in self.topo.stage_layers(stage)
+            layer = next((l for l in self.stage_layers(stage)
                           if sync.wait_before in self.plan.model.layer_ops(l)), None)
         if layer is None or not self.runs(rank, layer, sync.wait_before):
             return None
@@ -172,7 +189,7 @@ class PhaseWorld:
             layer = self.plan.model.layers
         else:
             stage = self.topo.stage_of(rank)
-            layer = next((l for l in self.topo.stage_layers(stage)
+            layer = next((l for l in self.stage_layers(stage)
                           if op in self.plan.model.layer_ops(l)), None)
         if layer is None or not self.runs(rank, layer, op):
             return None

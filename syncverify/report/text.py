@@ -108,11 +108,10 @@ def caret_line(text: str, finding: Finding) -> str:
     """Spaces up to the finding's column (tabs kept, so they line up), then carets under it."""
     start = max(finding.column - 1, 0)
     prefix = "".join(ch if ch == "\t" else " " for ch in text[:start])
-    same_line = (finding.end_line or finding.line) == finding.line
-    if same_line and finding.end_column > finding.column:
-        width = finding.end_column - finding.column
+    if (finding.end_line or finding.line) != finding.line:
+        width = len(text.rstrip()) - start          # the span goes on below: mark to line end
     else:
-        width = len(text.rstrip()) - start if not same_line else 1
+        width = finding.end_column - finding.column  # end_column is one past the span
     return prefix + "^" * max(1, width)
 
 

@@ -81,6 +81,7 @@ def _check_boundary(ctx: Context, sync) -> None:
 
 
 def check(ctx: Context) -> None:
+    # S14: step_end exists in decode only; S5: prefill_end needs both phases.
     for sync in ctx.plan.syncs:
         if sync.is_per_layer:
             _check_op(ctx, sync)

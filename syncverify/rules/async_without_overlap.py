@@ -31,6 +31,7 @@ from syncverify.rules.static_helpers import sync_phases
 
 
 def check(ctx: Context) -> None:
+    # S11: async exists only under comm_compute and two_batch; one finding per phase it runs in.
     for sync in ctx.plan.syncs:
         if not sync.is_async:
             continue

@@ -66,7 +66,7 @@ def _missing_ranks(ctx) -> None:
         if at not in plan.spans:
             at = ("sync", sync_index)
         ctx.report(RULE, at, message, help=help_text,
-                   where=where(plan, [h.node for h in items], steps_checked(a), sync.after, sync_index),
+                   where=where(a, [h.node for h in items], sync.after, sync_index),
                    trace=trace(plan, [first.node], f"missing ranks: {compact(first.missing)}"))
 
 
@@ -84,7 +84,7 @@ def _idle_replica(ctx, hangs) -> None:
         at = ("phases", phase, "dp_idle")
         ctx.report(RULE, at if at in plan.spans else ("phases", phase), message,
                    help="use `dp_idle: dummy_batch`: an idle replica then joins every collective with a dummy batch",
-                   where=where(plan, [h.node for h in items], steps_checked(a)),
+                   where=where(a, [h.node for h in items]),
                    trace=trace(plan, [first.node], f"missing ranks: {compact(first.missing)} ({first.scenario})"))
 
 
@@ -107,7 +107,7 @@ def _mismatches(ctx) -> None:
             shown = [first.node]
         ctx.report(RULE, ("sync", sync_index), message,
                    help="every member of a group must issue the same collectives in the same order with the same shapes",
-                   where=where(plan, [h.node for h in items], steps_checked(a), sync.after, sync_index),
+                   where=where(a, [h.node for h in items], sync.after, sync_index),
                    trace=trace(plan, shown))
 
 
@@ -124,7 +124,7 @@ def _deadlock(ctx) -> None:
     if sync_index is not None:
         message += f" through {plan.syncs[sync_index].label}"
     ctx.report(RULE, at, message, help="break the cycle: make the blocking call async or reorder it",
-               where=where(plan, cycle, steps_checked(a)), trace=trace(plan, cycle[:12]))
+               where=where(a, cycle), trace=trace(plan, cycle[:12]))
 
 
 RULE = Rule(code="SV601", slug="collective-hang", category="ordering", severity="error",

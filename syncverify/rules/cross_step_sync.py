@@ -58,6 +58,7 @@ def _check_waits(ctx: Context, sync) -> None:
 
 
 def check(ctx: Context) -> None:
+    # S14: no sync crosses decode steps, except S18's gather and S4's token carrier.
     for sync in ctx.plan.syncs:
         _check_step_end(ctx, sync)
         _check_waits(ctx, sync)

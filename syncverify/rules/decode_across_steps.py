@@ -27,6 +27,7 @@ from syncverify.rules.static_helpers import phase_key_path
 
 
 def check(ctx: Context) -> None:
+    # S15: across_steps is always phase-illegal in decode.
     decode = ctx.plan.phase("decode")
     if decode is None or decode.overlap != "across_steps":
         return

@@ -36,7 +36,7 @@ def check(ctx) -> None:
                    f"taken again and multiplied by {times}")
         ctx.report(RULE, ("sync", sync_index), message,
                    help=f"remove {sync.label}: the value is already complete there",
-                   where=where(plan, nodes, steps_checked(a), sync.after, sync_index),
+                   where=where(a, nodes, sync.after, sync_index),
                    trace=trace(plan, [nodes[0]]))
 
 

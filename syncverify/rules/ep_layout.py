@@ -33,14 +33,23 @@ from syncverify.rules.static_helpers import degree_path, ranges, report_merged
 
 
 def _cut_tp_group(phase: Phase) -> Optional[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """An (EP group, TP group) pair that overlap with neither containing the other."""
-    topo = phase.topology
-    for ep_group in topo.groups("ep"):
-        members = set(ep_group)
-        for tp_group in topo.groups("tp"):
-            shared = members.intersection(tp_group)
-            if shared and shared != members and shared != set(tp_group):
-                return ep_group, tp_group
+    """A TP group spread over several EP groups, with the EP group of its first rank.
+
+    With ep >= tp every TP group must lie inside one EP group. Walks each TP group once
+    (O(world * tp)), without enumerating every group of every axis.
+    """
+    topo, ep = phase.topology, phase.degrees.ep
+
+    def ep_chunk(rank: int) -> tuple[int, int]:
+        return topo.stage_of(rank), topo.ep_index(rank) // ep
+
+    for rank in range(topo.world):
+        tp_group = topo.group("tp", rank)
+        if tp_group[0] != rank:
+            continue
+        if len({ep_chunk(r) for r in tp_group}) > 1:
+            ep_group = tuple(r for r in range(topo.world) if ep_chunk(r) == ep_chunk(rank))
+            return ep_group, tp_group
     return None
 
 
@@ -67,6 +76,7 @@ def _problem(phase: Phase) -> Optional[tuple[str, str, str]]:
 
 
 def check(ctx: Context) -> None:
+    # S1: EP groups are cut from a stage's non-pp ranks; 1 < ep < tp is outside v1.
     plan = ctx.plan
 
     def key(phase):

@@ -38,6 +38,7 @@ def expert_tp(phase) -> int:
 
 
 def check(ctx: Context) -> None:
+    # S20 with S12: expert TP is tp when ep = 1, else 1.
     model = ctx.plan.model
     if model.moe is None or not model.moe.ffn or not model.moe_layers:
         return

@@ -30,6 +30,7 @@ from syncverify.rules.static_helpers import report_indivisible
 
 
 def check(ctx: Context) -> None:
+    # S20: experts % ep; S12: experts sit in contiguous blocks over the EP members.
     model = ctx.plan.model
     if model.moe is None or not model.moe_layers:
         return

@@ -26,6 +26,7 @@ from syncverify.rules.static_helpers import report_indivisible
 
 
 def check(ctx: Context) -> None:
+    # S20: ffn % tp, only where dense layers use it.
     model = ctx.plan.model
     if not model.ffn or not model.dense_layers:
         return

@@ -8,6 +8,7 @@ from typing import Callable, Iterable, Optional
 from syncverify import catalog
 from syncverify.findings import Where
 from syncverify.graph.nodes import EMBED_LAYER, describe
+from syncverify.graph.reduction import expand
 from syncverify.plan import Plan
 from syncverify.ranges import compact
 
@@ -19,9 +20,15 @@ def group_by(items: Iterable, key: Callable) -> dict:
     return dict(sorted(out.items(), key=lambda kv: repr(kv[0])))
 
 
-def where(plan: Plan, nodes: list[tuple], steps: int, op: Optional[str] = None,
+def where(analyses, nodes: list[tuple], op: Optional[str] = None,
           sync: Optional[int] = None) -> Where:
-    """One Where for many DAG nodes: phases, rank ranges, layer ranges, steps, microbatches."""
+    """One Where for many DAG nodes: phases, rank ranges, layer ranges, steps, microbatches.
+
+    Representative layers are expanded back to the layers they stand for (graph.reduction).
+    """
+    plan = analyses.plan
+    steps = steps_checked(analyses)
+    classes = analyses.graph.graph.get("layer_classes")
     phases, ranks, layers, step_set, mbs = set(), set(), set(), set(), set()
     for node in nodes:
         if node[0] == "op":
@@ -44,6 +51,8 @@ def where(plan: Plan, nodes: list[tuple], steps: int, op: Optional[str] = None,
             step_set.add(step)
         if mb >= 0:
             mbs.add(mb)
+    if classes:
+        layers = expand(classes, layers)
     return Where(
         phase=", ".join(p for p in ("prefill", "decode") if p in phases) or None,
         ranks=compact(ranks) if ranks else None,

@@ -23,6 +23,7 @@ from syncverify.rules.static_helpers import report_indivisible
 
 
 def check(ctx: Context) -> None:
+    # S20: heads % tp.
     heads = ctx.plan.model.heads
     report_indivisible(ctx, RULE, heads, "tp",
                        lambda tp, suffix: f"{heads} attention heads do not split over tp = {tp}{suffix}")

@@ -30,6 +30,7 @@ def fits(kv_heads: int, tp: int) -> bool:
 
 
 def check(ctx: Context) -> None:
+    # S20: kv_heads % tp == 0 or tp % kv_heads == 0; MLA's latent KV is Replicated over tp.
     plan, model = ctx.plan, ctx.plan.model
     if model.mla:
         return

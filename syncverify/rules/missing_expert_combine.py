@@ -37,7 +37,7 @@ def check(ctx) -> None:
         help_text = "combine them before the residual add:\n" + fix(
             "ep-combine", layers=layers_clause(plan, affected_layers(nodes, plan)))
         ctx.report(RULE, where_to_add(plan), message, help=help_text,
-                   where=where(plan, nodes, steps_checked(a), op),
+                   where=where(a, nodes, op),
                    trace=trace(plan, [nodes[0]], "its input is still in expert order"))
 
 

@@ -59,7 +59,7 @@ def check(ctx) -> None:
                          "the next column-parallel one")
         blame = items[0].sync
         at = ("sync", blame) if blame is not None else where_to_add(plan)
-        ctx.report(RULE, at, message, help=help_text, where=where(plan, nodes, steps_checked(a), op),
+        ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
                    trace=trace(plan, [nodes[0]]))
 
 

@@ -36,7 +36,7 @@ def check(ctx) -> None:
         message = f"attention on SP ranks reads only its own chunk's K/V ({share}) in {phase}"
         ctx.report(RULE, where_to_add(ctx.plan), message,
                    help="aggregate K/V over the SP group before attention:\n" + fix("sp-kv-aggregation"),
-                   where=where(ctx.plan, nodes, steps_checked(a), "attention"),
+                   where=where(a, nodes, "attention"),
                    trace=trace(ctx.plan, [nodes[0]], "K/V of the other SP chunks never reach it"))
 
 

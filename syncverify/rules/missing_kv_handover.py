@@ -26,6 +26,7 @@ sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
 """
+from syncverify.graph.reduction import expand
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import fix, where_to_add
@@ -38,7 +39,8 @@ def check(ctx) -> None:
         return
     plan = ctx.plan
     ranks = sorted({r for r, _ in handover.missing})
-    layers = sorted({l for _, l in handover.missing})
+    classes = ctx.analyses.graph.graph.get("layer_classes") or {}
+    layers = sorted(expand(classes, {l for _, l in handover.missing}))
     replicas = sorted({b[1] for lacking in handover.missing.values() for b in lacking})
     message = (f"at prefill_end decode ranks {compact(ranks)} lack the prompt's K/V of layers "
                f"{compact(layers)} for sequences prefilled by replica{'s' if len(replicas) > 1 else ''} "

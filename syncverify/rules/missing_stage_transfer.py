@@ -43,7 +43,7 @@ def check(ctx) -> None:
                 message += f": {sync.label} over {sync.group} does not reach the next stage"
                 break
         ctx.report(RULE, at, message, help="transfer the activations at each stage boundary:\n"
-                   + fix("pp-transfer"), where=where(plan, nodes, steps_checked(a)),
+                   + fix("pp-transfer"), where=where(a, nodes),
                    trace=trace(plan, [nodes[0]], "no stage_boundary transfer feeds it"))
 
 

@@ -38,7 +38,7 @@ def check(ctx) -> None:
                    f"{compact(missing)} never reach the output sink: with dp = {dp} they must be "
                    f"gathered over dp after sample (S18)")
         ctx.report(RULE, where_to_add(ctx.plan), message, help=fix("dp-gather"),
-                   where=where(ctx.plan, nodes, steps_checked(a), "sample"),
+                   where=where(a, nodes, "sample"),
                    trace=trace(ctx.plan, [nodes[0]]))
 
 

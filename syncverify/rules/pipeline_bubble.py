@@ -33,6 +33,7 @@ def bubble(pp: int, microbatches: int) -> Fraction:
 
 
 def check(ctx: Context) -> None:
+    # S21: fewer microbatches than stages, with the bubble (pp-1)/(m+pp-1).
     for phase in ctx.plan.phases:
         pp, m = phase.degrees.pp, phase.microbatches
         if pp <= 1 or m >= pp:

@@ -27,6 +27,7 @@ from syncverify.rules.static_helpers import is_written
 
 
 def check(ctx: Context) -> None:
+    # S5: a prefill_end sync runs once, between the phases: no phases, no layers.
     for sync in ctx.plan.syncs:
         if sync.after != "prefill_end":
             continue

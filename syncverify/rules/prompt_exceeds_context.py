@@ -25,6 +25,7 @@ from syncverify.rules.base import Context, Rule
 
 
 def check(ctx: Context) -> None:
+    # S20: tokens + 1 > max_context is a shape error.
     limit = ctx.plan.model.max_context
     if limit is None:
         return

@@ -24,6 +24,7 @@ from syncverify.rules.base import Context, Rule
 
 
 def check(ctx: Context) -> None:
+    # S20: prompt tokens % sp (S6: sp contiguous chunks).
     for phase in ctx.plan.phases:
         sp, tokens = phase.degrees.sp, phase.tokens
         if tokens is None or sp <= 1 or tokens % sp == 0:

@@ -48,6 +48,7 @@ def _check_axis(ctx: Context, sync, axis: str, coords, phases) -> None:
 
 
 def check(ctx: Context) -> None:
+    # S9: a coordinate out of range (in every phase the sync runs in) is a config error.
     for sync in ctx.plan.syncs:
         if not sync.ranks:
             continue

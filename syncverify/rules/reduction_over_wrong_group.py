@@ -56,7 +56,7 @@ def check(ctx) -> None:
                          "over the EP group, dispatch and combine them instead (S12)")
         ctx.report(RULE, ("sync", sync_index, "group") if ("sync", sync_index, "group") in plan.spans
                    else ("sync", sync_index), message, help=help_text,
-                   where=where(plan, nodes, steps_checked(a), sync.after, sync_index),
+                   where=where(a, nodes, sync.after, sync_index),
                    trace=trace(plan, [nodes[0]]))
 
 

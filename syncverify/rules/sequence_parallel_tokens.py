@@ -57,6 +57,7 @@ def _tokens_per_rank(phase: Phase) -> Optional[tuple[int, str, str]]:
 
 
 def check(ctx: Context) -> None:
+    # S20 under S7: a microbatch's tokens on a rank % tp when the phase reduce-scatters over tp.
     for phase in ctx.plan.phases:
         tp = phase.degrees.tp
         scatter = _scatters_over_tp(ctx, phase)

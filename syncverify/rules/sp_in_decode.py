@@ -28,6 +28,7 @@ from syncverify.rules.static_helpers import degree_path
 
 
 def check(ctx: Context) -> None:
+    # S14 and the seed: no SP in decode (S7's sequence parallelism inside TP is not SP).
     decode = ctx.plan.phase("decode")
     if decode is None or decode.degrees.sp == 1:
         return

@@ -53,6 +53,7 @@ def _check_empty(ctx: Context, stages: tuple[int, ...]) -> None:
 
 
 def check(ctx: Context) -> None:
+    # S20: layers against stages, for an explicit split.
     stages = ctx.plan.explicit_stages
     if stages is None:
         return

@@ -36,7 +36,7 @@ def check(ctx) -> None:
     at = ("phases", "decode", "overlap")
     ctx.report(RULE, at, message,
                help="keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` (overlap within a step)",
-               where=where(ctx.plan, nodes, steps_checked(a), "sample"),
+               where=where(a, nodes, "sample"),
                trace=trace(ctx.plan, [races[0].producer, races[0].consumer],
                            "across_steps removes the order edge from sample to the host"))
 

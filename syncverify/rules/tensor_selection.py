@@ -55,6 +55,7 @@ def _check_given(ctx: Context, sync) -> None:
 
 
 def check(ctx: Context) -> None:
+    # Plan format `tensor`: qkv offers q | kv, prefill_end kv only (S5); required on qkv over sp.
     for sync in ctx.plan.syncs:
         if sync.tensor is not None:
             _check_given(ctx, sync)

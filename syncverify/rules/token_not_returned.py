@@ -36,7 +36,7 @@ def check(ctx) -> None:
                "stage for the next decode step (S4)")
     at = ("phases", "decode", "token_return")
     ctx.report(RULE, at, message, help="carry the token back on the device:\n" + fix("token-return"),
-               where=where(ctx.plan, nodes, steps_checked(a), "embed"),
+               where=where(a, nodes, "embed"),
                trace=trace(ctx.plan, [nodes[0]], "no carrier after sample feeds it"))
 
 

@@ -30,15 +30,20 @@ from syncverify.rules.static_helpers import degree_path, ranges, report_merged
 
 
 def _spanning_group(phase: Phase, per_node: int) -> Optional[tuple[tuple[int, ...], int]]:
-    """The first TP group whose ranks sit on several nodes, and how many nodes."""
-    for group in phase.topology.groups("tp"):
-        nodes = {rank // per_node for rank in group}
+    """The first TP group whose ranks sit on several nodes, and how many nodes (O(world * tp))."""
+    topo = phase.topology
+    for rank in range(topo.world):
+        group = topo.group("tp", rank)
+        if group[0] != rank:
+            continue
+        nodes = {member // per_node for member in group}
         if len(nodes) > 1:
             return group, len(nodes)
     return None
 
 
 def check(ctx: Context) -> None:
+    # S21: a TP group spanning nodes is a performance warning.
     plan, cluster = ctx.plan, ctx.plan.cluster
     if cluster is None:
         return

@@ -26,6 +26,7 @@ from syncverify.rules.static_helpers import phase_key_path, plural
 
 
 def check(ctx: Context) -> None:
+    # S16: two_batch pairs microbatches (2k, 2k+1).
     for phase in ctx.plan.phases:
         if phase.overlap != "two_batch" or phase.microbatches % 2 == 0:
             continue

@@ -27,6 +27,7 @@ from syncverify.rules.static_helpers import phase_key_path, sync_phases
 
 
 def check(ctx: Context) -> None:
+    # S16 / S21: two_batch with no async sync point behaves as none.
     plan = ctx.plan
     for phase in plan.phases:
         if phase.overlap != "two_batch":

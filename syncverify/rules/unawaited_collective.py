@@ -58,7 +58,7 @@ def check(ctx) -> None:
         if at not in plan.spans:
             at = ("sync", sync_index)
         ctx.report(RULE, at, message, help=f"await it before its first consumer:\n  wait_before: {_op_name(first.consumer)}",
-                   where=where(plan, nodes, steps_checked(a), op, sync_index),
+                   where=where(a, nodes, op, sync_index),
                    trace=trace(plan, [first.producer, first.consumer], note))
 
 

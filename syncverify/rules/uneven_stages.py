@@ -29,6 +29,7 @@ def _suggested_split(layers: int, pp: int) -> list[int]:
 
 
 def check(ctx: Context) -> None:
+    # S20: layers against stages, when the default even split does not exist.
     plan = ctx.plan
     if plan.explicit_stages is not None:
         return

@@ -44,6 +44,7 @@ def _suggestion(window: tuple[str, ...]) -> str:
 
 
 def check(ctx: Context) -> None:
+    # S11: the wait lands on the consuming rank, same layer or the next, within the step.
     plan = ctx.plan
     for sync in plan.syncs:
         problems = {p.phase.name: p for p in wait_problems(plan, sync) if p.kind == MISSING}

@@ -58,7 +58,7 @@ def check(ctx) -> None:
             "tp-reduce", after=producer or "o_proj", group=group,
             layers=layers_clause(plan, affected_layers(nodes, plan)))
         at = ("sync", blame) if blame is not None else _selector_or_list(plan, producer, nodes)
-        ctx.report(RULE, at, message, help=help_text, where=where(plan, nodes, steps_checked(a), op),
+        ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
                    trace=trace(plan, [nodes[0]], f"reads a partial sum over {axis} ranks "
                                + ",".join(map(str, items[0].get("need")))))
 

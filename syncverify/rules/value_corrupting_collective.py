@@ -50,7 +50,7 @@ def check(ctx) -> None:
                                         feat=first.get("feat"), expected=first.get("expected"))
         ctx.report(RULE, ("sync", sync_index), message,
                    help=f"remove {sync.label}, or change it to the collective the value needs",
-                   where=where(plan, nodes, steps_checked(a), op, sync_index),
+                   where=where(a, nodes, op, sync_index),
                    trace=trace(plan, [nodes[0]]))
 
 

@@ -25,6 +25,7 @@ from syncverify.rules.base import Context, Rule
 
 
 def check(ctx: Context) -> None:
+    # S11: only an async collective has a wait.
     for sync in ctx.plan.syncs:
         if sync.wait_before and not sync.is_async:
             ctx.report(RULE, at=sync.path + ("wait_before",),
