@@ -1,0 +1,32 @@
+"""A read-only, hashable mapping, so that frozen Plan dataclasses holding one stay hashable."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Iterator
+
+
+class FrozenMap(Mapping):
+    """A dict that cannot change and can be hashed (equal to a dict with the same items)."""
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Any = ()):
+        self._data = dict(data)
+        self._hash = None
+
+    def __getitem__(self, key):
+        return self._data[key]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
