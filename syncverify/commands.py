@@ -15,6 +15,7 @@ from typing import Callable, Iterable, Optional, TextIO
 from syncverify.findings import Finding, PlanError
 
 PLAN_SUFFIXES = (".yaml", ".yml")
+INTERNAL_ERROR_CODE = "SV900"
 STDIN = "-"
 
 
@@ -88,7 +89,10 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         else:
             plan = load(file)
         report.sources[display] = plan.text
-        report.findings.extend(check_plan(plan))
+        for finding in check_plan(plan):
+            # a crashed rule (SV900) left the plan partly unchecked: exit 2 like any crash
+            crashed = finding.code == INTERNAL_ERROR_CODE
+            (report.problems if crashed else report.findings).append(finding)
     except PlanError as exc:
         report.problems.extend(exc.problems)
     except Exception as exc:     # the boundary: a bug in syncverify must not become a traceback

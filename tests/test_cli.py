@@ -19,7 +19,7 @@ from syncverify.findings import Finding, PlanError, Where
 
 MARK = re.compile(r"#\s*fake-(finding|problem):\s*(SV\d+)\s+(?:(error|warning|note)\s+)?"
                   r"(\d+):(\d+)\s+(.*)$")
-CATEGORY = {"0": "config", "1": "config", "2": "shape", "3": "missing-sync",
+CATEGORY = {"0": "config", "1": "config", "9": "config", "2": "shape", "3": "missing-sync",
             "4": "redundant-sync", "5": "phase-illegal", "6": "ordering", "7": "performance"}
 
 
@@ -148,6 +148,14 @@ def test_internal_error_becomes_sv900_and_exit_2(plan):
     assert f"{path}:1:1: error SV900 internal error while checking this plan: RuntimeError: boom" \
         in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_crashed_rule_sv900_exits_2_and_keeps_the_other_findings(plan):
+    path = plan(ERROR + "# fake-finding: SV900 error 1:1 rule SV201 crashed: KeyError: 'x'\n")
+    result = run("--format", "json", path)
+    assert result.exit_code == 2
+    assert [f["code"] for f in json.loads(result.stdout)["findings"]] == ["SV900", "SV201"]
+    assert f"{path}:1:1: rule SV201 crashed: KeyError: 'x' [SV900]" in result.stderr
 
 
 def test_internal_error_reraises_under_syncverify_raise(plan, monkeypatch):
