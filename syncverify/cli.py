@@ -43,10 +43,16 @@ def cli() -> None:
               help="Text format: findings only, without code frames, details or summary.")
 @click.option("--stdin-filename", metavar="NAME",
               help="The name to report for a plan read from standard input (PLAN is -).")
-def check(paths, format_, fail_on, exit_zero, color, quiet, stdin_filename) -> None:
+@click.option("--select", metavar="CODES",
+              help="Report only these rules: comma-separated codes, code prefixes (SV3) or slugs.")
+@click.option("--ignore", metavar="CODES",
+              help="Do not report these rules (codes, code prefixes or slugs).")
+def check(paths, format_, fail_on, exit_zero, color, quiet, stdin_filename, select,
+          ignore) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
     sys.exit(commands.check(paths, format=format_.lower(), fail_on=fail_on, exit_zero=exit_zero,
-                            color=color, quiet=quiet, stdin_filename=stdin_filename))
+                            color=color, quiet=quiet, stdin_filename=stdin_filename,
+                            select=select, ignore=ignore))
 
 
 @cli.command(context_settings=CONTEXT)

@@ -68,13 +68,53 @@ def internal_error(file: str, exc: BaseException) -> Finding:
                    help="please report this bug with the plan attached")
 
 
+def rules_matching(token: str, rules) -> list:
+    """The rules a `--select`/`--ignore` token names: `ALL`, a code or code prefix (`SV3`,
+    `SV301`, any case) or a slug."""
+    token = token.strip()
+    if token.upper() == "ALL":
+        return list(rules)
+    return [r for r in rules if r.code.startswith(token.upper()) or r.slug == token.lower()]
+
+
+def codes_named(option: str, value: str, rules) -> set[str]:
+    """The codes of the rules a comma-separated option value names (UsageProblem if a token
+    names none)."""
+    chosen = set()
+    for token in filter(None, (t.strip() for t in value.split(","))):
+        found = rules_matching(token, rules)
+        if not found:
+            close = suggestions(token, [r.code for r in rules] + [r.slug for r in rules])
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise UsageProblem(f"{option}: no rule matches '{token}'{hint}")
+        chosen.update(r.code for r in found)
+    return chosen
+
+
+def rule_selection(select: Optional[str], ignore: Optional[str]):
+    """(rules to run, codes to report) for `--select` and `--ignore`, or None when neither is
+    given. Rules that decide whether the graph can be built always run, so ignoring one never
+    sends a broken plan to the graph rules; their findings are just not reported.
+    """
+    from syncverify.rules import ALL_RULES
+
+    if not select and not ignore:
+        return None
+    reported = codes_named("--select", select, ALL_RULES) if select else \
+        {r.code for r in ALL_RULES}
+    reported -= codes_named("--ignore", ignore or "", ALL_RULES)
+    run = tuple(r for r in ALL_RULES if r.code in reported or r.blocks_graph)
+    return run, frozenset(reported)
+
+
 def default_loader() -> Callable:
     from syncverify.loader import load_plan
     return load_plan
 
 
 def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
-              loader: Optional[Callable] = None, stdin: Optional[TextIO] = None) -> None:
+              loader: Optional[Callable] = None, stdin: Optional[TextIO] = None,
+              selection=None) -> None:
     """Load and check one plan, adding its findings (or its problems) to `report`."""
     from syncverify.engine import check_plan
 
@@ -89,9 +129,12 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         else:
             plan = load(file)
         report.sources[display] = plan.text
-        for finding in check_plan(plan):
+        found = check_plan(plan) if selection is None else check_plan(plan, rules=selection[0])
+        for finding in found:
             # a crashed rule (SV900) left the plan partly unchecked: exit 2 like any crash
             crashed = finding.code == INTERNAL_ERROR_CODE
+            if selection is not None and not crashed and finding.code not in selection[1]:
+                continue
             (report.problems if crashed else report.findings).append(finding)
     except PlanError as exc:
         report.problems.extend(exc.problems)
@@ -103,7 +146,8 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
 
 def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
           exit_zero: bool = False, color: str = "auto", quiet: bool = False,
-          stdin_filename: Optional[str] = None, loader: Optional[Callable] = None,
+          stdin_filename: Optional[str] = None, select: Optional[str] = None,
+          ignore: Optional[str] = None, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
           stdin: Optional[TextIO] = None) -> int:
     """`syncverify check`: check every plan, render the report, return the exit code."""
@@ -112,12 +156,14 @@ def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
     out, err = out or sys.stdout, err or sys.stderr
     try:
         files = plan_files(paths)
+        selection = rule_selection(select, ignore)
     except UsageProblem as exc:
         err.write(f"syncverify: error: {exc}\n")
         return 2
     report = Report()
     for file in files:
-        check_one(report, file, stdin_filename=stdin_filename, loader=loader, stdin=stdin)
+        check_one(report, file, stdin_filename=stdin_filename, loader=loader, stdin=stdin,
+                  selection=selection)
     report.exit_code = exit_code(report, fail_on, exit_zero)
     render(report, format, out, color=color, quiet=quiet)
     if problems_on_stderr(format):

@@ -55,7 +55,7 @@ def fake_load(path, *, text=None, display_path=None):
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch):
     monkeypatch.setattr(commands, "default_loader", lambda: fake_load)
-    monkeypatch.setattr(engine, "check_plan", lambda plan: sorted(
+    monkeypatch.setattr(engine, "check_plan", lambda plan, rules=None: sorted(
         marks(plan.text, "finding", plan.path), key=Finding.sort_key))
     monkeypatch.delenv("SYNCVERIFY_OUTPUT_FORMAT", raising=False)
     monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)
@@ -201,6 +201,32 @@ def test_stdin_problem_is_framed_from_the_text_read(plan, tmp_path, monkeypatch)
     result = run("--stdin-filename", "mine.yaml", "-", input=UNUSABLE)
     assert result.exit_code == 2
     assert "> 3 | parallel: {tp: 8, pipline: 2}" in result.output
+
+
+def test_ignore_hides_a_rule_by_code_prefix_or_slug(plan):
+    path = plan(ERROR + WARNING.splitlines()[-1] + "\n")
+    for ignored in ("SV201", "sv2", "heads-not-divisible-by-tp"):
+        result = run("--format", "concise", "--ignore", ignored, path)
+        assert result.exit_code == 0
+        assert result.output == f"{path}:3:16: warning SV701 the tp group spans 2 nodes\n"
+
+
+def test_select_reports_only_the_named_rules(plan):
+    path = plan(ERROR + WARNING.splitlines()[-1] + "\n")
+    result = run("--format", "concise", "--select", "SV7", path)
+    assert result.exit_code == 0 and "SV201" not in result.output and "SV701" in result.output
+    result = run("--format", "concise", "--select", "ALL", "--ignore", "SV7", path)
+    assert result.exit_code == 1 and "SV701" not in result.output
+
+
+def test_select_of_an_unknown_code_exits_2_with_did_you_mean(plan):
+    result = run("--select", "SV2011", plan(ERROR))
+    assert result.exit_code == 2
+    assert "--select: no rule matches 'SV2011'; did you mean SV201" in result.output
+
+
+def test_ignore_never_hides_an_unusable_plan(plan):
+    assert run("--ignore", "SV0", plan(UNUSABLE)).exit_code == 2
 
 
 # ------------------------------------------------------------------------------ formats
