@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_LAYERS = 100_000        # as the plan schema's model.layers maximum
 
 # plan key -> the config field it is read from (for messages)
 HF_FIELDS = {
@@ -44,7 +45,7 @@ def read_hf_config(path) -> dict:
     """
     config = _text_model(_load(Path(path)))
     out: dict[str, Any] = {}
-    _put(out, "layers", _int(config, "num_hidden_layers", "n_layer", "num_layers"))
+    _put(out, "layers", _int(config, "num_hidden_layers", "n_layer", "num_layers", maximum=MAX_LAYERS))
     _put(out, "hidden", _int(config, "hidden_size", "n_embd", "d_model"))
     _put(out, "heads", _int(config, "num_attention_heads", "n_head"))
     _put(out, "kv_heads", _int(config, "num_key_value_heads"))
@@ -100,8 +101,8 @@ def _put(out: dict, key: str, value) -> None:
         out[key] = value
 
 
-def _int(config: dict, *names: str, minimum: int = 1) -> Optional[int]:
-    """The first of `names` that is set, as an integer >= minimum; None when none is set."""
+def _int(config: dict, *names: str, minimum: int = 1, maximum: Optional[int] = None) -> Optional[int]:
+    """The first of `names` that is set, as an integer in range; None when none is set."""
     for name in names:
         value = config.get(name)
         if value is None:
@@ -111,6 +112,8 @@ def _int(config: dict, *names: str, minimum: int = 1) -> Optional[int]:
             raise HfConfigError(f"{name} is {json.dumps(value)}, not an integer")
         if value < minimum:
             raise HfConfigError(f"{name} is {int(value)}, less than {minimum}")
+        if maximum is not None and value > maximum:
+            raise HfConfigError(f"{name} is {int(value)}, more than {maximum:,}")
         return int(value)
     return None
 

@@ -119,7 +119,7 @@ def _report(doc: Document, problems: Problems, path: tuple, error, reported: set
     span = doc.span_at(path)
     if keyword == "type":
         message, help = type_message(doc, path, error.instance, error.validator_value)
-        problems.add(WRONG_TYPE, span, message, help)
+        problems.add(WRONG_TYPE, span, message, _with_names(help, doc.raw.get(path), error.schema.get("enum")))
     elif keyword in ("enum", "const"):
         message, help = enum_message(path, error.instance, error.validator_value)
         problems.add(UNKNOWN_NAME, span, message, help)
@@ -195,7 +195,8 @@ def key_homes() -> dict[str, list[str]]:
             return
         seen = seen | {id(node)}
         for key, child in node.get("properties", {}).items():
-            homes.setdefault(key, []).append(label or "the top level")
+            if label != "ops":              # the keys of ops are op names, not keys
+                homes.setdefault(key, []).append(label or "the top level")
             child_label = "ops.<op>" if label == "ops" else (f"{label}.{key}" if label else key)
             walk(child, child_label, seen)
 
@@ -254,6 +255,17 @@ def type_message(doc: Document, path: tuple, value: Any, expected) -> tuple[str,
     what = dotted(path) if path else "a plan"
     message = f"{what} must be {wanted}, not {describe(value)}"
     return message, yaml11_hint(doc.raw.get(path), value, expected) or _shape_hint(path, value, expected)
+
+
+def _with_names(help: str, raw, names) -> str:
+    """For a name field, the valid names too when the text as written is not one of them."""
+    if not names or (raw and raw[0] in names):
+        return help
+    if help.startswith("quote it"):
+        help = ""                    # quoting a number would not make it one of the names
+    guess = suggest_value(raw[0], names) if raw else None
+    listing = (f"did you mean '{guess}'? " if guess else "") + f"one of: {', '.join(names)}"
+    return f"{help}\n{listing}" if help else listing
 
 
 def describe(value: Any) -> str:

@@ -51,7 +51,7 @@ _alias("ffn", "intermediate_size", "ffn_dim", "ffn_hidden_size", "ffn_size", "ml
 _alias("vocab", "vocab_size", "n_vocab", "vocabulary", "vocab_dim", "padded_vocab_size")
 _alias("max_context", "max_position_embeddings", "max_seq_len", "max_seq_length", "context_length",
        "max_model_len", "context", "max_len", "ctx", "context_len", "n_ctx", "n_positions",
-       "max_sequence_length", "seq_length", "context_window")
+       "max_sequence_length", "seq_length", "context_window", "seq_len")
 _alias("hf_config", "hf", "config", "hf_config_path", "config_json", "huggingface_config", "hf_path",
        "from_hf", "config_path", "hf_model", "model_config", "huggingface")
 _alias("mla", "multi_head_latent_attention", "latent_attention", "use_mla", "kv_lora_rank")

@@ -3,6 +3,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syncverify.hfconfig import HfConfigError, read_hf_config
 from syncverify.loader import load_plan
@@ -138,6 +140,7 @@ def test_a_config_without_known_fields_reads_as_nothing(tmp_path):
     ('{"num_hidden_layers": "32"}', 'num_hidden_layers is "32", not an integer'),
     ('{"num_hidden_layers": 0}', "num_hidden_layers is 0, less than 1"),
     ('{"num_hidden_layers": true}', "not an integer"),
+    ('{"num_hidden_layers": 1000000000, "num_experts": 2}', "more than 100,000"),
     ('{"num_hidden_layers": 4, "num_experts": 4, "mlp_only_layers": ["a"]}', "mlp_only_layers must be"),
 ])
 def test_unusable_configs_raise_with_the_reason(tmp_path, content, message):
@@ -147,8 +150,37 @@ def test_unusable_configs_raise_with_the_reason(tmp_path, content, message):
         read_hf_config(path)
 
 
+def test_layer_cap_matches_the_schema():
+    from syncverify.hfconfig import MAX_LAYERS
+    from syncverify.schema import plan_schema
+
+    assert plan_schema()["definitions"]["model"]["properties"]["layers"]["maximum"] == MAX_LAYERS
+
+
 def test_missing_file_and_directory_raise(tmp_path):
     with pytest.raises(HfConfigError, match="no such file"):
         read_hf_config(tmp_path / "absent.json")
     with pytest.raises(HfConfigError, match="is a directory"):
         read_hf_config(tmp_path)
+
+
+HF_KEYS = ["num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
+           "intermediate_size", "intermediate_size_mlp", "vocab_size", "max_position_embeddings",
+           "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "n_routed_experts", "num_experts",
+           "num_local_experts", "num_experts_per_tok", "n_shared_experts", "shared_expert_intermediate_size",
+           "moe_intermediate_size", "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step",
+           "mlp_only_layers", "interleave_moe_layer_step", "moe_layers", "model_type", "text_config"]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(st.dictionaries(st.sampled_from(HF_KEYS), st.one_of(
+    st.integers(-3, 200), st.floats(allow_nan=True), st.booleans(), st.none(), st.text(max_size=5),
+    st.lists(st.integers(-2, 50), max_size=5), st.dictionaries(st.sampled_from(HF_KEYS), st.integers(0, 64)))))
+def test_any_config_reads_or_raises_hf_config_error(tmp_path_factory, config):
+    path = tmp_path_factory.mktemp("hf") / "config.json"
+    path.write_text(json.dumps(config))
+    try:
+        got = read_hf_config(path)
+    except HfConfigError:
+        return
+    assert all(isinstance(v, (int, bool, dict)) for v in got.values())

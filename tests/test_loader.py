@@ -483,3 +483,11 @@ def test_schema_ships_inside_the_package():
     from importlib import resources
 
     assert resources.files("syncverify").joinpath("data", "plan.schema.json").is_file()
+
+
+def test_a_boolean_where_a_mode_is_expected_explains_yaml_and_suggests_the_mode():
+    problem = only(with_line(8, "overlap: none", "overlap: off"))
+    assert "YAML 1.1 reads unquoted `off` as a boolean" in problem.help
+    assert "did you mean 'none'?" in problem.help
+    problem = only(with_line(8, "overlap: none", "dp_idle: 3"))
+    assert problem.help == "one of: dummy_batch, skip"
