@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import networkx as nx
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -63,20 +62,23 @@ class OrderIndex:
         return order if len(order) == len(indeg) else None
 
     def _clocks(self, preds) -> None:
-        clock = np.zeros((len(self.order), self.width), dtype=np.int32)
+        clock: list[list[int]] = []
         row = self.row
         nodes = self.g.nodes
+        zero = [0] * self.width
         for i, n in enumerate(self.order):
             row[n] = i
             ps = preds.get(n)
-            if ps:
-                if len(ps) == 1:
-                    clock[i] = clock[row[ps[0]]]
-                else:
-                    np.maximum.reduce(clock[[row[p] for p in ps]], axis=0, out=clock[i])
+            if not ps:
+                mine = list(zero)
+            elif len(ps) == 1:
+                mine = list(clock[row[ps[0]]])
+            else:
+                mine = list(map(max, *(clock[row[p]] for p in ps)))
             attrs = nodes[n]
             if attrs.get("kind") == "op":
-                clock[i, attrs["rank"]] = attrs["position"] + 1
+                mine[attrs["rank"]] = attrs["position"] + 1
+            clock.append(mine)
         self.clock = clock
 
     def ordered(self, u: tuple, v: tuple, _depth: int = 0) -> bool:
@@ -85,7 +87,7 @@ class OrderIndex:
             return True
         attrs = self.g.nodes[u]
         if attrs.get("kind") == "op":
-            return int(self.clock[self.row[v], attrs["rank"]]) >= attrs["position"] + 1
+            return self.clock[self.row[v]][attrs["rank"]] >= attrs["position"] + 1
         if _depth > 64:
             return False
         return any(s == v or self.ordered(s, v, _depth + 1) for s in self.succ.get(u, ()))

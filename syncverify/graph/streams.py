@@ -176,9 +176,11 @@ class StreamBuilder:
             # S13: a dispatched routed output meets the shared experts after the combine
             routed = self.after(out, step, mb, rank, layer, "experts", e)
             s = self.emit(out, step, mb, rank, layer, "shared_experts", {"x": m})
+            s = self.after(out, step, mb, rank, layer, "shared_experts", s)
             return {"branch": routed, "shared": s}
         # S13: in token order the shared output joins right after `experts`, before its syncs
         s = self.emit(out, step, mb, rank, layer, "shared_experts", {"x": m, "routed": e})
+        s = self.after(out, step, mb, rank, layer, "shared_experts", s)
         return {"branch": self.after(out, step, mb, rank, layer, "experts", s)}
 
     # ---- stage boundaries (S3) -----------------------------------------------------------

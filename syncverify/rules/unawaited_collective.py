@@ -63,7 +63,11 @@ def check(ctx) -> None:
 
 
 def _op_name(node) -> str:
-    return node[6] if node[0] == "op" else node[0]
+    if node[0] == "op":
+        return node[6]
+    if node[0] == "coll":
+        return f"sync #{node[4] + 1} (at its issue)"
+    return node[0]
 
 
 def _position(graph, node) -> int:
