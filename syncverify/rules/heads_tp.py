@@ -5,7 +5,8 @@ column-parallel `qkv` gives every TP rank `heads / tp` whole query heads.
 ## Why it matters
 Attention is computed per head; a head cannot be cut between ranks without changing the
 softmax. Engines refuse a tensor-parallel size that does not divide the head count (vLLM
-raises at start-up), so a plan that passes here would not start.
+raises at start-up), so a plan that passes here would not start. With no per-rank head slice
+the plan is not unrolled until tp is fixed.
 
 ## Bad plan
 ```yaml
@@ -30,4 +31,5 @@ def check(ctx: Context) -> None:
 
 
 RULE = Rule(code="SV201", slug="heads-not-divisible-by-tp", category="shape", severity="error",
-            summary="attention heads do not divide by tp", check=check, page=__doc__)
+            summary="attention heads do not divide by tp", check=check, page=__doc__,
+            blocks_graph=True)

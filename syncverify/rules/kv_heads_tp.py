@@ -8,7 +8,8 @@ Replicated over tp.
 ## Why it matters
 Each rank's query heads read the KV heads of their group (GQA). With 8 KV heads over 6 ranks,
 some rank's query heads need two ranks' KV heads: the KV cache cannot be split so that every
-rank reads only its own slice, and engines refuse the layout.
+rank reads only its own slice, and engines refuse the layout. The plan is not unrolled until
+tp is fixed.
 
 ## Bad plan
 ```yaml
@@ -51,4 +52,5 @@ def check(ctx: Context) -> None:
 
 
 RULE = Rule(code="SV202", slug="kv-heads-misaligned-with-tp", category="shape", severity="error",
-            summary="kv heads neither divide by tp nor divide tp", check=check, page=__doc__)
+            summary="kv heads neither divide by tp nor divide tp", check=check, page=__doc__,
+            blocks_graph=True)

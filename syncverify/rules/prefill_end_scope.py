@@ -7,7 +7,7 @@ every layer.
 The hand-over from prefill to decode is not part of either phase and not part of a layer. A
 `phases` or `layers` key there reads as a restriction the runtime cannot apply (the K/V of the
 layers left out would never reach the decode ranks), so the plan says something the checker
-cannot verify and the deployment cannot do.
+cannot verify and the deployment cannot do. The plan is not unrolled until the key is removed.
 
 ## Bad plan
 ```yaml
@@ -41,4 +41,5 @@ def check(ctx: Context) -> None:
 
 
 RULE = Rule(code="SV113", slug="prefill-end-scope", category="config", severity="error",
-            summary="phases or layers on a prefill_end sync point", check=check, page=__doc__)
+            summary="phases or layers on a prefill_end sync point", check=check, page=__doc__,
+            blocks_graph=True)

@@ -9,7 +9,8 @@ Under sequence parallelism each rank's queries attend to every rank's keys and v
 aggregation before attention moves K/V, never the queries. A qkv all-gather over sp with no
 `tensor` gathers the queries too, and each rank then computes attention for tokens it does not
 own. A `tensor` on an op with one output selects nothing and usually means the sync was moved
-from `qkv` to another op without editing the rest.
+from `qkv` to another op without editing the rest. The plan is not unrolled until the
+selection is fixed.
 
 ## Bad plan
 ```yaml
@@ -69,4 +70,5 @@ def check(ctx: Context) -> None:
 
 RULE = Rule(code="SV114", slug="invalid-tensor-selection", category="config", severity="error",
             summary="tensor on an op with one output, or missing on a qkv sync over sp",
-            check=check, page=__doc__)
+            check=check, page=__doc__,
+            blocks_graph=True)
