@@ -85,7 +85,7 @@ def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
     if "prefill" in worlds and "decode" in worlds:
         handover = analyse_handover(plan, worlds["prefill"], worlds["decode"], placement.attention_kv)
     return Analyses(plan, graph, placement, index, races, deadlock, hangs, handover,
-                    find_redundant(plan, graph, placement.effects, index,
+                    find_redundant(plan, graph, placement.effects, index, races,
                                    {d.sync for d in placement.defects if d.sync is not None}
                                    | {h.sync for h in hangs}),
                     find_could_be_async(plan, graph))

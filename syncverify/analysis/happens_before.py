@@ -108,13 +108,13 @@ def incomplete(graph: nx.DiGraph, node: tuple) -> bool:
 
 
 def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[tuple] = ()) -> list[Race]:
-    skip = set(skip)
+    # a collective that never completes is a hang, reported by collective matching
+    skip = set(skip) | {n for n, a in graph.nodes(data=True)
+                        if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])}
     races = []
     for u, v, attrs in graph.edges(data=True):
         if not attrs["data"] or u in skip or v in skip:
             continue
-        if incomplete(graph, u) or incomplete(graph, v):
-            continue            # a collective that never completes is a hang, reported apart
         if index.ordered(u, v):
             continue
         races.append(_classify(graph, index, u, v))

@@ -156,6 +156,8 @@ class Placement:
         spec = self.sharding(op)
         handler = getattr(self, "_op_" + spec["kind"])
         result = handler(node, world, rank, slots, spec)
+        if op == "shared_experts":
+            result = self._add_routed(node, result, slots)
         if isinstance(result, dict):
             self.out[node] = result
         else:
@@ -280,8 +282,7 @@ class Placement:
         val = self._require(node, val, producer)
         val = self._note_replicated(node, world, "tp", rank, val, producer)
         need, have = partial(world.group("tp", rank), rank)
-        out = replace(val, need=need, have=have)
-        return self._add_routed(node, out, slots)
+        return replace(val, need=need, have=have)
 
     def _add_routed(self, node, shared: Val, slots) -> Val:
         """S13: in token order the shared output is added to the routed output right here."""
@@ -460,16 +461,17 @@ class Placement:
 
         if len(members) == 1:
             return dict(ins)
-        if len({v.tokens for v in vals}) > 1 or len({v.order for v in vals}) > 1:
-            self.report("wrong-group", node, sync.index, reason="different-tokens",
-                        need=tuple(sorted(vals[0].need or ())))
-            return {m: result(m, v.made_complete()) for m, v in ins.items()}
         if all(v.complete for v in vals):
+            # S19: a reduction of a value that did not need one changes it; the repair drops it
             if len({v.feat for v in vals}) > 1:
                 self.report("reduce-sharded", node, sync.index, feat=_feat_text(vals[0].feat))
             else:
                 self.report("double-reduction", node, sync.index, times=len(members))
-            return {m: result(m, v) for m, v in ins.items()}
+            return dict(ins)
+        if len({v.tokens for v in vals}) > 1 or len({v.order for v in vals}) > 1:
+            self.report("wrong-group", node, sync.index, reason="different-tokens",
+                        need=tuple(sorted(vals[0].need or ())))
+            return {m: result(m, v.made_complete()) for m, v in ins.items()}
         needs = {v.need for v in vals if v.need is not None}
         total = add_have(vals)
         need = next(iter(needs)) if len(needs) == 1 else frozenset().union(*needs)

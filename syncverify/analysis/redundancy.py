@@ -58,11 +58,12 @@ def _calls_per_step(graph: nx.DiGraph, nodes: list) -> tuple:
 
 
 def find_redundant(plan: Plan, graph: nx.DiGraph, effects: dict, index: OrderIndex,
-                   blamed: set[int] = frozenset()) -> list[Redundant]:
-    """`blamed`: syncs already reported as changing a value wrongly (not merely redundant)."""
+                   races: list, blamed: set[int] = frozenset()) -> list[Redundant]:
+    """`races`: those of the whole graph; `blamed`: syncs already reported as changing a value
+    wrongly or hanging (not merely redundant)."""
     if not index.acyclic:
         return []
-    base = {(r.producer, r.consumer) for r in find_races(graph, index)}
+    base = {(r.producer, r.consumer) for r in races}
     out = []
     for sync_index, nodes in sorted(_instances(graph).items()):
         reason = None if sync_index in blamed else _reason(plan, graph, effects, nodes)
