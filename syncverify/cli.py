@@ -47,12 +47,14 @@ def cli() -> None:
               help="Report only these rules: comma-separated codes, code prefixes (SV3) or slugs.")
 @click.option("--ignore", metavar="CODES",
               help="Do not report these rules (codes, code prefixes or slugs).")
+@click.option("--exhaustive", is_flag=True,
+              help="Unroll every layer instead of one representative per class (slower; the reference).")
 def check(paths, format_, fail_on, exit_zero, color, quiet, stdin_filename, select,
-          ignore) -> None:
+          ignore, exhaustive) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
     sys.exit(commands.check(paths, format=format_.lower(), fail_on=fail_on, exit_zero=exit_zero,
                             color=color, quiet=quiet, stdin_filename=stdin_filename,
-                            select=select, ignore=ignore))
+                            select=select, ignore=ignore, exhaustive=exhaustive))
 
 
 @cli.command(context_settings=CONTEXT)

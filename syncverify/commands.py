@@ -114,7 +114,7 @@ def default_loader() -> Callable:
 
 def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
               loader: Optional[Callable] = None, stdin: Optional[TextIO] = None,
-              selection=None) -> None:
+              selection=None, exhaustive: bool = False) -> None:
     """Load and check one plan, adding its findings (or its problems) to `report`."""
     from syncverify.engine import check_plan
 
@@ -129,7 +129,8 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         else:
             plan = load(file)
         report.sources[display] = plan.text
-        found = check_plan(plan) if selection is None else check_plan(plan, rules=selection[0])
+        found = check_plan(plan, rules=None if selection is None else selection[0],
+                           exhaustive=exhaustive)
         for finding in found:
             # a crashed rule (SV900) left the plan partly unchecked: exit 2 like any crash
             crashed = finding.code == INTERNAL_ERROR_CODE
@@ -149,7 +150,7 @@ def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
           stdin_filename: Optional[str] = None, select: Optional[str] = None,
           ignore: Optional[str] = None, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
-          stdin: Optional[TextIO] = None) -> int:
+          stdin: Optional[TextIO] = None, exhaustive: bool = False) -> int:
     """`syncverify check`: check every plan, render the report, return the exit code."""
     from syncverify.report import Report, exit_code, problems_on_stderr, render
 
@@ -163,7 +164,7 @@ def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
     report = Report()
     for file in files:
         check_one(report, file, stdin_filename=stdin_filename, loader=loader, stdin=stdin,
-                  selection=selection)
+                  selection=selection, exhaustive=exhaustive)
     report.exit_code = exit_code(report, fail_on, exit_zero)
     render(report, format, out, color=color, quiet=quiet)
     if problems_on_stderr(format):

@@ -34,14 +34,16 @@ def _run_rule(rule: Rule, ctx: Context) -> None:
                         f"`--ignore {rule.code}` skips the rule meanwhile")
 
 
-def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None) -> list[Finding]:
+def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None,
+               exhaustive: bool = False) -> list[Finding]:
     """Every finding of `rules` (default: all) on `plan`, sorted by position and code.
 
     Graph rules run only when no finding of a `blocks_graph` rule says the plan cannot be
-    unrolled (an unusable stage split, an impossible EP layout, ...).
+    unrolled (an unusable stage split, an impossible EP layout, ...). `exhaustive` unrolls every
+    layer instead of one representative per class (docs/semantics.md, "Symmetry").
     """
     rules = tuple(ALL_RULES if rules is None else rules)
-    ctx = Context(plan, analyses)
+    ctx = Context(plan, analyses, reduce=not exhaustive)
     static = [r for r in rules if not r.needs_graph]
     graph = [r for r in rules if r.needs_graph]
     for rule in static:

@@ -55,7 +55,7 @@ def fake_load(path, *, text=None, display_path=None):
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch):
     monkeypatch.setattr(commands, "default_loader", lambda: fake_load)
-    monkeypatch.setattr(engine, "check_plan", lambda plan, rules=None: sorted(
+    monkeypatch.setattr(engine, "check_plan", lambda plan, rules=None, **_options: sorted(
         marks(plan.text, "finding", plan.path), key=Finding.sort_key))
     monkeypatch.delenv("SYNCVERIFY_OUTPUT_FORMAT", raising=False)
     monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)

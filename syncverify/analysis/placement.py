@@ -22,7 +22,6 @@ import networkx as nx
 from syncverify import catalog
 from syncverify.analysis.values import (FULL, Val, add_have, chunk, covers_blocks, feat_contains,
                                         feat_union, normalize, partial, shard, tokens)
-from syncverify.graph.nodes import EMBED_LAYER
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
 

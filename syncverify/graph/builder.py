@@ -17,7 +17,7 @@ Collective nodes carry `issuers` ({rank: position of the call in that rank's iss
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 

@@ -14,7 +14,7 @@ from typing import Optional
 
 from syncverify.graph.nodes import EMBED_LAYER, coll_node, host_node, op_node, sink_node
 from syncverify.graph.world import PhaseWorld
-from syncverify.plan import MODEL_TAIL_OPS, SyncPoint
+from syncverify.plan import SyncPoint
 
 GATHER_LIKE = ("gather", "all_gather")
 

@@ -41,9 +41,10 @@ Location = Union[tuple, Span]
 class Context:
     """What a rule sees: the plan, the shared analyses, and `report`."""
 
-    def __init__(self, plan: "Plan", analyses=None):
+    def __init__(self, plan: "Plan", analyses=None, reduce: bool = True):
         self.plan = plan
         self._analyses = analyses
+        self._reduce = reduce
         self.findings: list[Finding] = []
 
     @property
@@ -51,7 +52,7 @@ class Context:
         """The graph analyses, computed once per plan on first use (see `syncverify.analysis`)."""
         if self._analyses is None:
             from syncverify.analysis import run_analyses
-            self._analyses = run_analyses(self.plan)
+            self._analyses = run_analyses(self.plan, reduce=self._reduce)
         return self._analyses
 
     def report(self, rule: Rule, at: Location, message: str, help: str = "",

@@ -29,7 +29,7 @@ sync:
 """
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+from syncverify.rules.graph_support import group_by, trace, where
 
 
 def check(ctx) -> None:

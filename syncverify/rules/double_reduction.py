@@ -21,7 +21,7 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+from syncverify.rules.graph_support import first_node, group_by, trace, where
 
 
 def check(ctx) -> None:
@@ -37,7 +37,7 @@ def check(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index), message,
                    help=f"remove {sync.label}: the value is already complete there",
                    where=where(a, nodes, sync.after, sync_index),
-                   trace=trace(plan, [nodes[0]]))
+                   trace=trace(plan, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV402", slug="double-reduction", category="redundant-sync", severity="error",

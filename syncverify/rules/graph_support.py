@@ -87,9 +87,23 @@ def sync_at(plan: Plan, index: int, key: Optional[str] = None) -> tuple:
     return path
 
 
-def where_to_add(plan: Plan) -> tuple:
-    """For a missing sync: the `sync` list, where the fix goes (else the top of the file)."""
-    return ("sync",) if plan.spans.get(("sync",)) or ("sync",) in plan.written else ()
+def where_to_add(plan: Plan):
+    """For a missing sync: the `sync:` key, where the fix goes (else the top of the file)."""
+    if plan.spans.get(("sync",)) is not None or plan.spans.get(("@key", "sync")) is not None:
+        return plan.key_span(("sync",))
+    return ()
+
+
+PHASE_ORDER = {"prefill": 0, "handover": 1, "decode": 2}
+
+
+def first_node(nodes: Iterable[tuple]) -> tuple:
+    """The earliest instance, the one a counterexample shows: prefill first, then step, mb, rank."""
+    def key(n):
+        if n[0] in ("op", "coll"):
+            return (PHASE_ORDER.get(n[1], 3), n[2], n[3], n[4] if n[0] == "op" else min(n[6]), n[5])
+        return (3, repr(n))
+    return min(nodes, key=key)
 
 
 def layers_clause(plan: Plan, layers: set) -> str:
@@ -123,8 +137,11 @@ def axis_of(world, ranks: Iterable[int]) -> str:
     return name or f"ranks {compact(ranks)}"
 
 
-def affected_layers(nodes: list[tuple], plan: Plan) -> set:
-    return {n[5] for n in nodes if n[0] in ("op", "coll") and 0 <= n[5] < plan.model.layers}
+def affected_layers(analyses, nodes: list[tuple]) -> set:
+    """The model layers these instances stand for (representatives expanded)."""
+    plan = analyses.plan
+    layers = {n[5] for n in nodes if n[0] in ("op", "coll") and 0 <= n[5] < plan.model.layers}
+    return expand(analyses.graph.graph.get("layer_classes") or {}, layers)
 
 
 def steps_checked(analyses) -> int:

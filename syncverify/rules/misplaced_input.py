@@ -27,7 +27,7 @@ ops:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, steps_checked, trace, where, where_to_add
+from syncverify.rules.graph_support import first_node, group_by, trace, where, where_to_add
 
 KINDS = ("wrong-shard", "missing-input", "addends-differ")
 
@@ -53,7 +53,7 @@ def check(ctx) -> None:
                        f"{producer or 'its input'} and {first.get('other') or 'the residual'}")
             help_text = "bring both addends to the same placement before the add"
         ctx.report(RULE, where_to_add(plan), message, help=help_text,
-                   where=where(a, nodes, op), trace=trace(plan, [nodes[0]]))
+                   where=where(a, nodes, op), trace=trace(plan, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV312", slug="misplaced-input", category="missing-sync", severity="error",

@@ -23,8 +23,8 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (affected_layers, fix, group_by, layers_clause,
-                                            steps_checked, trace, where, where_to_add)
+from syncverify.rules.graph_support import (first_node, affected_layers, fix, group_by, layers_clause,
+                                            trace, where, where_to_add)
 
 
 def check(ctx) -> None:
@@ -35,10 +35,10 @@ def check(ctx) -> None:
         nodes = [d.node for d in items]
         message = f"{op} reads dispatched expert outputs in expert order: they are never combined back to their tokens"
         help_text = "combine them before the residual add:\n" + fix(
-            "ep-combine", layers=layers_clause(plan, affected_layers(nodes, plan)))
+            "ep-combine", layers=layers_clause(plan, affected_layers(a, nodes)))
         ctx.report(RULE, where_to_add(plan), message, help=help_text,
                    where=where(a, nodes, op),
-                   trace=trace(plan, [nodes[0]], "its input is still in expert order"))
+                   trace=trace(plan, [first_node(nodes)], "its input is still in expert order"))
 
 
 RULE = Rule(code="SV305", slug="missing-expert-combine", category="missing-sync", severity="error",

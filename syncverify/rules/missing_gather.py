@@ -27,8 +27,8 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (affected_layers, fix, group_by, layers_clause,
-                                            steps_checked, trace, where, where_to_add)
+from syncverify.rules.graph_support import (first_node, affected_layers, fix, group_by, layers_clause,
+                                            trace, where, where_to_add)
 
 KINDS = ("not-replicated", "sharded-features", "addends-differ")
 
@@ -52,7 +52,7 @@ def check(ctx) -> None:
                        f"from {source} and the {items[0].get('other') or 'residual'} stream")
         help_text = "gather it before it is read:\n" + fix(
             "tp-gather", after=producer or "o_proj", group="tp",
-            layers=layers_clause(plan, affected_layers(nodes, plan)))
+            layers=layers_clause(plan, affected_layers(a, nodes)))
         if kind == "addends-differ":
             help_text = ("make both addends hold the same tokens: under sequence parallelism inside "
                          "TP (S7) use reduce_scatter after the row-parallel op and all_gather before "
@@ -60,7 +60,7 @@ def check(ctx) -> None:
         blame = items[0].sync
         at = ("sync", blame) if blame is not None else where_to_add(plan)
         ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
-                   trace=trace(plan, [nodes[0]]))
+                   trace=trace(plan, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV302", slug="missing-gather", category="missing-sync", severity="error",

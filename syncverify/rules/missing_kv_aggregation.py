@@ -24,7 +24,7 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import fix, group_by, steps_checked, trace, where, where_to_add
+from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
 
 
 def check(ctx) -> None:
@@ -37,7 +37,7 @@ def check(ctx) -> None:
         ctx.report(RULE, where_to_add(ctx.plan), message,
                    help="aggregate K/V over the SP group before attention:\n" + fix("sp-kv-aggregation"),
                    where=where(a, nodes, "attention"),
-                   trace=trace(ctx.plan, [nodes[0]], "K/V of the other SP chunks never reach it"))
+                   trace=trace(ctx.plan, [first_node(nodes)], "K/V of the other SP chunks never reach it"))
 
 
 RULE = Rule(code="SV303", slug="missing-kv-aggregation", category="missing-sync", severity="error",

@@ -22,7 +22,7 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import fix, group_by, steps_checked, trace, where, where_to_add
+from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
 
 
 def check(ctx) -> None:
@@ -44,7 +44,7 @@ def check(ctx) -> None:
                 break
         ctx.report(RULE, at, message, help="transfer the activations at each stage boundary:\n"
                    + fix("pp-transfer"), where=where(a, nodes),
-                   trace=trace(plan, [nodes[0]], "no stage_boundary transfer feeds it"))
+                   trace=trace(plan, [first_node(nodes)], "no stage_boundary transfer feeds it"))
 
 
 RULE = Rule(code="SV304", slug="missing-stage-transfer", category="missing-sync", severity="error",

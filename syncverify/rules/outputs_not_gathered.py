@@ -24,7 +24,7 @@ sync:
 """
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import fix, group_by, steps_checked, trace, where, where_to_add
+from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
 
 
 def check(ctx) -> None:
@@ -39,7 +39,7 @@ def check(ctx) -> None:
                    f"gathered over dp after sample (S18)")
         ctx.report(RULE, where_to_add(ctx.plan), message, help=fix("dp-gather"),
                    where=where(a, nodes, "sample"),
-                   trace=trace(ctx.plan, [nodes[0]]))
+                   trace=trace(ctx.plan, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV307", slug="outputs-not-gathered", category="missing-sync", severity="error",

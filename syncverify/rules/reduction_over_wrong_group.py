@@ -23,7 +23,7 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import axis_of, group_by, steps_checked, trace, where
+from syncverify.rules.graph_support import first_node, axis_of, group_by, trace, where
 
 KINDS = ("wrong-group", "wrong-collective")
 
@@ -57,7 +57,7 @@ def check(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index, "group") if ("sync", sync_index, "group") in plan.spans
                    else ("sync", sync_index), message, help=help_text,
                    where=where(a, nodes, sync.after, sync_index),
-                   trace=trace(plan, [nodes[0]]))
+                   trace=trace(plan, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV309", slug="reduction-over-wrong-group", category="missing-sync", severity="error",

@@ -22,7 +22,7 @@ phases:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import steps_checked, trace, where
+from syncverify.rules.graph_support import trace, where
 
 
 def check(ctx) -> None:

@@ -27,7 +27,7 @@ sync:
 """
 from syncverify.graph.nodes import describe
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+from syncverify.rules.graph_support import group_by, trace, where
 
 
 def check(ctx) -> None:

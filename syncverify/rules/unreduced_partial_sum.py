@@ -25,8 +25,8 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (affected_layers, axis_of, fix, group_by, layers_clause,
-                                            steps_checked, trace, where, where_to_add)
+from syncverify.rules.graph_support import (first_node, affected_layers, axis_of, fix, group_by, layers_clause,
+                                            trace, where, where_to_add)
 
 
 def check(ctx) -> None:
@@ -56,10 +56,10 @@ def check(ctx) -> None:
         group = axis if not axis.startswith("ranks") else "tp"
         help_text = "reduce it before it is read:\n" + fix(
             "tp-reduce", after=producer or "o_proj", group=group,
-            layers=layers_clause(plan, affected_layers(nodes, plan)))
+            layers=layers_clause(plan, affected_layers(a, nodes)))
         at = ("sync", blame) if blame is not None else _selector_or_list(plan, producer, nodes)
         ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
-                   trace=trace(plan, [nodes[0]], f"reads a partial sum over {axis} ranks "
+                   trace=trace(plan, [first_node(nodes)], f"reads a partial sum over {axis} ranks "
                                + ",".join(map(str, items[0].get("need")))))
 
 

@@ -25,7 +25,7 @@ sync: []                               # no gather: the logits are already whole
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, steps_checked, trace, where
+from syncverify.rules.graph_support import first_node, group_by, trace, where
 
 MESSAGES = {
     "reduce-sharded": "{label} sums values sharded over different features: unrelated shards are added",
@@ -51,7 +51,7 @@ def check(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index), message,
                    help=f"remove {sync.label}, or change it to the collective the value needs",
                    where=where(a, nodes, op, sync_index),
-                   trace=trace(plan, [nodes[0]]))
+                   trace=trace(plan, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV403", slug="value-corrupting-collective", category="redundant-sync", severity="error",
