@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from syncverify.analysis.values import FULL, ZERO, ONE, feat_contains, shard
+from syncverify.analysis.values import FULL, ONE, ZERO, shard
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
 
@@ -108,11 +108,34 @@ def _overlaps(a: tuple, b: tuple) -> bool:
 
 
 def _covered(boxes: set, layer: int, block: tuple, heads: tuple) -> bool:
-    spans = sorted((b.lo, b.hi) for b in boxes
-                   if b.layer == layer and b.block == block and feat_contains(b.heads, heads))
-    reach = ZERO
-    for lo, hi in spans:
-        if lo > reach:
+    """Whether the boxes of (layer, block) cover every token of `heads`' KV heads.
+
+    Boxes from several ranks tile the head range together (prefill TP8 to decode TP4: each
+    decode rank's two KV heads come from two prefill ranks), so the range is cut at every box
+    edge and each slice must have its tokens covered.
+    """
+    mine = [b for b in boxes if b.layer == layer and b.block == block]
+    lo, hi = (ZERO, ONE) if heads == FULL else (heads[1], heads[2])
+    cuts = {lo, hi}
+    for b in mine:
+        b_lo, b_hi = (ZERO, ONE) if _whole(b.heads) else (b.heads[1], b.heads[2])
+        cuts |= {c for c in (b_lo, b_hi) if lo < c < hi}
+    edges = sorted(cuts)
+    for a, z in zip(edges, edges[1:]):
+        spans = sorted((b.lo, b.hi) for b in mine if _holds(b.heads, a, z))
+        reach = ZERO
+        for s_lo, s_hi in spans:
+            if s_lo > reach:
+                break
+            reach = max(reach, s_hi)
+        if reach < ONE:
             return False
-        reach = max(reach, hi)
-    return reach >= ONE
+    return True
+
+
+def _whole(heads: tuple) -> bool:
+    return heads == FULL or (heads[1] == ZERO and heads[2] == ONE)
+
+
+def _holds(heads: tuple, lo, hi) -> bool:
+    return _whole(heads) or (heads[1] <= lo and hi <= heads[2])

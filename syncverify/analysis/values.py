@@ -122,11 +122,22 @@ def normalize(intervals: Iterable[tuple]) -> tuple[frozenset, bool]:
 
 
 def chunk(toks: frozenset, index: int, count: int) -> frozenset:
-    """The index-th of `count` contiguous shares of every interval (a scatter over tokens)."""
-    out = set()
-    for block, lo, hi in toks:
-        width = (hi - lo) / count
-        out.add((block, lo + width * index, lo + width * (index + 1)))
+    """The index-th of `count` equal contiguous shares of the tokens in concatenation order.
+
+    Blocks concatenate in block order (an all_gather over replicas concatenates them in rank
+    order, and replicas' blocks sort the same way), so scattering a gathered value hands each
+    member back the share it contributed; a single block splits into sub-intervals.
+    """
+    spans = sorted(toks)
+    total = sum(hi - lo for _, lo, hi in spans)
+    start, stop = total * index / count, total * (index + 1) / count
+    out, offset = set(), Fraction(0)
+    for block, lo, hi in spans:
+        width = hi - lo
+        a, b = max(start, offset), min(stop, offset + width)
+        if a < b:
+            out.add((block, lo + (a - offset), lo + (b - offset)))
+        offset += width
     return frozenset(out)
 
 

@@ -98,8 +98,9 @@ class PhaseWorld:
         return tuple(s for s in syncs if s.applies_to_layer(layer))
 
     def dispatched(self, layer: int) -> bool:
-        """Whether the experts of `layer` receive dispatched tokens (an all_to_all after router)."""
-        return any(s.collective == "all_to_all" for s in self.syncs_at("router", layer))
+        """Whether the experts of `layer` receive dispatched tokens (S12: an all_to_all, or an
+        all_gather whose reduce_scatter after the experts is the combine)."""
+        return any(s.collective in ("all_to_all", "all_gather") for s in self.syncs_at("router", layer))
 
     def handover_syncs(self) -> tuple[SyncPoint, ...]:
         if self.name != "decode" or self.plan.phase("prefill") is None:

@@ -37,8 +37,10 @@ def check(ctx) -> None:
         sync = plan.syncs[sync_index]
         first = items[0]
         phases = " and ".join(f"{i.phase} (overlap: {plan.phase(i.phase).overlap})" for i in items)
-        message = (f"{sync.label} blocks in {phases} although the next op, {first.next_op[6]}, "
-                   f"does not read it: an async call would overlap them")
+        nxt = first.next_op
+        message = (f"{sync.label} blocks in {phases} although the next op on that rank "
+                   f"({nxt[6]} of microbatch {nxt[3]}) does not read it: an async call would "
+                   f"overlap them")
         consumer = _first_consumer(ctx.analyses.graph, first.example, first.next_op[4])
         help_text = "issue it async and await it before its first consumer:\n  async: true"
         if consumer:
