@@ -11,9 +11,13 @@ communication time stays on the critical path.
 
 ## Bad plan
 ```yaml
+parallel: {dp: 8, ep: 8}
 phases:
+  prefill: {microbatches: 2, overlap: two_batch}
   decode: {microbatches: 2, overlap: two_batch}
 sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch, layers: moe,
+     async: true, wait_before: experts}
   - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
 ```
 

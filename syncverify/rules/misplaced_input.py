@@ -21,9 +21,11 @@ sync:
 
 ## Fix
 ```yaml
-ops:
-  qkv: {sharding: replicated}
-  o_proj: {sharding: replicated}
+ops: {}     # qkv column-parallel (the default): attention yields this rank's heads for o_proj
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+# or replicate attention end to end and drop attn-ar (o_proj's output is then whole):
+# ops: {qkv: {sharding: replicated}, o_proj: {sharding: replicated}}
 ```
 """
 from syncverify.rules.base import Rule

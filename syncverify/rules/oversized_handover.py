@@ -10,10 +10,12 @@ token, and the extra K/V occupies cache memory the decode batch needs.
 
 ## Bad plan
 ```yaml
+cluster: {nodes: 1, gpus_per_node: 8}
 phases:
-  prefill: {tp: 4}
-  decode: {tp: 8}
+  prefill: {tp: 4, dp: 2}   # two TP4 replicas prefill: each rank writes 2 of the 8 KV heads ...
+  decode: {tp: 8}           # ... one TP8 replica decodes: each rank owns 1 KV head
 sync:
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
   - {id: kv-move, after: prefill_end, tensor: kv, collective: all_gather, group: world}
 ```
 

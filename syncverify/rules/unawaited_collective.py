@@ -12,8 +12,10 @@ depending on timing: the hardest kind of bug to find in production.
 
 ## Bad plan
 ```yaml
+parallel: {tp: 8, pp: 2}
 phases:
   prefill: {overlap: comm_compute}
+  decode: {overlap: comm_compute}
 sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true}
 ```

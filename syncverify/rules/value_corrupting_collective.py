@@ -11,9 +11,13 @@ order. Unlike a merely redundant sync, this one breaks the output.
 
 ## Bad plan
 ```yaml
+parallel: {tp: 8}
 ops:
   lm_head: {sharding: replicated}    # every rank computes the whole vocabulary ...
 sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
   - {id: logits, after: lm_head, collective: all_gather, group: tp}   # ... then gathers 8 copies
 ```
 
@@ -21,7 +25,10 @@ sync:
 ```yaml
 ops:
   lm_head: {sharding: replicated}
-sync: []                               # no gather: the logits are already whole
+sync:                                  # no logits gather: every rank already holds them whole
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
 ```
 """
 from syncverify.rules.base import Rule
