@@ -12,6 +12,7 @@ from typing import Iterable, Optional
 from syncverify.findings import Finding
 from syncverify.plan import Plan
 from syncverify.rules import ALL_RULES, INTERNAL_ERROR, Context, Rule
+from syncverify.suppressions import apply_suppressions
 
 
 def _should_raise() -> bool:
@@ -48,8 +49,11 @@ def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None
     graph = [r for r in rules if r.needs_graph]
     for rule in static:
         _run_rule(rule, ctx)
+    ran = [r.code for r in static]
     blocking = {r.code for r in ALL_RULES if r.blocks_graph}
     if graph and not any(f.code in blocking for f in ctx.findings):
         for rule in graph:
             _run_rule(rule, ctx)
-    return sorted(set(ctx.findings), key=Finding.sort_key)
+        ran += [r.code for r in graph]
+    # `# syncverify: disable...` comments in the plan (SV901/SV902 report on them)
+    return apply_suppressions(plan, sorted(set(ctx.findings), key=Finding.sort_key), ran)

@@ -1,0 +1,34 @@
+"""## What it checks
+That every rule named in a `# syncverify:` suppression comment silenced a finding. A code that
+matched nothing is reported at its comment, once per code. Only rules that ran on the plan are
+judged: a suppression of a rule left out by `--select` or by the configuration, or of a graph
+rule that did not run because the plan cannot be unrolled, is not reported.
+
+## Why it matters
+A suppression outlives the defect it was written for: once the plan is fixed, the comment stays
+and silently hides the same defect if it ever comes back. Reporting unused suppressions keeps
+every remaining one meaningful (ruff's RUF100 does the same for `# noqa`).
+
+## Bad plan
+```yaml
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+parallel: {tp: 8}   # syncverify: disable-line SV201
+```
+32 heads split over tp = 8, so there is no SV201 finding on that line to silence.
+
+## Fix
+Remove the code from the comment, or the whole comment when it names nothing else:
+```yaml
+parallel: {tp: 8}
+```
+"""
+from syncverify.rules.base import Rule
+
+
+def _reported_by_the_engine(ctx) -> None:
+    """The engine reports unused suppressions after every other rule ran (suppressions.py)."""
+
+
+RULE = Rule(code="SV901", slug="unused-suppression", category="config", severity="warning",
+            summary="a suppression comment names a rule that reported nothing there",
+            check=_reported_by_the_engine, page=__doc__)
