@@ -91,6 +91,10 @@ def _make_async(sync: dict) -> None:
     if sync["after"] == "sample":
         if sync["collective"] == "gather":
             sync["async"] = True           # S18: the output sink waits for it
+        elif sync["collective"] == "send_recv":
+            # S4: the token carrier's wait resolves on the receiver in step t+1, before embed
+            sync["async"] = True
+            sync["wait_before"] = "embed"
         return
     consumer = FIRST_CONSUMER.get(sync["after"])
     if consumer:
@@ -100,7 +104,14 @@ def _make_async(sync: dict) -> None:
 
 def _has_dense(model: dict) -> bool:
     layers = model["moe"].get("layers", "all")
-    return layers != "all"
+    if isinstance(layers, str):
+        return layers != "all"
+    return len(set(layers)) < model["layers"]      # a list of MoE layer indices
+
+
+def stage_split(layers: int, pp: int) -> list[int]:
+    """Layers per stage, the earlier stages taking one more when pp does not divide layers."""
+    return [layers // pp + (1 if stage < layers % pp else 0) for stage in range(pp)]
 
 
 def synthesize_plan(model: dict, *, name: str = "synthesized", tp: int = 1, pp: int = 1, dp: int = 1,
@@ -117,6 +128,8 @@ def synthesize_plan(model: dict, *, name: str = "synthesized", tp: int = 1, pp: 
     decode_dp = dp if decode_dp is None else decode_dp
     plan: dict = {"syncverify": 1, "name": name, "model": model,
                   "parallel": {"tp": tp, "pp": pp, "dp": dp, "ep": ep}}
+    if pp > 1 and model.get("layers", 0) % pp:
+        plan["parallel"]["stages"] = stage_split(model["layers"], pp)   # S20: stated when uneven
     if nodes and gpus_per_node:
         plan["cluster"] = {"nodes": nodes, "gpus_per_node": gpus_per_node}
     prefill = {"microbatches": prefill_microbatches, "tokens": tokens, "overlap": overlap}

@@ -34,6 +34,17 @@ def _reads(graph: nx.DiGraph, coll: tuple, op: tuple, rank: int, depth: int = 0)
     return False
 
 
+def _next_call_reads(graph: nx.DiGraph, coll: tuple, rank: int) -> bool:
+    """Whether the next collective `rank` issues after `coll` reads its output: collectives
+    read their input at issue (S22), so `coll` must complete first and cannot be async (a
+    combine followed by an all_gather over tp at the same anchor)."""
+    for _, v, edge in graph.out_edges(coll, data=True):
+        if v[0] == "coll" and edge["order"] and rank in graph.nodes[v].get("issuers", {}):
+            if any(member in (rank, None) for _, _, member in edge["data"]):
+                return True
+    return False
+
+
 def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
     worlds = graph.graph["worlds"]
     found: dict[tuple, CouldBeAsync] = {}
@@ -49,7 +60,8 @@ def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
             nxt = [v for v in graph.successors(node)
                    if graph.edges[node, v]["order"] and graph.nodes[v].get("rank") == rank
                    and graph.nodes[v].get("kind") == "op"]
-            if nxt and not any(_reads(graph, node, op, rank) for op in nxt):
+            if nxt and not any(_reads(graph, node, op, rank) for op in nxt) \
+                    and not _next_call_reads(graph, node, rank):
                 found[key] = CouldBeAsync(attrs["sync"], attrs["phase"], node, nxt[0])
                 break
     return sorted(found.values(), key=lambda c: (c.sync, c.phase))
