@@ -11,7 +11,7 @@ import sys
 import click
 
 from syncverify import __version__, commands
-from syncverify.report import COLOR_MODES, DEFAULT_FORMAT, FORMATS
+from syncverify.report import AUTO, COLOR_MODES, DEFAULT_FORMAT, FORMATS
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 color_option = click.option(
@@ -31,11 +31,17 @@ def cli() -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, metavar="PLAN...")
-@click.option("--format", "-f", "format_", type=click.Choice(list(FORMATS), case_sensitive=False),
+@click.option("--format", "-f", "format_", type=click.Choice([AUTO, *FORMATS], case_sensitive=False),
               default=DEFAULT_FORMAT, show_default=True, envvar="SYNCVERIFY_OUTPUT_FORMAT",
-              show_envvar=True, help="Output format.")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error",
-              show_default=True, help="Lowest severity that makes the exit code 1.")
+              show_envvar=True,
+              help="Output format; auto: github inside GitHub Actions, text elsewhere.")
+@click.option("--output", "-o", metavar="FILE",
+              help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--statistics", is_flag=True,
+              help="Print how many findings each rule reported instead of the findings.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
+              help="Lowest severity that makes the exit code 1 [default: error, or the "
+                   "configuration's fail-on].")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when findings are reported (an unusable plan still exits 2).")
 @color_option
@@ -45,16 +51,24 @@ def cli() -> None:
               help="The name to report for a plan read from standard input (PLAN is -).")
 @click.option("--select", metavar="CODES",
               help="Report only these rules: comma-separated codes, code prefixes (SV3) or slugs.")
+@click.option("--extend-select", metavar="CODES",
+              help="Report these rules too, on top of the configuration's select.")
 @click.option("--ignore", metavar="CODES",
               help="Do not report these rules (codes, code prefixes or slugs).")
+@click.option("--config", metavar="PATH",
+              type=click.Path(exists=True, dir_okay=False),
+              help="Use this configuration file (pyproject.toml or .syncverify.yaml) for "
+                   "every plan instead of the nearest one.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--baseline", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help="Hide the findings this baseline file records; report only new ones.")
+@click.option("--write-baseline", metavar="FILE",
+              help="Record the current findings in FILE as the baseline (stale entries pruned).")
 @click.option("--exhaustive", is_flag=True,
               help="Unroll every layer instead of one representative per class (slower; the reference).")
-def check(paths, format_, fail_on, exit_zero, color, quiet, stdin_filename, select,
-          ignore, exhaustive) -> None:
+def check(paths, format_, **options) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
-    sys.exit(commands.check(paths, format=format_.lower(), fail_on=fail_on, exit_zero=exit_zero,
-                            color=color, quiet=quiet, stdin_filename=stdin_filename,
-                            select=select, ignore=ignore, exhaustive=exhaustive))
+    sys.exit(commands.check(paths, format=format_.lower(), **options))
 
 
 @cli.command(context_settings=CONTEXT)

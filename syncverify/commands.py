@@ -91,22 +91,6 @@ def codes_named(option: str, value: str, rules) -> set[str]:
     return chosen
 
 
-def rule_selection(select: Optional[str], ignore: Optional[str]):
-    """(rules to run, codes to report) for `--select` and `--ignore`, or None when neither is
-    given. Rules that decide whether the graph can be built always run, so ignoring one never
-    sends a broken plan to the graph rules; their findings are just not reported.
-    """
-    from syncverify.rules import ALL_RULES
-
-    if not select and not ignore:
-        return None
-    reported = codes_named("--select", select, ALL_RULES) if select else \
-        {r.code for r in ALL_RULES}
-    reported -= codes_named("--ignore", ignore or "", ALL_RULES)
-    run = tuple(r for r in ALL_RULES if r.code in reported or r.blocks_graph)
-    return run, frozenset(reported)
-
-
 def default_loader() -> Callable:
     from syncverify.loader import load_plan
     return load_plan
@@ -145,33 +129,171 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         report.problems.append(internal_error(display, exc))
 
 
-def check(paths: Iterable[str], *, format: str = "text", fail_on: str = "error",
+def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] = None,
           exit_zero: bool = False, color: str = "auto", quiet: bool = False,
           stdin_filename: Optional[str] = None, select: Optional[str] = None,
-          ignore: Optional[str] = None, loader: Optional[Callable] = None,
+          ignore: Optional[str] = None, extend_select: Optional[str] = None,
+          config: Optional[str] = None, isolated: bool = False, baseline: Optional[str] = None,
+          write_baseline: Optional[str] = None, output: Optional[str] = None,
+          statistics: bool = False, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
           stdin: Optional[TextIO] = None, exhaustive: bool = False) -> int:
-    """`syncverify check`: check every plan, render the report, return the exit code."""
-    from syncverify.report import Report, exit_code, problems_on_stderr, render
+    """`syncverify check`: check every plan, render the report, return the exit code.
+
+    Each plan's configuration file (syncverify.config) is the first layer of options, the
+    command line the second; `baseline`/`write_baseline` name a baseline file
+    (syncverify.baseline); `output` writes the report to a file instead of `out`.
+    """
+    from syncverify.report import Report, exit_code, problems_on_stderr, resolve_format
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
         files = plan_files(paths)
-        selection = rule_selection(select, ignore)
+        policies = plan_policies(files, stdin_filename, config=config, isolated=isolated,
+                                 select=select, ignore=ignore, extend_select=extend_select,
+                                 fail_on=fail_on)
+        format = resolve_format(format, to_file=output is not None)
+        check_invocation(format, output, statistics, baseline, write_baseline)
+        recorded = read_baseline(baseline)
     except UsageProblem as exc:
         err.write(f"syncverify: error: {exc}\n")
         return 2
     report = Report()
-    for file in files:
+    for file, policy in zip(files, policies):
+        before = len(report.findings)
         check_one(report, file, stdin_filename=stdin_filename, loader=loader, stdin=stdin,
-                  selection=selection, exhaustive=exhaustive)
-    report.exit_code = exit_code(report, fail_on, exit_zero)
-    render(report, format, out, color=color, quiet=quiet)
-    if problems_on_stderr(format):
+                  selection=policy.selection, exhaustive=exhaustive)
+        report.findings[before:] = with_severities(report.findings[before:], policy.severity)
+    try:
+        use_baseline(report, recorded, baseline, write_baseline, err)
+    except OSError as exc:
+        err.write(f"syncverify: error: cannot write '{write_baseline}': {exc.strerror}\n")
+        return 2
+    fail_levels = {display_name(f, stdin_filename): p.fail_on for f, p in zip(files, policies)}
+    report.exit_code = exit_code(report, fail_levels, exit_zero)
+    if not emit_report(report, format, output=output, statistics=statistics, out=out, err=err,
+                       color=color, quiet=quiet):
+        return 2
+    if problems_on_stderr(format) or output:
         for problem in report.problems:
             err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
                       f"{problem.message} [{problem.code}]\n")
     return report.exit_code
+
+
+def display_name(file: str, stdin_filename: Optional[str]) -> str:
+    """The name a plan is reported under (its path, or the stdin name)."""
+    return (stdin_filename or "<stdin>") if file == STDIN else file
+
+
+def plan_policies(files: list[str], stdin_filename: Optional[str], *, config, isolated, select,
+                  ignore, extend_select, fail_on) -> list:
+    """Each plan's Policy: its nearest configuration file, then the command-line options."""
+    from syncverify.config import Configurations, Settings, names_list
+
+    def names(value: Optional[str], option: str):
+        return names_list(value, option) if value else ()
+
+    cli = Settings(select=names_list(select, "--select") if select else None,
+                   extend_select=names(extend_select, "--extend-select"),
+                   ignore=names(ignore, "--ignore"), fail_on=fail_on)
+    configurations = Configurations(cli, config=config, isolated=isolated)
+    return [configurations.policy_for(stdin_filename if file == STDIN else file)
+            for file in files]
+
+
+def with_severities(findings: list[Finding], severity) -> list[Finding]:
+    """Findings with the configured severity overrides (code -> severity) applied."""
+    from dataclasses import replace
+
+    if not severity:
+        return findings
+    return [replace(f, severity=severity[f.code]) if f.code in severity else f
+            for f in findings]
+
+
+def check_invocation(format: str, output: Optional[str], statistics: bool,
+                     baseline: Optional[str], write_baseline: Optional[str]) -> None:
+    """Option combinations and output paths that cannot work, before anything is checked."""
+    if statistics and format == "sarif":
+        raise UsageProblem("--statistics prints a table (or JSON with --format json), "
+                           "not SARIF")
+    if baseline and write_baseline:
+        raise UsageProblem("--baseline and --write-baseline exclude each other: "
+                           "--write-baseline FILE also applies the baseline it writes")
+    for option, path in (("--output", output), ("--write-baseline", write_baseline)):
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise UsageProblem(f"{option}: cannot write '{path}': no such directory")
+            if os.path.isdir(path):
+                raise UsageProblem(f"{option}: '{path}' is a directory")
+
+
+def read_baseline(path: Optional[str]):
+    from syncverify import baseline
+
+    return baseline.read(path) if path else None
+
+
+def use_baseline(report, recorded, baseline_path: Optional[str],
+                 write_path: Optional[str], err: TextIO) -> None:
+    """Write the baseline (--write-baseline) and hide what it records (both options)."""
+    from syncverify import baseline
+
+    path = write_path or baseline_path
+    if path is None:
+        return
+    folder = Path(os.path.abspath(path)).parent
+    unusable = set(report.unusable_files())
+    checked = {baseline.plan_key(f, folder) for f in report.files if f not in unusable}
+    now = baseline.current_counts(report.findings, folder)
+    if write_path:
+        previous = baseline.read(write_path) if os.path.isfile(write_path) else None
+        stale = baseline.stale_entries(previous or {}, now, checked)
+        recorded = baseline.merged(previous, now, checked)
+        from syncverify.atomic import write_text_atomically
+        write_text_atomically(write_path, baseline.render(recorded))
+        pruned = f", {len(stale)} stale {'entry' if len(stale) == 1 else 'entries'} pruned" \
+            if stale else ""
+        err.write(f"syncverify: wrote {write_path}: {counted(len(report.findings), 'finding')} "
+                  f"in {counted(len(now), 'plan')}{pruned}\n")
+    else:
+        for entry in baseline.stale_entries(recorded, now, checked):
+            err.write(f"syncverify: {baseline_path}: {entry.plan} records {entry.recorded} "
+                      f"{entry.code}, {entry.found} found now: run --write-baseline "
+                      f"{baseline_path} to prune\n")
+    report.findings, report.baselined = baseline.apply(report.findings, recorded, folder)
+
+
+def counted(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def emit_report(report, format: str, *, output: Optional[str], statistics: bool, out: TextIO,
+                err: TextIO, color: str, quiet: bool) -> bool:
+    """Render the report (or its statistics) to `out`, or atomically to the file `output`.
+    False when the file cannot be written (the caller exits 2)."""
+    import io
+
+    from syncverify.report import render
+
+    target = io.StringIO() if output else out
+    if output and color == "auto":
+        color = "never"             # a file is not a terminal, whatever FORCE_COLOR says
+    if statistics:
+        from syncverify.report import statistics as stats
+        stats.render(report, target, as_json=format == "json")
+    else:
+        render(report, format, target, color=color, quiet=quiet)
+    if output:
+        from syncverify.atomic import write_text_atomically
+        try:
+            write_text_atomically(output, target.getvalue())
+        except OSError as exc:
+            err.write(f"syncverify: error: cannot write '{output}': {exc.strerror}\n")
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------- rules

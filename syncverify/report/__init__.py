@@ -3,16 +3,18 @@
 A format module exposes `render(report, stream, *, color, quiet)` and writes the whole report to
 `stream`, and `PROBLEMS_ON_STDERR`: True for formats that are read by programs rather than
 people (json), whose unusable-plan problems are then also written to stderr as
-`file:line:column: message` lines, so that a person still sees why the exit code is 2. Adding a format (sarif, github) is one module plus one entry in `FORMATS`; the CLI's
-`--format` choices are read from it. Nothing here decides what a finding is: that is
+`file:line:column: message` lines, so that a person still sees why the exit code is 2. Adding a format is one module plus one entry
+in `FORMATS`; the CLI's `--format` choices are read from it (with `auto`, which stands for
+`github` inside GitHub Actions and `text` elsewhere). Nothing here decides what a finding is: that is
 `syncverify.findings`; nothing in the finding model formats for a terminal.
 """
 from __future__ import annotations
 
 import importlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Optional, TextIO
+from typing import Mapping, Optional, TextIO, Union
 
 from syncverify.findings import SEVERITIES, Finding
 
@@ -21,8 +23,11 @@ FORMATS = {
     "text": "syncverify.report.text",
     "concise": "syncverify.report.concise",
     "json": "syncverify.report.json",
+    "sarif": "syncverify.report.sarif",
+    "github": "syncverify.report.github",
 }
-DEFAULT_FORMAT = "text"
+AUTO = "auto"              # github inside GitHub Actions, text elsewhere (resolve_format)
+DEFAULT_FORMAT = AUTO
 COLOR_MODES = ("auto", "always", "never")
 
 
@@ -38,6 +43,7 @@ class Report:
     problems: list[Finding] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)   # file -> text, for code frames
     exit_code: int = 0
+    baselined: int = 0          # findings hidden by --baseline (not in `findings`)
 
     def all_findings(self) -> list[Finding]:
         """Findings and problems together, in the deterministic output order."""
@@ -73,21 +79,52 @@ def summary(report: Report) -> dict:
     }
 
 
-def exit_code(report: Report, fail_on: str = "error", exit_zero: bool = False) -> int:
+def exit_code(report: Report, fail_on: Union[str, Mapping[str, str]] = "error",
+              exit_zero: bool = False) -> int:
     """0: nothing at or above `fail_on`; 1: something is; 2: a plan was unusable.
 
-    `exit_zero` turns 1 into 0 but never hides an unusable plan.
+    `fail_on` is a severity, or a severity per file (each plan's configuration may set its
+    own; files missing from the mapping use "error"). `exit_zero` turns 1 into 0 but never
+    hides an unusable plan.
     """
     if report.problems:
         return 2
-    threshold = SEVERITIES.index(fail_on)          # SEVERITIES runs error, warning, note
-    failing = any(SEVERITIES.index(f.severity) <= threshold for f in report.findings)
+
+    def threshold(file: str) -> int:             # SEVERITIES runs error, warning, note
+        level = fail_on if isinstance(fail_on, str) else fail_on.get(file, "error")
+        return SEVERITIES.index(level)
+
+    failing = any(SEVERITIES.index(f.severity) <= threshold(f.file) for f in report.findings)
     return 1 if failing and not exit_zero else 0
+
+
+def resolve_format(format: str, environ: Optional[Mapping[str, str]] = None,
+                   to_file: bool = False) -> str:
+    """The format `auto` stands for: `github` when writing to the log of a GitHub Actions step
+    (GITHUB_ACTIONS and GITHUB_WORKFLOW set, as yamllint checks), `text` otherwise."""
+    if format != AUTO:
+        return format
+    environ = os.environ if environ is None else environ
+    in_actions = bool(environ.get("GITHUB_ACTIONS")) and bool(environ.get("GITHUB_WORKFLOW"))
+    return "github" if in_actions and not to_file else "text"
+
+
+def relative_path(file: str, root: Optional[str] = None) -> str:
+    """`file` relative to `root` (default: the current directory) with `/` separators when it
+    lies below it, else as given: how CI systems expect a repository file to be named."""
+    if file.startswith("<"):                       # <stdin>
+        return file
+    root = os.path.abspath(root or os.getcwd())
+    absolute = os.path.abspath(file)
+    if absolute == root or not absolute.startswith(root.rstrip(os.sep) + os.sep):
+        return file.replace(os.sep, "/")
+    return os.path.relpath(absolute, root).replace(os.sep, "/")
 
 
 def render(report: Report, format: str, stream: TextIO, *, color: str = "auto",
            quiet: bool = False) -> None:
     """Write `report` to `stream` in `format` (a key of FORMATS)."""
+    format = resolve_format(format)
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     module = importlib.import_module(FORMATS[format])
@@ -95,6 +132,7 @@ def render(report: Report, format: str, stream: TextIO, *, color: str = "auto",
 
 
 def problems_on_stderr(format: str) -> bool:
+    format = resolve_format(format)
     return importlib.import_module(FORMATS[format]).PROBLEMS_ON_STDERR
 
 
@@ -115,5 +153,6 @@ def make_console(stream: TextIO, color: str = "auto"):
     return Console(**options)
 
 
-__all__ = ["COLOR_MODES", "DEFAULT_FORMAT", "FORMATS", "Report", "exit_code", "make_console",
-           "problems_on_stderr", "render", "summary"]
+__all__ = ["AUTO", "COLOR_MODES", "DEFAULT_FORMAT", "FORMATS", "Report", "exit_code",
+           "make_console", "problems_on_stderr", "relative_path", "render", "resolve_format",
+           "summary"]

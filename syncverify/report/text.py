@@ -140,18 +140,20 @@ def plural(count: int, word: str) -> str:
 
 
 def summary_line(report: Report) -> str:
-    """`3 errors, 1 warning in 2 files (2 SV301, 1 SV201, 1 SV702)`, or `no findings in 1 file`."""
+    """`3 errors, 1 warning in 2 files (2 SV301, 1 SV201, 1 SV702)`, or `no findings in 1 file`,
+    then how many findings the baseline hid and how many plans could not be checked."""
     found = report.all_findings()
     files = plural(len(report.files), "file")
+    hidden = f"; {report.baselined} hidden by the baseline" if report.baselined else ""
     if not found:
-        return f"no findings in {files}"
+        return f"no findings in {files}{hidden}"
     severities = Counter(f.severity for f in found)
     counts = ", ".join(plural(severities[s], s) for s in ("error", "warning", "note")
                        if severities[s])
     codes = Counter(f.code for f in found)
     by_code = ", ".join(f"{n} {code}" for code, n in sorted(codes.items(),
                                                              key=lambda item: (-item[1], item[0])))
-    line = f"{counts} in {files} ({by_code})"
+    line = f"{counts} in {files} ({by_code}){hidden}"
     unusable = len(report.unusable_files())
     if unusable:
         line += f"; {plural(unusable, 'plan')} could not be checked"

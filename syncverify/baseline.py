@@ -1,0 +1,124 @@
+"""Baseline files: adopt syncverify on a fleet of existing plans (docs/suppressions.md).
+
+The format is ESLint's bulk-suppressions file: how many findings of each rule each plan had
+when the baseline was written, not where they were, so it survives edits that move lines.
+
+    {"plans/llama-70b.yaml": {"SV301": {"count": 2}, "SV702": {"count": 1}}}
+
+Plan paths are relative to the folder of the baseline file, with `/` separators, so the file
+can be committed and used from any working directory. `--baseline FILE` hides up to `count`
+findings of a rule in a plan (the first ones in output order) and reports the rest, which are
+new; `--write-baseline FILE` records the current counts, keeping the entries of plans that were
+not checked in this run and pruning those that no longer match.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from syncverify.commands import UsageProblem
+from syncverify.findings import Finding
+
+Counts = dict[str, dict[str, int]]        # plan key -> code -> count
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A baseline entry that records more findings than a checked plan has now."""
+    plan: str
+    code: str
+    recorded: int
+    found: int
+
+
+def plan_key(file: str, folder: Path) -> str:
+    """The key of a plan in a baseline kept in `folder`: its path relative to that folder."""
+    if file.startswith("<"):                      # <stdin> without --stdin-filename
+        return file
+    absolute = os.path.abspath(file)
+    try:
+        relative = os.path.relpath(absolute, folder)
+    except ValueError:                            # another drive (Windows)
+        return Path(absolute).as_posix()
+    return Path(relative).as_posix()
+
+
+def read(path: str) -> Counts:
+    """The counts of a baseline file (UsageProblem if it is not one)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except OSError as exc:
+        raise UsageProblem(f"--baseline: cannot read '{path}': {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"--baseline: '{path}' is not JSON: {exc}") from None
+    return validated(document, path)
+
+
+def validated(document, path: str) -> Counts:
+    shape = 'expected {"plan.yaml": {"SV301": {"count": 2}}}'
+    if not isinstance(document, dict):
+        raise UsageProblem(f"--baseline: '{path}': {shape}")
+    counts: Counts = {}
+    for plan, rules in document.items():
+        if not isinstance(rules, dict):
+            raise UsageProblem(f"--baseline: '{path}': {plan}: {shape}")
+        counts[plan] = {}
+        for code, entry in rules.items():
+            count = entry.get("count") if isinstance(entry, dict) else None
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise UsageProblem(f"--baseline: '{path}': {plan}: {code}: "
+                                   "expected {\"count\": N} with N >= 0")
+            counts[plan][code] = count
+    return counts
+
+
+def current_counts(findings: list[Finding], folder: Path) -> Counts:
+    counts: Counts = defaultdict(dict)
+    for (plan, code), n in sorted(Counter((plan_key(f.file, folder), f.code)
+                                          for f in findings).items()):
+        counts[plan][code] = n
+    return dict(counts)
+
+
+def stale_entries(recorded: Counts, now: Counts, checked: set[str]) -> list[Stale]:
+    """Entries of checked plans that record more findings than the plans have now."""
+    out = []
+    for plan in sorted(set(recorded) & checked):
+        for code, count in sorted(recorded[plan].items()):
+            found = now.get(plan, {}).get(code, 0)
+            if count > found:
+                out.append(Stale(plan, code, count, found))
+    return out
+
+
+def apply(findings: list[Finding], recorded: Counts, folder: Path) -> tuple[list[Finding], int]:
+    """(the findings beyond the recorded counts, how many were hidden)."""
+    left = {(plan, code): n for plan, rules in recorded.items() for code, n in rules.items()}
+    kept, hidden = [], 0
+    for finding in sorted(findings, key=Finding.sort_key):
+        key = (plan_key(finding.file, folder), finding.code)
+        if left.get(key, 0) > 0:
+            left[key] -= 1
+            hidden += 1
+        else:
+            kept.append(finding)
+    return kept, hidden
+
+
+def merged(previous: Optional[Counts], now: Counts, checked: set[str]) -> Counts:
+    """The counts to write: this run's for the plans it checked, the previous file's for the
+    others (a run over part of the fleet does not forget the rest)."""
+    out = {plan: rules for plan, rules in (previous or {}).items() if plan not in checked}
+    out.update(now)
+    return {plan: dict(sorted(rules.items())) for plan, rules in sorted(out.items()) if rules}
+
+
+def render(counts: Counts) -> str:
+    document = {plan: {code: {"count": n} for code, n in rules.items()}
+                for plan, rules in counts.items()}
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,247 @@
+"""Configuration files and the per-plan policy they give (docs/config.md).
+
+A configuration is `[tool.syncverify]` in a pyproject.toml or a `.syncverify.yaml` (`.yml`):
+
+    select = ["SV3", "SV4"]          # report only these (codes, code prefixes, slugs, ALL)
+    extend-select = ["SV7"]          # added to select
+    ignore = ["SV702"]               # removed from what is selected
+    severity = {SV702 = "error"}     # severity overrides by code, prefix or slug
+    fail-on = "warning"              # lowest severity that makes the exit code 1
+
+Discovery works as ruff's: each plan uses the nearest configuration in its folder or a parent
+folder; in one folder `.syncverify.yaml` wins over `.syncverify.yml` and `pyproject.toml`, and a
+pyproject.toml without `[tool.syncverify]` does not count. A plan with none above it (and a plan
+read from stdin without `--stdin-filename`) uses the one found from the current directory up.
+`--config PATH` uses one file for every plan; `--isolated` reads none.
+
+Command-line options are a second layer over the file: `--select` replaces the file's
+selection, `--extend-select` and `--ignore` add to it, `--fail-on` replaces `fail-on`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+from syncverify.commands import UsageProblem, codes_named, suggestions
+from syncverify.findings import SEVERITIES
+
+YAML_NAMES = (".syncverify.yaml", ".syncverify.yml")
+PYPROJECT = "pyproject.toml"
+KEYS = ("select", "extend-select", "ignore", "severity", "fail-on")
+FAIL_LEVELS = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One layer of options: a configuration file's, or the command line's."""
+    select: Optional[tuple[str, ...]] = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: tuple[tuple[str, str], ...] = ()      # (code, prefix or slug; severity)
+    fail_on: Optional[str] = None
+    source: str = "the command line"                # where it was read, for messages
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What to do with one plan: which rules run, which codes are reported, severities."""
+    run: Optional[tuple] = None                 # rules to run (None: every rule)
+    reported: Optional[frozenset] = None        # codes to report (None: every code)
+    severity: Mapping[str, str] = field(default_factory=dict)    # code -> severity
+    fail_on: str = "error"
+
+    @property
+    def selection(self):
+        """The (run, reported) pair `commands.check_one` takes, or None for everything."""
+        return None if self.run is None else (self.run, self.reported)
+
+
+# ------------------------------------------------------------------------- reading files
+
+def names_list(value, where: str) -> tuple[str, ...]:
+    """A list of rule names from a list of strings or one comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageProblem(f"{where}: expected a list of rule codes, prefixes or slugs")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def severity_table(value, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise UsageProblem(f"{where}: expected a table of rule -> severity, "
+                           "e.g. {SV702 = \"error\"}")
+    for name, level in value.items():
+        if level not in SEVERITIES:
+            raise UsageProblem(f"{where}: {name}: expected one of {', '.join(SEVERITIES)}, "
+                               f"got {level!r}")
+    return tuple((str(name), level) for name, level in value.items())
+
+
+def settings_from(table, source: str) -> Settings:
+    """Validate a configuration table (already parsed) into Settings."""
+    if table is None:
+        table = {}
+    if not isinstance(table, dict):
+        raise UsageProblem(f"{source}: expected a mapping of options ({', '.join(KEYS)})")
+    for key in table:
+        if key not in KEYS:
+            close = suggestions(str(key), KEYS)
+            hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(KEYS)})"
+            raise UsageProblem(f"{source}: unknown option '{key}'{hint}")
+    fail_on = table.get("fail-on")
+    if fail_on is not None and fail_on not in FAIL_LEVELS:
+        raise UsageProblem(f"{source}: fail-on: expected 'error' or 'warning', got {fail_on!r}")
+    return Settings(
+        select=names_list(table["select"], f"{source}: select") if "select" in table else None,
+        extend_select=names_list(table.get("extend-select", []), f"{source}: extend-select"),
+        ignore=names_list(table.get("ignore", []), f"{source}: ignore"),
+        severity=severity_table(table.get("severity", {}), f"{source}: severity"),
+        fail_on=fail_on, source=source)
+
+
+def read_pyproject(path: Path) -> Optional[dict]:
+    """The `[tool.syncverify]` table of a pyproject.toml, or None when it has none."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageProblem(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot read: {exc.strerror}") from None
+    return document.get("tool", {}).get("syncverify")
+
+
+def read_yaml(path: Path):
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise UsageProblem(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"{path}: cannot read: {exc}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """The Settings of a configuration file named explicitly or found by discovery."""
+    if path.name == PYPROJECT or path.suffix == ".toml":
+        table = read_pyproject(path)
+        if table is None:
+            raise UsageProblem(f"{path}: no [tool.syncverify] table")
+        return settings_from(table, f"{path} [tool.syncverify]")
+    return settings_from(read_yaml(path), str(path))
+
+
+def config_in(folder: Path) -> Optional[Path]:
+    """The configuration file that counts in `folder`, if any."""
+    for name in YAML_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    pyproject = folder / PYPROJECT
+    if pyproject.is_file() and read_pyproject(pyproject) is not None:
+        return pyproject
+    return None
+
+
+# ------------------------------------------------------------------------- discovery
+
+class Configurations:
+    """The Policy of each plan: its nearest configuration file, then the command line.
+
+    Folders and files are looked at once per run (cached), so checking a fleet of plans in
+    one folder reads one configuration.
+    """
+
+    def __init__(self, cli: Settings, *, config: Optional[str] = None, isolated: bool = False,
+                 cwd: Optional[Path] = None):
+        if config and isolated:
+            raise UsageProblem("--config and --isolated exclude each other")
+        self.cli = cli
+        self.isolated = isolated
+        self.cwd = Path(cwd or os.getcwd()).resolve()
+        self.explicit = load_settings(Path(config)) if config else None
+        self._nearest: dict[Path, Optional[Path]] = {}
+        self._policies: dict[Optional[Path], Policy] = {}
+
+    def nearest(self, folder: Path) -> Optional[Path]:
+        """The configuration file in `folder` or its nearest parent that has one."""
+        trail = []
+        found = None
+        for current in (folder, *folder.parents):
+            if current in self._nearest:
+                found = self._nearest[current]
+                break
+            trail.append(current)
+            found = config_in(current)
+            if found is not None:
+                break
+        for visited in trail:
+            self._nearest[visited] = found
+        return found
+
+    def file_for(self, plan: Optional[str]) -> Optional[Path]:
+        """The configuration file a plan (a path, or None for stdin) uses, if any."""
+        if self.isolated:
+            return None
+        found = self.nearest((self.cwd / plan).resolve().parent) if plan else None
+        return found if found is not None else self.nearest(self.cwd)
+
+    def policy_for(self, plan: Optional[str]) -> Policy:
+        """The Policy of a plan path (None: standard input without a name)."""
+        if self.explicit is not None:
+            return self.policy(None, [self.explicit, self.cli])
+        path = self.file_for(plan)
+        return self.policy(path, ([load_settings(path)] if path else []) + [self.cli])
+
+    def policy(self, key: Optional[Path], layers: list[Settings]) -> Policy:
+        if key not in self._policies:
+            self._policies[key] = resolve(layers)
+        return self._policies[key]
+
+
+# ------------------------------------------------------------------------- layering
+
+def resolve(layers: Iterable[Settings]) -> Policy:
+    """Apply the layers in order: `select` replaces what earlier layers chose, `extend-select`
+    adds, `ignore` removes; severity overrides and `fail-on` of later layers win."""
+    from syncverify.rules import ALL_RULES
+
+    every = frozenset(r.code for r in ALL_RULES)
+    reported, severity, fail_on, narrowed = set(every), {}, "error", False
+    for layer in layers:
+        if layer.select is not None:
+            reported = named(layer.source, "select", layer.select, ALL_RULES)
+        reported |= named(layer.source, "extend-select", layer.extend_select, ALL_RULES)
+        reported -= named(layer.source, "ignore", layer.ignore, ALL_RULES)
+        severity.update(severity_overrides(layer, ALL_RULES))
+        fail_on = layer.fail_on or fail_on
+    if reported == every:
+        return Policy(severity=severity, fail_on=fail_on)
+    # rules that decide whether the graph can be built always run (only their findings hide)
+    run = tuple(r for r in ALL_RULES if r.code in reported or r.blocks_graph)
+    return Policy(run=run, reported=frozenset(reported), severity=severity, fail_on=fail_on)
+
+
+def named(source: str, option: str, names: tuple[str, ...], rules) -> set[str]:
+    label = f"--{option}" if source == "the command line" else f"{source}: {option}"
+    return codes_named(label, ",".join(names), rules) if names else set()
+
+
+def severity_overrides(layer: Settings, rules) -> dict[str, str]:
+    """code -> severity; a selector naming fewer rules wins (SV702 over SV7)."""
+    resolved = []
+    for selector, level in layer.severity:
+        codes = named(layer.source, "severity", (selector,), rules)
+        resolved.append((len(codes), codes, level))
+    out: dict[str, str] = {}
+    for _, codes, level in sorted(resolved, key=lambda item: -item[0]):
+        out.update(dict.fromkeys(codes, level))
+    return out
