@@ -1,0 +1,132 @@
+"""The Python API: check a plan from a program (a config-search loop, a notebook, a test).
+
+    import syncverify
+    report = syncverify.check("plans/llama-3.1-70b-tp8-pp2.yaml")
+    report.ok, report.errors, report.by_code()
+
+`check` takes a path, a plan dict (as `yaml.safe_load` would give it) or the YAML text, runs the
+same loader and rules as `syncverify check`, and returns a `Report`. It never reads a
+configuration file and never raises for a bad plan: load problems come back as
+`report.problems` (exit code 2), as the CLI reports them. Documented in docs/api.md.
+"""
+from __future__ import annotations
+
+import io
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+from syncverify.findings import Finding
+from syncverify.report import Report as BaseReport
+
+Source = Union[str, os.PathLike, dict]
+Names = Union[str, Iterable[str], None]
+
+
+@dataclass
+class Report(BaseReport):
+    """The outcome of `syncverify.check` on one plan.
+
+    `findings` are the rules' findings; `problems` the reasons a plan could not be checked (load
+    problems SV0xx, internal errors SV900); `exit_code` is what `syncverify check` would exit
+    with (0 clean, 1 findings at or above `fail_on`, 2 unusable).
+    """
+
+    @property
+    def ok(self) -> bool:
+        """Nothing at or above the fail level, and the plan could be checked."""
+        return self.exit_code == 0
+
+    @property
+    def errors(self) -> list[Finding]:
+        """Error findings and problems, in output order."""
+        return self.at("error")
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return self.at("warning")
+
+    @property
+    def notes(self) -> list[Finding]:
+        return self.at("note")
+
+    def at(self, severity: str) -> list[Finding]:
+        return [f for f in self.all_findings() if f.severity == severity]
+
+    def by_code(self) -> dict[str, list[Finding]]:
+        """Code -> its findings (problems included), codes in order."""
+        out: dict[str, list[Finding]] = defaultdict(list)
+        for finding in self.all_findings():
+            out[finding.code].append(finding)
+        return dict(sorted(out.items()))
+
+    def codes(self) -> set[str]:
+        return {f.code for f in self.all_findings()}
+
+
+def check(source: Source, *, exhaustive: bool = False, select: Names = None,
+          ignore: Names = None, fail_on: str = "error", name: Optional[str] = None) -> Report:
+    """Check one plan and return its Report.
+
+    `source` is a path (str or os.PathLike) to a plan file, a plan as a dict, or YAML text (a
+    str with a line break, or starting with `{`). `name` is the file name findings carry for a
+    dict or text (default `<plan>`); a relative `model.hf_config` is found from its folder (the
+    current directory by default). `select` / `ignore` take codes, code prefixes (`SV3`) or slugs,
+    as a list or a comma-separated string. `exhaustive` unrolls every layer (slower; the
+    reference). Raises FileNotFoundError for a path that does not exist and ValueError for a
+    `select`/`ignore`/`fail_on` that names nothing.
+    """
+    from syncverify import commands
+    from syncverify.report import exit_code
+
+    if fail_on not in ("error", "warning", "note"):
+        raise ValueError(f"fail_on must be error, warning or note, not {fail_on!r}")
+    selection = _selection(select, ignore)
+    report = Report()
+    text = _text_of(source)
+    if text is None:
+        path = os.fspath(source)
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no plan file at '{path}'")
+        commands.check_one(report, path, selection=selection, exhaustive=exhaustive)
+    else:
+        commands.check_one(report, commands.STDIN, stdin_filename=name or "<plan>",
+                           stdin=io.StringIO(text), selection=selection, exhaustive=exhaustive)
+    report.exit_code = exit_code(report, fail_on)
+    return report
+
+
+def _text_of(source: Source) -> Optional[str]:
+    """The YAML text of a dict or text source; None for a path."""
+    if isinstance(source, dict):
+        import yaml
+        return yaml.safe_dump(source, sort_keys=False)
+    if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return None
+    raise TypeError(f"check() takes a path, a plan dict or YAML text, not {type(source).__name__}")
+
+
+def _selection(select: Names, ignore: Names):
+    """(rules to run, codes to report) as `commands.check_one` takes it, or None for all."""
+    if not select and not ignore:
+        return None
+    from syncverify import commands
+    from syncverify.rules import ALL_RULES
+
+    try:
+        reported = commands.codes_named("select", _joined(select), ALL_RULES) if select \
+            else {r.code for r in ALL_RULES}
+        reported -= commands.codes_named("ignore", _joined(ignore), ALL_RULES) if ignore else set()
+    except commands.UsageProblem as exc:
+        raise ValueError(str(exc)) from None
+    # rules that decide whether the graph can be built always run; only their findings hide
+    run = tuple(r for r in ALL_RULES if r.code in reported or r.blocks_graph)
+    return run, frozenset(reported)
+
+
+def _joined(names: Names) -> str:
+    return names if isinstance(names, str) else ",".join(names)
