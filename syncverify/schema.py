@@ -45,6 +45,11 @@ def plan_schema() -> dict:
     return json.loads(_schema_text())
 
 
+def schema_text() -> str:
+    """The shipped schema file, byte for byte (what `syncverify schema` prints)."""
+    return _schema_text()
+
+
 @lru_cache(maxsize=1)
 def _schema_text() -> str:
     return resources.files("syncverify").joinpath("data", "plan.schema.json").read_text("utf-8")
