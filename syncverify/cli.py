@@ -88,6 +88,19 @@ def explain(name, color) -> None:
     sys.exit(commands.explain(name, color=color))
 
 
+output_option = click.option(
+    "--output", "-o", metavar="FILE",
+    help="Write to FILE (atomically: a temporary file, then a rename) instead of stdout.")
+
+
+@cli.command(context_settings=CONTEXT)
+@output_option
+def schema(output) -> None:
+    """Print the plan format's JSON Schema (draft-07), for editors and other tools."""
+    from syncverify import subcommands
+    sys.exit(subcommands.schema(output=output))
+
+
 def main(argv=None) -> None:
     """Console script entry point (also `python -m syncverify`)."""
     try:
