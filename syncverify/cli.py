@@ -66,6 +66,8 @@ def cli() -> None:
               help="Record the current findings in FILE as the baseline (stale entries pruned).")
 @click.option("--exhaustive", is_flag=True,
               help="Unroll every layer instead of one representative per class (slower; the reference).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              metavar="N", help="Check the plans on N processes (0: one per CPU); same output.")
 def check(paths, format_, **options) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
     sys.exit(commands.check(paths, format=format_.lower(), **options))

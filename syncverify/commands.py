@@ -137,7 +137,7 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
           write_baseline: Optional[str] = None, output: Optional[str] = None,
           statistics: bool = False, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
-          stdin: Optional[TextIO] = None, exhaustive: bool = False) -> int:
+          stdin: Optional[TextIO] = None, exhaustive: bool = False, jobs: int = 1) -> int:
     """`syncverify check`: check every plan, render the report, return the exit code.
 
     Each plan's configuration file (syncverify.config) is the first layer of options, the
@@ -159,11 +159,8 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
         err.write(f"syncverify: error: {exc}\n")
         return 2
     report = Report()
-    for file, policy in zip(files, policies):
-        before = len(report.findings)
-        check_one(report, file, stdin_filename=stdin_filename, loader=loader, stdin=stdin,
-                  selection=policy.selection, exhaustive=exhaustive)
-        report.findings[before:] = with_severities(report.findings[before:], policy.severity)
+    check_files(report, files, policies, jobs=jobs, stdin_filename=stdin_filename,
+                loader=loader, stdin=stdin, exhaustive=exhaustive)
     try:
         use_baseline(report, recorded, baseline, write_baseline, err)
     except OSError as exc:
@@ -179,6 +176,31 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
             err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
                       f"{problem.message} [{problem.code}]\n")
     return report.exit_code
+
+
+def check_files(report, files: list[str], policies: list, *, jobs: int = 1, **options) -> None:
+    """Check each plan with its policy into `report`, in `files` order whatever `jobs` is:
+    with jobs > 1 the plans are checked on that many processes (syncverify.jobs)."""
+    if jobs != 1 and len(files) > 1 and STDIN not in files and options.get("loader") is None:
+        from syncverify.jobs import jobs_wanted, map_in_processes
+        parts = map_in_processes(check_part, files, policies, jobs=jobs_wanted(jobs), **options)
+    else:
+        parts = (check_part(file, policy, **options) for file, policy in zip(files, policies))
+    for part in parts:
+        report.files += part.files
+        report.findings += part.findings
+        report.problems += part.problems
+        report.sources.update(part.sources)
+
+
+def check_part(file: str, policy, **options):
+    """One plan's Report: its findings with the policy's selection and severities."""
+    from syncverify.report import Report
+
+    part = Report()
+    check_one(part, file, selection=policy.selection, **options)
+    part.findings = with_severities(part.findings, policy.severity)
+    return part
 
 
 def display_name(file: str, stdin_filename: Optional[str]) -> str:
