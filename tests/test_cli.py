@@ -59,6 +59,8 @@ def fakes(monkeypatch):
         marks(plan.text, "finding", plan.path), key=Finding.sort_key))
     monkeypatch.delenv("SYNCVERIFY_OUTPUT_FORMAT", raising=False)
     monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)
+    for name in ("GITHUB_ACTIONS", "GITHUB_WORKFLOW"):     # `--format auto` would pick github
+        monkeypatch.delenv(name, raising=False)
 
 
 CLEAN = "syncverify: 1\nname: clean\n"

@@ -18,7 +18,7 @@ DATA = Path(__file__).resolve().parent / "data" / "cli"
 def syncverify(*args, env=None):
     environ = {k: v for k, v in os.environ.items()
                if k not in ("SYNCVERIFY_OUTPUT_FORMAT", "SYNCVERIFY_RAISE", "FORCE_COLOR",
-                            "PYTEST_CURRENT_TEST")}
+                            "PYTEST_CURRENT_TEST", "GITHUB_ACTIONS", "GITHUB_WORKFLOW")}
     environ.update(env or {})
     return subprocess.run([sys.executable, "-m", "syncverify", *args], capture_output=True,
                           text=True, env=environ, cwd=DATA)
