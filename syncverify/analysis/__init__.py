@@ -21,6 +21,7 @@ from syncverify.analysis.overlap import CouldBeAsync, find_could_be_async
 from syncverify.analysis.placement import PlacementResult, analyse_placement
 from syncverify.analysis.redundancy import Redundant, find_redundant
 from syncverify.graph.builder import Scenario, build_graph
+from syncverify.graph.quotient import identity, quotient
 from syncverify.plan import Plan
 
 
@@ -69,8 +70,16 @@ def idle_scenarios(plan: Plan, reduce: bool = True) -> list[Scenario]:
 
 
 def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
-    """Every analysis of `plan`; `reduce=False` unrolls every layer (the reference)."""
+    """Every analysis of `plan`.
+
+    By default the graph is built for representatives only (graph.quotient: replicas and
+    microbatches; graph.reduction: layers) and findings are expanded back through the classes;
+    `reduce=False` unrolls everything (the reference the property tests compare against).
+    """
+    original = plan
+    plan, classes = quotient(plan) if reduce else (plan, identity(plan))
     graph = build_graph(plan, Scenario(reduce=reduce))
+    graph.graph["classes"] = classes
     placement = analyse_placement(graph, plan)
     index, races = analyse_order(graph)
     deadlock = None if index.acyclic else index.cycle()
@@ -84,8 +93,10 @@ def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
     worlds = graph.graph["worlds"]
     if "prefill" in worlds and "decode" in worlds:
         handover = analyse_handover(plan, worlds["prefill"], worlds["decode"], placement.attention_kv)
-    return Analyses(plan, graph, placement, index, races, deadlock, hangs, handover,
-                    find_redundant(plan, graph, placement.effects, index, races,
-                                   {d.sync for d in placement.defects if d.sync is not None}
-                                   | {h.sync for h in hangs}),
+    blamed = {d.sync for d in placement.defects if d.sync is not None} | {h.sync for h in hangs}
+    redundant = find_redundant(plan, graph, placement.effects, index, races, blamed)
+    if handover is not None:
+        redundant += [Redundant(i, (), "handover") for i in handover.unneeded if i not in blamed]
+    return Analyses(original, graph, placement, index, races, deadlock, hangs, handover,
+                    redundant,
                     find_could_be_async(plan, graph))

@@ -32,6 +32,7 @@ class Box:
 class HandoverResult:
     missing: dict[tuple, set] = field(default_factory=dict)     # (rank, layer) -> blocks lacking
     oversized: set = field(default_factory=set)                   # sync indices moving extra K/V
+    unneeded: list = field(default_factory=list)                  # prefill_end syncs never needed
 
 
 def _kv_share(plan: Plan, world: PhaseWorld, rank: int) -> tuple:
@@ -52,6 +53,17 @@ def same_layout(plan: Plan) -> bool:
 
 def analyse_handover(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld,
                      attention_kv: dict) -> HandoverResult:
+    result = _coverage(plan, prefill, decode, attention_kv)
+    # S19: a prefill_end sync the hand-over does not need (it delivers nothing anyone lacks)
+    for sync in decode.handover_syncs():
+        without = _coverage(plan, prefill, decode, attention_kv, skip=sync.index)
+        if set(without.missing) <= set(result.missing):
+            result.unneeded.append(sync.index)
+    return result
+
+
+def _coverage(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld, attention_kv: dict,
+              skip: int | None = None) -> HandoverResult:
     holdings: dict[int, set] = defaultdict(set)
     for (phase, rank, layer, mb), val in attention_kv.items():
         if phase != "prefill":
@@ -61,8 +73,10 @@ def analyse_handover(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld,
     result = HandoverResult()
     needs = {r: _needs(plan, prefill, decode, r) for r in range(decode.topo.world)}
     for sync in decode.handover_syncs():
-        if sync.collective not in ("all_gather", "all_to_all") or sync.tensor not in (None, "kv"):
+        if sync.index == skip:
             continue
+        if sync.collective not in ("all_gather", "all_to_all") or sync.tensor not in (None, "kv"):
+            continue                   # S5: other collectives deliver no K/V
         _move(sync, decode, holdings, needs, result)
     for rank, (layers, heads, wanted) in needs.items():
         for layer in layers:

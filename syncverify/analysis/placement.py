@@ -20,7 +20,7 @@ from typing import Optional
 import networkx as nx
 
 from syncverify import catalog
-from syncverify.analysis.values import (FULL, Val, add_have, chunk, covers_blocks, feat_contains,
+from syncverify.analysis.values import (FULL, Val, add_have, blocks, chunk, covers_blocks, feat_contains,
                                         feat_union, normalize, partial, shard, tokens)
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
@@ -191,7 +191,7 @@ class Placement:
                         have=val.have, producer=self._origin(producer))
             ok = False
         elif val.copies > 1:
-            self.report("duplicated", node, self._blame(producer), copies=val.copies,
+            self.report("duplicated", node, self._blame(producer, val), copies=val.copies,
                         producer=self._origin(producer))
             ok = False
         elif want_full and not val.full:
@@ -238,6 +238,7 @@ class Placement:
         val = self._require(node, val, producer)
         val = self._note_replicated(node, world, "tp", rank, val, producer)
         coord, tp = world.topo.coords(rank)["tp"], world.topo.sizes["tp"]
+        val = replace(val, by=None)
         if node[6] == "qkv":
             return {("q", None): replace(val, feat=shard("heads", coord, tp)),
                     ("kv", None): replace(val, feat=self._kv_share(coord, tp))}
@@ -262,16 +263,16 @@ class Placement:
         expected = shard(spec["dim"], coord, tp)
         val = self._require(node, val, producer, want_full=False)
         if val.feat != expected and not (val.feat == FULL and expected == FULL):
-            self.report("wrong-shard", node, self._blame(producer), feat=_feat_text(val.feat),
+            self.report("wrong-shard", node, self._blame(producer, val), feat=_feat_text(val.feat),
                         expected=_feat_text(expected), producer=self._origin(producer))
         need, have = partial(world.group("tp", rank), rank)
-        return replace(val, feat=FULL, need=need, have=have)
+        return replace(val, feat=FULL, need=need, have=have, by=None)
 
     def _op_linear(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
             val = self._one(node, slots, "x", world, rank, node[3])
-        return replace(self._require(node, val, producer), feat=FULL)
+        return replace(self._require(node, val, producer), feat=FULL, by=None)
 
     def _op_mlp(self, node, world, rank, slots, spec):
         """Shared experts split over TP like a dense MLP: partial over tp (S13)."""
@@ -281,7 +282,7 @@ class Placement:
         val = self._require(node, val, producer)
         val = self._note_replicated(node, world, "tp", rank, val, producer)
         need, have = partial(world.group("tp", rank), rank)
-        return replace(val, need=need, have=have)
+        return replace(val, need=need, have=have, by=None)
 
     def _add_routed(self, node, shared: Val, slots) -> Val:
         """S13: in token order the shared output is added to the routed output right here."""
@@ -303,7 +304,10 @@ class Placement:
             if not covers_blocks(kv.tokens, wanted):
                 self.report("kv-not-aggregated", node, None, sp=world.topo.sizes["sp"])
             if not feat_contains(kv.feat, self._kv_needed(q.feat)):
-                self.report("wrong-shard", node, self._blame(kvp), feat=_feat_text(kv.feat),
+                # the K/V are this rank's shard: a collective that widened q is to blame
+                blame = self._blame(kvp, kv)
+                self.report("wrong-shard", node, blame if blame is not None else q.by,
+                            feat=_feat_text(kv.feat),
                             expected=_feat_text(self._kv_needed(q.feat)), producer="qkv")
         return replace(q, feat=q.feat)
 
@@ -353,8 +357,8 @@ class Placement:
                             producer=self._origin(producer), other=self._origin(base_producer),
                             tokens_differ=val.tokens != base.tokens)
         if base.order != "token" or base.copies > 1:
-            return self._require(node, base, base_producer)
-        return base
+            return replace(self._require(node, base, base_producer), by=None)
+        return replace(base, by=None)
 
     def _op_experts(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
@@ -373,7 +377,7 @@ class Placement:
             # S12: tokens Replicated over the EP group: each rank runs its own experts on every
             # token, so the output is a partial sum over ep
             need, have = partial(world.group("ep", rank), rank)
-        return replace(val, need=need, have=have)
+        return replace(val, need=need, have=have, by=None)
 
     def _op_sample(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
@@ -426,9 +430,10 @@ class Placement:
         for tensor, ins in by_tensor.items():
             outs = self._transfer(node, sync, attrs, ins)
             for member, val in outs.items():
-                outputs[(tensor, member)] = val
                 if member not in ins or not val.same_placement(ins[member]):
                     changed = True
+                    val = replace(val, by=sync.index)
+                outputs[(tensor, member)] = val
         self.out[node] = outputs
         self.result.effects[node] = "changed" if changed else "identity"
 
@@ -462,7 +467,9 @@ class Placement:
             return dict(ins)
         if all(v.complete for v in vals):
             # S19: a reduction of a value that did not need one changes it; the repair drops it
-            if len({v.feat for v in vals}) > 1:
+            if len({blocks(v.tokens) for v in vals}) > 1:
+                self.report("wrong-group", node, sync.index, reason="different-tokens", need=())
+            elif len({v.feat for v in vals}) > 1:
                 self.report("reduce-sharded", node, sync.index, feat=_feat_text(vals[0].feat))
             else:
                 self.report("double-reduction", node, sync.index, times=len(members))
@@ -575,6 +582,10 @@ class Placement:
         world = self.world(phase)
         slots = self._inputs(items)
         held = frozenset().union(*(v.tokens for v, _, _ in slots.get("tokens", [])))
+        for val, producer, _ in slots.get("tokens", []):
+            if val.copies > 1:
+                # S21: the sink takes every copy it is handed, but the gather moved them all
+                self.report("oversized-gather", node, self._blame(producer, val), copies=val.copies)
         busy = [d for d in range(world.topo.sizes["dp"]) if d not in world.idle]
         wanted = [(phase[0].upper(), d, mb) for d in busy]
         if not self._sink_covered(world, held, wanted):
@@ -592,11 +603,11 @@ class Placement:
         return set(wanted) <= ends
 
     # ---- blame ------------------------------------------------------------------------------
-    def _blame(self, producer) -> Optional[int]:
-        """The sync point whose collective produced the value, if a collective did."""
+    def _blame(self, producer, val: Optional[Val] = None) -> Optional[int]:
+        """The sync point whose collective produced the value (directly, or passed on by ops)."""
         if producer is not None and producer[0] == "coll":
             return self.g.nodes[producer].get("sync")
-        return None
+        return val.by if val is not None else None
 
     def _blame_partial(self, producer) -> Optional[int]:
         return self._blame(producer)

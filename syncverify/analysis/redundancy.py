@@ -25,7 +25,8 @@ class Redundant:
 def _instances(graph: nx.DiGraph) -> dict[int, list]:
     out = defaultdict(list)
     for node, attrs in graph.nodes(data=True):
-        if attrs.get("kind") == "coll":
+        # prefill_end hand-overs are judged by the hand-over analysis (S5)
+        if attrs.get("kind") == "coll" and attrs["phase"] != "handover":
             out[attrs["sync"]].append(node)
     return out
 
@@ -46,12 +47,16 @@ def _reason(plan: Plan, graph: nx.DiGraph, effects: dict, nodes: list) -> str | 
 def _calls_per_step(graph: nx.DiGraph, nodes: list) -> tuple:
     """Calls one rank makes per step (prefill: per pass), by phase, for the cost in messages."""
     classes = graph.graph.get("layer_classes") or {}
+    quotient = graph.graph.get("classes")
     per_rank: dict[str, Counter] = {}
     for n in nodes:
         attrs = graph.nodes[n]
         if attrs["step"] != 0:
             continue
-        weight = len(classes.get(attrs["layer"], (attrs["layer"],)))   # layers it stands for
+        # the layers and microbatches this instance stands for
+        weight = len(classes.get(attrs["layer"], (attrs["layer"],)))
+        if quotient is not None and attrs["mb"] >= 0:
+            weight *= len(quotient.real_microbatches(attrs["phase"], (attrs["mb"],)))
         for rank in attrs["issuers"]:
             per_rank.setdefault(attrs["phase"], Counter())[rank] += weight
     return tuple(sorted((phase, max(c.values())) for phase, c in per_rank.items()))

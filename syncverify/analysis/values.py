@@ -12,6 +12,9 @@ A value on one rank is described by
 - `order`: "token", or "expert" after a dispatch (S12), with this rank's expert `block` and the
   `shares` each member sent, which the combine returns.
 - `copies`: > 1 when an all_gather concatenated identical copies (S19: ops never de-duplicate).
+- `by`: the sync point whose collective last changed the value, kept while ops pass the value's
+  placement on (norms, attention) and dropped by ops that make a new one (linears, adds), so a
+  defect can be blamed on the collective that caused it (S19: redundant-sync, error).
 Replicated over a group = every member holds an equal complete value; Sharded = members hold
 different shares of tokens or features; over a group of one both collapse to Replicated (S2).
 """
@@ -37,6 +40,7 @@ class Val:
     block: Optional[tuple] = None
     shares: frozenset = frozenset()
     kind: str = "act"
+    by: Optional[int] = None      # the sync whose collective last changed it, while ops pass it on
 
     @property
     def complete(self) -> bool:

@@ -78,24 +78,36 @@ class StreamBuilder:
         return Ref(node)
 
     def after(self, out: list, step: int, mb: int, rank: int, layer: int, anchor: str,
-              value: Optional[Ref], tensor: Optional[str] = None) -> Optional[Ref]:
+              value: Optional[Ref]) -> Optional[Ref]:
         """Apply the syncs anchored on `anchor` (list order, S7) to `value` on `rank`."""
         for sync in self.w.syncs_at(anchor, layer):
-            if sync.tensor is not None and tensor is not None and sync.tensor != tensor:
-                continue
             value = self.apply(out, step, mb, rank, layer, sync, value)
         return value
 
+    def after_qkv(self, out: list, step: int, mb: int, rank: int, layer: int, qkv: tuple):
+        """The syncs after qkv: each moves the `tensor` it names, or both q and kv in one call."""
+        q, kv = Ref(qkv, "q"), Ref(qkv, "kv")
+        for sync in self.w.syncs_at("qkv", layer):
+            if sync.tensor in (None, "q"):
+                q = self.apply(out, step, mb, rank, layer, sync, q)
+            if sync.tensor in (None, "kv"):
+                kv = self.apply(out, step, mb, rank, layer, sync, kv, issue=sync.tensor == "kv")
+        return q, kv
+
     def apply(self, out: list, step: int, mb: int, rank: int, layer: int, sync: SyncPoint,
-              value: Optional[Ref]) -> Optional[Ref]:
-        """Issue `sync` on `rank` (if it does) and return the value its consumers read."""
+              value: Optional[Ref], issue: bool = True) -> Optional[Ref]:
+        """Issue `sync` on `rank` (if it does) and return the value its consumers read.
+
+        `issue=False` routes a second tensor through a call already issued (q and kv of one
+        sync after qkv are one collective call).
+        """
         group = self.w.group(sync.group, rank)
         issues = self.w.selected(sync, rank)
         if not issues and not self.w.splits_group(sync, group, layer, self._anchor_runs):
             return value            # S9: whole groups left out lack the sync
         key = coll_node(self.w.name, step, mb, sync.index, layer, group)
         self.rec.colls.setdefault(key, CollInfo(sync, group, sync.group))
-        if issues:
+        if issues and issue:
             out.append(self.issue(key, sync, step, mb, rank, layer))
         if sync.collective == "barrier" or value is None:
             return value            # a barrier orders, it moves no value
@@ -137,8 +149,7 @@ class StreamBuilder:
         a = self.emit(out, step, mb, rank, layer, "attn_norm", {"x": h})
         a = self.after(out, step, mb, rank, layer, "attn_norm", a)
         qkv = self.emit(out, step, mb, rank, layer, "qkv", {"x": a})
-        q = self.after(out, step, mb, rank, layer, "qkv", Ref(qkv.node, "q"), "q")
-        kv = self.after(out, step, mb, rank, layer, "qkv", Ref(qkv.node, "kv"), "kv")
+        q, kv = self.after_qkv(out, step, mb, rank, layer, qkv.node)
         history = self.rec.kv_history.setdefault((layer, mb, rank), [])
         inputs = {"q": q, "kv": kv, "kv_cache": list(history)}
         if self.w.name == "decode":
@@ -189,6 +200,8 @@ class StreamBuilder:
             partner = self.w.stage_partner(rank, stage + 1, sync)
             if partner is None:
                 continue
+            if sync.collective == "send_recv" and not self.w.selected(sync, rank):
+                continue            # S9: an unselected pair neither sends nor receives
             key = self.stage_coll(sync, step, mb, rank, partner)
             if h is not None and sync.collective != "barrier":
                 self.rec.data.append((h, key, "in"))
@@ -265,11 +278,12 @@ class StreamBuilder:
     def send_token(self, out, step, mb, rank, sync, tok):
         if step + 1 >= self.w.steps:
             return                    # S4: the last step checked issues none
+        if not self.w.selected(sync, rank):
+            return                    # S9: an unselected pair neither sends nor receives
         partner = self.w.token_partner(rank)
         key = self.carrier_coll(sync, step, mb, rank, partner)
         self.rec.data.append((tok, key, "in"))
-        if self.w.selected(sync, rank):
-            out.append(self.issue(key, sync, step, mb, rank, self.plan.model.layers, p2p=True, wait=()))
+        out.append(self.issue(key, sync, step, mb, rank, self.plan.model.layers, p2p=True, wait=()))
 
     def carrier_coll(self, sync, step, mb, sender, receiver) -> tuple:
         key = coll_node(self.w.name, step, mb, sync.index, self.plan.model.layers, (sender, receiver))

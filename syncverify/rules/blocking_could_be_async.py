@@ -29,11 +29,12 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import trace
+from syncverify.rules.graph_support import shown, trace
 
 
 def check(ctx) -> None:
     plan = ctx.plan
+    a = ctx.analyses
     by_sync: dict = {}
     for item in ctx.analyses.could_be_async:
         by_sync.setdefault(item.sync, []).append(item)
@@ -41,7 +42,7 @@ def check(ctx) -> None:
         sync = plan.syncs[sync_index]
         first = items[0]
         phases = " and ".join(f"{i.phase} (overlap: {plan.phase(i.phase).overlap})" for i in items)
-        nxt = first.next_op
+        nxt = shown(a, first.next_op)
         message = (f"{sync.label} blocks in {phases} although the next op on that rank "
                    f"({nxt[6]} of microbatch {nxt[3]}) does not read it: an async call would "
                    f"overlap them")
@@ -50,7 +51,7 @@ def check(ctx) -> None:
         if consumer:
             help_text += f"\n  wait_before: {consumer}"
         ctx.report(RULE, ("sync", sync_index), message, help=help_text,
-                   trace=trace(plan, [first.example, first.next_op]))
+                   trace=trace(a, [first.example, first.next_op]))
 
 
 def _first_consumer(graph, coll, rank):

@@ -29,7 +29,7 @@ sync:
 """
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, trace, where
+from syncverify.rules.graph_support import real_ranks, group_by, trace, where
 
 
 def check(ctx) -> None:
@@ -49,9 +49,10 @@ def _missing_ranks(ctx) -> None:
             [h for h in hangs if h.reason != "idle"], lambda h: (h.sync, h.reason)).items():
         sync = plan.syncs[sync_index]
         first = min(items, key=lambda h: h.node)
+        phase = first.node[1]
         if reason == "selector":
-            missing = sorted({r for h in items for r in h.missing})
-            waiting = sorted({r for h in items for r in h.issuers})
+            missing = sorted(real_ranks(a, phase, {r for h in items for r in h.missing}))
+            waiting = sorted(real_ranks(a, phase, {r for h in items for r in h.issuers}))
             message = (f"{sync.label} is issued by ranks {compact(waiting)} only; ranks "
                        f"{compact(missing)} of the same {sync.group} groups never join, so the "
                        f"others wait forever (S9)")
@@ -59,15 +60,17 @@ def _missing_ranks(ctx) -> None:
         else:
             layer = first.node[5]
             what = f"{sync.after} of layer {layer}" if 0 <= layer < plan.model.layers else sync.after
-            message = (f"{sync.label} over {sync.group} includes ranks {compact(first.missing)} that "
-                       f"never run {what}: ranks {compact(first.issuers)} wait for them forever (S10)")
+            message = (f"{sync.label} over {sync.group} includes ranks "
+                       f"{compact(real_ranks(a, phase, first.missing))} that never run {what}: ranks "
+                       f"{compact(real_ranks(a, phase, first.issuers))} wait for them forever (S10)")
             at = ("sync", sync_index, "group")
             help_text = "use a group whose ranks all run the anchor op (tp, ep, dp within a stage)"
         if at not in plan.spans:
             at = ("sync", sync_index)
         ctx.report(RULE, at, message, help=help_text,
                    where=where(a, [h.node for h in items], sync.after, sync_index),
-                   trace=trace(plan, [first.node], f"missing ranks: {compact(first.missing)}"))
+                   trace=trace(a, [first.node],
+                               f"missing ranks: {compact(real_ranks(a, phase, first.missing))}"))
 
 
 def _idle_replica(ctx, hangs) -> None:
@@ -78,14 +81,16 @@ def _idle_replica(ctx, hangs) -> None:
         first = min(items, key=lambda h: h.node)
         labels = [plan.syncs[i].label for i in sorted({h.sync for h in items})]
         names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-        message = (f"with dp_idle: skip an idle DP replica (ranks {compact(first.missing)}) issues "
+        node_phase = first.node[1]
+        missing = compact(real_ranks(a, node_phase, first.missing))
+        message = (f"with dp_idle: skip an idle DP replica (ranks {missing}) issues "
                    f"nothing in {phase}, but {names} need{'s' if len(labels) == 1 else ''} it: ranks "
-                   f"{compact(first.issuers)} wait forever (S17, S18)")
+                   f"{compact(real_ranks(a, node_phase, first.issuers))} wait forever (S17, S18)")
         at = ("phases", phase, "dp_idle")
         ctx.report(RULE, at if at in plan.spans else ("phases", phase), message,
                    help="use `dp_idle: dummy_batch`: an idle replica then joins every collective with a dummy batch",
                    where=where(a, [h.node for h in items]),
-                   trace=trace(plan, [first.node], f"missing ranks: {compact(first.missing)} ({first.scenario})"))
+                   trace=trace(a, [first.node], f"missing ranks: {missing} ({first.scenario})"))
 
 
 def _mismatches(ctx) -> None:
@@ -108,7 +113,7 @@ def _mismatches(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index), message,
                    help="every member of a group must issue the same collectives in the same order with the same shapes",
                    where=where(a, [h.node for h in items], sync.after, sync_index),
-                   trace=trace(plan, shown))
+                   trace=trace(a, shown))
 
 
 def _deadlock(ctx) -> None:
@@ -124,7 +129,7 @@ def _deadlock(ctx) -> None:
     if sync_index is not None:
         message += f" through {plan.syncs[sync_index].label}"
     ctx.report(RULE, at, message, help="break the cycle: make the blocking call async or reorder it",
-               where=where(a, cycle), trace=trace(plan, cycle[:12]))
+               where=where(a, cycle), trace=trace(a, cycle[:12]))
 
 
 RULE = Rule(code="SV601", slug="collective-hang", category="ordering", severity="error",

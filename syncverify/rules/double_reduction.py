@@ -37,7 +37,7 @@ def check(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index), message,
                    help=f"remove {sync.label}: the value is already complete there",
                    where=where(a, nodes, sync.after, sync_index),
-                   trace=trace(plan, [first_node(nodes)]))
+                   trace=trace(a, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV402", slug="double-reduction", category="redundant-sync", severity="error",

@@ -24,25 +24,27 @@ def where(analyses, nodes: list[tuple], op: Optional[str] = None,
           sync: Optional[int] = None) -> Where:
     """One Where for many DAG nodes: phases, rank ranges, layer ranges, steps, microbatches.
 
-    Representative layers are expanded back to the layers they stand for (graph.reduction).
+    Representatives are expanded back to the ranks, layers and microbatches they stand for
+    (graph.quotient, graph.reduction).
     """
     plan = analyses.plan
     steps = steps_checked(analyses)
-    classes = analyses.graph.graph.get("layer_classes")
+    layer_classes = analyses.graph.graph.get("layer_classes")
+    classes = analyses.graph.graph.get("classes")
     phases, ranks, layers, step_set, mbs = set(), set(), set(), set(), set()
     for node in nodes:
         if node[0] == "op":
             _, phase, step, mb, rank, layer, node_op = node
-            ranks.add(rank)
+            node_ranks = (rank,)
             op = op or node_op
         elif node[0] == "coll":
-            _, phase, step, mb, _, layer, group = node
-            ranks.update(group)
+            _, phase, step, mb, _, layer, node_ranks = node
         elif node[0] == "sink":
             _, phase, step, mb = node
-            layer = EMBED_LAYER
+            layer, node_ranks = EMBED_LAYER, ()
         else:
             continue
+        ranks |= classes.real_ranks(phase, node_ranks) if classes else set(node_ranks)
         phase = "decode" if phase == "handover" else phase
         phases.add(phase)
         if 0 <= layer < plan.model.layers:
@@ -50,9 +52,9 @@ def where(analyses, nodes: list[tuple], op: Optional[str] = None,
         if phase == "decode" and step >= 0:
             step_set.add(step)
         if mb >= 0:
-            mbs.add(mb)
-    if classes:
-        layers = expand(classes, layers)
+            mbs |= classes.real_microbatches(phase, (mb,)) if classes else {mb}
+    if layer_classes:
+        layers = expand(layer_classes, layers)
     return Where(
         phase=", ".join(p for p in ("prefill", "decode") if p in phases) or None,
         ranks=compact(ranks) if ranks else None,
@@ -61,6 +63,35 @@ def where(analyses, nodes: list[tuple], op: Optional[str] = None,
         microbatches=compact(mbs) if mbs else None,
         op=op,
         sync=sync_name(plan, sync) if sync is not None else None)
+
+
+def real_ranks(analyses, phase: str, ranks: Iterable[int]) -> set[int]:
+    """The real ranks that representative ranks stand for (graph.quotient)."""
+    classes = analyses.graph.graph.get("classes")
+    return classes.real_ranks(phase, ranks) if classes else set(ranks)
+
+
+def real_replicas(analyses, phase: str, replicas: Iterable[int]) -> set[int]:
+    classes = analyses.graph.graph.get("classes")
+    return classes.real_replicas(phase, replicas) if classes else set(replicas)
+
+
+def shown(analyses, node: tuple) -> tuple:
+    """A representative node as the real instance it stands for first (for counterexamples)."""
+    classes = analyses.graph.graph.get("classes")
+    if not classes:
+        return node
+    if node[0] == "op":
+        _, phase, step, mb, rank, layer, op = node
+        return ("op", phase, step, classes.representative_mb(phase, mb),
+                classes.representative(phase, rank), layer, op)
+    if node[0] == "coll":
+        _, phase, step, mb, index, layer, group = node
+        mapped = tuple(sorted(classes.real_ranks(phase, group))) if len(group) > 2 else \
+            tuple(classes.representative(phase, r) for r in group)
+        return ("coll", phase, step, classes.representative_mb(phase, mb) if mb >= 0 else mb,
+                index, layer, mapped)
+    return node
 
 
 def steps_text(step_set: set, steps: int) -> str:
@@ -124,8 +155,9 @@ def fix(requirement: str, **fields) -> str:
     return entry["fix"].format(**fields)
 
 
-def trace(plan: Plan, nodes: Iterable[tuple], note: Optional[str] = None) -> tuple[str, ...]:
-    out = [describe(n, plan.model.layers) for n in nodes]
+def trace(analyses, nodes: Iterable[tuple], note: Optional[str] = None) -> tuple[str, ...]:
+    plan = analyses.plan
+    out = [describe(shown(analyses, n), plan.model.layers) for n in nodes]
     if note:
         out.append(note)
     return tuple(out)

@@ -55,7 +55,7 @@ def check(ctx) -> None:
                        f"{producer or 'its input'} and {first.get('other') or 'the residual'}")
             help_text = "bring both addends to the same placement before the add"
         ctx.report(RULE, where_to_add(plan), message, help=help_text,
-                   where=where(a, nodes, op), trace=trace(plan, [first_node(nodes)]))
+                   where=where(a, nodes, op), trace=trace(a, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV312", slug="misplaced-input", category="missing-sync", severity="error",

@@ -38,7 +38,7 @@ def check(ctx) -> None:
             "ep-combine", layers=layers_clause(plan, affected_layers(a, nodes)))
         ctx.report(RULE, where_to_add(plan), message, help=help_text,
                    where=where(a, nodes, op),
-                   trace=trace(plan, [first_node(nodes)], "its input is still in expert order"))
+                   trace=trace(a, [first_node(nodes)], "its input is still in expert order"))
 
 
 RULE = Rule(code="SV305", slug="missing-expert-combine", category="missing-sync", severity="error",

@@ -60,7 +60,7 @@ def check(ctx) -> None:
         blame = items[0].sync
         at = ("sync", blame) if blame is not None else where_to_add(plan)
         ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
-                   trace=trace(plan, [first_node(nodes)]))
+                   trace=trace(a, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV302", slug="missing-gather", category="missing-sync", severity="error",

@@ -37,7 +37,7 @@ def check(ctx) -> None:
         ctx.report(RULE, where_to_add(ctx.plan), message,
                    help="aggregate K/V over the SP group before attention:\n" + fix("sp-kv-aggregation"),
                    where=where(a, nodes, "attention"),
-                   trace=trace(ctx.plan, [first_node(nodes)], "K/V of the other SP chunks never reach it"))
+                   trace=trace(a, [first_node(nodes)], "K/V of the other SP chunks never reach it"))
 
 
 RULE = Rule(code="SV303", slug="missing-kv-aggregation", category="missing-sync", severity="error",

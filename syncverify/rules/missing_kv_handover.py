@@ -29,7 +29,7 @@ sync:
 from syncverify.graph.reduction import expand
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import fix, where_to_add
+from syncverify.rules.graph_support import fix, real_ranks, real_replicas, where_to_add
 from syncverify.findings import Where
 
 
@@ -38,10 +38,11 @@ def check(ctx) -> None:
     if handover is None or not handover.missing:
         return
     plan = ctx.plan
-    ranks = sorted({r for r, _ in handover.missing})
+    ranks = sorted(real_ranks(ctx.analyses, "decode", {r for r, _ in handover.missing}))
     classes = ctx.analyses.graph.graph.get("layer_classes") or {}
     layers = sorted(expand(classes, {l for _, l in handover.missing}))
-    replicas = sorted({b[1] for lacking in handover.missing.values() for b in lacking})
+    replicas = sorted(real_replicas(ctx.analyses, "prefill",
+                                    {b[1] for lacking in handover.missing.values() for b in lacking}))
     message = (f"at prefill_end decode ranks {compact(ranks)} lack the prompt's K/V of layers "
                f"{compact(layers)} for sequences prefilled by replica{'s' if len(replicas) > 1 else ''} "
                f"{compact(replicas)} (S5)")

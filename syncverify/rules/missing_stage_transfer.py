@@ -35,7 +35,7 @@ def check(ctx) -> None:
         world = worlds[phase]
         stages = sorted({world.topo.stage_of(n[4]) for n in nodes})
         message = (f"{'stages' if len(stages) > 1 else 'stage'} {', '.join(map(str, stages))} never "
-                   f"receive the previous stage's activations in {phase}")
+                   f"receive{'' if len(stages) > 1 else 's'} the previous stage's activations in {phase}")
         at = where_to_add(plan)
         for sync in plan.syncs:
             if sync.after == "stage_boundary" and sync.runs_in(phase):
@@ -44,7 +44,7 @@ def check(ctx) -> None:
                 break
         ctx.report(RULE, at, message, help="transfer the activations at each stage boundary:\n"
                    + fix("pp-transfer"), where=where(a, nodes),
-                   trace=trace(plan, [first_node(nodes)], "no stage_boundary transfer feeds it"))
+                   trace=trace(a, [first_node(nodes)], "no stage_boundary transfer feeds it"))
 
 
 RULE = Rule(code="SV304", slug="missing-stage-transfer", category="missing-sync", severity="error",

@@ -24,7 +24,7 @@ sync:
 """
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
+from syncverify.rules.graph_support import real_replicas, first_node, fix, group_by, trace, where, where_to_add
 
 
 def check(ctx) -> None:
@@ -32,14 +32,14 @@ def check(ctx) -> None:
     defects = [d for d in a.placement.defects if d.kind == "sink-missing"]
     for phase, items in group_by(defects, lambda d: d.node[1]).items():
         nodes = [d.node for d in items]
-        missing = sorted({r for d in items for r in d.get("missing")})
-        dp = a.graph.graph["worlds"][phase].topo.sizes["dp"]
+        missing = sorted(real_replicas(a, phase, {r for d in items for r in d.get("missing")}))
+        dp = ctx.plan.phase(phase).degrees.dp
         message = (f"the {phase} outputs of DP replica{'s' if len(missing) > 1 else ''} "
                    f"{compact(missing)} never reach the output sink: with dp = {dp} they must be "
                    f"gathered over dp after sample (S18)")
         ctx.report(RULE, where_to_add(ctx.plan), message, help=fix("dp-gather"),
                    where=where(a, nodes, "sample"),
-                   trace=trace(ctx.plan, [first_node(nodes)]))
+                   trace=trace(a, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV307", slug="outputs-not-gathered", category="missing-sync", severity="error",

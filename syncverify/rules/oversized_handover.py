@@ -2,7 +2,9 @@
 A hand-over at `prefill_end` or an output gather that moves more than its consumers need (S21,
 performance): an all_gather of K/V over a group whose members own different layers or KV heads
 in decode delivers every member's cache to every member (S5: an all_gather also moves what the
-rank does not own); an all_to_all would deliver each member only its own share.
+rank does not own); an all_to_all would deliver each member only its own share. Likewise an
+output gather after `sample` over a group whose ranks hold the same tokens (world or tp instead
+of dp) hands the sink one copy per TP rank (S18).
 
 ## Why it matters
 The hand-over sits between prefill and the first decode token: every extra byte is time to first
@@ -29,6 +31,7 @@ from syncverify.rules.base import Rule
 
 
 def check(ctx) -> None:
+    _output_gathers(ctx)
     handover = ctx.analyses.handover
     if handover is None:
         return
@@ -38,6 +41,18 @@ def check(ctx) -> None:
                    f"or KV heads): an all_to_all would move only what each rank needs (S5, S21)")
         ctx.report(RULE, ("sync", index, "collective") if ("sync", index, "collective") in ctx.plan.spans
                    else ("sync", index), message, help="collective: all_to_all")
+
+
+def _output_gathers(ctx) -> None:
+    """S21: a gather after sample whose group holds copies of the same tokens (TP ranks)."""
+    defects = [d for d in ctx.analyses.placement.defects if d.kind == "oversized-gather" and d.sync is not None]
+    for index in sorted({d.sync for d in defects}):
+        sync = ctx.plan.syncs[index]
+        copies = max(d.get("copies") for d in defects if d.sync == index)
+        message = (f"{sync.label} gathers {copies} copies of every sampled token into the output "
+                   f"sink: its {sync.group} group holds ranks with the same tokens (S18, S21)")
+        ctx.report(RULE, ("sync", index, "group") if ("sync", index, "group") in ctx.plan.spans
+                   else ("sync", index), message, help="group: dp")
 
 
 RULE = Rule(code="SV705", slug="oversized-handover", category="performance", severity="warning",

@@ -57,7 +57,7 @@ def check(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index, "group") if ("sync", sync_index, "group") in plan.spans
                    else ("sync", sync_index), message, help=help_text,
                    where=where(a, nodes, sync.after, sync_index),
-                   trace=trace(plan, [first_node(nodes)]))
+                   trace=trace(a, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV309", slug="reduction-over-wrong-group", category="missing-sync", severity="error",

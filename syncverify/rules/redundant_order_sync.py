@@ -26,7 +26,8 @@ from syncverify.rules.base import Rule
 
 REASONS = {"barrier": "it orders nothing that the plan's other syncs do not already order",
            "identity": "it leaves every value as it was and orders nothing the other syncs do not",
-           "unused": "nothing reads what it delivers, and it orders nothing the other syncs do not"}
+           "unused": "nothing reads what it delivers, and it orders nothing the other syncs do not",
+           "handover": "every decode rank already holds the K/V it needs at prefill_end without it (S5)"}
 
 
 def check(ctx) -> None:

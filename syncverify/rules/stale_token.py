@@ -37,7 +37,7 @@ def check(ctx) -> None:
     ctx.report(RULE, at, message,
                help="keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` (overlap within a step)",
                where=where(a, nodes, "sample"),
-               trace=trace(ctx.plan, [races[0].producer, races[0].consumer],
+               trace=trace(a, [races[0].producer, races[0].consumer],
                            "across_steps removes the order edge from sample to the host"))
 
 

@@ -37,7 +37,7 @@ def check(ctx) -> None:
     at = ("phases", "decode", "token_return")
     ctx.report(RULE, at, message, help="carry the token back on the device:\n" + fix("token-return"),
                where=where(a, nodes, "embed"),
-               trace=trace(ctx.plan, [first_node(nodes)], "no carrier after sample feeds it"))
+               trace=trace(a, [first_node(nodes)], "no carrier after sample feeds it"))
 
 
 RULE = Rule(code="SV308", slug="token-not-returned", category="missing-sync", severity="error",

@@ -44,8 +44,8 @@ def check(ctx) -> None:
         consumers = sorted({_op_name(n) for n in nodes}, key=lambda o: _position_of_op(items, o, a.graph))
         op = " and ".join(consumers)
         if reason == "unawaited":
-            message = (f"async {sync.collective} {sync.label} is never awaited: {op} reads its "
-                       f"output before it completes")
+            message = (f"async {sync.collective} {sync.label} is never awaited: {op} "
+                       f"read{'' if ' and ' in op else 's'} its output before it completes")
             note = "no wait orders the collective's completion before this read"
             at = ("sync", sync_index, "async")
         elif reason == "awaited-late":
@@ -61,7 +61,7 @@ def check(ctx) -> None:
             at = ("sync", sync_index)
         ctx.report(RULE, at, message, help=f"await it before its first consumer:\n  wait_before: {_op_name(first.consumer)}",
                    where=where(a, nodes, op, sync_index),
-                   trace=trace(plan, [first.producer, first.consumer], note))
+                   trace=trace(a, [first.producer, first.consumer], note))
 
 
 def _op_name(node) -> str:

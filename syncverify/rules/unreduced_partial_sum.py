@@ -25,7 +25,7 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (first_node, affected_layers, axis_of, fix, group_by, layers_clause,
+from syncverify.rules.graph_support import (real_ranks, first_node, affected_layers, axis_of, fix, group_by, layers_clause,
                                             trace, where, where_to_add)
 
 
@@ -39,7 +39,11 @@ def check(ctx) -> None:
                                 d.sync)).items():
         nodes = [d.node for d in items]
         world = worlds[nodes[0][1]]
-        axis = axis_of(world, items[0].get("need"))
+        need = tuple(items[0].get("need"))
+        axis = axis_of(world, need)
+        experts = producer in ("experts", "shared_experts")
+        if experts and world.group("ep", need[0]) == need:
+            axis = "ep"             # S12: the experts' partial sum is over the EP group
         partly = len(items[0].get("have") or ()) > 1
         source = producer or "its input"
         if addend in ("shared", "routed"):
@@ -54,13 +58,18 @@ def check(ctx) -> None:
         else:
             message = f"{source} output reaches {op} as a partial sum over {axis}: it is never reduced"
         group = axis if not axis.startswith("ranks") else "tp"
+        layers = layers_clause(plan, affected_layers(a, nodes))
         help_text = "reduce it before it is read:\n" + fix(
-            "tp-reduce", after=producer or "o_proj", group=group,
-            layers=layers_clause(plan, affected_layers(a, nodes)))
+            "tp-reduce", after=producer or "o_proj", group=group, layers=layers)
+        if experts and len({world.topo.coords(r)["dp"] for r in need}) > 1:
+            # S12: the EP group spans replicas: its members hold different requests' tokens
+            help_text = ("the EP group spans DP replicas, whose tokens differ: dispatch them to "
+                         "their experts and combine the outputs (S12):\n"
+                         + fix("ep-dispatch", layers=layers) + "\n" + fix("ep-combine", layers=layers))
         at = ("sync", blame) if blame is not None else _selector_or_list(plan, producer, nodes)
         ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
-                   trace=trace(plan, [first_node(nodes)], f"reads a partial sum over {axis} ranks "
-                               + ",".join(map(str, items[0].get("need")))))
+                   trace=trace(a, [first_node(nodes)], f"reads a partial sum over {axis} ranks "
+                               + ",".join(map(str, sorted(real_ranks(a, nodes[0][1], items[0].get("need")))))))
 
 
 def _selector_or_list(plan, producer, nodes) -> tuple:

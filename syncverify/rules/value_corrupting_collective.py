@@ -58,7 +58,7 @@ def check(ctx) -> None:
         ctx.report(RULE, ("sync", sync_index), message,
                    help=f"remove {sync.label}, or change it to the collective the value needs",
                    where=where(a, nodes, op, sync_index),
-                   trace=trace(plan, [first_node(nodes)]))
+                   trace=trace(a, [first_node(nodes)]))
 
 
 RULE = Rule(code="SV403", slug="value-corrupting-collective", category="redundant-sync", severity="error",
