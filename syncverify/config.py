@@ -110,9 +110,9 @@ def read_pyproject(path: Path) -> Optional[dict]:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageProblem(f"{path}: not valid TOML: {exc}") from None
+        raise UsageProblem(f"{shown_path(path)}: not valid TOML: {exc}") from None
     except OSError as exc:
-        raise UsageProblem(f"{path}: cannot read: {exc.strerror}") from None
+        raise UsageProblem(f"{shown_path(path)}: cannot read: {exc.strerror}") from None
     return document.get("tool", {}).get("syncverify")
 
 
@@ -124,20 +124,27 @@ def read_yaml(path: Path):
             return yaml.safe_load(handle)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        where = shown_path(path) + (f":{mark.line + 1}:{mark.column + 1}" if mark else "")
         raise UsageProblem(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageProblem(f"{path}: cannot read: {exc}") from None
+        raise UsageProblem(f"{shown_path(path)}: cannot read: {exc}") from None
 
 
 def load_settings(path: Path) -> Settings:
     """The Settings of a configuration file named explicitly or found by discovery."""
+    shown = shown_path(path)
     if path.name == PYPROJECT or path.suffix == ".toml":
         table = read_pyproject(path)
         if table is None:
-            raise UsageProblem(f"{path}: no [tool.syncverify] table")
-        return settings_from(table, f"{path} [tool.syncverify]")
-    return settings_from(read_yaml(path), str(path))
+            raise UsageProblem(f"{shown}: no [tool.syncverify] table")
+        return settings_from(table, f"{shown} [tool.syncverify]")
+    return settings_from(read_yaml(path), shown)
+
+
+def shown_path(path: Path) -> str:
+    """A configuration file's path for messages: relative below the current directory."""
+    relative = os.path.relpath(os.path.abspath(path))
+    return str(path) if relative.startswith("..") else relative
 
 
 def config_in(folder: Path) -> Optional[Path]:

@@ -29,6 +29,9 @@ KINDS = ("disable-line", "disable-next-line", "disable", "enable", "disable-file
 CODE_LIKE = re.compile(r"^(?:[A-Za-z]{2}\d+|[Ss][Vv]\w*\d\w*)$")   # meant as a code
 UNSILENCEABLE = re.compile(r"^SV0\d\d$|^SV900$")
 SELF_CODES = ("SV901", "SV902")      # findings about the suppressions themselves
+# words other linters use for their directives -> ours
+OTHER_TOOLS = {"ignore": "disable-line", "noqa": "disable-line", "disable-all": "disable-file",
+               "off": "disable", "on": "enable"}
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ def parse(comments: Iterable[Comment], content: set[int], known: dict[str, str])
         kind = match.group("kind").lower()
         if kind not in KINDS:
             from syncverify.commands import suggestions
-            close = suggestions(kind, KINDS)
+            close = [OTHER_TOOLS[kind]] if kind in OTHER_TOOLS else suggestions(kind, KINDS)
             if close:     # `# syncverify: <prose>` is not a directive; a typo of one is
                 parsed.invalid.append((comment, f"unknown suppression directive '{kind}'",
                                        f"did you mean `# syncverify: {close[0].lower()} CODE`?"))

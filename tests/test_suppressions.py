@@ -107,6 +107,7 @@ def test_a_suppression_without_a_code_is_rejected_and_silences_nothing(tmp_path)
     ("# syncverify: disable-line SV7020", "suppression names no rule: SV7020"),
     ("# syncverify: disable-line SV702 SV999", "suppression names no rule: SV999"),
     ("# syncverify: disabel-line SV702", "unknown suppression directive 'disabel-line'"),
+    ("# syncverify: ignore[SV702]", "unknown suppression directive 'ignore'"),
     ("# syncverify: disable-line SV002", "SV002 cannot be suppressed"),
     ("# syncverify: enable SV702", "`enable SV702` without an earlier `disable SV702`"),
 ])
