@@ -9,6 +9,7 @@ import os
 import traceback
 from typing import Iterable, Optional
 
+from syncverify.budget import check_size
 from syncverify.findings import Finding
 from syncverify.plan import Plan
 from syncverify.rules import ALL_RULES, INTERNAL_ERROR, Context, Rule
@@ -41,8 +42,10 @@ def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None
 
     Graph rules run only when no finding of a `blocks_graph` rule says the plan cannot be
     unrolled (an unusable stage split, an impossible EP layout, ...). `exhaustive` unrolls every
-    layer instead of one representative per class (docs/semantics.md, "Symmetry").
+    layer instead of one representative per class (docs/semantics.md, "Symmetry"). Raises
+    PlanError (SV014) for a plan too large to check (`syncverify.budget`).
     """
+    check_size(plan, exhaustive)       # SV014: refuse before building anything too large
     rules = tuple(ALL_RULES if rules is None else rules)
     ctx = Context(plan, analyses, reduce=not exhaustive)
     static = [r for r in rules if not r.needs_graph]

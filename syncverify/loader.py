@@ -8,7 +8,8 @@ The steps, and the load problems each can report (all exit code 2):
 4. the JSON Schema (`syncverify/data/plan.schema.json`): unknown keys (SV003), wrong types
    (SV005), out-of-range values (SV006), unknown names (SV007), missing keys (SV008); and by hand
    what a schema cannot say: selector syntax (SV012), the layout permutation (SV006), numbers
-   YAML 1.1 reads unlike they look (SV013)
+   YAML 1.1 reads unlike they look (SV013); layer selectors naming more than
+   budget.MAX_SELECTED_LAYERS indices in all (SV014)
 5. `model.hf_config` (SV010), then defaults and resolution into the Plan dataclasses.
 
 Semantic problems are not load problems: a stage split that does not add up, a world size
@@ -24,14 +25,15 @@ from typing import Any, Optional
 from syncverify.findings import PlanError
 from syncverify.frozenmap import FrozenMap
 from syncverify.hfconfig import HF_FIELDS, HfConfigError, read_hf_config
+from syncverify.budget import MAX_SELECTED_LAYERS
 from syncverify.load_codes import (AMBIGUOUS_NUMBER, HF_CONFIG_UNREADABLE, INVALID_VALUE, MISSING_KEY,
-                                   UNSUPPORTED_VERSION, WRONG_TYPE)
+                                   PLAN_TOO_LARGE, UNSUPPORTED_VERSION, WRONG_TYPE)
 from syncverify.plan import (AXES, DEFAULT_LAYOUT, LAYOUT_AXES, PHASES, Cluster, Degrees, Model, MoE,
                              Phase, Plan, SyncPoint)
 from syncverify.problems import Problems
 from syncverify.ranges import compact
 from syncverify.schema import validate
-from syncverify.selectors import check_layers, check_ranks, parse_layers, parse_ranks
+from syncverify.selectors import check_layers, check_ranks, parse_layers, parse_ranks, selected_count
 from syncverify.span import Span
 from syncverify.topology import Topology
 from syncverify.yamlnodes import Document, compose, dotted, read_text
@@ -116,6 +118,8 @@ def _version_supported(doc: Document, problems: Problems) -> bool:
 def _check_by_hand(doc: Document, problems: Problems) -> None:
     """What the schema cannot say: selector syntax and the layout permutation."""
     data = doc.data
+    if not _selectors_fit(doc, problems):
+        return
     moe = _get(data, "model", "moe")
     if isinstance(moe, dict) and "layers" in moe:
         check_layers(doc, problems, ("model", "moe", "layers"), MOE_LAYER_KEYWORDS)
@@ -126,6 +130,30 @@ def _check_by_hand(doc: Document, problems: Problems) -> None:
         if isinstance(sync, dict) and "ranks" in sync:
             check_ranks(doc, problems, ("sync", index, "ranks"))
     _check_layout(doc, problems)
+
+
+def _selectors_fit(doc: Document, problems: Problems) -> bool:
+    """SV014 when the layer selectors together name more indices than syncverify expands:
+    each becomes a set of layers, so a few hundred `"0..99999"` would cost gigabytes."""
+    moe = _get(doc.data, "model", "moe")
+    selectors = [(("model", "moe", "layers"), moe.get("layers"))] if isinstance(moe, dict) else []
+    selectors += [(("sync", i, "layers"), s.get("layers"))
+                  for i, s in enumerate(_list(doc.data.get("sync"))) if isinstance(s, dict)]
+    total = 0
+    for path, selector in selectors:
+        total += selected_count(selector)
+        if total > MAX_SELECTED_LAYERS:
+            problems.add(PLAN_TOO_LARGE, doc.span_at(path),
+                         f"the layer selectors up to {dotted(path)} name {total:,} layer indices, "
+                         f"more than the {MAX_SELECTED_LAYERS:,} syncverify expands",
+                         help="write `layers: all`, `dense` or `moe` for a sync point that applies "
+                              "to every such layer")
+            return False
+    return True
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _check_layout(doc: Document, problems: Problems) -> None:

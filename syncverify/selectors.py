@@ -58,6 +58,20 @@ def parse_layers(value: Any, keywords: tuple[str, ...]) -> LayerSelection:
     return frozenset(_indices(value, keywords))
 
 
+def selected_count(value: Any) -> int:
+    """How many layer indices a selector names, counted without expanding it (keywords and
+    malformed parts count 0: keywords name sets the model already holds, errors stop the load)."""
+    items = value if isinstance(value, list) else [value]
+    count = 0
+    for item in items:
+        if _whole(item) is not None:
+            count += 1
+        elif isinstance(item, str) and RANGE.fullmatch(item):
+            first, last = (int(n) for n in RANGE.fullmatch(item).groups())
+            count += max(last - first + 1, 0)
+    return count
+
+
 def layer_list_errors(value: list, keywords: tuple[str, ...]) -> list[SelectorError]:
     """Every malformed item of a list of layers (an empty list is one error)."""
     if not value:

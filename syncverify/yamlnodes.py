@@ -26,9 +26,10 @@ from syncverify.span import Span
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
-# A plan of 10,000 sync points has ~120,000 values; building 250,000 (with their spans) takes
-# about a second and 200 MB, which bounds what an alias bomb can cost.
-MAX_EXPANDED_NODES = 250_000
+# Real plans hold a few hundred values (a sync point is about six). Loading one value (compose,
+# build with spans, schema) costs ~50-100 us, so 50,000 values (~8,000 sync points) load in a
+# few seconds; the cap bounds what an alias bomb or a long generated file can cost.
+MAX_EXPANDED_NODES = 50_000
 FLATTEN = "a plan needs a handful of levels (sync -> entry -> ranks -> list); flatten the rest"
 
 _TAG = "tag:yaml.org,2002:"
@@ -147,7 +148,7 @@ def _offset_span(text: str, offset: int) -> Span:
 def compose(text: str, problems: Problems) -> Document:
     """Compose and convert `text`; problems found are added to `problems`."""
     doc = Document(text)
-    if not _nesting_ok(text, problems):
+    if not _shape_ok(text, problems):
         doc.fatal = True
         return doc
     try:
@@ -172,18 +173,28 @@ def compose(text: str, problems: Problems) -> Document:
     return doc
 
 
-def _nesting_ok(text: str, problems: Problems) -> bool:
-    """Refuse deep nesting before the composer recurses into it.
+def _shape_ok(text: str, problems: Problems) -> bool:
+    """Refuse deep nesting and too many values before the composer builds anything.
 
     The C composer recurses on the C stack: about 30,000 levels crash the process with an 8 MB
     stack, far fewer on a thread's smaller stack. The parser's event stream is flat, so it is
-    scanned first (it costs about a fifth of composing) and stops at the first level too deep.
+    scanned first (it costs about a fifth of composing) and stops at the first level too deep,
+    or at the first value past MAX_EXPANDED_NODES (a long file is refused after reading that
+    many values, not all of it; aliases count once here and are expanded later).
     """
     if len(text) <= MAX_DEPTH:
         return True                 # too short to nest deeper than MAX_DEPTH
-    depth = 0
+    depth = values = 0
     try:
         for event in yaml.parse(text, Loader=LOADER):
+            if isinstance(event, yaml.NodeEvent):
+                values += 1
+                if values > MAX_EXPANDED_NODES:
+                    mark = event.start_mark
+                    problems.add(UNSAFE_YAML, Span(mark.line + 1, mark.column + 1),
+                                 f"the plan holds more than {MAX_EXPANDED_NODES:,} values",
+                                 help="split it: a plan describes one deployment")
+                    return False
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -249,8 +260,8 @@ def _check_expansion(root: Node) -> None:
             size[id(node)] = 1 + sum(size[id(c)] for c in _children(node))
             if size[id(node)] > MAX_EXPANDED_NODES:
                 aliased = size[id(node)] > _plain_size(node)
-                raise _Refused(node, f"{'aliases here expand' if aliased else 'the plan holds'} "
-                               f"to more than {MAX_EXPANDED_NODES:,} values"
+                raise _Refused(node, f"{'aliases here expand to' if aliased else 'the plan holds'} "
+                               f"more than {MAX_EXPANDED_NODES:,} values"
                                + (" (an alias bomb?)" if aliased else ""),
                                help="write the plan out without nested aliases" if aliased else
                                "split it: a plan describes one deployment")

@@ -1,4 +1,4 @@
-"""The load-problem codes SV001-SV013: why a plan file cannot be used at all (exit code 2).
+"""The load-problem codes SV001-SV014: why a plan file cannot be used at all (exit code 2).
 
 The loader (`syncverify.loader`) reports these itself, as `PlanError` problems, before any rule
 runs; they are registered as rules only so that `syncverify rules`, `syncverify explain` and
@@ -253,8 +253,9 @@ model:
 
 UNSAFE_YAML = _load_rule("SV011", "unsafe-or-oversized-yaml", "the plan is too large, too deeply nested, expands aliases too far, or uses a language-specific tag", """
 ## What it checks
-That the plan is plain, modest YAML: at most 10 MB, nested at most 64 levels deep, with
-aliases that expand to at most a million values and never refer to themselves, and no tags
+That the plan is plain, modest YAML: at most 10 MB, nested at most 64 levels deep, holding
+at most 50,000 values with aliases expanded (a real plan holds a few hundred), with aliases
+that never refer to themselves, and no tags
 other than YAML's standard ones (`!!python/...` and custom tags are refused, never run).
 
 ## Why it matters
@@ -321,8 +322,31 @@ phases:
 ```
 """)
 
+PLAN_TOO_LARGE = _load_rule("SV014", "plan-too-large", "the plan would unroll to more ranks, layers or DAG nodes than syncverify checks", """
+## What it checks
+That the plan is small enough to check, estimated before anything is built: at most 65,536
+ranks in a phase, at most 2,000,000 layer x sync-point pairs, and at most 500,000 nodes in the
+dependency DAG (ranks x unrolled layers x microbatches x decode steps, counting representative
+layers, replicas and microbatches only, or every one under `--exhaustive`; see
+`syncverify.budget`). The problem points at the largest factor.
+
+## Why it matters
+Each degree is plausible alone, but their product is what the checker unrolls: `tp: 8` with
+`dp: 65536` is half a million ranks. Rather than run for hours or exhaust memory, syncverify
+refuses at once and says which number to look at. The plan is not checked (exit code 2).
+
+## Bad plan
+```yaml
+parallel: {tp: 65536, dp: 65536}
+```
+
+## Fix
+Check the degrees against the cluster: `nodes x gpus_per_node` ranks. For `--exhaustive`
+runs, drop the flag: representative layers, replicas and microbatches give the same findings.
+""")
+
 LOAD_RULES: tuple[Rule, ...] = (
     UNREADABLE_FILE, YAML_SYNTAX, UNKNOWN_KEY, DUPLICATE_KEY, WRONG_TYPE, INVALID_VALUE,
     UNKNOWN_NAME, MISSING_KEY, UNSUPPORTED_VERSION, HF_CONFIG_UNREADABLE, UNSAFE_YAML,
-    BAD_SELECTOR, AMBIGUOUS_NUMBER,
+    BAD_SELECTOR, AMBIGUOUS_NUMBER, PLAN_TOO_LARGE,
 )

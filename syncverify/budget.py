@@ -1,0 +1,208 @@
+"""How large a plan syncverify agrees to check, decided before anything is built (SV014).
+
+The checker unrolls a plan into a DAG whose size grows with ranks x layers x microbatches x
+steps. The schema caps each number alone (tp <= 65,536, layers <= 100,000, ...), but their
+product can still reach billions of nodes: a few bytes of YAML would then hang the checker or
+exhaust memory. So `check_size(plan, exhaustive)` estimates, in time proportional to the number
+of sync points and layer-selector runs (never to ranks or DAG nodes), what the checker would
+build, and refuses the plan with a located SV014 problem (exit code 2) when it is over a cap:
+
+| cap | value | what one unit costs |
+|---|---|---|
+| `MAX_RANKS` | 65,536 ranks in a phase | static rules and finding expansion walk ranks |
+| `MAX_DAG_NODES` | 500,000 estimated DAG nodes | ~0.3 ms and ~5 KB each (405B exhaustive: 150,140 nodes, 50 s) |
+| `MAX_LAYER_SCANS` | 2,000,000 layers x sync points | the layer-symmetry scan, ~4 us each |
+| `MAX_SELECTED_LAYERS` | 1,000,000 layer indices named by all `layers` selectors | a set element each (the loader checks it) |
+
+The estimate follows what the graph package builds (docs/semantics.md): by default the
+representative layers of each run (graph.reduction, at most 4 per run), the representative DP
+replicas and microbatches (graph.quotient), 3 decode steps and 1 prefill pass, one extra graph
+per idle-replica scenario (S17); `--exhaustive` unrolls every layer, replica and microbatch. It
+is an upper bound of the nodes built (tests/test_budget.py compares it with real graphs), so a
+plan under the cap never builds more than the cap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from syncverify.load_codes import PLAN_TOO_LARGE
+from syncverify.plan import MOE_LAYER_OPS, Phase, Plan
+from syncverify.problems import Problems
+
+MAX_RANKS = 65_536
+MAX_DAG_NODES = 500_000
+MAX_LAYER_SCANS = 2_000_000
+MAX_SELECTED_LAYERS = 1_000_000
+DECODE_STEPS = 3            # graph.world.DECODE_STEPS: steps 0, 1 and 2 (docs/semantics.md)
+KEPT_REPLICAS = 2           # graph.quotient: replica 0 and one standing for the others
+KEPT_MICROBATCHES = 2       # ... microbatch 0 and one standing for the rest (4 under two_batch)
+LAYER_REPRESENTATIVES = 4   # graph.reduction: the first two and last two layers of a run
+OPS_PER_LAYER = len(MOE_LAYER_OPS)
+OPS_OUTSIDE_LAYERS = 4      # embed, final_norm, lm_head, sample
+HOST_AND_SINK = 2           # the host's token slot and the output sink, per step and microbatch
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What one phase unrolls to, factor by factor."""
+    phase: Phase
+    ranks: int
+    layers: int
+    microbatches: int
+    steps: int
+    graphs: int
+    nodes: int
+
+
+def check_size(plan: Plan, exhaustive: bool = False) -> None:
+    """Raise PlanError (SV014) when `plan` is too large to check; return quietly otherwise."""
+    problems = Problems(plan.path)
+    too_many = [p for p in plan.phases if p.degrees.world > MAX_RANKS]
+    if too_many:
+        _too_many_ranks(plan, too_many, problems)
+        raise problems.error()
+    scans = plan.model.layers * max(len(plan.syncs), 1)
+    if not exhaustive and scans > MAX_LAYER_SCANS:
+        problems.add(PLAN_TOO_LARGE, plan.span(("model", "layers")),
+                     f"model.layers x sync points is {plan.model.layers:,} x {len(plan.syncs):,} "
+                     f"= {scans:,}, more than the {MAX_LAYER_SCANS:,} syncverify scans",
+                     help="no served model has that many layers and sync points; check the numbers")
+        raise problems.error()
+    estimates = estimate(plan, exhaustive)
+    total = sum(e.nodes for e in estimates)
+    if total > MAX_DAG_NODES:
+        _too_many_nodes(plan, max(estimates, key=lambda e: e.nodes), total, exhaustive, problems)
+        raise problems.error()
+
+
+def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
+    """An upper bound of the DAG nodes each phase unrolls to (all scenarios together)."""
+    layers = plan.model.layers if exhaustive else representative_layers(plan)
+    graphs = 1 + idle_scenarios(plan)
+    out = []
+    for phase in plan.phases:
+        d = phase.degrees
+        replicas = d.dp if exhaustive else kept_replicas(plan, phase)
+        microbatches = phase.microbatches if exhaustive else kept_microbatches(phase)
+        steps = DECODE_STEPS if phase.name == "decode" else 1
+        per_layer = sum(1 for s in plan.syncs if s.is_per_layer and s.runs_in(phase.name))
+        other = sum(1 for s in plan.syncs if not s.is_per_layer and s.runs_in(phase.name))
+        stage_ranks = d.tp * d.sp * replicas
+        # each rank unrolls its own stage's layers: over all stages, every unrolled layer once
+        per_mb = stage_ranks * (layers * (OPS_PER_LAYER + per_layer)
+                                + d.pp * (OPS_OUTSIDE_LAYERS + other)) + HOST_AND_SINK
+        nodes = graphs * steps * microbatches * per_mb
+        out.append(Estimate(phase, stage_ranks * d.pp, layers, microbatches, steps, graphs, nodes))
+    return out
+
+
+def representative_layers(plan: Plan) -> int:
+    """How many layers graph.reduction unrolls at most: up to 4 per run of equal layers.
+
+    A run ends at a stage start (in any phase) or where the layer's template changes: where
+    MoE starts or stops, or a per-layer sync's `layers` selector starts or stops applying.
+    """
+    count = plan.model.layers
+    starts = {0}
+    for phase in plan.phases:
+        total = 0
+        for layers in phase.topology.stages:
+            starts.add(total)
+            total += layers
+    chosen = {id(s.layers): s.layers for s in plan.syncs if s.is_per_layer and s.layers is not None}
+    if plan.model.moe is not None:
+        chosen[id(plan.model.moe.layers)] = plan.model.moe.layers
+    for selected in chosen.values():
+        starts.update(_edges(selected))
+    bounds = sorted(s for s in starts if 0 <= s < count) + [count]
+    return sum(min(end - start, LAYER_REPRESENTATIVES) for start, end in zip(bounds, bounds[1:]))
+
+
+def _edges(selected: frozenset) -> set[int]:
+    """Where a set of layers starts or stops: the first layer of each run in or out of it."""
+    return {l for l in selected if l - 1 not in selected} | \
+           {l + 1 for l in selected if l + 1 not in selected}
+
+
+def kept_replicas(plan: Plan, phase: Phase) -> int:
+    """graph.quotient keeps 2 DP replicas unless something tells them apart."""
+    d = phase.degrees
+    if d.dp <= KEPT_REPLICAS:
+        return d.dp
+    if any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name)):
+        return d.dp                                  # S9: a selector names replicas
+    per_replica = d.tp * d.sp
+    if d.ep > per_replica and d.ep != per_replica * d.dp:
+        return d.dp                                  # EP groups span some replicas, not all
+    if any(p.degrees.dp != d.dp for p in plan.phases):
+        return d.dp                                  # S5: a hand-over between replica counts
+    return KEPT_REPLICAS
+
+
+def kept_microbatches(phase: Phase) -> int:
+    """graph.quotient keeps the first two microbatches (the first two pairs under two_batch)."""
+    kept = 2 * KEPT_MICROBATCHES if phase.overlap == "two_batch" else KEPT_MICROBATCHES
+    return min(phase.microbatches, kept)
+
+
+def idle_scenarios(plan: Plan) -> int:
+    """S17: one more graph per phase under `dp_idle: skip` (per replica when selectors name dp)."""
+    count = 0
+    for phase in plan.phases:
+        if phase.dp_idle != "skip" or phase.degrees.dp == 1:
+            continue
+        by_dp = any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name))
+        count += phase.degrees.dp if by_dp else 1
+    return count
+
+
+# ---------------------------------------------------------------------------------- reports
+
+def _degree_path(plan: Plan, phase: Phase, axis: str) -> tuple:
+    """Where the phase's degree on `axis` was written: the phase override, else `parallel`."""
+    override = ("phases", phase.name, axis)
+    return override if override in plan.written else ("parallel", axis)
+
+
+def _too_many_ranks(plan: Plan, phases: list[Phase], problems: Problems) -> None:
+    """One problem per place to blame: phases sharing the culprit degree are named together."""
+    axes = ("tp", "sp", "dp", "pp")
+    blamed: dict[tuple, list[Phase]] = {}
+    for phase in phases:
+        largest = max(axes, key=phase.degrees.of)
+        blamed.setdefault((_degree_path(plan, phase, largest), largest), []).append(phase)
+    for (path, axis), group in blamed.items():
+        d = group[0].degrees
+        names = " and ".join(p.name for p in group)
+        product = " x ".join(f"{a} {d.of(a):,}" for a in axes if d.of(a) > 1)
+        problems.add(PLAN_TOO_LARGE, plan.span(path),
+                     f"{names} run{'s' if len(group) == 1 else ''} on {d.world:,} ranks ({product}), "
+                     f"more than the {MAX_RANKS:,} syncverify checks",
+                     help=f"check the degrees: {axis} = {d.of(axis):,} is the largest factor")
+
+
+def _too_many_nodes(plan: Plan, worst: Estimate, total: int, exhaustive: bool,
+                    problems: Problems) -> None:
+    phase, d = worst.phase, worst.phase.degrees
+    factors = {
+        _degree_path(plan, phase, max(("tp", "sp", "dp", "pp"), key=d.of)): worst.ranks,
+        ("model", "layers"): worst.layers,
+        ("phases", phase.name, "microbatches"): worst.microbatches,
+        ("phases", phase.name, "dp_idle"): worst.graphs,
+    }
+    written = [path for path in factors if path in plan.written]
+    at: Optional[tuple] = max(written, key=factors.get) if written else ("phases", phase.name)
+    scenarios = f" x {worst.graphs} idle-replica scenarios" if worst.graphs > 1 else ""
+    problems.add(PLAN_TOO_LARGE, plan.span(at),
+                 f"the plan would unroll to about {total:,} DAG nodes, more than the "
+                 f"{MAX_DAG_NODES:,} syncverify checks ({phase.name}: {worst.ranks:,} ranks x "
+                 f"{worst.layers:,} layers x {worst.microbatches:,} microbatches x "
+                 f"{worst.steps} steps{scenarios})",
+                 help="drop --exhaustive: representative layers, replicas and microbatches give "
+                      "the same findings" if exhaustive else
+                      "check the numbers; a smaller model of the same layout (fewer layers or "
+                      "microbatches) has the same sync points")
+
+
+__all__ = ["MAX_DAG_NODES", "MAX_LAYER_SCANS", "MAX_RANKS", "MAX_SELECTED_LAYERS", "Estimate", "check_size", "estimate"]
