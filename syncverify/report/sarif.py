@@ -167,11 +167,9 @@ def region(finding: Finding) -> dict:
 
 def logical_name(finding: Finding) -> str:
     """Where in the unrolled execution, in the words of the text report."""
-    where = finding.where
-    described = where.describe()
-    if where.sync:
-        described = f"{described}, sync {where.sync}" if described else f"sync {where.sync}"
-    return described
+    from syncverify.report.text import describe_where
+
+    return describe_where(finding)
 
 
 def message(finding: Finding) -> dict:
