@@ -217,11 +217,13 @@ def known_names() -> dict[str, str]:
 
 def directives_of(text: str) -> Optional[Parsed]:
     """The scoped directives of a plan text, or None when it has no `# syncverify:` comment."""
+    import yaml
+
     if not text or not MARKER.search(text):
         return None
     try:
         comments, content = comments_and_content_lines(text)
-    except Exception:         # the loader accepted the plan; a scanner hiccup must not crash
+    except yaml.YAMLError:    # the loader accepted the plan, so this is not expected
         return None
     parsed = parse(comments, content, known_names())
     scope(parsed, content, text.count("\n") + 1)
