@@ -34,7 +34,7 @@ def plan_files(paths: Iterable[str]) -> list[str]:
     """The plan files named by `paths`: files as given, directories expanded to every
     *.yaml / *.yml below them (recursively, sorted, hidden folders skipped), `-` for stdin.
 
-    Raises UsageProblem for a path that does not exist or a folder without plans.
+    A missing path, or a folder without plans, is kept: loading it reports why (SV001).
     """
     files: list[str] = []
     for given in paths:
@@ -46,13 +46,10 @@ def plan_files(paths: Iterable[str]) -> list[str]:
             found = sorted(str(p) for p in path.rglob("*")
                            if p.suffix in PLAN_SUFFIXES and p.is_file()
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            if not found:
-                raise UsageProblem(f"no plan files (*.yaml, *.yml) under '{given}'")
-            files.extend(found)
-        elif path.exists():
-            files.append(given)
+            # a folder without plans is left to the loader, which reports it at DIR:1:1 (SV001)
+            files.extend(found or [given])
         else:
-            raise UsageProblem(f"'{given}': no such file or directory")
+            files.append(given)     # a missing file too: SV001 at FILE:1:1, in every format
     return list(dict.fromkeys(files))       # a plan named twice is checked once
 
 
@@ -101,6 +98,7 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
               selection=None, exhaustive: bool = False) -> None:
     """Load and check one plan, adding its findings (or its problems) to `report`."""
     from syncverify.engine import check_plan
+    from syncverify.yamlnodes import MAX_BYTES      # stdin is read no further than the loader reads
 
     display = (stdin_filename or "<stdin>") if file == STDIN else file
     report.files.append(display)
@@ -108,7 +106,7 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         load = loader or default_loader()
         if file == STDIN:
             # kept for code frames: a problem's frame cannot be read back from the disk
-            text = report.sources[display] = (stdin or sys.stdin).read()
+            text = report.sources[display] = (stdin or sys.stdin).read(MAX_BYTES + 1)
             plan = load(stdin_filename or STDIN, text=text, display_path=display)
         else:
             plan = load(file)

@@ -30,6 +30,7 @@ MAX_DEPTH = 64
 # build with spans, schema) costs ~50-100 us, so 50,000 values (~8,000 sync points) load in a
 # few seconds; the cap bounds what an alias bomb or a long generated file can cost.
 MAX_EXPANDED_NODES = 50_000
+TOO_LONG = "a plan is a few hundred lines; split generated plans per model"
 FLATTEN = "a plan needs a handful of levels (sync -> entry -> ranks -> list); flatten the rest"
 
 _TAG = "tag:yaml.org,2002:"
@@ -71,9 +72,8 @@ def read_text(path: str, text: Optional[str], problems: Problems) -> Optional[st
     """The plan's text, or None after reporting why it cannot be read (SV001, SV011)."""
     if text is not None:
         if len(text) > MAX_BYTES:
-            problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is {len(text):,} characters long, "
-                         f"more than the {MAX_BYTES:,} syncverify reads",
-                         help="a plan is a few hundred lines; split generated plans per model")
+            problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is more than the {MAX_BYTES:,} "
+                         "characters syncverify reads", help=TOO_LONG)
             return None
         return _checked_text(text, problems)
     raw = _read_bytes(Path(path), problems)
@@ -85,17 +85,23 @@ def read_text(path: str, text: Optional[str], problems: Problems) -> Optional[st
 def _read_bytes(path: Path, problems: Problems) -> Optional[bytes]:
     try:
         if path.is_dir():
-            problems.add(UNREADABLE_FILE, Span(1, 1), f"'{path}' is a directory, not a plan file")
+            problems.add(UNREADABLE_FILE, Span(1, 1), f"'{path}' is a directory, not a plan file",
+                         help="name a plan file; `syncverify check DIR` checks the *.yaml and "
+                              "*.yml files under DIR, and finds no plan files under this one")
             return None
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is {size:,} bytes, more than the "
-                         f"{MAX_BYTES:,} syncverify reads",
-                         help="a plan is a few hundred lines; split generated plans per model")
-            return None
-        return path.read_bytes()
+        if size <= MAX_BYTES:
+            # one byte past the cap, never more: devices and pipes (/dev/zero) report size 0
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+            if len(raw) <= MAX_BYTES:
+                return raw
+        length = f"{size:,} bytes, more than the" if size else "more than the"
+        problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is {length} {MAX_BYTES:,} bytes "
+                     "syncverify reads", help=TOO_LONG)
+        return None
     except FileNotFoundError:
-        problems.add(UNREADABLE_FILE, Span(1, 1), f"cannot read '{path}': no such file")
+        problems.add(UNREADABLE_FILE, Span(1, 1), f"cannot read '{path}': no such file or directory")
     except PermissionError:
         problems.add(UNREADABLE_FILE, Span(1, 1), f"cannot read '{path}': permission denied")
     except OSError as exc:

@@ -128,7 +128,14 @@ def test_unusable_plan_among_others_still_checks_the_others(plan):
     assert "SV002" in result.output and "SV201" in result.output
 
 
-def test_missing_file_exits_2_with_a_message(tmp_path):
+def real_loader(monkeypatch):
+    """A missing file or a folder without plans is reported by the real loader (SV001)."""
+    from syncverify.loader import load_plan
+    monkeypatch.setattr(commands, "default_loader", lambda: load_plan)
+
+
+def test_missing_file_exits_2_with_a_message(tmp_path, monkeypatch):
+    real_loader(monkeypatch)
     result = run(str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "nope.yaml': no such file or directory" in result.output
@@ -179,10 +186,11 @@ def test_directory_checks_every_yaml_below_it_sorted(plan, tmp_path):
     assert [f.rsplit("plans", 1)[1] for f in files] == ["/a.yaml", "/b.yml", "/sub/c.yaml"]
 
 
-def test_directory_without_plans_exits_2(tmp_path):
+def test_directory_without_plans_exits_2(tmp_path, monkeypatch):
+    real_loader(monkeypatch)
     result = run(str(tmp_path))
     assert result.exit_code == 2
-    assert "no plan files" in result.output
+    assert "is a directory, not a plan file" in result.output and "no plan files" in result.output
 
 
 def test_plan_named_twice_is_checked_once(plan):

@@ -93,7 +93,7 @@ def test_concise_lines_of_real_findings():
 def test_missing_file_exits_2_with_a_message():
     proc = syncverify("check", "no-such-plan.yaml")
     assert proc.returncode == 2
-    assert "no-such-plan.yaml': no such file or directory" in proc.stderr
+    assert "cannot read 'no-such-plan.yaml': no such file or directory  [SV001" in proc.stdout
     assert_no_traceback(proc)
 
 
