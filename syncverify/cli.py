@@ -68,6 +68,11 @@ def cli() -> None:
               help="Unroll every layer instead of one representative per class (slower; the reference).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
               metavar="N", help="Check the plans on N processes (0: one per CPU); same output.")
+@click.option("--fix", is_flag=True,
+              help="Print the sync points the missing-sync findings ask for, as YAML list items.")
+@click.option("--write", is_flag=True,
+              help="Insert them into the plan files (implies --fix; comments and formatting kept), "
+                   "then check again.")
 def check(paths, format_, **options) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
     sys.exit(commands.check(paths, format=format_.lower(), **options))
@@ -101,6 +106,44 @@ def schema(output) -> None:
     """Print the plan format's JSON Schema (draft-07), for editors and other tools."""
     from syncverify import subcommands
     sys.exit(subcommands.schema(output=output))
+
+
+degree = click.IntRange(min=1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--hf", "hf", required=True, metavar="CONFIG",
+              type=click.Path(exists=True, dir_okay=False),
+              help="The model's Hugging Face config.json.")
+@click.option("--tp", type=degree, default=1, show_default=True, help="Tensor parallel degree.")
+@click.option("--pp", type=degree, default=1, show_default=True, help="Pipeline stages.")
+@click.option("--dp", type=degree, default=1, show_default=True, help="Data parallel replicas.")
+@click.option("--sp", type=degree, default=1, show_default=True,
+              help="Sequence parallel degree in prefill (decode runs those devices as DP replicas).")
+@click.option("--ep", type=degree, default=1, show_default=True,
+              help="Expert parallel degree (MoE models).")
+@click.option("--nodes", type=degree, help="Nodes in the cluster.")
+@click.option("--gpus-per-node", type=degree, help="Devices per node.")
+@click.option("--overlap", type=click.Choice(["none", "comm_compute", "two_batch"]),
+              default="none", show_default=True,
+              help="Overlap mode of both phases (collectives become async where they can).")
+@click.option("--microbatches", type=degree,
+              help="Microbatches per step in both phases [default: one per stage; even under two_batch].")
+@click.option("--tokens", type=degree, default=4096, show_default=True,
+              help="Prompt tokens per sequence (prefill).")
+@click.option("--batch", type=degree, default=64, show_default=True,
+              help="Sequences per decode microbatch per DP replica.")
+@click.option("--token-return", type=click.Choice(["host", "device"]), default="host",
+              show_default=True, help="How step t's sampled token reaches step t+1 (S4).")
+@output_option
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
+@click.option("--check/--no-check", default=True, show_default=True,
+              help="Check the plan before writing it (refused when it has errors).")
+def init(hf, output, force, check, **layout) -> None:
+    """Write a complete, commented plan with the minimal sync set for a model and a layout."""
+    from syncverify import subcommands
+    from syncverify.scaffold import Layout
+    sys.exit(subcommands.init(hf, Layout(**layout), output=output, force=force, check=check))
 
 
 def main(argv=None) -> None:

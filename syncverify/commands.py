@@ -135,7 +135,8 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
           write_baseline: Optional[str] = None, output: Optional[str] = None,
           statistics: bool = False, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
-          stdin: Optional[TextIO] = None, exhaustive: bool = False, jobs: int = 1) -> int:
+          stdin: Optional[TextIO] = None, exhaustive: bool = False, jobs: int = 1,
+          fix: bool = False, write: bool = False) -> int:
     """`syncverify check`: check every plan, render the report, return the exit code.
 
     Each plan's configuration file (syncverify.config) is the first layer of options, the
@@ -156,9 +157,19 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     except UsageProblem as exc:
         err.write(f"syncverify: error: {exc}\n")
         return 2
+    if write and STDIN in files:
+        err.write("syncverify: error: --write cannot change standard input; name the plan file\n")
+        return 2
+    options = dict(jobs=jobs, stdin_filename=stdin_filename, loader=loader, stdin=stdin,
+                   exhaustive=exhaustive)
     report = Report()
-    check_files(report, files, policies, jobs=jobs, stdin_filename=stdin_filename,
-                loader=loader, stdin=stdin, exhaustive=exhaustive)
+    check_files(report, files, policies, **options)
+    recheck = rechecker(files, policies, stdin_filename, exhaustive)
+    if write:
+        from syncverify import fixes
+        if fixes.write(report, recheck, err):     # then report on the plans as they are now
+            report = Report()
+            check_files(report, files, policies, **options)
     try:
         use_baseline(report, recorded, baseline, write_baseline, err)
     except OSError as exc:
@@ -166,6 +177,10 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
         return 2
     fail_levels = {display_name(f, stdin_filename): p.fail_on for f, p in zip(files, policies)}
     report.exit_code = exit_code(report, fail_levels, exit_zero)
+    if fix and not write:
+        from syncverify import fixes
+        fixes.show(report, recheck, out, err)
+        return report.exit_code
     if not emit_report(report, format, output=output, statistics=statistics, out=out, err=err,
                        color=color, quiet=quiet):
         return 2
@@ -189,6 +204,20 @@ def check_files(report, files: list[str], policies: list, *, jobs: int = 1, **op
         report.findings += part.findings
         report.problems += part.problems
         report.sources.update(part.sources)
+
+
+def rechecker(files: list[str], policies: list, stdin_filename: Optional[str],
+              exhaustive: bool) -> Callable:
+    """recheck(name, text) -> the findings of an edited plan, with that plan's policy."""
+    import io
+
+    policy_of = {display_name(f, stdin_filename): p for f, p in zip(files, policies)}
+
+    def recheck(name: str, text: str) -> list[Finding]:
+        part = check_part(STDIN, policy_of[name], stdin_filename=name, stdin=io.StringIO(text),
+                          exhaustive=exhaustive)
+        return part.findings + part.problems
+    return recheck
 
 
 def check_part(file: str, policy, **options):
@@ -357,3 +386,42 @@ def explain(name: str, *, color: str = "auto", out: Optional[TextIO] = None,
         return 2
     catalog.explain(rule, out, color=color)
     return 0
+
+
+# ---------------------------------------------------------------------------------- simulate
+
+def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optional[Callable] = None,
+             out: Optional[TextIO] = None, err: Optional[TextIO] = None,
+             stdin: Optional[TextIO] = None) -> int:
+    """`syncverify simulate PLAN`: run the plan on simulated devices (syncverify.simulate) and
+    compare with one device: 0 matches, 1 a divergence or a hang, 2 an unusable plan."""
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        import numpy  # noqa: F401 (the `simulate` extra)
+    except ImportError:
+        err.write("syncverify: error: simulate needs numpy: pip install 'syncverify[simulate]'\n")
+        return 2
+    from syncverify.simulate import refusals, simulate as run
+    from syncverify.simulate.render import render_json, render_text
+
+    try:
+        load = loader or default_loader()
+        plan = load(STDIN, text=(stdin or sys.stdin).read()) if path == STDIN else load(path)
+        refused = refusals(plan)
+    except PlanError as exc:
+        _problems_to(err, exc.problems)
+        return 2
+    if refused:
+        err.write(f"syncverify: error: {plan.path}: the executor needs a well-formed layout; "
+                  f"fix these first (`syncverify check` shows them):\n")
+        _problems_to(err, refused)
+        return 2
+    sim = run(plan, steps)
+    (render_json if format == "json" else render_text)(plan.path, steps, sim, out)
+    return 0 if sim.outcome.matches else 1
+
+
+def _problems_to(err: TextIO, problems) -> None:
+    for problem in problems:
+        err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
+                  f"{problem.message} [{problem.code}]\n")
