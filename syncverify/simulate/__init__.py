@@ -1,0 +1,64 @@
+"""The reference executor: runs a plan on simulated devices and compares with one device.
+
+`simulate(plan, steps=3)` builds the tiny model of the plan's shape family
+(`syncverify.simulate.model`), runs prefill and `steps` decode steps on every rank of the plan
+(`syncverify.simulate.runtime`), once with every DP replica busy and, when a phase has dp > 1,
+once with replica 0 idle (S17), and returns the first `Outcome` that is not a match (or the
+match). It shares the Plan model with the checker, not the checker's analyses: the two are
+held against each other by the agreement test (tests/simulate/test_agreement.py).
+
+numpy is needed here only (the `simulate` extra); the checker does not import this package.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from syncverify.plan import Plan
+
+DEFAULT_STEPS = 3
+REFUSED_CATEGORIES = ("config", "shape")
+SP_IN_DECODE = "SV501"
+
+
+@dataclass
+class Simulation:
+    outcome: "Outcome"                       # noqa: F821 (syncverify.simulate.outcome)
+    scenarios: list[str] = field(default_factory=list)
+    dims: Optional[object] = None
+
+
+def refusals(plan: Plan) -> list:
+    """The findings that make a plan unusable for the executor: config and shape findings,
+    and SP in decode (the executor needs a well-formed layout)."""
+    from syncverify.engine import check_plan
+    from syncverify.rules.static_registry import STATIC_RULES
+
+    return [f for f in check_plan(plan, rules=STATIC_RULES)
+            if f.category in REFUSED_CATEGORIES or f.code == SP_IN_DECODE]
+
+
+def simulate(plan: Plan, steps: int = DEFAULT_STEPS) -> Simulation:
+    """Run `plan` (already free of refusals) and compare with the single-device reference."""
+    from syncverify.simulate.model import Weights, scaled_dims
+    from syncverify.simulate.outcome import MATCH, Outcome
+    from syncverify.simulate.reference import Reference
+    from syncverify.simulate.runtime import Runtime
+    from syncverify.simulate.workload import Scenario, build_workload
+
+    dims = scaled_dims(plan)
+    weights = Weights(dims)
+    scenarios = [Scenario()]
+    if any(p.degrees.dp > 1 for p in plan.phases):
+        scenarios.append(Scenario(idle_replica=0))
+    ran = []
+    reference = Reference(dims, weights)
+    for scenario in scenarios:
+        work = build_workload(plan, dims.vocab, scenario, steps)
+        reference.run({s: p for s, p in work.prompts.items() if s >= 0}, work.decoded, steps)
+        ran.append(scenario.label)
+        outcome = Runtime(plan, dims, weights, work, reference, scenario.label).run()
+        if outcome.status != MATCH:
+            return Simulation(outcome, ran, dims)
+    return Simulation(Outcome(MATCH, "matches the single-device reference", scenario="; ".join(ran)),
+                      ran, dims)

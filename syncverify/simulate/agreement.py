@@ -1,0 +1,169 @@
+"""Holding the checker's verdicts against execution (the agreement test and bench/agreement.py).
+
+The claim: the checker reports no missing-sync, ordering or value-corrupting (SV402/SV403)
+finding  <=>  the simulation matches the single-device reference and does not hang. Plans the
+executor refuses (config or shape findings, SP in decode) are outside the claim.
+
+Plans come from `syncverify.synthesis` (correct by construction) and single mutations of them:
+remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
+the ranks that issue one.
+"""
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field
+from typing import Optional
+
+import yaml
+
+from syncverify.plan import GROUPS
+
+BAD_CATEGORIES = ("missing-sync", "ordering")
+VALUE_CORRUPTING = ("SV402", "SV403")
+REDUCTIONS = ("all_reduce", "reduce_scatter")
+OVERLAP_WITH_ASYNC = ("comm_compute", "two_batch")
+
+
+@dataclass
+class Verdicts:
+    label: str
+    refused: list = field(default_factory=list)       # codes that keep the executor out
+    checker_codes: list = field(default_factory=list)  # missing-sync/ordering/SV402/SV403 codes
+    redundant_only: bool = False                       # only redundant-sync warnings otherwise
+    outcome: Optional[object] = None
+
+    @property
+    def checker_bad(self) -> bool:
+        return bool(self.checker_codes)
+
+    @property
+    def simulation_bad(self) -> bool:
+        return self.outcome is not None and not self.outcome.matches
+
+    @property
+    def agree(self) -> bool:
+        return bool(self.refused) or self.checker_bad == self.simulation_bad
+
+
+def verdicts(plan_dict: dict, label: str = "", steps: int = 3, name: str = "plan.yaml") -> Verdicts:
+    """Load, check and (unless refused) simulate one plan given as a dict."""
+    from syncverify.loader import load_plan
+
+    plan = load_plan(name, text=yaml.safe_dump(plan_dict, sort_keys=False))
+    return verdicts_of(plan, label, steps)
+
+
+def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
+    from syncverify.engine import check_plan
+    from syncverify.simulate import refusals, simulate
+
+    out = Verdicts(label)
+    refused = refusals(plan)
+    if refused:
+        out.refused = sorted({f.code for f in refused})
+        return out
+    found = check_plan(plan)
+    out.checker_codes = sorted({f.code for f in found if f.category in BAD_CATEGORIES
+                                or f.code in VALUE_CORRUPTING})
+    out.redundant_only = bool(found) and all(f.category in ("redundant-sync", "performance",
+                                                             "phase-illegal") for f in found)
+    out.outcome = simulate(plan, steps).outcome
+    return out
+
+
+# ---- single mutations -----------------------------------------------------------------------
+
+def mutations(plan: dict) -> list[tuple[str, dict]]:
+    """Every single mutation of `plan` of the five kinds, labelled."""
+    out = []
+    for i, sync in enumerate(plan.get("sync", [])):
+        name = sync.get("id", f"#{i + 1}")
+        out.append((f"remove {name}", _edit(plan, i, None)))
+        if _can_be_async(plan, sync) and not sync.get("async"):
+            changed = {k: v for k, v in sync.items() if k != "wait_before"} | {"async": True}
+            out.append((f"make {name} async without a wait", _edit(plan, i, changed)))
+        if sync["collective"] in REDUCTIONS:
+            mutant = copy.deepcopy(plan)
+            mutant["sync"].insert(i + 1, dict(sync, id=f"{name}-again"))
+            out.append((f"duplicate {name}", mutant))
+        for group in GROUPS:
+            if group != sync["group"]:
+                out.append((f"{name} over {group}", _edit(plan, i, dict(sync, group=group))))
+        for axis, size in _axes(plan).items():
+            if size > 1 and "ranks" not in sync:
+                out.append((f"{name} only on {axis} 0", _edit(plan, i, dict(sync, ranks={axis: 0}))))
+    return out
+
+
+def _edit(plan: dict, index: int, sync: Optional[dict]) -> dict:
+    mutant = copy.deepcopy(plan)
+    if sync is None:
+        del mutant["sync"][index]
+    else:
+        mutant["sync"][index] = sync
+    return mutant
+
+
+def _can_be_async(plan: dict, sync: dict) -> bool:
+    """S11: async only where every phase it runs in allows overlap (else a config error)."""
+    phases = sync.get("phases", list(plan["phases"]))
+    return all(plan["phases"].get(p, {}).get("overlap", "none") in OVERLAP_WITH_ASYNC
+               for p in phases if p in plan["phases"])
+
+
+def _axes(plan: dict) -> dict:
+    sizes = {axis: plan["parallel"].get(axis, 1) for axis in ("tp", "dp", "pp", "ep")}
+    for phase in plan["phases"].values():
+        for axis in ("tp", "dp", "pp", "sp", "ep"):
+            sizes[axis] = max(sizes.get(axis, 1), phase.get(axis, 1))
+    return sizes
+
+
+# ---- random small layouts (tests/strategies.py `layouts()` without hypothesis) ---------------
+
+TINY_DENSE = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 4, "ffn": 512, "vocab": 1000}
+TINY_MOE = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 8, "ffn": 512, "vocab": 1000,
+            "moe": {"experts": 8, "top_k": 2, "layers": "1..1", "shared_experts": 1, "ffn": 128}}
+TINY_MOE_ALL = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 2, "vocab": 1000,
+                "moe": {"experts": 8, "top_k": 2, "layers": "all", "ffn": 128}}
+MODELS = (TINY_DENSE, TINY_MOE, TINY_MOE_ALL)
+
+
+def random_layout(rng: random.Random, max_tp: int = 2) -> dict:
+    """Keyword arguments for `synthesize_plan`, drawn as tests/strategies.py draws them."""
+    model = rng.choice(MODELS)
+    tp = rng.choice([t for t in (1, 2, 4) if t <= max_tp])
+    pp, dp = rng.choice([1, 2]), rng.choice([1, 2])
+    ep = rng.choice(sorted({1, tp, tp * dp})) if "moe" in model else 1
+    overlap = rng.choice(["none", "comm_compute", "two_batch"])
+    mb = 2 if overlap == "two_batch" else rng.choice([1, 2, 3])
+    sp = 1
+    if ep == 1 and rng.random() < 0.25:
+        sp, dp = 2, 1
+    return dict(model=model, tp=tp, pp=pp, dp=dp, ep=ep, overlap=overlap, prefill_sp=sp,
+                decode_dp=sp if sp > 1 else None, prefill_microbatches=mb, decode_microbatches=mb,
+                token_return=rng.choice(["host", "device"]), tokens=64, batch=8)
+
+
+def random_plan(rng: random.Random, max_tp: int = 2) -> tuple[str, dict]:
+    """A synthesized plan, or (three times in four) one single mutation of it."""
+    from syncverify.synthesis import synthesize_plan
+
+    layout = random_layout(rng, max_tp)
+    plan = synthesize_plan(**layout)
+    label = _layout_label(layout)
+    mutants = mutations(plan)
+    if rng.random() < 0.25 or not mutants:
+        return f"{label}: as synthesized", plan
+    mutant_label, mutant = rng.choice(mutants)
+    return f"{label}: {mutant_label}", mutant
+
+
+def _layout_label(layout: dict) -> str:
+    model = "moe-all" if layout["model"] is TINY_MOE_ALL else ("moe" if "moe" in layout["model"] else "dense")
+    parts = [model] + [f"{k}{layout[k]}" for k in ("tp", "pp", "dp", "ep") if layout[k] > 1]
+    if layout["prefill_sp"] > 1:
+        parts.append(f"sp{layout['prefill_sp']}")
+    parts += [layout["overlap"], f"mb{layout['prefill_microbatches']}", layout["token_return"]]
+    return " ".join(parts)

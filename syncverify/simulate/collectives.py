@@ -1,0 +1,174 @@
+"""Collectives over numpy buffers: what each member holds once a call completes.
+
+Each function takes the members (sorted ranks) and every member's input as it was when that
+member issued the call (S22), and returns each member's output. A call that cannot produce a
+meaningful value (a reduction over members holding different tokens, a combine of tokens that
+were never dispatched) raises `Unusable`: the runtime reports it as the divergence it causes.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable, Optional
+
+import numpy as np
+
+from syncverify.simulate.buffers import Buf, chunk_positions, concat_cols, concat_rows, sort_rows
+
+
+class Unusable(Exception):
+    """The call's inputs cannot be combined as the collective says (the message says why)."""
+
+
+def transfer(kind: str, role: Optional[str], members: tuple, ins: dict[int, Optional[Buf]],
+             expert_holders: Callable[[int], tuple]) -> dict[int, Buf]:
+    if len(members) == 1 and kind != "all_to_all":
+        return {m: b for m, b in ins.items() if b is not None}      # a group of one (S2)
+    if kind in ("send_recv", "broadcast"):
+        return broadcast(members, ins)
+    missing = [m for m in members if ins.get(m) is None]
+    if missing:
+        raise Unusable(f"rank {missing[0]} has no value to contribute")
+    if kind == "all_reduce":
+        return reduce(members, ins, scatter=False)
+    if kind == "reduce_scatter":
+        return reduce(members, ins, scatter=True)
+    if kind == "all_gather":
+        gathered = gather_all(members, ins)
+        return {m: gathered for m in members}
+    if kind == "gather":
+        root = members[0]
+        return {m: (gather_all(members, ins) if m == root else ins[m]) for m in members}
+    if kind == "all_to_all":
+        if role == "dispatch":
+            return dispatch(members, ins, expert_holders)
+        if role == "combine":
+            return combine(members, ins)
+        return transpose(members, ins)
+    return {}
+
+
+def broadcast(members: tuple, ins: dict) -> dict[int, Buf]:
+    """The lowest member holding the value sends it to every member."""
+    root = next((m for m in members if ins.get(m) is not None), None)
+    if root is None:
+        raise Unusable("no member holds a value to send")
+    return {m: ins[root] for m in members}
+
+
+def reduce(members: tuple, ins: dict, scatter: bool) -> dict[int, Buf]:
+    vals = [ins[m] for m in members]
+    base = vals[0]
+    for v in vals[1:]:
+        if v.order != base.order or v.rows != base.rows:
+            raise Unusable("it sums values of different tokens (different requests or shards)")
+        if v.cols != base.cols:
+            raise Unusable(f"it sums different features ({_cols(base.cols)} and {_cols(v.cols)})")
+    total = vals[0].data.copy()
+    for v in vals[1:]:
+        total = total + v.data
+    summed = base.with_data(total)
+    if not scatter:
+        return {m: summed for m in members}
+    return {m: summed.take(chunk_positions(len(summed.rows), len(members), i))
+            for i, m in enumerate(members)}
+
+
+def gather_all(members: tuple, ins: dict) -> Buf:
+    """Concatenate along the dim the inputs are sharded on (S19): tokens if they differ, else
+    features; identical inputs give duplicated rows, which no op accepts."""
+    vals = [ins[m] for m in members]
+    rows_differ = len({v.rows for v in vals}) > 1
+    cols_differ = len({v.cols for v in vals}) > 1
+    if rows_differ and cols_differ:
+        raise Unusable("members hold different tokens and different features")
+    if cols_differ:
+        joined = concat_cols(vals)
+        if joined is None:
+            raise Unusable("the members' features do not tile one range")
+        return joined
+    return concat_rows(vals)
+
+
+def dispatch(members: tuple, ins: dict, expert_holders) -> dict[int, Buf]:
+    """S12: each token goes once to the ranks holding its chosen experts; a token held by several
+    members is sent by the one whose position among its holders owns its contiguous share."""
+    holders: dict[tuple, list] = defaultdict(list)
+    for m in members:
+        buf = ins[m]
+        if buf.order != "token":
+            raise Unusable("it dispatches tokens that are already dispatched")
+        if buf.route is None:
+            raise Unusable("it dispatches tokens that were never routed")
+        holders[buf.rows].append(m)
+    sent: dict[int, list] = defaultdict(list)
+    for rows, who in holders.items():
+        for i, m in enumerate(who):
+            for j in chunk_positions(len(rows), len(who), i):
+                _send_token(ins[m], j, m, members, expert_holders, sent)
+    width = ins[members[0]].data.shape[1]
+    out = {}
+    for m in members:
+        entries = sorted(sent[m], key=lambda e: e[0])
+        data = np.stack([e[1] for e in entries]) if entries else np.zeros((0, width))
+        out[m] = Buf(data, tuple(e[0] for e in entries), ins[members[0]].cols, "expert",
+                     weights=np.array([e[2] for e in entries]))
+    return out
+
+
+def _send_token(buf: Buf, j: int, sender: int, members, expert_holders, sent) -> None:
+    experts, weights = buf.route
+    for k in range(experts.shape[1]):
+        e = int(experts[j, k])
+        for dest in expert_holders(e):
+            if dest in members:
+                sent[dest].append(((buf.rows[j], e, sender), buf.data[j], weights[j, k]))
+
+
+def combine(members: tuple, ins: dict) -> dict[int, Buf]:
+    """S12: every expert output goes back to the member that sent its token and is summed there."""
+    sums: dict[int, dict] = defaultdict(dict)
+    width = None
+    for m in members:
+        buf = ins[m]
+        if buf.order != "expert":
+            raise Unusable("it combines tokens that were never dispatched")
+        width = buf.data.shape[1]
+        for (row, _e, sender), y in zip(buf.rows, buf.data):
+            if sender in members:
+                acc = sums[sender]
+                acc[row] = acc[row] + y if row in acc else y.copy()
+    out = {}
+    for m in members:
+        rows = tuple(sorted(sums[m]))
+        data = np.stack([sums[m][r] for r in rows]) if rows else np.zeros((0, width or 0))
+        out[m] = Buf(data, rows, ins[m].cols)
+    return out
+
+
+def transpose(members: tuple, ins: dict) -> dict[int, Buf]:
+    """An all_to_all outside MoE (Ulysses): token shards <-> feature shards."""
+    vals = [ins[m] for m in members]
+    n = len(members)
+    out = {}
+    if len({v.rows for v in vals}) > 1:
+        if len({v.cols for v in vals}) > 1:
+            raise Unusable("members hold different tokens and different features")
+        dim, lo, hi = vals[0].cols
+        for i, m in enumerate(members):
+            cols = chunk_positions(hi - lo, n, i)
+            parts = [v.with_data(v.data[:, cols.start:cols.stop],
+                                 (dim, lo + cols.start, lo + cols.stop)) for v in vals]
+            out[m] = concat_rows(parts)
+        return out
+    joined = concat_cols(vals)
+    if joined is None:
+        raise Unusable("the members' features do not tile one range")
+    joined = sort_rows(joined)
+    for i, m in enumerate(members):
+        out[m] = joined.take(chunk_positions(len(joined.rows), n, i))
+    return out
+
+
+def _cols(cols: tuple) -> str:
+    dim, lo, hi = cols
+    return f"{dim} columns {lo}-{hi}"

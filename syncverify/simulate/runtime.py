@@ -1,0 +1,635 @@
+"""The simulated cluster: every rank runs its program on numpy buffers; calls are real collectives.
+
+Timing, as the plan format has it:
+- A call reads its input when the rank issues it (S22) and completes when every member of its
+  group has issued it (S3, S23), whatever else is pending. Members pair their calls on one
+  communicator (a set of ranks; a send/recv pair per direction) by position in issue order: a
+  pair that differs is a hang (S23).
+- Blocking: the issuer's next op starts after completion; a blocking call other than a send/recv
+  is issued after the previous blocking call completed, while send/recvs posted with nothing in
+  between run as one group (S3).
+- Async: the result lands on a member only at its `wait_before` (S11). That is the adversary's
+  choice: every async result arrives as late as the plan allows, so any read before the wait is
+  a stale read (S22), reported whatever the numbers happen to be (each buffer tracks the calls
+  still due to write it).
+- The host hands a token to step t+1 once every rank that samples has sampled step t (S4); under
+  `across_steps` it does not wait (S15), and the adversary makes that read stale.
+Given those choices no read depends on the order in which ranks advance, so the runtime simply
+advances each rank as far as it can, round-robin, until all finish or none can move: the latter
+is a hang, and so is a call some member never issues (S23).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Optional
+
+import numpy as np
+
+from syncverify.plan import Plan
+from syncverify.simulate.buffers import Buf, Stop
+from syncverify.simulate.collectives import Unusable, transfer
+from syncverify.simulate.model import Dims, Weights
+from syncverify.simulate.ops import Misplaced, MissingKV, Ops
+from syncverify.simulate.outcome import (DIVERGENCE, HANG, MATCH, MISPLACED, MISSING, STALE, VALUE,
+                                         Outcome)
+from syncverify.simulate.program import CACHE, EMBED, GATHER_LIKE, IssueItem, OpItem, ProgramBuilder
+from syncverify.simulate.reference import Reference
+from syncverify.simulate.workload import Workload
+
+TOLERANCE = 1e-6          # relative to the reference value's magnitude (float64 everywhere)
+# Where a rank's values are held against the reference: the residual stream after each add,
+# the final norm, and the logits at `sample`. A wrong value anywhere in a layer reaches the
+# residual of the same layer, so a divergence is located to the layer and the add that shows it.
+COMPARED = {"attn_residual": "attn_residual", "mlp_residual": "mlp_residual",
+            "final_norm": "final_norm"}
+
+
+class Slot:
+    __slots__ = ("buf", "pending")
+
+    def __init__(self):
+        self.buf: Optional[Buf] = None
+        self.pending: set = set()           # calls still due to write this slot on this rank
+
+
+class Call:
+    def __init__(self, item: IssueItem):
+        self.key = item.call
+        self.sync = item.sync
+        self.members = item.members
+        self.issues: dict[int, IssueItem] = {}
+        self.inputs: dict[int, dict] = {}
+        self.outputs: dict[int, dict] = {}
+        self.done = False
+        self.delivered: set = set()
+
+
+class RankState:
+    def __init__(self, rank: int, program: list):
+        self.rank = rank
+        self.program = program
+        self.pc = 0
+        self.slots: dict[tuple, Slot] = defaultdict(Slot)
+        self.cache: dict = {}
+        self.cache_pending: set = set()
+        self.blocking: list = []                 # blocking calls issued since the last op
+        self.chain = None                        # the last blocking non-p2p call since then
+        self.waits: dict[tuple, list] = defaultdict(list)
+        self.blocked_on = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.pc >= len(self.program)
+
+
+class Runtime:
+    def __init__(self, plan: Plan, dims: Dims, weights: Weights, work: Workload,
+                 reference: Reference, scenario_label: str):
+        self.plan = plan
+        self.dims = dims
+        self.work = work
+        self.ref = reference
+        self.label = scenario_label
+        self.ops = Ops(dims, weights, work.prompt_len)
+        self.builder = ProgramBuilder(plan, work, dims, work.steps)
+        world = max(p.topology.world for p in plan.phases)
+        self.ranks = [RankState(r, self.builder.program(r)) for r in range(world)]
+        self.calls: dict[tuple, Call] = {}
+        self.comms: dict = defaultdict(lambda: defaultdict(list))
+        self.samples_done: set = set()
+        self.host_tokens: dict[tuple, int] = {}
+        self.holders = {p.name: self._expert_holders(p) for p in plan.phases}
+        self.tail = plan.model.layers
+        self._rows_memo: dict = {}
+        if plan.phase("prefill") is None and plan.phase("decode") is not None:
+            self._prefilled_elsewhere()
+
+    # ---- driver -----------------------------------------------------------------------------
+    def run(self) -> Outcome:
+        try:
+            self._advance_all()
+            self._check_finished()
+            self._check_sinks()
+        except Stop as stop:
+            stop.outcome.scenario = self.label
+            return stop.outcome
+        return Outcome(MATCH, "matches the single-device reference", scenario=self.label)
+
+    def _advance_all(self) -> None:
+        moved = True
+        while moved:
+            moved = False
+            for st in self.ranks:
+                while not st.finished and self._step(st):
+                    moved = True
+
+    def _step(self, st: RankState) -> bool:
+        item = st.program[st.pc]
+        if isinstance(item, IssueItem):
+            if st.chain is not None and not self.calls[st.chain].done:
+                st.blocked_on = self._waiting_text(self.calls[st.chain])
+                return False
+            self._issue(st, item)
+        else:
+            reason = self._op_blocked(st, item)
+            if reason:
+                st.blocked_on = reason
+                return False
+            for key in st.waits.get(item.instance, ()):
+                self._deliver(self.calls[key], st.rank)
+            self._run_op(st, item)
+            st.blocking, st.chain = [], None
+        st.pc += 1
+        st.blocked_on = ""
+        return True
+
+    def _op_blocked(self, st: RankState, item: OpItem) -> str:
+        for key in st.blocking + st.waits.get(item.instance, []):
+            if not self.calls[key].done:
+                return self._waiting_text(self.calls[key])
+        if item.op == "embed" and item.source[0] == "host" and not self._host_stale(item):
+            if not self._host_ready(item.source[1], item.source[2]):
+                return f"the host's token for decode step {item.source[1]} mb {item.source[2]}"
+        return ""
+
+    # ---- calls ------------------------------------------------------------------------------
+    def _issue(self, st: RankState, item: IssueItem) -> None:
+        inputs = {t: self._read_for_call(st, slot, item) for t, slot in item.reads.items()}
+        call = self.calls.get(item.call)
+        if call is None:
+            call = self.calls[item.call] = Call(item)
+        call.issues[st.rank] = item
+        call.inputs[st.rank] = inputs
+        self._pair(st.rank, item)
+        for slot in item.writes.values():
+            (st.cache_pending if slot == CACHE else st.slots[slot].pending).add(item.call)
+        if item.blocking:
+            st.blocking.append(item.call)
+            if not item.p2p:
+                st.chain = item.call
+        elif item.wait:
+            st.waits[item.wait].append(item.call)
+        if len(call.issues) == len(call.members):
+            self._complete(call)
+
+    def _pair(self, rank: int, item: IssueItem) -> None:
+        """S23: members pair calls on a communicator by position in issue order."""
+        queues = self.comms[item.comm]
+        position = len(queues[rank])
+        queues[rank].append(item.call)
+        for other, queue in queues.items():
+            if other != rank and len(queue) > position and queue[position] != item.call:
+                mine, theirs = self.calls[item.call], self.calls[queue[position]]
+                raise Stop(Outcome(HANG, f"ranks {min(rank, other)} and {max(rank, other)} pair "
+                                         f"{self._describe(theirs if other < rank else mine)} with "
+                                         f"{self._describe(mine if other < rank else theirs)} "
+                                         f"(their calls on ranks {_ranks(item.members)} are in "
+                                         f"different orders)", kind="ordering", rank=rank,
+                                   sync=item.sync.label,
+                                   waiting=[{"rank": rank, "waits_for": self._describe(mine)},
+                                            {"rank": other, "waits_for": self._describe(theirs)}]))
+
+    def _complete(self, call: Call) -> None:
+        if call.sync.collective != "barrier":
+            self._check_sizes(call)
+            try:
+                self._compute(call)
+            except Unusable as exc:
+                item = next(iter(call.issues.values()))
+                raise Stop(self._call_outcome(item, MISPLACED,
+                                              f"{self._describe(call)} cannot work: {exc}"))
+        call.done = True
+        for rank, item in call.issues.items():
+            if item.blocking:
+                self._deliver(call, rank)
+
+    def _compute(self, call: Call) -> None:
+        first = next(iter(call.issues.values()))
+        if first.handover:
+            self._handover(call)
+            return
+        tensors = {t for item in call.issues.values() for t in list(item.reads) + list(item.writes)}
+        phase = self.plan.phase(call.key[0])
+        holders = self.holders.get(phase.name if phase else "decode", {})
+        for tensor in tensors:
+            ins = {m: call.inputs.get(m, {}).get(tensor) for m in call.members}
+            outs = transfer(call.sync.collective, call.sync.role, call.members, ins,
+                            lambda e: holders.get(e, ()))
+            for m, buf in outs.items():
+                call.outputs.setdefault(m, {})[tensor] = buf
+
+    def _check_sizes(self, call: Call) -> None:
+        """Members of one call passing buffers of different sizes hang it (Flight Recorder)."""
+        if call.sync.collective in ("send_recv", "broadcast", "all_to_all"):
+            return
+        for tensor in {t for ins in call.inputs.values() for t in ins}:
+            shapes = {m: ins[tensor].data.shape for m, ins in call.inputs.items()
+                      if isinstance(ins.get(tensor), Buf) and ins[tensor].order == "token"}
+            if len(set(shapes.values())) > 1:
+                text = ", ".join(f"rank {m}: {s[0]}x{s[1]}" for m, s in sorted(shapes.items()))
+                item = next(iter(call.issues.values()))
+                raise Stop(self._call_outcome(item, "ordering",
+                                              f"{self._describe(call)} hangs: its members pass "
+                                              f"buffers of different sizes ({text})", status=HANG))
+
+    def _deliver(self, call: Call, rank: int) -> None:
+        if rank in call.delivered:
+            return
+        call.delivered.add(rank)
+        st, item = self.ranks[rank], call.issues[rank]
+        for tensor, slot in item.writes.items():
+            out = call.outputs.get(rank, {}).get(tensor)
+            if slot == CACHE:
+                st.cache_pending.discard(call.key)
+                if out is not None:
+                    _merge_cache(st.cache, out)
+                continue
+            target = st.slots[slot]
+            target.pending.discard(call.key)
+            if out is not None:
+                target.buf = out
+
+    # ---- the prefill -> decode hand-over (S5) ----------------------------------------------
+    def _handover(self, call: Call) -> None:
+        """An all_gather gives every member the union of their K/V; an all_to_all the part each
+        owns in decode (its stage's layers, its KV heads); any other collective delivers none."""
+        kind = call.sync.collective
+        decode = self.plan.phase("decode")
+        union: dict = {}
+        for m in call.members:
+            _merge_cache(union, call.inputs[m]["kv"])
+        for m in call.members:
+            if kind == "all_gather":
+                call.outputs[m] = {"kv": union}
+            elif kind == "all_to_all":
+                view = self.builder.view(decode, m)
+                heads = {-1} if self.dims.mla else set(view.kv_heads)
+                call.outputs[m] = {"kv": {l: {k: e for k, e in union.get(l, {}).items() if k[1] in heads}
+                                          for l in view.layers}}
+
+    # ---- reads ------------------------------------------------------------------------------
+    def _read_for_call(self, st: RankState, slot: tuple, item: IssueItem):
+        if slot == CACHE:
+            if st.cache_pending:
+                raise Stop(self._stale(st, item, "its K/V cache", st.cache_pending))
+            return _copy_cache(st.cache)
+        held = st.slots.get(slot)
+        if held is not None and held.pending:
+            raise Stop(self._stale(st, item, self._slot_text(slot), held.pending))
+        return held.buf if held is not None else None
+
+    def _read(self, st: RankState, slot: tuple, item: OpItem, role: str) -> Buf:
+        held = st.slots.get(slot)
+        if held is not None and held.pending:
+            raise Stop(self._stale(st, item, self._slot_text(slot), held.pending))
+        if held is None or held.buf is None:
+            raise Stop(self._op_outcome(st, item, MISSING,
+                                        f"{item.op} reads {self._slot_text(slot)} ({role}), which never "
+                                        f"reached rank {st.rank}"))
+        return held.buf
+
+    def _stale(self, st: RankState, item, what: str, pending: set) -> Outcome:
+        call = self.calls[sorted(pending)[0]]
+        reader = item.op if isinstance(item, OpItem) else self._describe(item)
+        text = f"stale read of {what}: {reader} reads it before {self._describe(call)} completes on rank {st.rank}"
+        if isinstance(item, OpItem):
+            return self._op_outcome(st, item, STALE, text, sync=call.sync.label)
+        return self._call_outcome(item, STALE, text, rank=st.rank)
+
+    # ---- ops --------------------------------------------------------------------------------
+    def _run_op(self, st: RankState, item: OpItem) -> None:
+        view = self.builder.view(self.plan.phase(item.phase), st.rank)
+        try:
+            outputs = self._compute_op(st, item, view)
+        except Misplaced as exc:
+            raise Stop(self._op_outcome(st, item, MISPLACED, f"{exc}"))
+        except MissingKV as exc:
+            raise Stop(self._op_outcome(st, item, MISSING, f"{exc}"))
+        for role, buf in outputs.items():
+            st.slots[item.writes[role]].buf = buf
+        if item.op in COMPARED:
+            self._compare(st, item, COMPARED[item.op], outputs["x"])
+
+    def _compute_op(self, st: RankState, item: OpItem, view) -> dict:
+        op, layer, ops = item.op, item.layer, self.ops
+        read = lambda role: self._read(st, item.reads[role], item, role)  # noqa: E731
+        if op == "embed":
+            rows, tokens = self._embed_tokens(st, item, view)
+            return {"x": ops.embed(view, rows, tokens)}
+        if op in ("attn_norm", "mlp_norm", "final_norm"):
+            return {"x": ops.norm(layer, op, read("x"))}
+        if op == "qkv":
+            q, kv = ops.qkv(view, layer, read("x"))
+            return {"q": q, "kv": kv}
+        if op == "attention":
+            return {"x": self._attention(st, item, read("q"), read("kv"))}
+        if op == "o_proj":
+            return {"x": ops.o_proj(view, layer, read("x"))}
+        if op in ("attn_residual", "mlp_residual"):
+            return {"x": ops.add(op, {role: read(role) for role in item.reads})}
+        if op == "gate_up":
+            return {"x": ops.gate_up(view, layer, read("x"))}
+        if op == "down":
+            return {"x": ops.down(view, layer, read("x"))}
+        if op == "router":
+            return {"x": ops.router(layer, read("x"))}
+        if op == "experts":
+            return {"x": ops.experts(view, layer, read("x"))}
+        if op == "shared_experts":
+            routed = read("routed") if "routed" in item.reads else None
+            return {"x": ops.shared_experts(view, layer, read("x"), routed)}
+        if op == "lm_head":
+            return {"x": ops.lm_head(view, read("x"))}
+        if op == "sample":
+            return self._sample(st, item, read("x"))
+        raise ValueError(f"unknown op {op}")
+
+    def _attention(self, st: RankState, item: OpItem, q: Buf, kv: Buf) -> Buf:
+        if st.cache_pending:
+            raise Stop(self._stale(st, item, "the prompt's K/V (hand-over)", st.cache_pending))
+        load = self.work.load(item.phase)
+        prompt = self.work.prompt_len
+
+        def needed(seq: int, pos: int) -> list:
+            # the whole prompt in prefill (docs/semantics.md), everything so far in decode
+            return list(range(prompt)) if item.phase == "prefill" else list(range(pos + 1))
+
+        return self.ops.attention(item.layer, q, kv, st.cache, needed,
+                                  lambda row: load.seq_of[row[:3]])
+
+    def _sample(self, st: RankState, item: OpItem, logits: Buf) -> dict:
+        sampled_logits, tokens = self.ops.sample(item.phase, logits)
+        self._compare(st, item, "lm_head", sampled_logits)
+        load = self.work.load(item.phase)
+        index = 0 if item.phase == "prefill" else item.step + 1
+        for row, token in zip(tokens.rows, tokens.data[:, 0]):
+            seq = load.seq_of[row[:3]]
+            self.host_tokens.setdefault((seq, index), int(token))
+            if seq >= 0 and int(token) != self.ref.sampled[seq][index]:
+                raise Stop(self._op_outcome(st, item, VALUE,
+                                            f"sampled token {int(token)} for sequence {seq}, the "
+                                            f"reference samples {self.ref.sampled[seq][index]}"))
+        self.samples_done.add((item.phase, item.step, item.mb, st.rank))
+        return {"tokens": tokens, "chain": tokens}
+
+    def _compare(self, st: RankState, item: OpItem, name: str, buf: Buf) -> None:
+        if buf.order != "token" or not buf.rows:
+            return
+        found, rows = self._reference_rows(item.phase, buf.rows)
+        if not found:
+            return
+        _, lo, hi = buf.cols
+        expected = self.ref.vectors(item.layer, name, rows)[:, lo:hi]
+        worst = float(np.max(np.abs(buf.data[found] - expected)))
+        scale = max(1.0, float(np.max(np.abs(expected))))
+        if worst > TOLERANCE * scale:
+            what = "logits" if name == "lm_head" else f"{name} output"
+            raise Stop(self._op_outcome(st, item, VALUE,
+                                        f"{what} differs from the single-device reference by "
+                                        f"{worst:.3g}", max_abs_error=worst))
+
+    def _reference_rows(self, phase: str, rows: tuple) -> tuple[list, np.ndarray]:
+        """The buffer rows of real sequences (not an idle replica's dummies) and their rows in
+        the reference; remembered per row set, which repeats from op to op."""
+        key = (phase, rows)
+        if key not in self._rows_memo:
+            seq_of = self.work.load(phase).seq_of
+            keys = [(seq_of[row[:3]], row[3]) for row in rows]
+            real = [i for i, k in enumerate(keys) if k[0] >= 0]
+            found, ref_rows = self.ref.rows_of([keys[i] for i in real])
+            self._rows_memo[key] = ([real[i] for i in found], ref_rows)
+        return self._rows_memo[key]
+
+    # ---- tokens: prompt, host, device (S4, S5) ----------------------------------------------
+    def _embed_tokens(self, st: RankState, item: OpItem, view) -> tuple:
+        rows = self._rows(item, view)
+        load = self.work.load(item.phase)
+        source = item.source
+        if source[0] == "prompt":
+            tokens = [self.work.prompts[load.seq_of[r[:3]]][r[3]] for r in rows]
+        elif source[0] == "host":
+            if self._host_stale(item):
+                raise Stop(self._op_outcome(st, item, STALE,
+                                            f"stale read of the host's token: under across_steps the "
+                                            f"host prepares decode step {item.step} before step "
+                                            f"{item.step - 1}'s token exists (S15)"))
+            tokens = [self._host_token(st, item, load.seq_of[r[:3]]) for r in rows]
+        else:
+            held = self._read(st, source[1], item, "tokens")
+            by_seq = {row[:3]: int(t) for row, t in zip(held.rows, held.data[:, 0])}
+            missing = [r for r in rows if r[:3] not in by_seq]
+            if missing:
+                raise Stop(self._op_outcome(st, item, MISSING,
+                                            f"embed has no token for {len(missing)} of its sequences"))
+            tokens = [by_seq[r[:3]] for r in rows]
+        return rows, np.array(tokens, dtype=int)
+
+    def _rows(self, item: OpItem, view) -> tuple:
+        load = self.work.load(item.phase)
+        d = view.coords["dp"]
+        if item.phase == "decode":
+            pos = self.work.prompt_len + item.step
+            return tuple((d, item.mb, b, pos) for b in range(load.batch))
+        sp, c = view.phase.degrees.sp, view.coords["sp"]
+        per = self.work.prompt_len // sp
+        return tuple((d, item.mb, b, p) for b in range(load.batch) for p in range(c * per, (c + 1) * per))
+
+    def _host_stale(self, item: OpItem) -> bool:
+        phase = self.plan.phase(item.phase)
+        return item.source[0] == "host" and item.step >= 1 and phase.overlap == "across_steps"
+
+    def _host_ready(self, step: int, mb: int) -> bool:
+        """S4: the host reads step t's token after every rank that samples it has sampled."""
+        if step == 0:
+            prefill = self.plan.phase("prefill")
+            if prefill is None:
+                return True
+            return all((prefill.name, 0, m, r) in self.samples_done
+                       for r in self._samplers(prefill) for m in range(prefill.microbatches))
+        decode = self.plan.phase("decode")
+        return all(("decode", step - 1, mb, r) in self.samples_done for r in self._samplers(decode))
+
+    def _samplers(self, phase) -> list[int]:
+        return [r for r in range(phase.topology.world)
+                if self.builder.active(phase, r) and self.builder.view(phase, r).runs_tail]
+
+    def _host_token(self, st: RankState, item: OpItem, seq: int) -> int:
+        token = self.host_tokens.get((seq, item.step))
+        if token is None:
+            if seq < 0:
+                return 0
+            raise Stop(self._op_outcome(st, item, MISSING,
+                                        f"the host has no token of sequence {seq} for decode step "
+                                        f"{item.step}"))
+        return token
+
+    # ---- the end: pending calls and the output sink (S18, S23) -------------------------------
+    def _check_finished(self) -> None:
+        stuck = [st for st in self.ranks if not st.finished]
+        if stuck:
+            waiting = [{"rank": st.rank, "waits_for": st.blocked_on} for st in stuck]
+            first = stuck[0]
+            raise Stop(Outcome(HANG, f"hang: rank {first.rank} waits for {first.blocked_on}"
+                                     + (f" (and {len(stuck) - 1} more ranks wait)" if len(stuck) > 1 else ""),
+                               kind="ordering", rank=first.rank, waiting=waiting))
+        for call in self.calls.values():
+            if not call.done:
+                raise Stop(Outcome(HANG, f"hang: {self._waiting_text(call)} is still pending when "
+                                         f"every rank has finished", kind="ordering",
+                                   sync=call.sync.label,
+                                   waiting=[{"rank": r, "waits_for": self._describe(call)}
+                                            for r in sorted(call.issues)]))
+
+    def _check_sinks(self) -> None:
+        for phase in self.plan.phases:
+            steps = self.work.steps if phase.name == "decode" else 1
+            for step in range(steps):
+                for mb in range(phase.microbatches):
+                    self._check_sink(phase, step, mb)
+
+    def _check_sink(self, phase, step: int, mb: int) -> None:
+        """S18: the sink reads the lowest active sampling rank: directly with dp = 1, else only
+        through the first gather (or all_gather) after sample whose group covers its replicas."""
+        readers = self._samplers(phase)
+        if not readers:
+            return
+        reader = readers[0]
+        where = f"the output sink of {phase.name}" + (f" step {step}" if phase.name == "decode" else "") \
+            + f" mb {mb}"
+        held = self._sink_input(phase, step, mb, reader)
+        if held is None:
+            raise Stop(Outcome(DIVERGENCE, f"{where} receives no tokens: with dp > 1 only a gather "
+                                           f"over dp after sample feeds it (S18)", kind=MISSING,
+                               phase=phase.name, step=step, microbatch=mb, rank=reader, op="sample"))
+        tokens = {row: int(t) for row, t in zip(held.rows, held.data[:, 0])}
+        load = self.work.load(phase.name)
+        pos = self.work.prompt_len - 1 if phase.name == "prefill" else self.work.prompt_len + step
+        index = 0 if phase.name == "prefill" else step + 1
+        for d in load.busy():
+            for b in range(load.batch):
+                row = (d, mb, b, pos)
+                seq = load.seq_of[row[:3]]
+                if row not in tokens:
+                    raise Stop(Outcome(DIVERGENCE, f"{where} lacks the tokens of replica {d} (S18)",
+                                       kind=MISSING, phase=phase.name, step=step, microbatch=mb,
+                                       rank=reader, op="sample"))
+                if seq >= 0 and tokens[row] != self.ref.sampled[seq][index]:
+                    raise Stop(Outcome(DIVERGENCE, f"{where} receives token {tokens[row]} for "
+                                                   f"sequence {seq}, the reference samples "
+                                                   f"{self.ref.sampled[seq][index]}", kind=VALUE,
+                                       phase=phase.name, step=step, microbatch=mb, rank=reader,
+                                       op="sample"))
+
+    def _sink_input(self, phase, step: int, mb: int, reader: int) -> Optional[Buf]:
+        st = self.ranks[reader]
+        if phase.degrees.dp == 1:
+            held = st.slots.get((phase.name, step, mb, self.tail, "tokens"))
+            return held.buf if held is not None else None
+        topo = phase.topology
+        replicas = set(topo.group("dp", reader))
+        for sync in self.plan.syncs_after("sample", phase.name):
+            if sync.collective in GATHER_LIKE and replicas <= set(topo.group(sync.group, reader)):
+                call = self.calls.get((phase.name, step, mb, sync.index, self.tail,
+                                       topo.group(sync.group, reader)))
+                if call is None or not call.done:
+                    return None
+                return call.outputs.get(reader, {}).get(None)
+        return None
+
+    # ---- decode without a prefill phase ------------------------------------------------------
+    def _prefilled_elsewhere(self) -> None:
+        """A decode-only plan: every rank starts with the prompt's K/V it owns, and the host
+        with every first token, as if a correct prefill had run."""
+        decode = self.plan.phase("decode")
+        load = self.work.load("decode")
+        for rank in range(decode.topology.world):
+            view = self.builder.view(decode, rank)
+            d = view.coords["dp"]
+            seqs = {load.seq_of[(d, m, b)] for m in range(decode.microbatches) for b in range(load.batch)}
+            for layer in view.layers:
+                for seq in seqs:
+                    self._fill_prompt_kv(self.ranks[rank].cache, view, layer, seq)
+        for seq, tokens in self.ref.sampled.items():
+            self.host_tokens[(seq, 0)] = tokens[0]
+
+    def _fill_prompt_kv(self, cache: dict, view, layer: int, seq: int) -> None:
+        if seq < 0:
+            return
+        name = "latent" if self.dims.mla else "kv"
+        span = 2 * self.dims.head_dim
+        heads = [-1] if self.dims.mla else list(view.kv_heads)
+        for pos in range(self.work.prompt_len):
+            full = self.ref.value(layer, name, seq, pos)
+            for g in heads:
+                part = full if g < 0 else full[g * span:(g + 1) * span]
+                cache.setdefault(layer, {}).setdefault((seq, g), {})[pos] = part
+
+    def _expert_holders(self, phase) -> dict:
+        holders = defaultdict(list)
+        if not self.dims.experts:
+            return {}
+        for rank in range(phase.topology.world):
+            for e in self.builder.view(phase, rank).experts:
+                holders[e].append(rank)
+        return {e: tuple(r) for e, r in holders.items()}
+
+    # ---- messages ---------------------------------------------------------------------------
+    def _slot_text(self, slot: tuple) -> str:
+        phase, step, mb, layer, name = slot
+        where = f" of layer {layer}" if 0 <= layer < self.tail else ""
+        labels = {"stage_in": "the previous stage's activations", "token_in": "the device token",
+                  "sampled": "the sampled tokens", "tokens": "the sampled tokens"}
+        return f"{labels.get(name, name + ' output')}{where}"
+
+    def _describe(self, call) -> str:
+        """A call (or an issue item, before its call exists) as messages name it."""
+        phase, step, mb, _, layer, members = call.key if isinstance(call, Call) else call.call
+        sync = call.sync
+        when = "prefill_end hand-over" if phase == "handover" else \
+            (f"decode step {step}" if phase == "decode" else phase)
+        if mb >= 0 and phase != "handover":
+            when += f" mb {mb}"
+        if 0 <= layer < self.tail:
+            when += f" layer {layer}"
+        return (f"{sync.label} ({sync.collective} over {sync.group} ranks {_ranks(members)}, "
+                f"{when})")
+
+    def _waiting_text(self, call: Call) -> str:
+        missing = [m for m in call.members if m not in call.issues]
+        text = self._describe(call)
+        if missing:
+            text += f", which rank{'s' if len(missing) > 1 else ''} {_ranks(missing)} never issue{'s' if len(missing) == 1 else ''}"
+        return text
+
+    def _op_outcome(self, st: RankState, item: OpItem, kind: str, message: str, **extra) -> Outcome:
+        return Outcome(DIVERGENCE, message, kind=kind, rank=st.rank, phase=item.phase,
+                       step=item.step if item.phase == "decode" else None, microbatch=item.mb,
+                       layer=item.layer if 0 <= item.layer < self.tail else None, op=item.op, **extra)
+
+    def _call_outcome(self, item: IssueItem, kind: str, message: str, status: str = DIVERGENCE,
+                      rank: Optional[int] = None) -> Outcome:
+        """An outcome located at the issue point of `item` (the call's anchor)."""
+        phase, step, mb, _, layer, members = item.call
+        return Outcome(status, message, kind=kind, rank=rank if rank is not None else members[0],
+                       phase=phase, step=step if phase == "decode" else None,
+                       microbatch=mb if mb >= 0 else None,
+                       layer=layer if 0 <= layer < self.tail else None,
+                       op=item.sync.after, sync=item.sync.label)
+
+
+def _merge_cache(into: dict, other: dict) -> None:
+    for layer, entries in other.items():
+        mine = into.setdefault(layer, {})
+        for key, positions in entries.items():
+            target = mine.setdefault(key, {})
+            for pos, value in positions.items():
+                target.setdefault(pos, value)
+
+
+def _copy_cache(cache: dict) -> dict:
+    return {layer: {key: dict(pos) for key, pos in entries.items()} for layer, entries in cache.items()}
+
+
+def _ranks(ranks) -> str:
+    from syncverify.ranges import compact
+    return compact(tuple(ranks))
