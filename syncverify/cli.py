@@ -108,6 +108,17 @@ def schema(output) -> None:
     sys.exit(subcommands.schema(output=output))
 
 
+@cli.command(context_settings=CONTEXT)
+@click.argument("path", metavar="PLAN")
+@click.option("--steps", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Decode steps to run after prefill.")
+@click.option("--format", "-f", "format_", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format.")
+def simulate(path, steps, format_) -> None:
+    """Run a plan on simulated devices with a tiny model; compare with one device (needs numpy)."""
+    sys.exit(commands.simulate(path, steps=steps, format=format_))
+
+
 degree = click.IntRange(min=1)
 
 
