@@ -26,6 +26,7 @@ class Simulation:
     outcome: "Outcome"                       # noqa: F821 (syncverify.simulate.outcome)
     scenarios: list[str] = field(default_factory=list)
     dims: Optional[object] = None
+    phases: tuple[str, ...] = ()
 
 
 def refusals(plan: Plan) -> list:
@@ -52,6 +53,7 @@ def simulate(plan: Plan, steps: int = DEFAULT_STEPS) -> Simulation:
     if any(p.degrees.dp > 1 for p in plan.phases):
         scenarios.append(Scenario(idle_replica=0))
     ran = []
+    phases = tuple(p.name for p in plan.phases)
     reference = Reference(dims, weights)
     for scenario in scenarios:
         work = build_workload(plan, dims.vocab, scenario, steps)
@@ -59,6 +61,6 @@ def simulate(plan: Plan, steps: int = DEFAULT_STEPS) -> Simulation:
         ran.append(scenario.label)
         outcome = Runtime(plan, dims, weights, work, reference, scenario.label).run()
         if outcome.status != MATCH:
-            return Simulation(outcome, ran, dims)
+            return Simulation(outcome, ran, dims, phases)
     return Simulation(Outcome(MATCH, "matches the single-device reference", scenario="; ".join(ran)),
-                      ran, dims)
+                      ran, dims, phases)

@@ -30,7 +30,7 @@ class Verdicts:
     label: str
     refused: list = field(default_factory=list)       # codes that keep the executor out
     checker_codes: list = field(default_factory=list)  # missing-sync/ordering/SV402/SV403 codes
-    redundant_only: bool = False                       # only redundant-sync warnings otherwise
+    redundant_only: bool = False                       # redundant-sync warnings, no bad finding
     outcome: Optional[object] = None
 
     @property
@@ -66,8 +66,8 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
     found = check_plan(plan)
     out.checker_codes = sorted({f.code for f in found if f.category in BAD_CATEGORIES
                                 or f.code in VALUE_CORRUPTING})
-    out.redundant_only = bool(found) and all(f.category in ("redundant-sync", "performance",
-                                                             "phase-illegal") for f in found)
+    # redundant syncs (SV401, SV404) and nothing that changes a value or misses a sync
+    out.redundant_only = not out.checker_codes and any(f.category == "redundant-sync" for f in found)
     out.outcome = simulate(plan, steps).outcome
     return out
 

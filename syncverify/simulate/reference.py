@@ -1,8 +1,9 @@
-"""The single-device reference: every sequence run alone on the whole tiny model.
+"""The single-device reference: every sequence run on the whole tiny model, on one device.
 
-It records, per sequence and position, the output of every op whose value is complete on a
-rank when the plan is right (norms, q/k/v, attention, residuals, the MLP intermediate, logits),
-so a simulated rank's value can be held against it wherever it is computed.
+Sequences are independent, so they run side by side (arrays of [sequences, positions, width]);
+each is computed exactly as if it ran alone. The reference records, per sequence and position,
+the values a simulated rank is held against (the residual stream after each add, the final norm,
+the logits) and every sampled token.
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from syncverify.simulate.model import (Dims, Weights, attend, embed_rows, expert_out, rmsnorm,
-                                       route, swiglu)
+from syncverify.simulate.model import (Dims, Weights, attend_batch, embed_rows, expert_out,
+                                       rmsnorm, route, swiglu)
 
 
 class Reference:
@@ -27,21 +28,31 @@ class Reference:
         self.sampled: dict[int, list[int]] = {}     # seq -> [prefill token, step 0 token, ...]
 
     def run(self, prompts: dict[int, np.ndarray], decoded: set[int], steps: int) -> None:
-        """Prefill every prompt; decode `steps` steps of the sequences in `decoded`."""
-        for seq, prompt in sorted(prompts.items()):
-            if seq in self.sampled and (seq not in decoded or len(self.sampled[seq]) > steps):
-                continue            # already run (by an earlier scenario)
-            cache: dict = defaultdict(list)
-            positions = np.arange(len(prompt))
-            token = self._forward(seq, prompt, positions, cache)
-            self.sampled[seq] = [token]
-            if seq not in decoded:
-                continue
-            for step in range(steps):
-                pos = np.array([len(prompt) + step])
-                token = self._forward(seq, np.array([token]), pos, cache)
-                self.sampled[seq].append(token)
+        """Prefill every prompt; decode `steps` steps of the sequences in `decoded`. Sequences
+        an earlier call already ran are not run again."""
+        todo = sorted(s for s in prompts
+                      if s not in self.sampled or (s in decoded and len(self.sampled[s]) <= steps))
+        if todo:
+            self._run(todo, np.stack([prompts[s] for s in todo]), decoded, steps)
         self.matrix = {key: np.stack(vectors) for key, vectors in self._vectors.items()}
+
+    def _run(self, seqs: list, prompts: np.ndarray, decoded: set, steps: int) -> None:
+        cache: dict = {}
+        positions = np.arange(prompts.shape[1])
+        tokens = self._forward(seqs, prompts, positions, cache)
+        for seq, token in zip(seqs, tokens):
+            self.sampled[seq] = [int(token)]
+        keep = [i for i, s in enumerate(seqs) if s in decoded]
+        if not keep:
+            return
+        seqs = [seqs[i] for i in keep]
+        cache = {layer: kv[keep] for layer, kv in cache.items()}
+        tokens = tokens[keep]
+        for step in range(steps):
+            pos = np.array([prompts.shape[1] + step])
+            tokens = self._forward(seqs, tokens[:, None], pos, cache)
+            for seq, token in zip(seqs, tokens):
+                self.sampled[seq].append(int(token))
 
     def rows_of(self, keys: list) -> tuple[list, np.ndarray]:
         """For (seq, pos) keys: the positions in `keys` the reference ran, and their rows."""
@@ -55,66 +66,57 @@ class Reference:
         row = self.index.get((seq, pos))
         return None if row is None else self._vectors[(layer, name)][row]
 
-    def _record(self, layer: int, name: str, seq: int, positions: np.ndarray, x: np.ndarray):
-        self._vectors[(layer, name)].extend(x)
+    def _record(self, layer: int, name: str, x: np.ndarray) -> None:
+        self._vectors[(layer, name)].extend(x.reshape(-1, x.shape[-1]))
 
-    def _forward(self, seq: int, tokens: np.ndarray, positions: np.ndarray, cache) -> int:
+    def _forward(self, seqs: list, tokens: np.ndarray, positions: np.ndarray, cache) -> np.ndarray:
         dims, w = self.dims, self.w
-        for pos in positions:
-            self.index[(seq, int(pos))] = self._rows
-            self._rows += 1
-        x = embed_rows(tokens, w.embed, 0, dims.vocab)
+        for seq in seqs:
+            for pos in positions:
+                self.index[(seq, int(pos))] = self._rows
+                self._rows += 1
+        x = embed_rows(tokens.reshape(-1), w.embed, 0, dims.vocab).reshape(len(seqs), len(positions), -1)
         for layer in range(dims.layers):
-            x = self._layer(seq, layer, x, positions, cache)
+            x = self._layer(layer, x, positions, cache)
         h = rmsnorm(x, w.final_norm)
         logits = h @ w.lm_head
-        tail = dims.layers
-        self._record(tail, "final_norm", seq, positions, h)
-        self._record(tail, "lm_head", seq, positions, logits)
-        return int(np.argmax(logits[-1]))
+        self._record(dims.layers, "final_norm", h)
+        self._record(dims.layers, "lm_head", logits)
+        return np.argmax(logits[:, -1], axis=1)
 
-    def _layer(self, seq, layer, x, positions, cache) -> np.ndarray:
+    def _layer(self, layer, x, positions, cache) -> np.ndarray:
         dims, lw = self.dims, self.w.layers[layer]
-        rec = lambda name, value: self._record(layer, name, seq, positions, value)  # noqa: E731
         a = rmsnorm(x, lw["attn_norm"])
-        rec("attn_norm", a)
         q = a @ lw["wq"]
         kv = a @ (lw["wdkv"] if dims.mla else lw["wkv"])
-        rec("q", q)
-        rec("latent" if dims.mla else "kv", kv)
-        cache[layer].extend(zip(positions.tolist(), kv))
-        att = self._attention(layer, q, positions, cache[layer])
-        rec("attention", att)
-        x = x + att @ lw["wo"]
-        rec("attn_residual", x)
+        self._record(layer, "latent" if dims.mla else "kv", kv)    # a decode-only plan's prompt K/V
+        cache[layer] = kv if layer not in cache else np.concatenate([cache[layer], kv], axis=1)
+        x = x + self._attention(layer, q, positions, cache[layer]) @ lw["wo"]
+        self._record(layer, "attn_residual", x)
         m = rmsnorm(x, lw["mlp_norm"])
-        rec("mlp_norm", m)
         if dims.is_moe(layer):
-            branch = self._moe(lw, m)
+            branch = self._moe(lw, m.reshape(-1, m.shape[-1])).reshape(m.shape)
         else:
-            g = swiglu(m, lw["mlp"][0], lw["mlp"][1])
-            rec("gate_up", g)
-            branch = g @ lw["mlp"][2]
+            branch = swiglu(m, lw["mlp"][0], lw["mlp"][1]) @ lw["mlp"][2]
         x = x + branch
-        rec("mlp_residual", x)
+        self._record(layer, "mlp_residual", x)
         return x
 
-    def _attention(self, layer, q, positions, entries) -> np.ndarray:
+    def _attention(self, layer, q, positions, stacked) -> np.ndarray:
         dims, lw, d = self.dims, self.w.layers[layer], self.dims.head_dim
-        k_pos = np.array([p for p, _ in entries])
-        stacked = np.stack([kv for _, kv in entries])
+        k_pos = np.arange(stacked.shape[1])
         out = np.zeros_like(q)
         if dims.mla:
             for h in range(dims.heads):
                 cols = slice(h * d, (h + 1) * d)
                 k, v = stacked @ lw["wuk"][:, cols], stacked @ lw["wuv"][:, cols]
-                out[:, cols] = attend(q[:, cols], k, v, positions, k_pos)
+                out[..., cols] = attend_batch(q[..., cols], k, v, positions, k_pos)
             return out
         width = dims.group * d
         for g in range(dims.kv_heads):
-            k, v = stacked[:, g * 2 * d:g * 2 * d + d], stacked[:, g * 2 * d + d:(g + 1) * 2 * d]
+            k, v = stacked[..., g * 2 * d:g * 2 * d + d], stacked[..., g * 2 * d + d:(g + 1) * 2 * d]
             cols = slice(g * width, (g + 1) * width)
-            out[:, cols] = attend(q[:, cols], k, v, positions, k_pos)
+            out[..., cols] = attend_batch(q[..., cols], k, v, positions, k_pos)
         return out
 
     def _moe(self, lw, m) -> np.ndarray:

@@ -12,7 +12,7 @@ JSON_VERSION = 1
 
 def render_text(file: str, steps: int, sim, out: TextIO) -> None:
     outcome = sim.outcome
-    run = f"prefill + {steps} decode step{'s' if steps != 1 else ''}; " + ", ".join(sim.scenarios)
+    run = f"{_phases_run(sim.phases, steps)}; " + ", ".join(sim.scenarios)
     if outcome.status == MATCH:
         out.write(f"{file}: matches the single-device reference ({run})\n")
         return
@@ -29,12 +29,20 @@ def render_text(file: str, steps: int, sim, out: TextIO) -> None:
 
 
 def render_json(file: str, steps: int, sim, out: TextIO) -> None:
-    data = {"version": JSON_VERSION, "file": file, "steps": steps,
+    data = {"version": JSON_VERSION, "file": file, "phases": list(sim.phases),
+            "steps": steps if "decode" in sim.phases else 0,
             "status": sim.outcome.status, "matches": sim.outcome.matches,
             "scenarios": sim.scenarios, "outcome": sim.outcome.as_dict(),
             "model": _dims(sim.dims)}
     json.dump(data, out, indent=2)
     out.write("\n")
+
+
+def _phases_run(phases: tuple, steps: int) -> str:
+    decode = f"{steps} decode step{'s' if steps != 1 else ''}"
+    if "prefill" in phases and "decode" in phases:
+        return f"prefill + {decode}"
+    return decode if "decode" in phases else "prefill"
 
 
 def _dims(dims) -> dict:

@@ -75,7 +75,7 @@ class RankState:
         self.blocking: list = []                 # blocking calls issued since the last op
         self.chain = None                        # the last blocking non-p2p call since then
         self.waits: dict[tuple, list] = defaultdict(list)
-        self.blocked_on = ""
+        self.blocked_on = None           # a Call, or the text of what else it waits for
 
     @property
     def finished(self) -> bool:
@@ -100,6 +100,7 @@ class Runtime:
         self.host_tokens: dict[tuple, int] = {}
         self.holders = {p.name: self._expert_holders(p) for p in plan.phases}
         self.tail = plan.model.layers
+        self.phases = {p.name: p for p in plan.phases}
         self._rows_memo: dict = {}
         if plan.phase("prefill") is None and plan.phase("decode") is not None:
             self._prefilled_elsewhere()
@@ -127,7 +128,7 @@ class Runtime:
         item = st.program[st.pc]
         if isinstance(item, IssueItem):
             if st.chain is not None and not self.calls[st.chain].done:
-                st.blocked_on = self._waiting_text(self.calls[st.chain])
+                st.blocked_on = self.calls[st.chain]
                 return False
             self._issue(st, item)
         else:
@@ -140,17 +141,18 @@ class Runtime:
             self._run_op(st, item)
             st.blocking, st.chain = [], None
         st.pc += 1
-        st.blocked_on = ""
+        st.blocked_on = None
         return True
 
-    def _op_blocked(self, st: RankState, item: OpItem) -> str:
+    def _op_blocked(self, st: RankState, item: OpItem):
+        """What keeps the op from running (a Call, or a text), or None."""
         for key in st.blocking + st.waits.get(item.instance, []):
             if not self.calls[key].done:
-                return self._waiting_text(self.calls[key])
+                return self.calls[key]
         if item.op == "embed" and item.source[0] == "host" and not self._host_stale(item):
             if not self._host_ready(item.source[1], item.source[2]):
                 return f"the host's token for decode step {item.source[1]} mb {item.source[2]}"
-        return ""
+        return None
 
     # ---- calls ------------------------------------------------------------------------------
     def _issue(self, st: RankState, item: IssueItem) -> None:
@@ -209,7 +211,7 @@ class Runtime:
             self._handover(call)
             return
         tensors = {t for item in call.issues.values() for t in list(item.reads) + list(item.writes)}
-        phase = self.plan.phase(call.key[0])
+        phase = self.phases.get(call.key[0])
         holders = self.holders.get(phase.name if phase else "decode", {})
         for tensor in tensors:
             ins = {m: call.inputs.get(m, {}).get(tensor) for m in call.members}
@@ -254,7 +256,7 @@ class Runtime:
         """An all_gather gives every member the union of their K/V; an all_to_all the part each
         owns in decode (its stage's layers, its KV heads); any other collective delivers none."""
         kind = call.sync.collective
-        decode = self.plan.phase("decode")
+        decode = self.phases.get("decode")
         union: dict = {}
         for m in call.members:
             _merge_cache(union, call.inputs[m]["kv"])
@@ -298,7 +300,7 @@ class Runtime:
 
     # ---- ops --------------------------------------------------------------------------------
     def _run_op(self, st: RankState, item: OpItem) -> None:
-        view = self.builder.view(self.plan.phase(item.phase), st.rank)
+        view = self.builder.view(self.phases.get(item.phase), st.rank)
         try:
             outputs = self._compute_op(st, item, view)
         except Misplaced as exc:
@@ -435,18 +437,18 @@ class Runtime:
         return tuple((d, item.mb, b, p) for b in range(load.batch) for p in range(c * per, (c + 1) * per))
 
     def _host_stale(self, item: OpItem) -> bool:
-        phase = self.plan.phase(item.phase)
+        phase = self.phases.get(item.phase)
         return item.source[0] == "host" and item.step >= 1 and phase.overlap == "across_steps"
 
     def _host_ready(self, step: int, mb: int) -> bool:
         """S4: the host reads step t's token after every rank that samples it has sampled."""
         if step == 0:
-            prefill = self.plan.phase("prefill")
+            prefill = self.phases.get("prefill")
             if prefill is None:
                 return True
             return all((prefill.name, 0, m, r) in self.samples_done
                        for r in self._samplers(prefill) for m in range(prefill.microbatches))
-        decode = self.plan.phase("decode")
+        decode = self.phases.get("decode")
         return all(("decode", step - 1, mb, r) in self.samples_done for r in self._samplers(decode))
 
     def _samplers(self, phase) -> list[int]:
@@ -467,10 +469,11 @@ class Runtime:
     def _check_finished(self) -> None:
         stuck = [st for st in self.ranks if not st.finished]
         if stuck:
-            waiting = [{"rank": st.rank, "waits_for": st.blocked_on} for st in stuck]
+            waiting = [{"rank": st.rank, "waits_for": self._waiting_text(st.blocked_on)
+                        if isinstance(st.blocked_on, Call) else st.blocked_on} for st in stuck]
             first = stuck[0]
-            raise Stop(Outcome(HANG, f"hang: rank {first.rank} waits for {first.blocked_on}"
-                                     + (f" (and {len(stuck) - 1} more ranks wait)" if len(stuck) > 1 else ""),
+            many = f"{len(stuck)} ranks wait" if len(stuck) > 1 else f"rank {first.rank} waits"
+            raise Stop(Outcome(HANG, f"hang: {many} for calls that can never complete (S23)",
                                kind="ordering", rank=first.rank, waiting=waiting))
         for call in self.calls.values():
             if not call.done:
@@ -540,7 +543,7 @@ class Runtime:
     def _prefilled_elsewhere(self) -> None:
         """A decode-only plan: every rank starts with the prompt's K/V it owns, and the host
         with every first token, as if a correct prefill had run."""
-        decode = self.plan.phase("decode")
+        decode = self.phases.get("decode")
         load = self.work.load("decode")
         for rank in range(decode.topology.world):
             view = self.builder.view(decode, rank)
