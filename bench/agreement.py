@@ -1,0 +1,96 @@
+"""Checker vs executor agreement on thousands of random plans (tests/simulate runs 300).
+
+    python bench/agreement.py --count 5000 --jobs 2 --seed 1
+
+Each plan is synthesized for a random small layout (syncverify.simulate.agreement.random_layout,
+drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
+(remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
+the ranks that issue one). For each plan the checker's verdict (a missing-sync, ordering, SV402
+or SV403 finding) is held against the executor's (`syncverify simulate`: a divergence or a
+hang). Prints the counts, per mutation kind, and every disagreement with its plan.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import Counter
+from multiprocessing import Pool
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from syncverify.simulate.agreement import random_plan, verdicts  # noqa: E402
+
+KINDS = ("as synthesized", "remove", "async without a wait", "duplicate", "over", "only on")
+
+
+def kind_of(label: str) -> str:
+    change = label.split(": ", 1)[1]
+    for kind in KINDS:
+        if kind in change:
+            return {"over": "change the group", "only on": "restrict the ranks",
+                    "remove": "remove a sync", "duplicate": "duplicate a reduction"}.get(kind, kind)
+    return "other"
+
+
+def one(seed: int) -> tuple:
+    label, plan = random_plan(random.Random(seed))
+    v = verdicts(plan, label)
+    if v.refused:
+        return seed, label, "refused", None
+    verdict = ("defect" if v.checker_bad else "clean", "bad" if v.simulation_bad else "match")
+    detail = None
+    if not v.agree:
+        o = v.outcome
+        detail = (f"checker {v.checker_codes or 'clean'}; executor {o.status}: {o.message} "
+                  f"at {o.where()} ({o.scenario})")
+    return seed, label, verdict, detail
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    seeds = [args.seed * 1_000_003 + i for i in range(args.count)]
+    start = time.time()
+    counts, per_kind, disagreements = Counter(), Counter(), []
+    with Pool(args.jobs) if args.jobs > 1 else _Serial() as pool:
+        for seed, label, verdict, detail in pool.imap_unordered(one, seeds, chunksize=8):
+            counts[verdict] += 1
+            per_kind[(kind_of(label), verdict)] += 1
+            if detail:
+                disagreements.append((seed, label, detail))
+    elapsed = time.time() - start
+    agreed = sum(n for v, n in counts.items() if v != "refused" and (v[0] == "defect") == (v[1] == "bad"))
+    judged = sum(n for v, n in counts.items() if v != "refused")
+    print(f"{args.count} random plans in {elapsed:.0f} s ({elapsed / args.count * 1000:.0f} ms per plan)")
+    print(f"agree: {agreed} of {judged} judged plans; refused by the executor: {counts['refused']}")
+    for verdict in (("defect", "bad"), ("clean", "match"), ("defect", "match"), ("clean", "bad")):
+        print(f"  checker {verdict[0]:6s} executor {verdict[1]:5s}: {counts[verdict]}")
+    print("per mutation kind (checker defect & executor bad / both clean / refused):")
+    for kind in sorted({k for k, _ in per_kind}):
+        print(f"  {kind:22s} {per_kind[(kind, ('defect', 'bad'))]:5d} {per_kind[(kind, ('clean', 'match'))]:5d}"
+              f" {per_kind[(kind, 'refused')]:5d}")
+    print(f"disagreements: {len(disagreements)}")
+    for seed, label, detail in sorted(disagreements):
+        print(f"  seed {seed}: {label}: {detail}")
+    return 1 if disagreements else 0
+
+
+class _Serial:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def imap_unordered(self, fn, items, chunksize=1):
+        return map(fn, items)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
