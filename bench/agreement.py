@@ -35,8 +35,11 @@ def kind_of(label: str) -> str:
     return "other"
 
 
+MAX_TP = 2
+
+
 def one(seed: int) -> tuple:
-    label, plan = random_plan(random.Random(seed))
+    label, plan = random_plan(random.Random(seed), MAX_TP)
     v = verdicts(plan, label)
     if v.refused:
         return seed, label, "refused", None
@@ -54,7 +57,11 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--max-tp", type=int, default=2, choices=(1, 2, 4),
+                        help="largest tp drawn (4 makes plans slower)")
     args = parser.parse_args()
+    global MAX_TP
+    MAX_TP = args.max_tp
     seeds = [args.seed * 1_000_003 + i for i in range(args.count)]
     start = time.time()
     counts, per_kind, disagreements = Counter(), Counter(), []
