@@ -503,7 +503,7 @@ class Runtime:
         if held is None:
             raise Stop(Outcome(DIVERGENCE, f"{where} receives no tokens: with dp > 1 only a gather "
                                            f"over dp after sample feeds it (S18)", kind=MISSING,
-                               phase=phase.name, step=step, microbatch=mb, rank=reader, op="sample"))
+                               phase=phase.name, step=step if phase.name == "decode" else None, microbatch=mb, rank=reader, op="sample"))
         tokens = {row: int(t) for row, t in zip(held.rows, held.data[:, 0])}
         load = self.work.load(phase.name)
         pos = self.work.prompt_len - 1 if phase.name == "prefill" else self.work.prompt_len + step
@@ -514,13 +514,13 @@ class Runtime:
                 seq = load.seq_of[row[:3]]
                 if row not in tokens:
                     raise Stop(Outcome(DIVERGENCE, f"{where} lacks the tokens of replica {d} (S18)",
-                                       kind=MISSING, phase=phase.name, step=step, microbatch=mb,
+                                       kind=MISSING, phase=phase.name, step=step if phase.name == "decode" else None, microbatch=mb,
                                        rank=reader, op="sample"))
                 if seq >= 0 and tokens[row] != self.ref.sampled[seq][index]:
                     raise Stop(Outcome(DIVERGENCE, f"{where} receives token {tokens[row]} for "
                                                    f"sequence {seq}, the reference samples "
                                                    f"{self.ref.sampled[seq][index]}", kind=VALUE,
-                                       phase=phase.name, step=step, microbatch=mb, rank=reader,
+                                       phase=phase.name, step=step if phase.name == "decode" else None, microbatch=mb, rank=reader,
                                        op="sample"))
 
     def _sink_input(self, phase, step: int, mb: int, reader: int) -> Optional[Buf]:
