@@ -17,6 +17,13 @@ class FrozenMap(Mapping):
     def __getitem__(self, key):
         return self._data[key]
 
+    def get(self, key, default=None):
+        # the plain dict's get: Mapping's generic one is a hot spot in the graph builder
+        return self._data.get(key, default)
+
+    def __contains__(self, key) -> bool:
+        return key in self._data
+
     def __iter__(self) -> Iterator:
         return iter(self._data)
 

@@ -37,11 +37,18 @@ class Topology:
             step *= self.sizes[axis]
         return strides
 
+    @cached_property
+    def _coords(self) -> dict[int, dict[str, int]]:
+        return {}
+
     def coords(self, rank: int) -> dict[str, int]:
-        """Coordinates of a rank on every layout axis, plus its ep coordinate."""
-        out = {axis: (rank // self._strides[axis]) % self.sizes[axis] for axis in self.layout}
-        out["ep"] = self.ep_index(rank) % max(self.sizes.get("ep", 1), 1)
-        return out
+        """Coordinates of a rank on every layout axis, plus its ep coordinate (a fresh dict)."""
+        known = self._coords.get(rank)
+        if known is None:
+            known = {axis: (rank // self._strides[axis]) % self.sizes[axis] for axis in self.layout}
+            known["ep"] = self.ep_index(rank) % max(self.sizes.get("ep", 1), 1)
+            self._coords[rank] = known
+        return dict(known)
 
     def rank(self, coords: Mapping[str, int]) -> int:
         return sum(coords.get(axis, 0) * self._strides[axis] for axis in self.layout)

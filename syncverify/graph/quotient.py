@@ -4,8 +4,8 @@ DP replicas run the same program on different requests, and so do the microbatch
 Unless something tells them apart, replica 0 and replica 1 are all there is to see: replica 0
 is the one the output sink reads first and the one left idle under `dp_idle: skip` (S17), and
 replica 1 stands for every other replica (they are identical to it up to the request they
-serve). Microbatches likewise: the first two (the first two pairs under two_batch, S16) show the
-pipeline's start and its steady state, and the last representative stands for the rest.
+serve). Microbatches likewise: the first pp + 1 (pairs under two_batch, S16) show the pipeline
+filling up, and one more stands for its steady state and every later microbatch.
 
 `quotient(plan)` returns the plan with dp and the microbatch counts cut down to their
 representatives, and the classes that map each representative rank and microbatch back to the
@@ -57,31 +57,49 @@ def identity(plan: Plan) -> Classes:
     return Classes({}, {}, {})
 
 
+def _replicas_distinct(plan: Plan) -> bool:
+    """Whether something tells DP replicas apart, in any phase (then no phase is cut down,
+    so the phases keep the same replicas and the S5 hand-over between them stays as it is)."""
+    if any(s.ranks and "dp" in s.ranks for s in plan.syncs):
+        return True                      # S9: a selector names replicas
+    if len({p.degrees.dp for p in plan.phases}) > 1:
+        return True                      # S5: a hand-over between different replica counts
+    for phase in plan.phases:
+        d = phase.degrees
+        per_replica = d.tp * d.sp
+        if d.ep > per_replica and d.ep != per_replica * d.dp:
+            return True                  # EP groups span some replicas but not all
+    return False
+
+
 def _replicas_kept(plan: Plan, phase: Phase) -> int:
     dp = phase.degrees.dp
-    if dp <= KEPT_REPLICAS:
+    if dp <= KEPT_REPLICAS or _replicas_distinct(plan):
         return dp
-    if any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name)):
-        return dp                        # S9: a selector tells replicas apart
-    d = phase.degrees
-    per_replica = d.tp * d.sp
-    if d.ep > per_replica and d.ep != per_replica * dp:
-        return dp                        # EP groups span some replicas but not all
-    others = [p for p in plan.phases if p is not phase]
-    if any(p.degrees.dp != dp for p in others) and plan.phase("prefill") and plan.phase("decode"):
-        return dp                        # S5: a hand-over between different replica counts
     return KEPT_REPLICAS
 
 
 def _microbatch_classes(phase: Phase) -> dict[int, tuple[int, ...]]:
-    """Microbatch 0, then one that stands for the rest; under two_batch, the first two pairs,
-    the second standing for every later pair (even with even, odd with odd)."""
+    """The first microbatches, then one that stands for the rest.
+
+    A pipeline of pp stages holds up to pp microbatches in flight, and a blocking send/recv
+    rendezvous (S3) can close a cycle of waits only across them: with a device token carrier a
+    pipeline of two stages deadlocks from the third microbatch on. So pp + 1 microbatches are
+    kept as themselves and one more stands for the steady state; under two_batch (S16) the same
+    count of pairs, the last pair standing for every later one (even with even, odd with odd).
+    """
     count = phase.microbatches
+    depth = phase.degrees.pp + 1
     if phase.overlap == "two_batch":
-        if count <= 4:
+        kept_pairs = depth + 1
+        if count <= 2 * kept_pairs:
             return {i: (i,) for i in range(count)}
-        return {0: (0,), 1: (1,), 2: tuple(range(2, count, 2)), 3: tuple(range(3, count, 2))}
-    return _classes(count, 2)
+        out = {i: (i,) for i in range(2 * (kept_pairs - 1))}
+        last = 2 * (kept_pairs - 1)
+        out[last] = tuple(range(last, count, 2))
+        out[last + 1] = tuple(range(last + 1, count, 2))
+        return out
+    return _classes(count, depth + 1)
 
 
 def _classes(count: int, kept: int) -> dict[int, tuple[int, ...]]:

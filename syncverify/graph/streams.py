@@ -215,8 +215,8 @@ class StreamBuilder:
             sender = self.w.stage_partner(rank, stage - 1, sync)
             if sender is None or sync.collective == "barrier":
                 continue
-            key = self.stage_coll(sync, step, mb, sender, rank)
-            if self.w.selected(sync, sender):
+            if self.w.selected(sync, sender):     # S9: selectors pick pairs by the sender
+                key = self.stage_coll(sync, step, mb, sender, rank)
                 wait = self.w.stage_wait(sync, step, mb, rank, stage)
                 out.append(self.issue(key, sync, step, mb, rank, -1, p2p=sync.collective == "send_recv",
                                       wait=wait))
@@ -308,8 +308,8 @@ class StreamBuilder:
             if not self.w.is_token_carrier(sync):
                 continue
             sender = self.w.token_partner(rank)
-            key = self.carrier_coll(sync, step - 1, mb, sender, rank)
-            if self.w.selected(sync, sender):
+            if self.w.selected(sync, sender):     # S9: selectors pick pairs by the sender
+                key = self.carrier_coll(sync, step - 1, mb, sender, rank)
                 wait = ("decode", step, mb, EMBED_LAYER, sync.wait_before) if sync.wait_before else None
                 out.append(self.issue(key, sync, step - 1, mb, rank, self.plan.model.layers,
                                       p2p=True, wait=wait))

@@ -27,9 +27,10 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
 """
+from syncverify.findings import Where
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import real_ranks, group_by, trace, where
+from syncverify.rules.graph_support import real_ranks, where_to_add, group_by, trace, where
 
 
 def check(ctx) -> None:
@@ -117,19 +118,24 @@ def _mismatches(ctx) -> None:
 
 
 def _deadlock(ctx) -> None:
+    """A cycle of waits, named by the collectives on it (the same whatever was unrolled)."""
     a = ctx.analyses
     cycle = a.deadlock
     if not cycle:
         return
     plan = ctx.plan
     colls = [n for n in cycle if n[0] == "coll"]
-    sync_index = a.graph.nodes[colls[0]]["sync"] if colls else None
-    at = ("sync", sync_index) if sync_index is not None else ("sync",)
-    message = f"the schedule deadlocks: {len(cycle)} DAG nodes wait on each other in a cycle"
-    if sync_index is not None:
-        message += f" through {plan.syncs[sync_index].label}"
-    ctx.report(RULE, at, message, help="break the cycle: make the blocking call async or reorder it",
-               where=where(a, cycle), trace=trace(a, cycle[:12]))
+    syncs = sorted({a.graph.nodes[n]["sync"] for n in colls})
+    at = ("sync", syncs[0]) if syncs else where_to_add(plan)
+    names = ", ".join(plan.syncs[i].label for i in syncs) or "blocking calls"
+    message = f"the schedule deadlocks: {names} wait on each other in a cycle (S3, S23)"
+    phases = sorted({"decode" if n[1] == "handover" else n[1] for n in colls})
+    ranks = sorted(real_ranks(a, colls[0][1], {r for n in colls for r in n[6]})) if colls else []
+    ctx.report(RULE, at, message,
+               help="break the cycle: issue a send_recv async (or group it with the receives it "
+                    "waits for, S3), or carry the token through the host (S4)",
+               where=Where(phase=", ".join(phases) or None, ranks=compact(ranks) if ranks else None),
+               trace=tuple(f"on the cycle: {plan.syncs[i].label}" for i in syncs))
 
 
 RULE = Rule(code="SV601", slug="collective-hang", category="ordering", severity="error",

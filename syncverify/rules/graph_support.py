@@ -14,9 +14,16 @@ from syncverify.ranges import compact
 
 
 def group_by(items: Iterable, key: Callable) -> dict:
+    """Items by key; within a group, items at DAG nodes come earliest instance first, so the
+    first item (the one messages quote) is the same however much was unrolled."""
     out: dict = defaultdict(list)
     for item in items:
         out[key(item)].append(item)
+    for group in out.values():
+        if group and hasattr(group[0], "node"):
+            group.sort(key=lambda item: node_order(item.node))
+        elif group and hasattr(group[0], "consumer"):
+            group.sort(key=lambda item: node_order(item.consumer))
     return dict(sorted(out.items(), key=lambda kv: repr(kv[0])))
 
 
@@ -87,8 +94,11 @@ def shown(analyses, node: tuple) -> tuple:
                 classes.representative(phase, rank), layer, op)
     if node[0] == "coll":
         _, phase, step, mb, index, layer, group = node
-        mapped = tuple(sorted(classes.real_ranks(phase, group))) if len(group) > 2 else \
-            tuple(classes.representative(phase, r) for r in group)
+        attrs = analyses.graph.nodes[node] if node in analyses.graph else {}
+        if attrs.get("collective") == "send_recv" or attrs.get("role") in ("stage", "carrier"):
+            mapped = tuple(classes.representative(phase, r) for r in group)     # one pair
+        else:
+            mapped = tuple(sorted(classes.real_ranks(phase, group)))            # the whole group
         return ("coll", phase, step, classes.representative_mb(phase, mb) if mb >= 0 else mb,
                 index, layer, mapped)
     return node
@@ -128,13 +138,16 @@ def where_to_add(plan: Plan):
 PHASE_ORDER = {"prefill": 0, "handover": 1, "decode": 2}
 
 
+def node_order(n: tuple) -> tuple:
+    """Earliest first: prefill, then step, microbatch, rank, layer."""
+    if n[0] in ("op", "coll"):
+        return (PHASE_ORDER.get(n[1], 3), n[2], n[3], n[4] if n[0] == "op" else min(n[6]), n[5], repr(n))
+    return (3, 0, 0, 0, 0, repr(n))
+
+
 def first_node(nodes: Iterable[tuple]) -> tuple:
-    """The earliest instance, the one a counterexample shows: prefill first, then step, mb, rank."""
-    def key(n):
-        if n[0] in ("op", "coll"):
-            return (PHASE_ORDER.get(n[1], 3), n[2], n[3], n[4] if n[0] == "op" else min(n[6]), n[5])
-        return (3, repr(n))
-    return min(nodes, key=key)
+    """The earliest instance, the one a counterexample shows."""
+    return min(nodes, key=node_order)
 
 
 def layers_clause(plan: Plan, layers: set) -> str:

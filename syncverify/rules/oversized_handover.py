@@ -48,8 +48,7 @@ def _output_gathers(ctx) -> None:
     defects = [d for d in ctx.analyses.placement.defects if d.kind == "oversized-gather" and d.sync is not None]
     for index in sorted({d.sync for d in defects}):
         sync = ctx.plan.syncs[index]
-        copies = max(d.get("copies") for d in defects if d.sync == index)
-        message = (f"{sync.label} gathers {copies} copies of every sampled token into the output "
+        message = (f"{sync.label} gathers several copies of every sampled token into the output "
                    f"sink: its {sync.group} group holds ranks with the same tokens (S18, S21)")
         ctx.report(RULE, ("sync", index, "group") if ("sync", index, "group") in ctx.plan.spans
                    else ("sync", index), message, help="group: dp")

@@ -1,0 +1,64 @@
+"""Reduced checking (representative layers, replicas, microbatches) equals the full unroll.
+
+The property behind docs/semantics.md "Symmetry": on every generated plan, with or without a
+defect, the findings of the default check and of `--exhaustive` are identical, message, place,
+ranges and counterexample included. CI runs 150 examples; bench/symmetry.py runs the same
+comparison on thousands (`--count`).
+"""
+import copy
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncverify.engine import check_plan
+from syncverify.synthesis import synthesize_plan
+from tests.support import load_dict
+
+DENSE = {"layers": 6, "hidden": 256, "heads": 8, "kv_heads": 4, "ffn": 512, "vocab": 1000}
+MOE = {"layers": 6, "hidden": 256, "heads": 8, "kv_heads": 8, "ffn": 512, "vocab": 1000,
+       "moe": {"experts": 8, "top_k": 2, "layers": "1..5", "shared_experts": 1, "ffn": 128}}
+
+
+@st.composite
+def plans(draw) -> dict:
+    """A synthesized plan over every axis and overlap mode, then maybe one defect or selector."""
+    model = draw(st.sampled_from([DENSE, MOE]))
+    tp, pp = draw(st.sampled_from([1, 2])), draw(st.sampled_from([1, 2]))
+    # worlds of up to 8 ranks keep the full unroll cheap; bench/symmetry.py goes bigger
+    dp = draw(st.sampled_from([d for d in (1, 2, 3, 4) if tp * pp * d <= 8]))
+    ep = draw(st.sampled_from(sorted({1, tp, tp * dp}))) if "moe" in model else 1
+    overlap = draw(st.sampled_from(["none", "comm_compute", "two_batch"]))
+    mbs = draw(st.sampled_from([2, 4, 6] if overlap == "two_batch" else [1, 2, 3, 4, 5]))
+    plan = synthesize_plan(model, tp=tp, pp=pp, dp=dp, ep=ep, overlap=overlap,
+                           prefill_microbatches=mbs, decode_microbatches=mbs, tokens=64, batch=8,
+                           token_return=draw(st.sampled_from(["host", "device"])))
+    plan["model"] = copy.deepcopy(model)
+    if pp == 2:
+        plan["parallel"]["stages"] = [2, 4]
+    plan["phases"]["decode"]["dp_idle"] = draw(st.sampled_from(["dummy_batch", "skip"]))
+    mutate = draw(st.sampled_from(["none", "remove", "async", "select", "group"]))
+    if mutate != "none" and plan["sync"]:
+        sync = plan["sync"][draw(st.integers(0, len(plan["sync"]) - 1))]
+        if mutate == "remove":
+            plan["sync"].remove(sync)
+        elif mutate == "async":
+            sync.pop("wait_before", None)
+            sync["async"] = True
+        elif mutate == "select":
+            axis = draw(st.sampled_from(["tp", "pp", "dp"]))
+            sync["ranks"] = {axis: [0]}
+        else:
+            sync["group"] = draw(st.sampled_from(["world", "dp", "tp"]))
+    return plan
+
+
+def comparable(findings):
+    return [(f.code, f.line, f.column, f.message, f.help, f.where, f.trace) for f in findings]
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(plans())
+def test_reduced_and_exhaustive_checks_agree(plan):
+    loaded = load_dict(plan)
+    reduced = check_plan(loaded)
+    assert comparable(reduced) == comparable(check_plan(loaded, exhaustive=True))
