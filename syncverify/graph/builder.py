@@ -59,6 +59,8 @@ def build_graph(plan: Plan, scenario: Scenario = Scenario()) -> nx.DiGraph:
     graph.graph["worlds"] = worlds
     graph.graph["layer_classes"] = classes
     _add_programs(graph, rec)
+    for sink in rec.sinks:
+        graph.add_node(sink, kind="sink")
     _add_data(graph, rec)
     for u, v in rec.implicit_order:
         _edge(graph, u, v, order=True)

@@ -253,12 +253,11 @@ class StreamBuilder:
         if rank == self.w.sink_reader():
             sink = sink_node(self.w.name, step, mb)
             self.rec.sinks[sink] = rank
+            # S18: with dp > 1 the sink reads only through a gather over dp after sample;
+            # without one it receives nothing (with dp = 1 it reads the sample directly)
             if to_sink is not None:
                 self.rec.data.append((to_sink, sink, "tokens"))
                 self.rec.implicit_order.append((to_sink.node, sink))   # the sink waits (S18)
-            else:
-                self.rec.data.append((tok, sink, "tokens"))
-                self.rec.implicit_order.append((tok.node, sink))
 
     def feed_host(self, step, mb, rank, tok):
         """S4/S5(ii): the host reads every sampled token it hands to the next decode step."""
