@@ -219,7 +219,7 @@ def _shape_ok(text: str, problems: Problems) -> bool:
 def _syntax_problem(exc: yaml.YAMLError, text: str, problems: Problems) -> None:
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
-        span = Span(mark.line + 1, mark.column + 1)
+        span = _inside(text, mark.line, mark.column)
         problem = (getattr(exc, "problem", None) or "invalid YAML").strip()
         context = (getattr(exc, "context", None) or "").strip()
         context_mark = getattr(exc, "context_mark", None)
@@ -236,6 +236,15 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, problems: Problems) -> None:
     span = _offset_span(text, position) if isinstance(position, int) else Span(1, 1)
     reason = getattr(exc, "reason", None) or str(exc).splitlines()[0]
     problems.add(YAML_SYNTAX, span, f"invalid YAML: {reason}")
+
+
+def _inside(text: str, line: int, column: int) -> Span:
+    """A 0-based mark as a span inside the text: at the end of the stream libyaml counts a line
+    break the file does not have, so a mark past the last line moves to that line's end."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        line, column = len(lines) - 1, len(lines[-1])
+    return Span(line + 1, min(column, len(lines[line])) + 1)
 
 
 def _syntax_help(problem: str, context: str, found: str) -> str:

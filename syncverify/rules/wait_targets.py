@@ -64,8 +64,8 @@ def _reach(model: Model, topo: Topology, stage: int) -> frozenset[str]:
 
 def _received(model: Model, topo: Topology, stage: int, layer: Optional[int]) -> Optional[Instance]:
     """The instance whose consumer is the next stage's first layer (None past the last stage)."""
-    if stage + 1 >= len(topo.stages):
-        return None
+    if stage + 1 >= len(topo.stages) or not topo.stage_layers(stage + 1):
+        return None          # past the last stage, or an empty one (more stages than layers: SV103)
     first = topo.stage_layers(stage + 1)[0]
     return Instance(layer, _window_from(model, topo, stage + 1, first, None), _reach(model, topo, stage + 1))
 
