@@ -152,7 +152,7 @@ def random_plan(rng: random.Random, max_tp: int = 2) -> tuple[str, dict]:
 
     layout = random_layout(rng, max_tp)
     plan = synthesize_plan(**layout)
-    label = _layout_label(layout)
+    label = layout_label(layout)
     mutants = mutations(plan)
     if rng.random() < 0.25 or not mutants:
         return f"{label}: as synthesized", plan
@@ -160,7 +160,7 @@ def random_plan(rng: random.Random, max_tp: int = 2) -> tuple[str, dict]:
     return f"{label}: {mutant_label}", mutant
 
 
-def _layout_label(layout: dict) -> str:
+def layout_label(layout: dict) -> str:
     model = "moe-all" if layout["model"] is TINY_MOE_ALL else ("moe" if "moe" in layout["model"] else "dense")
     parts = [model] + [f"{k}{layout[k]}" for k in ("tp", "pp", "dp", "ep") if layout[k] > 1]
     if layout["prefill_sp"] > 1:

@@ -420,20 +420,16 @@ class _Stream:
 # ---- S16: the schedule of one step ----------------------------------------------------------
 
 def segments(stream: list) -> list[list]:
-    """Cut a stream after each run of issues that follows an op."""
-    out, current, seen_op = [], [], False
-    for i, item in enumerate(stream):
-        current.append(item)
-        if isinstance(item, IssueItem):
-            nxt = stream[i + 1] if i + 1 < len(stream) else None
-            if seen_op and not isinstance(nxt, IssueItem):
-                out.append(current)
-                current, seen_op = [], False
-        else:
-            seen_op = True
-    if current:
-        out.append(current)
-    return out
+    """S16: a segment is the ops from one sync point to the next and the calls issued there; the
+    calls a stream posts before its first op (a stage's receive) open its first segment."""
+    out: list[list] = [[]]
+    for item in stream:
+        current = out[-1]
+        ends_with_calls = bool(current) and isinstance(current[-1], IssueItem)
+        if isinstance(item, OpItem) and ends_with_calls and any(isinstance(i, OpItem) for i in current):
+            out.append([])
+        out[-1].append(item)
+    return [segment for segment in out if segment]
 
 
 def schedule_step(streams: list[list], overlap: str) -> list:
