@@ -30,7 +30,7 @@ sync:
 from syncverify.findings import Where
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import real_ranks, where_to_add, group_by, trace, where
+from syncverify.rules.graph_support import node_order, real_ranks, where_to_add, group_by, trace, where
 
 
 def check(ctx) -> None:
@@ -49,7 +49,7 @@ def _missing_ranks(ctx) -> None:
     for (sync_index, reason), items in group_by(
             [h for h in hangs if h.reason != "idle"], lambda h: (h.sync, h.reason)).items():
         sync = plan.syncs[sync_index]
-        first = min(items, key=lambda h: h.node)
+        first = min(items, key=lambda h: node_order(h.node))
         phase = first.node[1]
         if reason == "selector":
             missing = sorted(real_ranks(a, phase, {r for h in items for r in h.missing}))
@@ -79,7 +79,7 @@ def _idle_replica(ctx, hangs) -> None:
     a = ctx.analyses
     plan = ctx.plan
     for phase, items in group_by(hangs, lambda h: "decode" if h.node[1] == "handover" else h.node[1]).items():
-        first = min(items, key=lambda h: h.node)
+        first = min(items, key=lambda h: node_order(h.node))
         labels = [plan.syncs[i].label for i in sorted({h.sync for h in items})]
         names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
         node_phase = first.node[1]
