@@ -5,9 +5,10 @@
 Each plan is synthesized for a random small layout (syncverify.simulate.agreement.random_layout,
 drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
 (remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
-the ranks that issue one). For each plan the checker's verdict (a missing-sync, ordering, SV402
-or SV403 finding) is held against the executor's (`syncverify simulate`: a divergence or a
-hang). Prints the counts, per mutation kind, and every disagreement with its plan.
+the ranks that issue one; the kind drawn uniformly). For each plan the checker's verdict (a
+missing-sync, ordering, SV402 or SV403 finding) is held against the executor's (`syncverify
+simulate`: a divergence or a hang). Prints the counts, per mutation kind, and every
+disagreement with its plan.
 """
 from __future__ import annotations
 
@@ -23,16 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from syncverify.simulate.agreement import random_plan, verdicts  # noqa: E402
 
-KINDS = ("as synthesized", "remove", "async without a wait", "duplicate", "over", "only on")
+MARKERS = (("as synthesized", "as synthesized"), ("async without a wait", "make one async without a wait"),
+           ("remove ", "remove a sync"), ("duplicate ", "duplicate a reduction"),
+           (" over ", "change a group"), (" only on ", "restrict the ranks"))
 
 
 def kind_of(label: str) -> str:
     change = label.split(": ", 1)[1]
-    for kind in KINDS:
-        if kind in change:
-            return {"over": "change the group", "only on": "restrict the ranks",
-                    "remove": "remove a sync", "duplicate": "duplicate a reduction"}.get(kind, kind)
-    return "other"
+    return next((kind for marker, kind in MARKERS if marker in change), "other")
 
 
 MAX_TP = 2
@@ -80,7 +79,7 @@ def main() -> int:
         print(f"  checker {verdict[0]:6s} executor {verdict[1]:5s}: {counts[verdict]}")
     print("per mutation kind (checker defect & executor bad / both clean / refused):")
     for kind in sorted({k for k, _ in per_kind}):
-        print(f"  {kind:22s} {per_kind[(kind, ('defect', 'bad'))]:5d} {per_kind[(kind, ('clean', 'match'))]:5d}"
+        print(f"  {kind:30s} {per_kind[(kind, ('defect', 'bad'))]:5d} {per_kind[(kind, ('clean', 'match'))]:5d}"
               f" {per_kind[(kind, 'refused')]:5d}")
     print(f"disagreements: {len(disagreements)}")
     for seed, label, detail in sorted(disagreements):

@@ -12,9 +12,12 @@ numpy is needed here only (the `simulate` extra); the checker does not import th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from syncverify.plan import Plan
+
+if TYPE_CHECKING:
+    from syncverify.simulate.outcome import Outcome
 
 DEFAULT_STEPS = 3
 REFUSED_CATEGORIES = ("config", "shape")
@@ -23,7 +26,7 @@ SP_IN_DECODE = "SV501"
 
 @dataclass
 class Simulation:
-    outcome: "Outcome"                       # noqa: F821 (syncverify.simulate.outcome)
+    outcome: "Outcome"
     scenarios: list[str] = field(default_factory=list)
     dims: Optional[object] = None
     phases: tuple[str, ...] = ()
@@ -31,12 +34,16 @@ class Simulation:
 
 def refusals(plan: Plan) -> list:
     """The findings that make a plan unusable for the executor: config and shape findings,
-    and SP in decode (the executor needs a well-formed layout)."""
-    from syncverify.engine import check_plan
+    and SP in decode (the executor needs a well-formed layout). The static rules run directly:
+    a `# syncverify: disable` comment silences `check`, it does not make a layout runnable."""
+    from syncverify.rules.base import Context
     from syncverify.rules.static_registry import STATIC_RULES
 
-    return [f for f in check_plan(plan, rules=STATIC_RULES)
-            if f.category in REFUSED_CATEGORIES or f.code == SP_IN_DECODE]
+    ctx = Context(plan)
+    for rule in STATIC_RULES:
+        if rule.category in REFUSED_CATEGORIES or rule.code == SP_IN_DECODE:
+            rule.check(ctx)
+    return sorted(ctx.findings, key=lambda f: f.sort_key())
 
 
 def simulate(plan: Plan, steps: int = DEFAULT_STEPS) -> Simulation:

@@ -74,25 +74,35 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
 
 # ---- single mutations -----------------------------------------------------------------------
 
+KINDS = ("remove a sync", "make one async without a wait", "duplicate a reduction",
+         "change a group", "restrict the ranks")
+
+
 def mutations(plan: dict) -> list[tuple[str, dict]]:
     """Every single mutation of `plan` of the five kinds, labelled."""
-    out = []
+    return [m for kind in KINDS for m in mutations_by_kind(plan)[kind]]
+
+
+def mutations_by_kind(plan: dict) -> dict[str, list[tuple[str, dict]]]:
+    out: dict[str, list] = {kind: [] for kind in KINDS}
     for i, sync in enumerate(plan.get("sync", [])):
         name = sync.get("id", f"#{i + 1}")
-        out.append((f"remove {name}", _edit(plan, i, None)))
-        if _can_be_async(plan, sync) and not sync.get("async"):
+        out["remove a sync"].append((f"remove {name}", _edit(plan, i, None)))
+        if _can_be_async(plan, sync):
             changed = {k: v for k, v in sync.items() if k != "wait_before"} | {"async": True}
-            out.append((f"make {name} async without a wait", _edit(plan, i, changed)))
+            out["make one async without a wait"].append(
+                (f"make {name} async without a wait", _edit(plan, i, changed)))
         if sync["collective"] in REDUCTIONS:
             mutant = copy.deepcopy(plan)
             mutant["sync"].insert(i + 1, dict(sync, id=f"{name}-again"))
-            out.append((f"duplicate {name}", mutant))
+            out["duplicate a reduction"].append((f"duplicate {name}", mutant))
         for group in GROUPS:
             if group != sync["group"]:
-                out.append((f"{name} over {group}", _edit(plan, i, dict(sync, group=group))))
+                out["change a group"].append((f"{name} over {group}", _edit(plan, i, dict(sync, group=group))))
         for axis, size in _axes(plan).items():
             if size > 1 and "ranks" not in sync:
-                out.append((f"{name} only on {axis} 0", _edit(plan, i, dict(sync, ranks={axis: 0}))))
+                out["restrict the ranks"].append(
+                    (f"{name} only on {axis} 0", _edit(plan, i, dict(sync, ranks={axis: 0}))))
     return out
 
 
@@ -147,16 +157,17 @@ def random_layout(rng: random.Random, max_tp: int = 2) -> dict:
 
 
 def random_plan(rng: random.Random, max_tp: int = 2) -> tuple[str, dict]:
-    """A synthesized plan, or (three times in four) one single mutation of it."""
+    """A synthesized plan, or (three times in four) one single mutation of it: a kind drawn
+    uniformly among those the plan allows, then one mutation of that kind."""
     from syncverify.synthesis import synthesize_plan
 
     layout = random_layout(rng, max_tp)
     plan = synthesize_plan(**layout)
     label = layout_label(layout)
-    mutants = mutations(plan)
-    if rng.random() < 0.25 or not mutants:
+    by_kind = {kind: found for kind, found in mutations_by_kind(plan).items() if found}
+    if rng.random() < 0.25 or not by_kind:
         return f"{label}: as synthesized", plan
-    mutant_label, mutant = rng.choice(mutants)
+    mutant_label, mutant = rng.choice(by_kind[rng.choice(sorted(by_kind))])
     return f"{label}: {mutant_label}", mutant
 
 

@@ -32,7 +32,7 @@ from syncverify.simulate.model import Dims, Weights
 from syncverify.simulate.ops import Misplaced, MissingKV, Ops
 from syncverify.simulate.outcome import (DIVERGENCE, HANG, MATCH, MISPLACED, MISSING, STALE, VALUE,
                                          Outcome)
-from syncverify.simulate.program import CACHE, EMBED, GATHER_LIKE, IssueItem, OpItem, ProgramBuilder
+from syncverify.simulate.program import CACHE, GATHER_LIKE, IssueItem, OpItem, ProgramBuilder
 from syncverify.simulate.reference import Reference
 from syncverify.simulate.workload import Workload
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from syncverify.findings import PlanError
 from syncverify.loader import load_plan
 from syncverify.simulate import agreement
-from syncverify.simulate.agreement import mutations, verdicts, verdicts_of
+from syncverify.simulate.agreement import mutations_by_kind, verdicts, verdicts_of
 from syncverify.synthesis import synthesize_plan
 from tests.strategies import TINY_MOE_ALL, layouts
 from tests.support import TINY_DENSE, TINY_MOE
@@ -61,11 +61,11 @@ def explain(v) -> str:
 def test_checker_and_executor_agree_on_random_plans(layout, data):
     layout = dict(layout, model=TWO_LAYERS[id(layout["model"])])
     plan = synthesize_plan(**layout)
-    candidates = [("as synthesized", plan)] + mutations(plan)
-    mutate = data.draw(st.integers(0, 3), label="mutate") > 0      # one plan in four as is
-    index = data.draw(st.integers(1, len(candidates) - 1), label="mutation") \
-        if mutate and len(candidates) > 1 else 0
-    label, chosen = candidates[index]
+    by_kind = {kind: found for kind, found in mutations_by_kind(plan).items() if found}
+    label, chosen = "as synthesized", plan
+    if by_kind and data.draw(st.integers(0, 3), label="mutate") > 0:     # one plan in four as is
+        kind = data.draw(st.sampled_from(sorted(by_kind)), label="kind")
+        label, chosen = data.draw(st.sampled_from(by_kind[kind]), label="mutation")
     v = verdicts(chosen, f"{agreement.layout_label(layout)}: {label}")
     COUNTS["random plans"] += 1
     record(v)
