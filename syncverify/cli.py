@@ -157,6 +157,42 @@ def init(hf, output, force, check, **layout) -> None:
     sys.exit(subcommands.init(hf, Layout(**layout), output=output, force=force, check=check))
 
 
+phase_option = click.option("--phase", type=click.Choice(["prefill", "decode"]),
+                            help="The phase to show [default: decode, or the plan's only phase].")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("path", metavar="PLAN")
+@click.option("--format", "-f", "format_", type=click.Choice(["mermaid", "dot"]),
+              default="mermaid", show_default=True,
+              help="Mermaid (renders in GitHub markdown) or Graphviz DOT.")
+@phase_option
+@click.option("--steps", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="Decode steps to draw.")
+@click.option("--microbatches", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Microbatches to draw.")
+@click.option("--finding", metavar="CODE",
+              help="Highlight where this rule's findings happen (code or slug).")
+@output_option
+def graph(path, format_, phase, steps, microbatches, finding, output) -> None:
+    """Draw the plan's dependency DAG, collapsed by symmetry (ranks, layers, groups)."""
+    from syncverify import subcommands
+    sys.exit(subcommands.graph(path, format=format_, phase=phase, steps=steps,
+                               microbatches=microbatches, finding=finding, output=output))
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("path", metavar="PLAN")
+@phase_option
+@click.option("--step", type=click.IntRange(0, 8), default=0, show_default=True,
+              help="The decode step to show (steps after 2 run like step 2).")
+@color_option
+def timeline(path, phase, step, color) -> None:
+    """Print what each device does during one step: compute, collectives, waits."""
+    from syncverify import subcommands
+    sys.exit(subcommands.timeline(path, phase=phase, step=step, color=color))
+
+
 def main(argv=None) -> None:
     """Console script entry point (also `python -m syncverify`)."""
     try:

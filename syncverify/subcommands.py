@@ -80,3 +80,102 @@ def _check_new_plan(text: str, name: str, err: TextIO) -> int:
                   "nothing written\n")
         return 1
     return 0
+
+
+# ---------------------------------------------------------------------------------- graph
+
+def _load(path: str, err: TextIO):
+    """The plan at `path`, or None after writing its problems (the caller exits 2)."""
+    from syncverify.findings import PlanError
+    from syncverify.loader import load_plan
+
+    try:
+        return load_plan(path)
+    except PlanError as exc:
+        for problem in exc.problems:
+            err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
+                      f"{problem.message} [{problem.code}]\n")
+    except OSError as exc:
+        err.write(f"syncverify: error: cannot read '{path}': {exc.strerror or exc}\n")
+    return None
+
+
+def _phase_problem(plan, phase: Optional[str]) -> Optional[str]:
+    names = [p.name for p in plan.phases]
+    if phase and phase not in names:
+        return f"the plan has no {phase} phase (it has {', '.join(names)})"
+    return None
+
+
+def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, steps: int = 1,
+          microbatches: int = 1, finding: Optional[str] = None, output: Optional[str] = None,
+          out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    """`syncverify graph`: the plan's DAG collapsed by symmetry, as Mermaid or DOT."""
+    from syncverify import pictures
+    from syncverify.findings import PlanError
+
+    out, err = out or sys.stdout, err or sys.stderr
+    plan = _load(path, err)
+    if plan is None:
+        return 2
+    problem = _phase_problem(plan, phase)
+    if problem:
+        return fail(err, problem)
+    found = []
+    if finding:
+        found = _findings_named(plan, finding)
+        if isinstance(found, str):
+            return fail(err, found)
+    try:
+        text = pictures.draw(plan, format=format, phase=phase, steps=steps,
+                             microbatches=microbatches, findings=found)
+    except PlanError as exc:
+        return fail(err, "; ".join(p.message for p in exc.problems))
+    return emit(text, output, out, err)
+
+
+def _findings_named(plan, name: str):
+    """The plan's findings of rule `name` (code or slug), or why there are none (a str)."""
+    from syncverify.engine import check_plan
+    from syncverify.rules import find_rule
+
+    rule = find_rule(name)
+    if rule is None:
+        return f"unknown rule '{name}'; `syncverify rules` lists them"
+    found = check_plan(plan)
+    mine = [f for f in found if f.code == rule.code]
+    if not mine:
+        codes = ", ".join(sorted({f.code for f in found})) or "none"
+        return f"{plan.path} has no {rule.code} finding (its findings: {codes})"
+    return mine
+
+
+# ---------------------------------------------------------------------------------- timeline
+
+def timeline(path: str, *, phase: Optional[str] = None, step: int = 0, color: str = "auto",
+             out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    """`syncverify timeline`: per-device lanes of one step, styled on a terminal."""
+    from syncverify import pictures
+    from syncverify.findings import PlanError
+    from syncverify.pictures import timeline as lanes
+    from syncverify.report import make_console
+
+    out, err = out or sys.stdout, err or sys.stderr
+    plan = _load(path, err)
+    if plan is None:
+        return 2
+    problem = _phase_problem(plan, phase)
+    if problem:
+        return fail(err, problem)
+    phase = phase or pictures.default_phase(plan)
+    try:
+        reduced, _, dag = pictures.reduced_graph(plan, step + 2 if phase == "decode" else 1)
+    except PlanError as exc:
+        return fail(err, "; ".join(p.message for p in exc.problems))
+    drawn = lanes.build(reduced, dag, phase, step if phase == "decode" else 0)
+    console = make_console(out, color)
+    if console.is_terminal:
+        lanes.render_rich(drawn, console)
+    else:
+        lanes.render_plain(drawn, out)
+    return 0

@@ -1,0 +1,80 @@
+"""Which boxes and arrows of a picture a finding is about.
+
+A finding says where it happens in the user's terms (`Where`: phase, ranks, layers, steps,
+microbatches, op, sync) and, as a counterexample, the DAG nodes that show it (`trace`, as
+`graph.nodes.describe` writes them). A box is hot when one of its instances matches: an op
+instance of the finding's op at its ranks, layers, steps and microbatches; an instance of its
+sync point; or a node of its trace. An arrow is hot when both ends are, or when it brings data
+into a hot op (the read the finding is about).
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable, Optional
+
+from syncverify.graph.nodes import describe
+
+ANY = None
+
+
+def ranges(text: Optional[str]) -> Optional[Callable[[int], bool]]:
+    """A predicate for a collapsed range text: "0-7, 9", ">= 1", "every step"; None: any."""
+    if not text or text == "every step":
+        return ANY
+    tests = []
+    for part in (p.strip() for p in text.split(",")):
+        m = re.fullmatch(r">=\s*(\d+)", part) or re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            continue
+        if part.startswith(">="):
+            lo = int(m.group(1))
+            tests.append(lambda v, lo=lo: v >= lo)
+        else:
+            lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+            tests.append(lambda v, lo=lo, hi=hi: lo <= v <= hi)
+    return lambda v: any(t(v) for t in tests)
+
+
+def _within(test, value: int) -> bool:
+    return test is ANY or test(value)
+
+
+def matches(node: tuple, where, plan, sync_names: dict, classes) -> bool:
+    """Whether the (representative) instance `node` is one of those `where` describes."""
+    kind = node[0]
+    if kind not in ("op", "coll") or (where.phase and node[1] not in where.phase):
+        return False
+    if not (_within(ranges(where.steps), node[2]) or node[1] != "decode"):
+        return False
+    mbs = classes.real_microbatches(node[1], {node[3]}) if classes else {node[3]}
+    if not any(_within(ranges(where.microbatches), mb) for mb in mbs):
+        return False
+    layer_ok = node[5] < 0 or node[5] >= plan.model.layers or _within(ranges(where.layers), node[5])
+    if kind == "op":
+        ranks = classes.real_ranks(node[1], {node[4]}) if classes else {node[4]}
+        return bool(where.op) and node[6] == where.op and layer_ok and \
+            any(_within(ranges(where.ranks), rank) for rank in ranks)
+    return bool(where.sync) and sync_names.get(node[4]) == where.sync and layer_ok
+
+
+def highlight(picture, plan, findings: Iterable, graph) -> int:
+    """Mark the boxes and arrows `findings` are about; returns how many boxes are hot."""
+    from types import SimpleNamespace
+
+    from syncverify.rules.graph_support import shown
+
+    classes = graph.graph.get("classes")
+    as_analyses = SimpleNamespace(graph=graph)
+    sync_names = {s.index: s.id or f"#{s.index + 1}" for s in plan.syncs}
+    findings = list(findings)
+    traces = {line for f in findings for line in f.trace}
+    for box in picture.boxes:
+        box.hot = any(matches(n, f.where, plan, sync_names, classes)
+                      for f in findings for n in box.members) \
+            or any(describe(shown(as_analyses, n), plan.model.layers) in traces
+                   for n in box.members)
+    hot = {b.id for b in picture.boxes if b.hot}
+    ops = {b.id for b in picture.boxes if b.hot and b.kind == "op"}
+    for arrow in picture.arrows:
+        arrow.hot = (arrow.tail in hot and arrow.head in hot) or (arrow.data and arrow.head in ops)
+    return len(hot)
