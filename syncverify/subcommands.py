@@ -84,13 +84,19 @@ def _check_new_plan(text: str, name: str, err: TextIO) -> int:
 
 # ---------------------------------------------------------------------------------- graph
 
-def _load(path: str, err: TextIO):
-    """The plan at `path`, or None after writing its problems (the caller exits 2)."""
+def _load(path: str, phase: Optional[str], err: TextIO):
+    """The plan at `path`, or None after saying why it cannot be drawn (the caller exits 2):
+    its load problems, or a `phase` it does not have."""
     from syncverify.findings import PlanError
     from syncverify.loader import load_plan
 
     try:
-        return load_plan(path)
+        plan = load_plan(path)
+        problem = _phase_problem(plan, phase)
+        if problem:
+            fail(err, problem)
+            return None
+        return plan
     except PlanError as exc:
         for problem in exc.problems:
             err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
@@ -115,12 +121,9 @@ def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, st
     from syncverify.findings import PlanError
 
     out, err = out or sys.stdout, err or sys.stderr
-    plan = _load(path, err)
+    plan = _load(path, phase, err)
     if plan is None:
         return 2
-    problem = _phase_problem(plan, phase)
-    if problem:
-        return fail(err, problem)
     found = []
     if finding:
         found = _findings_named(plan, finding)
@@ -161,12 +164,9 @@ def timeline(path: str, *, phase: Optional[str] = None, step: int = 0, color: st
     from syncverify.report import make_console
 
     out, err = out or sys.stdout, err or sys.stderr
-    plan = _load(path, err)
+    plan = _load(path, phase, err)
     if plan is None:
         return 2
-    problem = _phase_problem(plan, phase)
-    if problem:
-        return fail(err, problem)
     phase = phase or pictures.default_phase(plan)
     try:
         reduced, _, dag = pictures.reduced_graph(plan, step + 2 if phase == "decode" else 1)
