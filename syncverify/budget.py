@@ -35,8 +35,6 @@ MAX_DAG_NODES = 500_000
 MAX_LAYER_SCANS = 2_000_000
 MAX_SELECTED_LAYERS = 1_000_000
 DECODE_STEPS = 3            # graph.world.DECODE_STEPS: steps 0, 1 and 2 (docs/semantics.md)
-KEPT_REPLICAS = 2           # graph.quotient: replica 0 and one standing for the others
-KEPT_MICROBATCHES = 2       # ... microbatch 0 and one standing for the rest (4 under two_batch)
 LAYER_REPRESENTATIVES = 4   # graph.reduction: the first two and last two layers of a run
 OPS_PER_LAYER = len(MOE_LAYER_OPS)
 OPS_OUTSIDE_LAYERS = 4      # embed, final_norm, lm_head, sample
@@ -126,24 +124,15 @@ def _edges(selected: frozenset) -> set[int]:
 
 
 def kept_replicas(plan: Plan, phase: Phase) -> int:
-    """graph.quotient keeps 2 DP replicas unless something tells them apart."""
-    d = phase.degrees
-    if d.dp <= KEPT_REPLICAS:
-        return d.dp
-    if any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name)):
-        return d.dp                                  # S9: a selector names replicas
-    per_replica = d.tp * d.sp
-    if d.ep > per_replica and d.ep != per_replica * d.dp:
-        return d.dp                                  # EP groups span some replicas, not all
-    if any(p.degrees.dp != d.dp for p in plan.phases):
-        return d.dp                                  # S5: a hand-over between replica counts
-    return KEPT_REPLICAS
+    """The DP replicas graph.quotient keeps (its own rule, so the estimate cannot drift)."""
+    from syncverify.graph.quotient import replicas_kept
+    return replicas_kept(plan, phase)
 
 
 def kept_microbatches(phase: Phase) -> int:
-    """graph.quotient keeps the first two microbatches (the first two pairs under two_batch)."""
-    kept = 2 * KEPT_MICROBATCHES if phase.overlap == "two_batch" else KEPT_MICROBATCHES
-    return min(phase.microbatches, kept)
+    """The microbatches graph.quotient keeps (pp + 2; pairs under two_batch)."""
+    from syncverify.graph.quotient import microbatch_classes
+    return len(microbatch_classes(phase))
 
 
 def idle_scenarios(plan: Plan) -> int:

@@ -72,14 +72,14 @@ def _replicas_distinct(plan: Plan) -> bool:
     return False
 
 
-def _replicas_kept(plan: Plan, phase: Phase) -> int:
+def replicas_kept(plan: Plan, phase: Phase) -> int:
     dp = phase.degrees.dp
     if dp <= KEPT_REPLICAS or _replicas_distinct(plan):
         return dp
     return KEPT_REPLICAS
 
 
-def _microbatch_classes(phase: Phase) -> dict[int, tuple[int, ...]]:
+def microbatch_classes(phase: Phase) -> dict[int, tuple[int, ...]]:
     """The first microbatches, then one that stands for the rest.
 
     A pipeline of pp stages holds up to pp microbatches in flight, and a blocking send/recv
@@ -113,9 +113,9 @@ def _classes(count: int, kept: int) -> dict[int, tuple[int, ...]]:
 
 def _scaled_phase(plan: Plan, phase: Phase) -> tuple[Phase, dict, dict, dict]:
     dp = phase.degrees.dp
-    kept_dp = _replicas_kept(plan, phase)
+    kept_dp = replicas_kept(plan, phase)
     replicas = _classes(dp, kept_dp)
-    microbatches = _microbatch_classes(phase)
+    microbatches = microbatch_classes(phase)
     degrees = phase.degrees
     ep = degrees.ep
     if kept_dp != dp and ep == degrees.tp * degrees.sp * dp:
