@@ -96,7 +96,7 @@ def test_real_plans_catch_duplicates_and_unawaited_collectives(path):
     assert_killed(plan, first(made_async), lambda f: f.code == "SV310")
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(layouts(max_tp=2))
 def test_mutants_of_synthesized_plans_are_caught(layout):
     plan = synthesize_plan(**layout)
