@@ -211,9 +211,40 @@ def _shape_ok(text: str, problems: Problems) -> bool:
                     return False
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-    except yaml.YAMLError:
-        return True          # compose reports the syntax error with its position
+    except yaml.YAMLError as exc:
+        if "nesting depth" not in str(exc):
+            return True      # compose reports the syntax error with its position
+        # newer PyYAML (6.0.4) refuses deep flow nesting itself, while scanning ahead: report
+        # it as ours, at the bracket that goes past MAX_DEPTH
+        line, column = _deep_flow_position(text)
+        problems.add(UNSAFE_YAML, Span(line, column),
+                     f"the plan is nested more than {MAX_DEPTH} levels deep", help=FLATTEN)
+        return False
     return True
+
+
+def _deep_flow_position(text: str) -> tuple[int, int]:
+    """1-based line and column of the first flow bracket nested deeper than MAX_DEPTH.
+
+    A block mapping or sequence at the root counts as the first level, as in the event stream.
+    """
+    first = next((l.strip() for l in text.split("\n") if l.strip() and not l.strip().startswith(("#", "%", "---"))), "")
+    depth, quote = (0 if first.startswith(("[", "{")) else 1), None
+    for number, line in enumerate(text.split("\n"), start=1):
+        for column, char in enumerate(line, start=1):
+            if quote:
+                quote = None if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "#" and (column == 1 or line[column - 2] in " \t"):
+                break
+            elif char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return number, column
+            elif char in "]}":
+                depth -= 1
+    return 1, 1
 
 
 def _syntax_problem(exc: yaml.YAMLError, text: str, problems: Problems) -> None:
