@@ -148,6 +148,7 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     out, err = out or sys.stdout, err or sys.stderr
     try:
         files = plan_files(paths)
+        refuse_overwriting(files, ("--output", output), ("--write-baseline", write_baseline))
         policies = plan_policies(files, stdin_filename, config=config, isolated=isolated,
                                  select=select, ignore=ignore, extend_select=extend_select,
                                  fail_on=fail_on)
@@ -259,6 +260,21 @@ def with_severities(findings: list[Finding], severity) -> list[Finding]:
         return findings
     return [replace(f, severity=severity[f.code]) if f.code in severity else f
             for f in findings]
+
+
+def refuse_overwriting(inputs, *outputs) -> None:
+    """UsageProblem when an output file (option, path) is one of the plans read: writing the
+    report there would destroy the plan (only `--fix --write` edits plans)."""
+    for option, path in outputs:
+        if path and path != STDIN and any(is_same_file(path, plan) for plan in inputs):
+            raise UsageProblem(f"{option}: '{path}' is a plan being read; name another file")
+
+
+def is_same_file(a: str, b: str) -> bool:
+    try:
+        return b != STDIN and os.path.samefile(a, b)
+    except OSError:
+        return False                    # one of them does not exist: not the same file
 
 
 def check_invocation(format: str, output: Optional[str], statistics: bool,
@@ -401,12 +417,15 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
     except ImportError:
         err.write("syncverify: error: simulate needs numpy: pip install 'syncverify[simulate]'\n")
         return 2
+    from syncverify.budget import check_size
     from syncverify.simulate import refusals, simulate as run
     from syncverify.simulate.render import render_json, render_text
+    from syncverify.yamlnodes import MAX_BYTES
 
     try:
         load = loader or default_loader()
-        plan = load(STDIN, text=(stdin or sys.stdin).read()) if path == STDIN else load(path)
+        plan = load(STDIN, text=(stdin or sys.stdin).read(MAX_BYTES + 1)) if path == STDIN else load(path)
+        check_size(plan)                 # SV014: nothing too large is simulated either
         refused = refusals(plan)
     except PlanError as exc:
         _problems_to(err, exc.problems)

@@ -121,6 +121,9 @@ def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, st
     from syncverify.findings import PlanError
 
     out, err = out or sys.stdout, err or sys.stderr
+    from syncverify.commands import is_same_file
+    if output and is_same_file(output, path):
+        return fail(err, f"--output: '{output}' is the plan being drawn; name another file")
     plan = _load(path, phase, err)
     if plan is None:
         return 2
