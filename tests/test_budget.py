@@ -8,23 +8,9 @@ from syncverify.budget import MAX_DAG_NODES, MAX_RANKS, check_size, estimate
 from syncverify.engine import check_plan
 from syncverify.findings import PlanError
 from syncverify.loader import load_plan
+from tests.hostile_inputs import SMALL
 from tests.strategies import layouts
 from tests.support import load_dict, load_text, synth
-
-SMALL = """\
-syncverify: 1
-model: {layers: 4, hidden: 512, heads: 8, kv_heads: 8, ffn: 1024, vocab: 1000}
-parallel: {tp: 2, pp: 2}
-phases:
-  prefill: {microbatches: 2, tokens: 64}
-  decode: {microbatches: 2, batch: 4}
-sync:
-  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
-  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
-  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
-  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
-  - {id: logits, after: lm_head, collective: all_gather, group: tp}
-"""
 
 
 def refusal(text: str, exhaustive: bool = False):
