@@ -67,7 +67,11 @@ def _load(path: Path) -> dict:
             raise HfConfigError(f"'{path}' is a directory, not a config.json")
         if path.stat().st_size > MAX_BYTES:
             raise HfConfigError(f"'{path}' is larger than {MAX_BYTES:,} bytes: not a config.json")
-        text = path.read_text("utf-8")
+        with path.open("rb") as handle:      # devices and pipes (/dev/zero) report size 0
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise HfConfigError(f"'{path}' is larger than {MAX_BYTES:,} bytes: not a config.json")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise HfConfigError(f"no such file: '{path}'") from None
     except UnicodeDecodeError:

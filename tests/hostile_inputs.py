@@ -112,6 +112,18 @@ def _directory(folder: Path) -> str:
     return str(path)
 
 
+def _hf_config(target: str, content: Optional[str] = None) -> Callable[[Path], str]:
+    """A plan whose model comes from `target` (written first when `content` is given)."""
+    def make(folder: Path) -> str:
+        if content is not None:
+            (folder / target).write_text(content)
+        path = folder / "hf.yaml"
+        path.write_text(f"syncverify: 1\nmodel: {{hf_config: {target}}}\nparallel: {{tp: 1}}\n"
+                        "phases:\n  decode: {batch: 4}\n")
+        return str(path)
+    return make
+
+
 def _stdin_only(folder: Path) -> str:
     return "-"
 
@@ -185,7 +197,17 @@ CASES = [
     Case("a-directory", _directory, "SV001", 1, 1, "is a directory"),
     Case("a-missing-file", _missing, "SV001", 1, 1, "no such file or directory"),
 ]
+CASES += [
+    Case("hf-config-nested-json", _hf_config("deep.json", "[" * 100_000 + "]" * 100_000), "SV010", 2, 20,
+         "nested too deeply"),
+    Case("hf-config-60-mb", _hf_config("big.json", '{"a": "' + "x" * (60 * MB) + '"}'), "SV010", 2, 20,
+         "larger than 10,485,760 bytes"),
+    Case("hf-config-a-directory", _hf_config("."), "SV010", 2, 20, "is a directory"),
+]
 if os.path.exists("/dev/zero"):
-    CASES.append(Case("dev-zero", lambda folder: "/dev/zero", "SV011", 1, 1, "more than the 10,485,760 bytes"))
+    CASES += [
+        Case("dev-zero", lambda folder: "/dev/zero", "SV011", 1, 1, "more than the 10,485,760 bytes"),
+        Case("hf-config-dev-zero", _hf_config("/dev/zero"), "SV010", 2, 20, "larger than 10,485,760 bytes"),
+    ]
 
 __all__ = ["CASES", "Case", "SMALL"]
