@@ -98,8 +98,6 @@ def test_checker_and_executor_agree_on_real_plans(path):
         assert v.outcome.matches, explain(v)
 
 
-# Plans where, reading S1-S23, the checker is wrong; each is written up (plan, both verdicts,
-# the reading) in /work/notes/agreement-disagreements.md. strict: a fix makes them pass loudly.
 # plans on which the checker and the executor once disagreed, kept as regression tests once the
 # side that was wrong was fixed (/work/notes/agreement-disagreements.md)
 RESOLVED_DISAGREEMENTS = {
@@ -112,3 +110,21 @@ RESOLVED_DISAGREEMENTS = {
 def test_past_disagreements_now_agree(name):
     v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
     assert v.agree, explain(v)
+
+
+# Plans where, reading S1-S23, the checker is wrong and not fixed yet; each is written up (plan,
+# both verdicts, the reading) in /work/notes/agreement-disagreements.md. Reported as xfail while
+# they disagree; once the checker is fixed the test fails, to move the plan to RESOLVED.
+KNOWN_DISAGREEMENTS = {
+    "output-gather-over-sp-awaited-next-step.yaml":
+        "S18/S11: a wait_before resolved to an op before the issue point makes the order graph "
+        "cyclic and the missing output gather goes unreported (/work/notes/agreement-disagreements.md, 2)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KNOWN_DISAGREEMENTS))
+def test_known_disagreements(name):
+    v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
+    assert v.simulation_bad, "the executor's verdict changed: re-read the entry"
+    assert not v.agree, "the checker now agrees: move the plan to RESOLVED_DISAGREEMENTS"
+    pytest.xfail(KNOWN_DISAGREEMENTS[name])
