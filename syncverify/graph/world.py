@@ -152,7 +152,9 @@ class PhaseWorld:
         if layer == EMBED_LAYER:
             candidates = [(0, op)] if model.layers else []
         elif layer >= model.layers:
-            candidates = [(model.layers, op)]
+            # S11: the first instance after the issue point: a tail op later than the anchor
+            tail = MODEL_TAIL_OPS[MODEL_TAIL_OPS.index(sync.after) + 1:] if sync.after in MODEL_TAIL_OPS else ()
+            candidates = [(model.layers, op)] if op in tail else []
         else:
             ops = model.layer_ops(layer)
             later = ops[ops.index(sync.after) + 1:] if sync.after in ops else ()
