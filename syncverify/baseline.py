@@ -49,13 +49,19 @@ def plan_key(file: str, folder: Path) -> str:
 
 def read(path: str) -> Counts:
     """The counts of a baseline file (UsageProblem if it is not one)."""
+    from syncverify.yamlnodes import MAX_BYTES
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)     # never further: /dev/zero has no end
+        if len(raw) > MAX_BYTES:
+            raise UsageProblem(f"--baseline: '{path}' is larger than {MAX_BYTES:,} bytes")
+        document = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise UsageProblem(f"--baseline: cannot read '{path}': {exc.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageProblem(f"--baseline: '{path}' is not JSON: {exc}") from None
+    except RecursionError:
+        raise UsageProblem(f"--baseline: '{path}' is nested too deeply to be a baseline") from None
     return validated(document, path)
 
 

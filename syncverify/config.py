@@ -111,6 +111,8 @@ def read_pyproject(path: Path) -> Optional[dict]:
             document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise UsageProblem(f"{shown_path(path)}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageProblem(f"{shown_path(path)}: nested too deeply to be a configuration") from None
     except OSError as exc:
         raise UsageProblem(f"{shown_path(path)}: cannot read: {exc.strerror}") from None
     return document.get("tool", {}).get("syncverify")
@@ -128,6 +130,8 @@ def read_yaml(path: Path):
         raise UsageProblem(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageProblem(f"{shown_path(path)}: cannot read: {exc}") from None
+    except RecursionError:
+        raise UsageProblem(f"{shown_path(path)}: nested too deeply to be a configuration") from None
 
 
 def load_settings(path: Path) -> Settings:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile_inputs import CASES
+from tests.hostile_inputs import CASES, SMALL
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCATED = re.compile(r"(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning|note) "
@@ -66,3 +66,29 @@ def test_hostile_input_is_refused_at_a_location(case, outcomes):
     if case.column is not None:
         assert int(first["column"]) == case.column, lines[0]
     assert case.says in first["message"]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+SIDE_FILES = {   # name -> (files to write beside the plan, extra options)
+    "baseline-dev-zero": ({}, ("--baseline", "/dev/zero")),
+    "baseline-nested-json": ({"base.json": DEEP}, ("--baseline", "base.json")),
+    "config-nested-yaml": ({".syncverify.yaml": f"select: {DEEP}\n"}, ()),
+    "pyproject-nested-toml": ({"pyproject.toml": f"[tool.syncverify]\nselect = {DEEP}\n"}, ()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIDE_FILES))
+def test_hostile_side_files_are_refused_with_a_message(name, tmp_path):
+    """Baselines and configuration files are input too: refused cleanly, never an internal
+    error or a hang."""
+    files, options = SIDE_FILES[name]
+    if "/dev/zero" in options and not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    for file, text in files.items():
+        (tmp_path / file).write_text(text)
+    (tmp_path / "plan.yaml").write_text(SMALL)
+    proc = subprocess.run([sys.executable, "-m", "syncverify", "check", *options, "plan.yaml"],
+                          capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("syncverify: error: ") and "internal error" not in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
