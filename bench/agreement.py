@@ -42,6 +42,8 @@ def one(seed: int) -> tuple:
     v = verdicts(plan, label)
     if v.refused:
         return seed, label, "refused", None
+    if v.unjudged:
+        return seed, label, "unjudged", None
     verdict = ("defect" if v.checker_bad else "clean", "bad" if v.simulation_bad else "match")
     detail = None
     if not v.agree:
@@ -71,10 +73,12 @@ def main() -> int:
             if detail:
                 disagreements.append((seed, label, detail))
     elapsed = time.time() - start
-    agreed = sum(n for v, n in counts.items() if v != "refused" and (v[0] == "defect") == (v[1] == "bad"))
-    judged = sum(n for v, n in counts.items() if v != "refused")
+    outside = ("refused", "unjudged")
+    agreed = sum(n for v, n in counts.items() if v not in outside and (v[0] == "defect") == (v[1] == "bad"))
+    judged = sum(n for v, n in counts.items() if v not in outside)
     print(f"{args.count} random plans in {elapsed:.0f} s ({elapsed / args.count * 1000:.0f} ms per plan)")
-    print(f"agree: {agreed} of {judged} judged plans; refused by the executor: {counts['refused']}")
+    print(f"agree: {agreed} of {judged} judged plans; refused by the executor: {counts['refused']}; "
+          f"no graph verdict from the checker (SV503): {counts['unjudged']}")
     for verdict in (("defect", "bad"), ("clean", "match"), ("defect", "match"), ("clean", "bad")):
         print(f"  checker {verdict[0]:6s} executor {verdict[1]:5s}: {counts[verdict]}")
     print("per mutation kind (checker defect & executor bad / both clean / refused):")

@@ -1,8 +1,10 @@
 """Holding the checker's verdicts against execution (the agreement test and bench/agreement.py).
 
 The claim: the checker reports no missing-sync, ordering or value-corrupting (SV402/SV403)
-finding  <=>  the simulation matches the single-device reference and does not hang. Plans the
-executor refuses (config or shape findings, SP in decode) are outside the claim.
+finding  <=>  the simulation matches the single-device reference and does not hang. Outside the
+claim: plans the executor refuses (config or shape findings, SP in decode), and plans on which
+the checker does not build its graph (a finding of a rule that blocks the graph: besides config
+and shape, SV503, a sync that crosses decode steps), so it has no verdict on their syncs.
 
 Plans come from `syncverify.synthesis` (correct by construction) and single mutations of them:
 remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
@@ -29,6 +31,7 @@ OVERLAP_WITH_ASYNC = ("comm_compute", "two_batch")
 class Verdicts:
     label: str
     refused: list = field(default_factory=list)       # codes that keep the executor out
+    unjudged: list = field(default_factory=list)      # codes that keep the checker's graph out
     checker_codes: list = field(default_factory=list)  # missing-sync/ordering/SV402/SV403 codes
     redundant_only: bool = False                       # redundant-sync warnings, no bad finding
     outcome: Optional[object] = None
@@ -42,8 +45,12 @@ class Verdicts:
         return self.outcome is not None and not self.outcome.matches
 
     @property
+    def outside_claim(self) -> bool:
+        return bool(self.refused or self.unjudged)
+
+    @property
     def agree(self) -> bool:
-        return bool(self.refused) or self.checker_bad == self.simulation_bad
+        return self.outside_claim or self.checker_bad == self.simulation_bad
 
 
 def verdicts(plan_dict: dict, label: str = "", steps: int = 3, name: str = "plan.yaml") -> Verdicts:
@@ -56,6 +63,7 @@ def verdicts(plan_dict: dict, label: str = "", steps: int = 3, name: str = "plan
 
 def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
     from syncverify.engine import check_plan
+    from syncverify.rules import ALL_RULES
     from syncverify.simulate import refusals, simulate
 
     out = Verdicts(label)
@@ -64,6 +72,8 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
         out.refused = sorted({f.code for f in refused})
         return out
     found = check_plan(plan)
+    blocking = {r.code for r in ALL_RULES if r.blocks_graph}
+    out.unjudged = sorted({f.code for f in found if f.code in blocking})
     out.checker_codes = sorted({f.code for f in found if f.category in BAD_CATEGORIES
                                 or f.code in VALUE_CORRUPTING})
     # redundant syncs (SV401, SV404) and nothing that changes a value or misses a sync

@@ -42,6 +42,8 @@ TWO_LAYERS = {id(TINY_DENSE): agreement.TINY_DENSE, id(TINY_MOE): agreement.TINY
 def record(v) -> None:
     if v.refused:
         COUNTS["refused by the executor"] += 1
+    elif v.unjudged:
+        COUNTS["no graph verdict from the checker (SV503)"] += 1
     elif not v.agree:
         COUNTS["disagreements"] += 1
     elif v.checker_bad:
@@ -112,14 +114,10 @@ def test_past_disagreements_now_agree(name):
     assert v.agree, explain(v)
 
 
-# Plans where, reading S1-S23, the checker is wrong and not fixed yet; each is written up (plan,
-# both verdicts, the reading) in /work/notes/agreement-disagreements.md. Reported as xfail while
-# they disagree; once the checker is fixed the test fails, to move the plan to RESOLVED.
-KNOWN_DISAGREEMENTS = {
-    "output-gather-over-sp-awaited-next-step.yaml":
-        "S18/S11: a wait_before resolved to an op before the issue point makes the order graph "
-        "cyclic and the missing output gather goes unreported (/work/notes/agreement-disagreements.md, 2)",
-}
+# Plans where, reading S1-S23, the checker is wrong and not fixed yet, each written up (plan,
+# both verdicts, the reading) in /work/notes/agreement-disagreements.md, go here as xfails; a
+# fixed one moves to RESOLVED_DISAGREEMENTS. None at the moment.
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", sorted(KNOWN_DISAGREEMENTS))
@@ -128,3 +126,12 @@ def test_known_disagreements(name):
     assert v.simulation_bad, "the executor's verdict changed: re-read the entry"
     assert not v.agree, "the checker now agrees: move the plan to RESOLVED_DISAGREEMENTS"
     pytest.xfail(KNOWN_DISAGREEMENTS[name])
+
+
+def test_a_cross_step_sync_leaves_the_plan_outside_the_claim():
+    """SV503 blocks the checker's graph: it has no verdict on the syncs, while the executor
+    still runs the plan (here the outputs never reach the sink). Not a disagreement
+    (/work/notes/agreement-disagreements.md, 2)."""
+    name = "output-gather-over-sp-awaited-next-step.yaml"
+    v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
+    assert v.unjudged == ["SV503"] and v.simulation_bad and v.agree
