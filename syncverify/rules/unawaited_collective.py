@@ -49,7 +49,7 @@ def check(ctx) -> None:
             note = "no wait orders the collective's completion before this read"
             at = ("sync", sync_index, "async")
         elif reason == "awaited-late":
-            message = (f"{sync.label} is awaited before {first.wait[6] if first.wait else sync.wait_before}, "
+            message = (f"{sync.label} is awaited before {_wait_name(first.wait, sync)}, "
                        f"after {op} already read its output")
             note = f"the wait comes later: {describe(first.wait, plan.model.layers)}" if first.wait else None
             at = ("sync", sync_index, "wait_before")
@@ -70,6 +70,15 @@ def _op_name(node) -> str:
     if node[0] == "coll":
         return f"sync #{node[4] + 1} (at its issue)"
     return node[0]
+
+
+def _wait_name(wait, sync) -> str:
+    """Where the collective is awaited: an op, or the output sink (S18), which waits for it."""
+    if not wait:
+        return sync.wait_before
+    if wait[0] == "sink":
+        return "the output sink"
+    return _op_name(wait)
 
 
 def _position(graph, node) -> int:
