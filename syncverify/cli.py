@@ -110,8 +110,9 @@ def schema(output) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("path", metavar="PLAN")
-@click.option("--steps", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Decode steps to run after prefill.")
+@click.option("--steps", type=click.IntRange(min=1, max=commands.MAX_SIMULATED_STEPS), default=3,
+              show_default=True, help="Decode steps to run after prefill "
+                                      f"(at most {commands.MAX_SIMULATED_STEPS}).")
 @click.option("--format", "-f", "format_", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 def simulate(path, steps, format_) -> None:

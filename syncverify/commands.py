@@ -53,12 +53,12 @@ def plan_files(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(files))       # a plan named twice is checked once
 
 
-def internal_error(file: str, exc: BaseException) -> Finding:
+def internal_error(file: str, exc: BaseException, doing: str = "checking") -> Finding:
     """A crash of syncverify itself on `file`, reported as a problem instead of a traceback."""
     from syncverify.rules.internal_error import RULE
 
     return Finding(code=RULE.code, slug=RULE.slug, category=RULE.category, severity="error",
-                   message=f"internal error while checking this plan: "
+                   message=f"internal error while {doing} this plan: "
                            f"{exc.__class__.__name__}: {exc} "
                            f"(SYNCVERIFY_RAISE=1 shows the traceback)",
                    file=file, line=1, column=1,
@@ -149,6 +149,10 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     try:
         files = plan_files(paths)
         refuse_overwriting(files, ("--output", output), ("--write-baseline", write_baseline))
+        refuse_overwriting([config] if config else [], ("--output", output),
+                           ("--write-baseline", write_baseline), read="the configuration file being read")
+        refuse_overwriting([baseline] if baseline else [], ("--output", output),
+                           read="the baseline being read")
         policies = plan_policies(files, stdin_filename, config=config, isolated=isolated,
                                  select=select, ignore=ignore, extend_select=extend_select,
                                  fail_on=fail_on)
@@ -262,12 +266,13 @@ def with_severities(findings: list[Finding], severity) -> list[Finding]:
             for f in findings]
 
 
-def refuse_overwriting(inputs, *outputs) -> None:
-    """UsageProblem when an output file (option, path) is one of the plans read: writing the
-    report there would destroy the plan (only `--fix --write` edits plans)."""
+def refuse_overwriting(inputs, *outputs, read: str = "a plan being read") -> None:
+    """UsageProblem when an output file (option, path) is one of the files read (plans, the
+    configuration file, the baseline): writing the report there would destroy it (only
+    `--fix --write` edits plans, only `--write-baseline` a baseline)."""
     for option, path in outputs:
         if path and path != STDIN and any(is_same_file(path, plan) for plan in inputs):
-            raise UsageProblem(f"{option}: '{path}' is a plan being read; name another file")
+            raise UsageProblem(f"{option}: '{path}' is {read}; name another file")
 
 
 def is_same_file(a: str, b: str) -> bool:
@@ -406,6 +411,11 @@ def explain(name: str, *, color: str = "auto", out: Optional[TextIO] = None,
 
 # ---------------------------------------------------------------------------------- simulate
 
+# Every decode step after the third sees what step 2 sees (the checker unrolls three); more than
+# a few dozen test nothing new and only cost time (cost grows with steps x ranks x layers).
+MAX_SIMULATED_STEPS = 64
+
+
 def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optional[Callable] = None,
              out: Optional[TextIO] = None, err: Optional[TextIO] = None,
              stdin: Optional[TextIO] = None) -> int:
@@ -422,21 +432,31 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
     from syncverify.simulate.render import render_json, render_text
     from syncverify.yamlnodes import MAX_BYTES
 
+    if not 1 <= steps <= MAX_SIMULATED_STEPS:
+        err.write(f"syncverify: error: --steps: expected 1 to {MAX_SIMULATED_STEPS}, got {steps}\n")
+        return 2
+    display = "<stdin>" if path == STDIN else path
     try:
         load = loader or default_loader()
-        plan = load(STDIN, text=(stdin or sys.stdin).read(MAX_BYTES + 1)) if path == STDIN else load(path)
+        plan = load(STDIN, text=(stdin or sys.stdin).read(MAX_BYTES + 1), display_path=display) \
+            if path == STDIN else load(path)
         check_size(plan)                 # SV014: nothing too large is simulated either
         refused = refusals(plan)
+        if refused:
+            err.write(f"syncverify: error: {display}: the executor needs a well-formed layout; "
+                      f"fix these first (`syncverify check` shows them):\n")
+            _problems_to(err, refused)
+            return 2
+        sim = run(plan, steps)
     except PlanError as exc:
         _problems_to(err, exc.problems)
         return 2
-    if refused:
-        err.write(f"syncverify: error: {plan.path}: the executor needs a well-formed layout; "
-                  f"fix these first (`syncverify check` shows them):\n")
-        _problems_to(err, refused)
+    except Exception as exc:     # the boundary: a bug in the executor must not become a traceback
+        if should_raise():
+            raise
+        _problems_to(err, [internal_error(display, exc, "simulating")])
         return 2
-    sim = run(plan, steps)
-    (render_json if format == "json" else render_text)(plan.path, steps, sim, out)
+    (render_json if format == "json" else render_text)(display, steps, sim, out)
     return 0 if sim.outcome.matches else 1
 
 

@@ -153,3 +153,23 @@ def test_a_failed_write_keeps_the_original(tmp_path, monkeypatch, failure):
     assert "not changed" in err and "add these by hand" in err
     assert code == 1                                   # the plan still has its finding
     assert sorted(p.name for p in tmp_path.iterdir()) == [PLAN]   # no temporary file left
+
+
+@pytest.mark.parametrize("target", ["baseline", "config"])
+def test_reports_are_not_written_over_the_baseline_or_configuration_read(tmp_path, monkeypatch, target):
+    monkeypatch.chdir(tmp_path)
+    fixable(tmp_path)
+    assert commands.check([PLAN], isolated=True, write_baseline="base.json", out=io.StringIO(),
+                          err=io.StringIO()) == 0
+    (tmp_path / "conf.yaml").write_text("ignore: [SV4]\n")
+    read = {"baseline": {"baseline": "base.json"}, "config": {"config": "conf.yaml"}}[target]
+    victim = tmp_path / read[target]
+    before = victim.read_bytes()
+    for option in ("output", "write_baseline"):
+        if target == "baseline" and option == "write_baseline":
+            continue                    # --write-baseline FILE updates a baseline: its job
+        err = io.StringIO()
+        code = commands.check([PLAN], **read, **{option: victim.name}, out=io.StringIO(), err=err)
+        what = "baseline" if target == "baseline" else "configuration file"
+        assert code == 2 and f"'{victim.name}' is the {what} being read" in err.getvalue()
+        assert victim.read_bytes() == before

@@ -1,6 +1,7 @@
 """`syncverify simulate PLAN` as a user runs it: exit codes, where it diverges, what hangs."""
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from syncverify import commands
+from tests.hostile_inputs import CASES
 
 PLANS = Path(__file__).resolve().parent / "plans"
 
@@ -70,3 +72,48 @@ def test_the_real_command_line():
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.startswith("missing-attn-allreduce.yaml: diverges at ")
+
+
+HEAVY = ("100-mb-file", "100-mb-stdin", "hf-config-60-mb")    # tests/test_hostile.py runs those
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name not in HEAVY and not c.args],
+                         ids=lambda c: c.name)
+def test_hostile_inputs_exit_2_at_the_place_check_names(case, tmp_path):
+    """simulate loads plans as check does: the same problem, at file:line:column, no traceback."""
+    plan = case.make(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    code = commands.simulate(plan, out=out, err=err)
+    first = err.getvalue().splitlines()[0]
+    assert code == 2 and out.getvalue() == ""
+    name = "<stdin>" if plan == "-" else plan
+    line = f"{case.line}" if case.line is not None else r"\d+"
+    column = f"{case.column}" if case.column is not None else r"\d+"
+    located = rf"syncverify: error: {re.escape(name)}:{line}:{column}: .*\[{case.code}\]"
+    assert re.fullmatch(located, first), first
+
+
+def test_standard_input_is_named_stdin():
+    out, err = io.StringIO(), io.StringIO()
+    code = commands.simulate("-", stdin=io.StringIO((PLANS / "missing-attn-allreduce.yaml").read_text()),
+                             out=out, err=err)
+    assert code == 1 and out.getvalue().startswith("<stdin>: diverges at ")
+
+
+def test_a_crash_of_the_executor_is_an_internal_error_not_a_traceback(monkeypatch):
+    import syncverify.simulate
+
+    def crash(plan, steps):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(syncverify.simulate, "simulate", crash)
+    monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)
+    code, out, err = simulate("clean.yaml")
+    assert code == 2 and out == ""
+    assert err == (f"syncverify: error: {PLANS / 'clean.yaml'}:1:1: internal error while simulating "
+                   f"this plan: RuntimeError: boom (SYNCVERIFY_RAISE=1 shows the traceback) [SV900]\n")
+
+
+@pytest.mark.parametrize("steps", [0, commands.MAX_SIMULATED_STEPS + 1, 10 ** 9])
+def test_steps_out_of_range_are_refused_before_running(steps):
+    code, out, err = simulate("clean.yaml", steps=steps)
+    assert code == 2 and out == "" and "--steps: expected 1 to 64" in err
