@@ -15,8 +15,8 @@ build, and refuses the plan with a located SV014 problem (exit code 2) when it i
 | `MAX_SELECTED_LAYERS` | 1,000,000 layer indices named by all `layers` selectors | a set element each (the loader checks it) |
 
 The estimate follows what the graph package builds (docs/semantics.md): by default the
-representative layers of each run (graph.reduction, at most 4 per run), the representative DP
-replicas and microbatches (graph.quotient), 3 decode steps and 1 prefill pass, one extra graph
+representative layers of each run (graph.reduction, at most 4 per run), the representative ranks
+(TP coordinates, DP replicas) and microbatches (graph.quotient), 3 decode steps and 1 prefill pass, one extra graph
 per idle-replica scenario (S17); `--exhaustive` unrolls every layer, replica and microbatch. It
 is an upper bound of the nodes built (tests/test_budget.py compares it with real graphs), so a
 plan under the cap never builds more than the cap.
@@ -81,12 +81,12 @@ def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
     out = []
     for phase in plan.phases:
         d = phase.degrees
-        replicas = d.dp if exhaustive else kept_replicas(plan, phase)
+        ranks = d.world if exhaustive else kept_ranks(plan, phase)
         microbatches = phase.microbatches if exhaustive else kept_microbatches(phase)
         steps = DECODE_STEPS if phase.name == "decode" else 1
         per_layer = sum(1 for s in plan.syncs if s.is_per_layer and s.runs_in(phase.name))
         other = sum(1 for s in plan.syncs if not s.is_per_layer and s.runs_in(phase.name))
-        stage_ranks = d.tp * d.sp * replicas
+        stage_ranks = ranks // d.pp
         # each rank unrolls its own stage's layers: over all stages, every unrolled layer once
         per_mb = stage_ranks * (layers * (OPS_PER_LAYER + per_layer)
                                 + d.pp * (OPS_OUTSIDE_LAYERS + other)) + HOST_AND_SINK
@@ -123,10 +123,10 @@ def _edges(selected: frozenset) -> set[int]:
            {l + 1 for l in selected if l + 1 not in selected}
 
 
-def kept_replicas(plan: Plan, phase: Phase) -> int:
-    """The DP replicas graph.quotient keeps (its own rule, so the estimate cannot drift)."""
-    from syncverify.graph.quotient import replicas_kept
-    return replicas_kept(plan, phase)
+def kept_ranks(plan: Plan, phase: Phase) -> int:
+    """The ranks graph.quotient keeps (its own rule, so the estimate cannot drift)."""
+    from syncverify.graph.quotient import ranks_kept
+    return ranks_kept(plan, phase)
 
 
 def kept_microbatches(phase: Phase) -> int:

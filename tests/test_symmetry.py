@@ -2,7 +2,7 @@
 
 The property behind docs/semantics.md "Symmetry": on every generated plan, with or without a
 defect, the findings of the default check and of `--exhaustive` are identical, message, place,
-ranges and counterexample included. CI runs 80 examples; bench/symmetry.py runs the same
+ranges and counterexample included. CI runs 500 examples; bench/symmetry.py runs the same
 comparison on thousands (`--count`).
 """
 import copy
@@ -15,21 +15,36 @@ from syncverify.synthesis import synthesize_plan
 from tests.support import load_dict
 
 DENSE = {"layers": 6, "hidden": 256, "heads": 8, "kv_heads": 4, "ffn": 512, "vocab": 1000}
+GQA2 = {**DENSE, "kv_heads": 2}          # tp 4 > kv_heads: KV heads replicated (S20)
 MOE = {"layers": 6, "hidden": 256, "heads": 8, "kv_heads": 8, "ffn": 512, "vocab": 1000,
        "moe": {"experts": 8, "top_k": 2, "layers": "1..5", "shared_experts": 1, "ffn": 128}}
+MAX_WORLD = 8        # the full unroll stays cheap; bench/symmetry.py runs the same draws
+
+
+@st.composite
+def layouts(draw) -> tuple[dict, int, int, int, int, int]:
+    """A model and degrees (tp, pp, dp, ep, prefill sp) that fit MAX_WORLD ranks, with EP groups
+    inside a TP group, equal to it, spanning some replicas or all of them."""
+    model = draw(st.sampled_from([DENSE, GQA2, MOE]))
+    tp = draw(st.sampled_from([1, 2, 4]))
+    pp = draw(st.sampled_from([p for p in (1, 2) if tp * p <= MAX_WORLD]))
+    dp = draw(st.sampled_from([d for d in (1, 2, 3, 4) if tp * pp * d <= MAX_WORLD]))
+    sp = draw(st.sampled_from([s for s in (1, 2) if s == 1 or (pp == 1 and tp * s * dp <= MAX_WORLD)]))
+    ep = 1
+    if "moe" in model:
+        ep = draw(st.sampled_from(sorted({e for e in (1, 2, tp, tp * 2, tp * dp)
+                                          if (tp * dp) % e == 0 and e <= 8})))
+    return model, tp, pp, dp, ep, sp
 
 
 @st.composite
 def plans(draw) -> dict:
     """A synthesized plan over every axis and overlap mode, then maybe one defect or selector."""
-    model = draw(st.sampled_from([DENSE, MOE]))
-    tp, pp = draw(st.sampled_from([1, 2])), draw(st.sampled_from([1, 2]))
-    # worlds of up to 8 ranks keep the full unroll cheap; bench/symmetry.py goes bigger
-    dp = draw(st.sampled_from([d for d in (1, 2, 3, 4) if tp * pp * d <= 8]))
-    ep = draw(st.sampled_from(sorted({1, tp, tp * dp}))) if "moe" in model else 1
+    model, tp, pp, dp, ep, sp = draw(layouts())
     overlap = draw(st.sampled_from(["none", "comm_compute", "two_batch"]))
     mbs = draw(st.sampled_from([2, 4, 6] if overlap == "two_batch" else [1, 2, 3, 4, 5]))
-    plan = synthesize_plan(model, tp=tp, pp=pp, dp=dp, ep=ep, overlap=overlap,
+    plan = synthesize_plan(model, tp=tp, pp=pp, dp=dp, ep=ep, prefill_sp=sp,
+                           decode_dp=dp * sp if sp > 1 else None, overlap=overlap,
                            prefill_microbatches=mbs, decode_microbatches=mbs, tokens=64, batch=8,
                            token_return=draw(st.sampled_from(["host", "device"])))
     plan["model"] = copy.deepcopy(model)
@@ -45,10 +60,10 @@ def plans(draw) -> dict:
             sync.pop("wait_before", None)
             sync["async"] = True
         elif mutate == "select":
-            axis = draw(st.sampled_from(["tp", "pp", "dp"]))
-            sync["ranks"] = {axis: [0]}
+            axis = draw(st.sampled_from(["tp", "pp", "dp", "ep"]))
+            sync["ranks"] = {axis: [draw(st.sampled_from([0, 1]))]}
         else:
-            sync["group"] = draw(st.sampled_from(["world", "dp", "tp"]))
+            sync["group"] = draw(st.sampled_from(["world", "dp", "tp", "ep"]))
     return plan
 
 
@@ -56,7 +71,7 @@ def comparable(findings):
     return [(f.code, f.line, f.column, f.message, f.help, f.where, f.trace) for f in findings]
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=500, deadline=None, derandomize=True)
 @given(plans())
 def test_reduced_and_exhaustive_checks_agree(plan):
     loaded = load_dict(plan)

@@ -133,6 +133,19 @@ class Placement:
         return slots
 
     # ---- context ------------------------------------------------------------------------
+    def _weights(self, node, sync, members) -> dict[int, int]:
+        """How many real ranks each member of a collective's group stands for (graph.quotient):
+        counts of copies and contributions read as on the real plan."""
+        classes = self.g.graph.get("classes")
+        ordered = tuple(sorted(members))
+        if classes is None:
+            return dict.fromkeys(ordered, 1)
+        weights = classes.member_weights(self.world(node[1]).name, sync.group, ordered)
+        return dict(zip(ordered, weights))
+
+    def _feat_text(self, feat: tuple, node: tuple) -> str:
+        return _real_feat_text(self.g.graph.get("classes"), self.world(node[1]).name, feat)
+
     def world(self, phase: str) -> PhaseWorld:
         return self.worlds["decode" if phase == "handover" else phase]
 
@@ -195,7 +208,7 @@ class Placement:
                         producer=self._origin(producer))
             ok = False
         elif want_full and not val.full:
-            self.report("sharded-features", node, None, feat=_feat_text(val.feat),
+            self.report("sharded-features", node, None, feat=self._feat_text(val.feat, node),
                         producer=self._origin(producer))
             ok = False
         if ok:
@@ -263,8 +276,8 @@ class Placement:
         expected = shard(spec["dim"], coord, tp)
         val = self._require(node, val, producer, want_full=False)
         if val.feat != expected and not (val.feat == FULL and expected == FULL):
-            self.report("wrong-shard", node, self._blame(producer, val), feat=_feat_text(val.feat),
-                        expected=_feat_text(expected), producer=self._origin(producer))
+            self.report("wrong-shard", node, self._blame(producer, val), feat=self._feat_text(val.feat, node),
+                        expected=self._feat_text(expected, node), producer=self._origin(producer))
         need, have = partial(world.group("tp", rank), rank)
         return replace(val, feat=FULL, need=need, have=have, by=None)
 
@@ -307,8 +320,8 @@ class Placement:
                 # the K/V are this rank's shard: a collective that widened q is to blame
                 blame = self._blame(kvp, kv)
                 self.report("wrong-shard", node, blame if blame is not None else q.by,
-                            feat=_feat_text(kv.feat),
-                            expected=_feat_text(self._kv_needed(q.feat)), producer="qkv")
+                            feat=self._feat_text(kv.feat, node),
+                            expected=self._feat_text(self._kv_needed(q.feat), node), producer="qkv")
         return replace(q, feat=q.feat)
 
     def _kv_needed(self, qfeat: tuple) -> tuple:
@@ -470,9 +483,10 @@ class Placement:
             if len({blocks(v.tokens) for v in vals}) > 1:
                 self.report("wrong-group", node, sync.index, reason="different-tokens", need=())
             elif len({v.feat for v in vals}) > 1:
-                self.report("reduce-sharded", node, sync.index, feat=_feat_text(vals[0].feat))
+                self.report("reduce-sharded", node, sync.index, feat=self._feat_text(vals[0].feat, node))
             else:
-                self.report("double-reduction", node, sync.index, times=len(members))
+                self.report("double-reduction", node, sync.index,
+                            times=sum(self._weights(node, sync, members).values()))
             return dict(ins)
         if len({v.tokens for v in vals}) > 1 or len({v.order for v in vals}) > 1:
             self.report("wrong-group", node, sync.index, reason="different-tokens",
@@ -482,7 +496,9 @@ class Placement:
         total = add_have(vals)
         need = next(iter(needs)) if len(needs) == 1 else frozenset().union(*needs)
         if any(count > 1 for count in total.values()):
-            self.report("double-reduction", node, sync.index, times=max(total.values()))
+            weights = self._weights(node, sync, members)
+            real_total = add_have([ins[m] for m in sorted(ins)], [weights[m] for m in sorted(ins)])
+            self.report("double-reduction", node, sync.index, times=max(real_total.values()))
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         if set(total) - set(need) or len(needs) > 1:
             self.report("wrong-group", node, sync.index, reason="extra-contributions",
@@ -504,7 +520,7 @@ class Placement:
         if len({v.feat for v in vals}) > 1:
             feat = feat_union([v.feat for v in vals])
             return replace(base, feat=feat if feat is not None else FULL)
-        return replace(base, copies=base.copies * len(members))
+        return replace(base, copies=base.copies * sum(self._weights(node, sync, members).values()))
 
     def _all_to_all(self, node, sync, members, ins):
         role = sync.role or ("dispatch" if sync.after == "router" else
@@ -626,6 +642,13 @@ def _feat_text(feat: tuple) -> str:
     if feat == FULL or (feat[1] == 0 and feat[2] == 1):
         return "every feature"
     return f"{feat[0]} {feat[1]}-{feat[2]}"
+
+
+def _real_feat_text(classes, phase: str, feat: tuple) -> str:
+    """A feature share as the real plan has it (graph.quotient may keep fewer TP ranks)."""
+    if classes is not None and feat != FULL:
+        feat = classes.real_feature(phase, feat)
+    return _feat_text(feat)
 
 
 def analyse_placement(graph: nx.DiGraph, plan: Plan) -> PlacementResult:

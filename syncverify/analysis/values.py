@@ -66,10 +66,14 @@ def partial(need: Iterable[int], rank: int) -> tuple[Optional[frozenset], tuple]
     return need, ((rank, 1),)
 
 
-def add_have(values: Iterable[Val]) -> Counter:
+def add_have(values: Iterable[Val], weights: Optional[Iterable[int]] = None) -> Counter:
+    """How many times each contribution is present in the sum of `values` (each value counted
+    `weight` times: the real ranks a kept one stands for)."""
+    values = list(values)
     total: Counter = Counter()
-    for v in values:
-        total.update(dict(v.have))
+    for v, weight in zip(values, weights if weights is not None else [1] * len(values)):
+        for rank, count in v.have:
+            total[rank] += count * weight
     return total
 
 

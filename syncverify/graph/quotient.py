@@ -1,37 +1,58 @@
-"""Replica and microbatch symmetry: check a smaller plan that stands for the real one.
+"""Rank and microbatch symmetry: check a smaller plan that stands for the real one.
 
 DP replicas run the same program on different requests, and so do the microbatches of a step.
 Unless something tells them apart, replica 0 and replica 1 are all there is to see: replica 0
 is the one the output sink reads first and the one left idle under `dp_idle: skip` (S17), and
 replica 1 stands for every other replica (they are identical to it up to the request they
-serve). Microbatches likewise: the first pp + 1 (pairs under two_batch, S16) show the pipeline
-filling up, and one more stands for its steady state and every later microbatch.
+serve). When EP groups span some replicas but not all, replicas are alike within an EP group and
+the EP groups are alike: two positions in each of two EP groups are kept.
 
-`quotient(plan)` returns the plan with dp and the microbatch counts cut down to their
+The ranks of one TP group likewise run the same ops on different heads and ffn columns: TP
+coordinate 0 and coordinate 1 (standing for every other) show the same collectives, partial sums
+and shards. Placement reads feature shares and copy counts back through the classes
+(`real_feature`, `member_weights`), so messages name the real shares and counts.
+
+Microbatches: the first pp + 1 (pairs under two_batch, S16) show the pipeline filling up, and
+one more stands for its steady state and every later microbatch.
+
+`quotient(plan)` returns the plan with tp, dp, ep and the microbatch counts cut down to their
 representatives, and the classes that map each representative rank and microbatch back to the
 real ones; findings are expanded through them, so they read the same as on the full plan.
-
-What keeps replicas apart, and so keeps dp as it is: a rank selector naming dp coordinates
-(S9), an EP group that spans some but not all replicas, and a hand-over between phases whose
-replica counts differ.
+What keeps an axis as it is: a rank selector naming it (S9; naming ep keeps tp and dp), a
+degree that differs between the phases (the S5 hand-over), EP groups that follow no axis
+boundary, and for tp also KV heads that tp does not divide (S20) and EP groups that cut a TP
+group. docs/semantics.md "Symmetry" gives the argument; tests/test_symmetry.py checks it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Optional
 
 from syncverify.frozenmap import FrozenMap
 from syncverify.plan import Phase, Plan
-from syncverify.topology import Topology
+from syncverify.topology import LAYOUT_AXES, Topology
 
 KEPT_REPLICAS = 2
+KEPT_TP = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Classes:
     """Representative -> the real indices it stands for, per phase."""
     ranks: dict            # phase -> {rank: tuple of real ranks}
     microbatches: dict     # phase -> {mb: tuple of real microbatches}
     replicas: dict         # phase -> {replica: tuple of real replicas}
+    tp: dict = field(default_factory=dict)   # phase -> {tp coordinate: real coordinates}
+    topologies: dict = field(default_factory=dict)   # phase -> the real Topology
+
+    def member_weights(self, phase: str, axis: str, members: tuple[int, ...]) -> tuple[int, ...]:
+        """For a group of kept ranks on `axis`: how many members of the real group each stands
+        for (the real group is the one of the first member's representative)."""
+        topology = self.topologies.get(phase)
+        if topology is None:
+            return (1,) * len(members)
+        return _member_weights(self, phase, axis, tuple(members))
 
     def real_ranks(self, phase: str, ranks) -> set[int]:
         table = self.ranks.get(phase, {})
@@ -45,6 +66,20 @@ class Classes:
         table = self.replicas.get(phase, {})
         return {d for rep in replicas for d in table.get(rep, (rep,))}
 
+    def real_feature(self, phase: str, feat: tuple) -> tuple:
+        """A feature share (dim, lo, hi) of the kept TP coordinates as the real ranks hold it:
+        within one kept coordinate, the share of the first real rank it stands for; across
+        several, the union of the real coordinates they stand for."""
+        table = self.tp.get(phase)
+        if not table or len(table) == sum(len(real) for real in table.values()):
+            return feat
+        dim, lo, hi = feat
+        kept, real = len(table), sum(len(members) for members in table.values())
+        first, last = int(lo * kept), -int(-hi * kept) - 1
+        start = min(table[first]) + lo * kept - first
+        end = (min(table[first]) if first == last else max(table[last])) + hi * kept - last
+        return (dim, start / real, end / real)
+
     def representative(self, phase: str, rank: int) -> int:
         """The real rank a representative is shown as (its class's first member)."""
         return min(self.ranks.get(phase, {}).get(rank, (rank,)))
@@ -53,30 +88,117 @@ class Classes:
         return min(self.microbatches.get(phase, {}).get(mb, (mb,)))
 
 
+@lru_cache(maxsize=4096)
+def _member_weights(classes: Classes, phase: str, axis: str, members: tuple) -> tuple[int, ...]:
+    real_group = set(classes.topologies[phase].group(axis, classes.representative(phase, members[0])))
+    table = classes.ranks.get(phase, {})
+    return tuple(len(real_group.intersection(table.get(m, (m,)))) for m in members)
+
+
 def identity(plan: Plan) -> Classes:
     return Classes({}, {}, {})
+
+
+def _ep_roles(phase: Phase) -> Optional[dict[str, tuple[str, int]]]:
+    """How each non-pp layout axis sits in the EP groups (S1: EP groups cut the flattened non-pp
+    coordinates, in layout order, into chunks of `ep` ranks).
+
+    'inside': the axis varies within one EP group; 'outside': EP groups never span it; ('cut', q):
+    each EP group holds q consecutive coordinates of it. None when a chunk boundary falls inside a
+    coordinate's stride (the groups then follow no axis, and nothing is cut down).
+    """
+    remaining = max(phase.degrees.ep, 1)
+    roles = {}
+    for axis in phase.topology.layout:
+        if axis == "pp":
+            continue
+        size = phase.topology.sizes[axis]
+        if remaining == 1:
+            roles[axis] = ("outside", 1)
+        elif remaining % size == 0:
+            roles[axis] = ("inside", size)
+            remaining //= size
+        elif size % remaining == 0:
+            roles[axis] = ("cut", remaining)
+            remaining = 1
+        else:
+            return None
+    return roles if remaining == 1 else None
+
+
+def _named_by_selectors(plan: Plan) -> set[str]:
+    """Axes a rank selector names (S9); ep coordinates are positions over tp, sp and dp."""
+    named = set()
+    for sync in plan.syncs:
+        for axis in sync.ranks or ():
+            named |= {"tp", "sp", "dp"} if axis == "ep" else {axis}
+    return named
 
 
 def _replicas_distinct(plan: Plan) -> bool:
     """Whether something tells DP replicas apart, in any phase (then no phase is cut down,
     so the phases keep the same replicas and the S5 hand-over between them stays as it is)."""
-    if any(s.ranks and "dp" in s.ranks for s in plan.syncs):
+    if "dp" in _named_by_selectors(plan):
         return True                      # S9: a selector names replicas
     if len({p.degrees.dp for p in plan.phases}) > 1:
         return True                      # S5: a hand-over between different replica counts
+    return any(_ep_roles(phase) is None for phase in plan.phases)
+
+
+def _tp_ranks_distinct(plan: Plan) -> bool:
+    """Whether something tells the ranks of a TP group apart (then tp is kept as it is).
+
+    Ranks of one TP group run the same ops on different heads and ffn columns; a kept group of
+    two (coordinate 0, and 1 standing for every other) shows the same collectives, partial sums
+    and shards. What breaks that: a selector naming tp (S9), tp differing between phases (the
+    S5 hand-over reshards K/V by tp coordinate), KV heads replicated over tp or not divisible by
+    the kept group (S20: which ranks share a KV head depends on the real tp), and EP groups that
+    cut a TP group (their members would be some TP coordinates but not others).
+    """
+    if "tp" in _named_by_selectors(plan) or len({p.degrees.tp for p in plan.phases}) > 1:
+        return True
+    model = plan.model
     for phase in plan.phases:
-        d = phase.degrees
-        per_replica = d.tp * d.sp
-        if d.ep > per_replica and d.ep != per_replica * d.dp:
-            return True                  # EP groups span some replicas but not all
+        tp = phase.degrees.tp
+        if not model.mla and (model.kv_heads % tp or model.kv_heads % KEPT_TP):
+            return True
+        roles = _ep_roles(phase)
+        if roles is None or roles["tp"][0] == "cut":
+            return True
     return False
 
 
-def replicas_kept(plan: Plan, phase: Phase) -> int:
-    dp = phase.degrees.dp
-    if dp <= KEPT_REPLICAS or _replicas_distinct(plan):
-        return dp
-    return KEPT_REPLICAS
+def ranks_kept(plan: Plan, phase: Phase) -> int:
+    """Ranks in the reduced phase (every layout axis's kept coordinates)."""
+    count = 1
+    for classes in _axis_classes(plan, phase).values():
+        count *= len(classes)
+    return count
+
+
+def _axis_classes(plan: Plan, phase: Phase) -> dict[str, dict[int, tuple[int, ...]]]:
+    """Per layout axis: kept coordinate -> the real coordinates it stands for."""
+    sizes = phase.topology.sizes
+    out = {axis: _classes(sizes[axis], sizes[axis]) for axis in ("sp", "pp")}
+    tp = sizes["tp"]
+    out["tp"] = _classes(tp, tp if _tp_ranks_distinct(plan) else KEPT_TP)
+    dp = sizes["dp"]
+    if _replicas_distinct(plan) or dp <= KEPT_REPLICAS:
+        out["dp"] = _classes(dp, dp)
+        return out
+    role, inner = _ep_roles(phase)["dp"]
+    if role != "cut":
+        out["dp"] = _classes(dp, KEPT_REPLICAS)
+        return out
+    # EP groups of `inner` consecutive replicas: replicas are alike within a group and the
+    # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group)
+    positions = _classes(inner, KEPT_REPLICAS)
+    groups = _classes(dp // inner, KEPT_REPLICAS)
+    kept_inner = len(positions)
+    out["dp"] = {p + kept_inner * g: tuple(sorted(rp + inner * rg for rp in positions[p]
+                                                  for rg in groups[g]))
+                 for g in groups for p in positions}
+    return out
 
 
 def microbatch_classes(phase: Phase) -> dict[int, tuple[int, ...]]:
@@ -112,33 +234,47 @@ def _classes(count: int, kept: int) -> dict[int, tuple[int, ...]]:
 
 
 def _scaled_phase(plan: Plan, phase: Phase) -> tuple[Phase, dict, dict, dict]:
-    dp = phase.degrees.dp
-    kept_dp = replicas_kept(plan, phase)
-    replicas = _classes(dp, kept_dp)
+    axes = _axis_classes(plan, phase)
     microbatches = microbatch_classes(phase)
-    degrees = phase.degrees
-    ep = degrees.ep
-    if kept_dp != dp and ep == degrees.tp * degrees.sp * dp:
-        ep = degrees.tp * degrees.sp * kept_dp       # EP over every replica stays so
-    scaled_degrees = replace(degrees, dp=kept_dp, ep=ep)
     sizes = dict(phase.topology.sizes)
-    sizes.update(dp=kept_dp, ep=ep)
+    kept = {axis: len(classes) for axis, classes in axes.items()}
+    sizes.update(kept)
+    sizes["ep"] = _kept_ep(phase, kept)
+    degrees = replace(phase.degrees, tp=kept["tp"], dp=kept["dp"], ep=sizes["ep"])
     topology = Topology(sizes=FrozenMap(sizes), layout=phase.topology.layout,
                         stages=phase.topology.stages)
-    scaled = replace(phase, degrees=scaled_degrees, topology=topology,
-                     microbatches=len(microbatches))
+    scaled = replace(phase, degrees=degrees, topology=topology, microbatches=len(microbatches))
     ranks = {}
     for rank in range(topology.world):
         coords = topology.coords(rank)
-        ranks[rank] = tuple(sorted(
-            phase.topology.rank({**coords, "dp": d}) for d in replicas[coords["dp"]]))
-    return scaled, ranks, microbatches, replicas
+        members = [{}]
+        for axis in LAYOUT_AXES:
+            members = [{**m, axis: c} for m in members for c in axes[axis][coords[axis]]]
+        ranks[rank] = tuple(sorted(phase.topology.rank(m) for m in members))
+    return scaled, ranks, microbatches, axes
+
+
+def _kept_ep(phase: Phase, kept: dict[str, int]) -> int:
+    """The EP degree whose groups are the kept members of the real EP groups."""
+    roles = _ep_roles(phase)
+    if phase.degrees.ep <= 1 or roles is None:
+        return phase.degrees.ep                   # nothing was cut down (_replicas_distinct)
+    ep = 1
+    for axis, (role, count) in roles.items():
+        if role == "inside":
+            ep *= kept[axis]
+        elif role == "cut":
+            ep *= min(count, KEPT_REPLICAS) if kept[axis] != phase.topology.sizes[axis] else count
+    return ep
 
 
 def quotient(plan: Plan) -> tuple[Plan, Classes]:
-    phases, ranks, mbs, replicas = [], {}, {}, {}
+    phases, ranks, mbs, replicas, tp = [], {}, {}, {}, {}
     for phase in plan.phases:
-        scaled, ranks[phase.name], mbs[phase.name], replicas[phase.name] = _scaled_phase(plan, phase)
+        scaled, ranks[phase.name], mbs[phase.name], axes = _scaled_phase(plan, phase)
+        replicas[phase.name], tp[phase.name] = axes["dp"], axes["tp"]
         phases.append(scaled)
     ranks["handover"], mbs["handover"] = ranks.get("decode", {}), {}
-    return replace(plan, phases=tuple(phases)), Classes(ranks, mbs, replicas)
+    topologies = {phase.name: phase.topology for phase in plan.phases}
+    return (replace(plan, phases=tuple(phases)),
+            Classes(ranks, mbs, replicas, tp, topologies))
