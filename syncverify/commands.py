@@ -440,7 +440,11 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
         load = loader or default_loader()
         plan = load(STDIN, text=(stdin or sys.stdin).read(MAX_BYTES + 1), display_path=display) \
             if path == STDIN else load(path)
-        check_size(plan)                 # SV014: nothing too large is simulated either
+        check_size(plan, exhaustive=True)   # SV014: the executor runs every rank, layer, microbatch
+        too_long = _steps_too_long(plan, steps)
+        if too_long:
+            err.write(f"syncverify: error: --steps {steps}: {too_long}\n")
+            return 2
         refused = refusals(plan)
         if refused:
             err.write(f"syncverify: error: {display}: the executor needs a well-formed layout; "
@@ -458,6 +462,18 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
         return 2
     (render_json if format == "json" else render_text)(display, steps, sim, out)
     return 0 if sim.outcome.matches else 1
+
+
+def _steps_too_long(plan, steps: int) -> Optional[str]:
+    """Why `steps` decode steps of `plan` are too many to simulate (the size guard counts 3)."""
+    from syncverify.budget import MAX_DAG_NODES, estimate
+
+    nodes = sum(e.nodes * steps // e.steps if e.phase.name == "decode" else e.nodes
+                for e in estimate(plan, exhaustive=True))
+    if nodes <= MAX_DAG_NODES:
+        return None
+    return (f"the plan would run about {nodes:,} op and collective instances, more than the "
+            f"{MAX_DAG_NODES:,} syncverify unrolls; simulate fewer steps")
 
 
 def _problems_to(err: TextIO, problems) -> None:

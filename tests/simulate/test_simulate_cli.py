@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from syncverify import commands
-from tests.hostile_inputs import CASES
+from tests.hostile_inputs import CASES, SMALL
 
 PLANS = Path(__file__).resolve().parent / "plans"
+ROOT = PLANS.parents[2]
 
 
 def simulate(name: str, *args, **options):
@@ -117,3 +118,20 @@ def test_a_crash_of_the_executor_is_an_internal_error_not_a_traceback(monkeypatc
 def test_steps_out_of_range_are_refused_before_running(steps):
     code, out, err = simulate("clean.yaml", steps=steps)
     assert code == 2 and out == "" and "--steps: expected 1 to 64" in err
+
+
+def test_a_plan_check_reduces_but_the_executor_would_unroll_in_full_is_refused(tmp_path):
+    """check keeps representative layers; the executor runs every one: its size guard counts
+    them all (SV014 at the layer count), before anything is allocated."""
+    plan = tmp_path / "long.yaml"
+    plan.write_text(SMALL.replace("layers: 4,", "layers: 4000,"))
+    out, err = io.StringIO(), io.StringIO()
+    assert commands.check([str(plan)], isolated=True, format="concise", out=out, err=err) == 0
+    code = commands.simulate(str(plan), out=out, err=err)
+    assert code == 2 and f"{plan}:2:17: the plan would unroll to about" in err.getvalue()
+
+
+def test_too_many_steps_for_the_size_guard_are_refused():
+    code, out, err = simulate(str(ROOT / "plans" / "llama-3.1-405b-tp8-pp4.yaml"), steps=64)
+    assert code == 2 and out == ""
+    assert err.startswith("syncverify: error: --steps 64: the plan would run about ")
