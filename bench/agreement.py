@@ -5,9 +5,10 @@
 Each plan is synthesized for a random small layout (syncverify.simulate.agreement.random_layout,
 drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
 (remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
-the ranks that issue one; the kind drawn uniformly). For each plan the checker's verdict (a
-missing-sync, ordering, SV402 or SV403 finding) is held against the executor's (`syncverify
-simulate`: a divergence or a hang). Prints the counts, per mutation kind, and every
+the ranks that issue one, add a sync point that changes no value; the kind drawn uniformly).
+For each plan the checker's verdict (a missing-sync, ordering, SV402 or SV403 finding) is held
+against the executor's (`syncverify simulate`: a divergence or a hang); a plan whose only
+findings are redundant-sync warnings must match. Prints the counts, per mutation kind, and every
 disagreement with its plan.
 """
 from __future__ import annotations
@@ -25,12 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from syncverify.simulate.agreement import random_plan, verdicts  # noqa: E402
 
 MARKERS = (("as synthesized", "as synthesized"), ("async without a wait", "make one async without a wait"),
+           (": add ", "add a sync point"),
            ("remove ", "remove a sync"), ("duplicate ", "duplicate a reduction"),
            (" over ", "change a group"), (" only on ", "restrict the ranks"))
 
 
 def kind_of(label: str) -> str:
-    change = label.split(": ", 1)[1]
+    change = ": " + label.split(": ", 1)[1]
     return next((kind for marker, kind in MARKERS if marker in change), "other")
 
 
@@ -46,11 +48,11 @@ def one(seed: int) -> tuple:
         return seed, label, "unjudged", None
     verdict = ("defect" if v.checker_bad else "clean", "bad" if v.simulation_bad else "match")
     detail = None
-    if not v.agree:
+    if not v.agree or (v.redundant_only and v.simulation_bad):
         o = v.outcome
-        detail = (f"checker {v.checker_codes or 'clean'}; executor {o.status}: {o.message} "
-                  f"at {o.where()} ({o.scenario})")
-    return seed, label, verdict, detail
+        what = "redundant-only findings" if v.agree else f"checker {v.checker_codes or 'clean'}"
+        detail = f"{what}; executor {o.status}: {o.message} at {o.where()} ({o.scenario})"
+    return seed, label, verdict + (("redundant-only",) if v.redundant_only else ()), detail
 
 
 def main() -> int:
@@ -65,9 +67,12 @@ def main() -> int:
     MAX_TP = args.max_tp
     seeds = [args.seed * 1_000_003 + i for i in range(args.count)]
     start = time.time()
-    counts, per_kind, disagreements = Counter(), Counter(), []
+    counts, per_kind, disagreements, redundant_only = Counter(), Counter(), [], 0
     with Pool(args.jobs) if args.jobs > 1 else _Serial() as pool:
         for seed, label, verdict, detail in pool.imap_unordered(one, seeds, chunksize=8):
+            if verdict[-1] == "redundant-only":
+                verdict = verdict[:2]
+                redundant_only += 1
             counts[verdict] += 1
             per_kind[(kind_of(label), verdict)] += 1
             if detail:
@@ -81,10 +86,12 @@ def main() -> int:
           f"no graph verdict from the checker (SV503): {counts['unjudged']}")
     for verdict in (("defect", "bad"), ("clean", "match"), ("defect", "match"), ("clean", "bad")):
         print(f"  checker {verdict[0]:6s} executor {verdict[1]:5s}: {counts[verdict]}")
-    print("per mutation kind (checker defect & executor bad / both clean / refused):")
+    print(f"  of the clean ones, with only redundant-sync findings (must match): {redundant_only}")
+    print("per mutation kind (checker defect & executor bad / both clean / disagree / refused / SV503):")
     for kind in sorted({k for k, _ in per_kind}):
+        disagree = per_kind[(kind, ("defect", "match"))] + per_kind[(kind, ("clean", "bad"))]
         print(f"  {kind:30s} {per_kind[(kind, ('defect', 'bad'))]:5d} {per_kind[(kind, ('clean', 'match'))]:5d}"
-              f" {per_kind[(kind, 'refused')]:5d}")
+              f" {disagree:5d} {per_kind[(kind, 'refused')]:5d} {per_kind[(kind, 'unjudged')]:5d}")
     print(f"disagreements: {len(disagreements)}")
     for seed, label, detail in sorted(disagreements):
         print(f"  seed {seed}: {label}: {detail}")

@@ -8,7 +8,7 @@ and shape, SV503, a sync that crosses decode steps), so it has no verdict on the
 
 Plans come from `syncverify.synthesis` (correct by construction) and single mutations of them:
 remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
-the ranks that issue one.
+the ranks that issue one, add a sync point that changes no value.
 """
 from __future__ import annotations
 
@@ -85,11 +85,25 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
 # ---- single mutations -----------------------------------------------------------------------
 
 KINDS = ("remove a sync", "make one async without a wait", "duplicate a reduction",
-         "change a group", "restrict the ranks")
+         "change a group", "restrict the ranks", "add a sync point")
+
+# Sync points meant to change no value: where the checker finds them only redundant the
+# simulation must match (the claim's second half). Appended after an async sync on the same
+# anchor one reads that output before it completes: a race both must report.
+REDUNDANT_EXTRAS = (
+    ("a barrier after attention over tp", {"after": "attention", "collective": "barrier", "group": "tp"}),
+    ("a broadcast of the replicated residual over tp",
+     {"after": "attn_residual", "collective": "broadcast", "group": "tp"}),
+    ("an all_reduce over a group of one", {"after": "o_proj", "collective": "all_reduce", "group": "sp",
+                                           "phases": ["decode"]}),
+    ("an all_gather of the logits over a group of one",
+     {"after": "lm_head", "collective": "all_gather", "group": "sp", "phases": ["decode"]}),
+    ("a second stage transfer", {"after": "stage_boundary", "collective": "send_recv", "group": "pp"}),
+)
 
 
 def mutations(plan: dict) -> list[tuple[str, dict]]:
-    """Every single mutation of `plan` of the five kinds, labelled."""
+    """Every single mutation of `plan` of the six kinds, labelled."""
     return [m for kind in KINDS for m in mutations_by_kind(plan)[kind]]
 
 
@@ -113,6 +127,12 @@ def mutations_by_kind(plan: dict) -> dict[str, list[tuple[str, dict]]]:
             if size > 1 and "ranks" not in sync:
                 out["restrict the ranks"].append(
                     (f"{name} only on {axis} 0", _edit(plan, i, dict(sync, ranks={axis: 0}))))
+    for label, extra in REDUNDANT_EXTRAS:
+        if extra["after"] == "stage_boundary" and _axes(plan)["pp"] == 1:
+            continue                                    # no stage boundary to anchor on
+        mutant = copy.deepcopy(plan)
+        mutant["sync"].append(dict(extra, id="extra"))
+        out["add a sync point"].append((f"add {label}", mutant))
     return out
 
 

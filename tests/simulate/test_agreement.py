@@ -7,13 +7,13 @@ only findings are redundant-sync warnings must match (redundant syncs change not
 
 Random plans: synthesized from tests/strategies.py `layouts()` (correct by construction) and
 single mutations of them (remove a sync, make one async without a wait, duplicate a reduction,
-change a group, restrict the ranks that issue one). Their models are cut to 2 layers (dense
+change a group, restrict the ranks that issue one, add a sync point that changes no value). Their models are cut to 2 layers (dense
 layer 0, MoE layer 1) so 300 plans run in about a minute; bench/agreement.py runs thousands.
 The counts are printed at the end of the run (tests/simulate/conftest.py).
 
 A disagreement is a bug in one of the two. Fixed in the executor, or, when S1-S23 say the
-checker is wrong, written up in /work/notes/agreement-disagreements.md and kept below as an
-xfail regression test naming that file.
+checker is wrong, written up in docs/simulate.md ("Disagreements found") and kept below as an
+xfail regression test.
 """
 from collections import Counter
 from pathlib import Path
@@ -101,7 +101,7 @@ def test_checker_and_executor_agree_on_real_plans(path):
 
 
 # plans on which the checker and the executor once disagreed, kept as regression tests once the
-# side that was wrong was fixed (/work/notes/agreement-disagreements.md)
+# side that was wrong was fixed (docs/simulate.md, "Disagreements found")
 RESOLVED_DISAGREEMENTS = {
     "gather-before-sample.yaml": "S18: with dp > 1 the sink reads only through a gather after "
                                  "sample (the checker used to let it read rank 0's own tokens)",
@@ -115,7 +115,7 @@ def test_past_disagreements_now_agree(name):
 
 
 # Plans where, reading S1-S23, the checker is wrong and not fixed yet, each written up (plan,
-# both verdicts, the reading) in /work/notes/agreement-disagreements.md, go here as xfails; a
+# both verdicts, the reading) in docs/simulate.md ("Disagreements found"), go here as xfails; a
 # fixed one moves to RESOLVED_DISAGREEMENTS. None at the moment.
 KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
@@ -131,7 +131,7 @@ def test_known_disagreements(name):
 def test_a_cross_step_sync_leaves_the_plan_outside_the_claim():
     """SV503 blocks the checker's graph: it has no verdict on the syncs, while the executor
     still runs the plan (here the outputs never reach the sink). Not a disagreement
-    (/work/notes/agreement-disagreements.md, 2)."""
+    (docs/simulate.md, "Disagreements found", 2)."""
     name = "output-gather-over-sp-awaited-next-step.yaml"
     v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
     assert v.unjudged == ["SV503"] and v.simulation_bad and v.agree
