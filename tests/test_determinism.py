@@ -1,5 +1,5 @@
 """The same input gives byte-identical output: every report format (report.FORMATS), the DAG
-pictures and the timeline, across runs with different PYTHONHASHSEED values (set and dict
+pictures, the timeline, the executor (`simulate`) and `init`, across runs with different PYTHONHASHSEED values (set and dict
 orders), with -j 2 as with one process; findings come sorted.
 
 The plans have findings of every kind: rule fixtures (tests/rules/*/bad.yaml) of each category,
@@ -55,6 +55,11 @@ def commands(folder: Path) -> dict:
     for fmt in ("mermaid", "dot"):
         out[f"graph --format {fmt}"] = ["graph", "--format", fmt, "split-group.yaml"]
     out["timeline"] = ["timeline", "--color", "never", "split-group.yaml"]
+    # the executor: a divergence as text, a hang as JSON
+    out["simulate"] = ["simulate", "missing-reduction.yaml"]
+    out["simulate --format json"] = ["simulate", "--format", "json", "split-group.yaml"]
+    out["init"] = ["init", "--hf", str(ROOT / "tests" / "data" / "models" / "Llama-3.1-8B.json"),
+                   "--tp", "2", "--pp", "2"]
     return out
 
 
