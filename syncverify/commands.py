@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Optional, TextIO
 
+from syncverify import progress
 from syncverify.findings import Finding, PlanError
 
 PLAN_SUFFIXES = (".yaml", ".yml")
@@ -102,6 +103,7 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
 
     display = (stdin_filename or "<stdin>") if file == STDIN else file
     report.files.append(display)
+    progress.stage(f"loading {display}")
     try:
         load = loader or default_loader()
         if file == STDIN:
@@ -111,6 +113,7 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         else:
             plan = load(file)
         report.sources[display] = plan.text
+        progress.stage(f"checking {display}")
         found = check_plan(plan, rules=None if selection is None else selection[0],
                            exhaustive=exhaustive)
         for finding in found:
@@ -168,7 +171,8 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     options = dict(jobs=jobs, stdin_filename=stdin_filename, loader=loader, stdin=stdin,
                    exhaustive=exhaustive)
     report = Report()
-    check_files(report, files, policies, **options)
+    with progress.bar(err, len(files), enabled=False if quiet else None):
+        check_files(report, files, policies, **options)
     recheck = rechecker(files, policies, stdin_filename, exhaustive)
     if write:
         from syncverify import fixes
@@ -205,6 +209,7 @@ def check_files(report, files: list[str], policies: list, *, jobs: int = 1, **op
     else:
         parts = (check_part(file, policy, **options) for file, policy in zip(files, policies))
     for part in parts:
+        progress.advance()
         report.files += part.files
         report.findings += part.findings
         report.problems += part.problems
@@ -436,6 +441,7 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
         err.write(f"syncverify: error: --steps: expected 1 to {MAX_SIMULATED_STEPS}, got {steps}\n")
         return 2
     display = "<stdin>" if path == STDIN else path
+    progress.stage(f"loading {display}")
     try:
         load = loader or default_loader()
         plan = load(STDIN, text=(stdin or sys.stdin).read(MAX_BYTES + 1), display_path=display) \

@@ -8,7 +8,7 @@ from syncverify.loader import load_plan, stage_split
 from syncverify.plan import PHASES, Plan
 from syncverify.span import Span
 
-ACCEPTANCE = Path("/work/shared/acceptance/plans")
+ACCEPTANCE = Path(__file__).resolve().parent.parent.parent / "shared" / "acceptance" / "plans"
 DATA = Path(__file__).parent / "data" / "loader"
 UNUSABLE = {"16-unknown-key.yaml", "17-malformed-yaml.yaml"}
 

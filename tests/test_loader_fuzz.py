@@ -11,7 +11,8 @@ from syncverify.loader import load_plan
 from syncverify.plan import Plan
 from syncverify.schema import plan_schema
 
-SEEDS = [p.read_text() for p in sorted(Path("/work/shared/acceptance/plans").glob("*.yaml"))
+ACCEPTANCE = Path(__file__).resolve().parent.parent.parent / "shared" / "acceptance" / "plans"
+SEEDS = [p.read_text() for p in sorted(ACCEPTANCE.glob("*.yaml"))
          if not p.name.startswith(("16-", "17-"))] or [
     "syncverify: 1\nmodel: {layers: 4, hidden: 64, heads: 8, ffn: 256, vocab: 1000}\n"
     "parallel: {tp: 2, pp: 2}\nphases:\n  decode: {batch: 4}\n"

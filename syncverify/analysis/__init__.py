@@ -22,6 +22,7 @@ from syncverify.analysis.placement import PlacementResult, analyse_placement
 from syncverify.analysis.redundancy import Redundant, find_redundant
 from syncverify.graph.builder import Scenario, build_graph
 from syncverify.graph.quotient import identity, quotient
+from syncverify import progress
 from syncverify.plan import Plan
 
 
@@ -77,9 +78,11 @@ def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
     `reduce=False` unrolls everything (the reference the property tests compare against).
     """
     original = plan
+    progress.stage(f"building the graph of {original.name}")
     plan, classes = quotient(plan) if reduce else (plan, identity(plan))
     graph = build_graph(plan, Scenario(reduce=reduce))
     graph.graph["classes"] = classes
+    progress.stage(f"analysing {original.name}")
     placement = analyse_placement(graph, plan)
     index, races = analyse_order(graph)
     deadlock = None if index.acyclic else index.cycle()
