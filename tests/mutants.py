@@ -364,35 +364,45 @@ def _normalized(syncs: list) -> set:
 
 def _correct_by_synthesis(plan: Plan, mutant: dict) -> Optional[str]:
     """Why the mutated layout is served correctly by the plan's sync points, when synthesis
-    of that layout (degrees equal in both phases, no cluster mismatch) gives the same set."""
+    of each phase's layout (no SP, no cluster mismatch, phases differing in EP at most) gives
+    the same set."""
     parallel = mutant.get("parallel", {})
     phases = mutant["phases"]
-    if any(axis in block for block in phases.values() for axis in AXES):
-        return None                     # per-phase layouts: synthesis models the simple case only
     cluster = mutant.get("cluster")
-    world = 1
-    for axis in ("tp", "sp", "dp", "pp"):
-        world *= parallel.get(axis, 1)
-    if cluster and cluster["nodes"] * cluster["gpus_per_node"] != world:
-        return None
-    if "stages" in parallel and len(parallel["stages"]) != parallel.get("pp", 1):
-        return None
-    tp, pp, dp, ep = (parallel.get(a, 1) for a in ("tp", "pp", "dp", "ep"))
-    if parallel.get("sp", 1) > 1:
-        return None                     # sp in `parallel` applies to decode too (S5: illegal)
     model = model_dict(plan)
-    if "stages" not in parallel and model["layers"] % pp:
-        return None                     # an uneven split nobody wrote (SV103)
-    if not _shapes_fit(model, tp, dp, ep):
-        return None
-    wanted = synthesize_syncs(model, tp=tp, pp=pp, dp=dp, ep=ep,
-                              pp_device_token=any(p.get("token_return") == "device" for p in phases.values()))
-    useless = {s for s in _normalized(mutant.get("sync", [])) if _group_size(s[2], tp, pp, dp, ep) == 1}
-    if _normalized(mutant.get("sync", [])) - useless == _normalized(wanted):
-        extra = f" (plus {len(useless)} over a group of one: S2, a redundant-sync warning)" if useless else ""
-        return f"S1-S23 (by synthesis): these sync points are the correct set for tp {tp} pp {pp} " \
-               f"dp {dp} ep {ep}{extra}"
-    return None
+    token_device = any(p.get("token_return") == "device" for p in phases.values())
+    layouts, reasons = {}, []
+    for name, block in phases.items():
+        # each phase's degrees: its overrides over `parallel`. Synthesis serves one layout at a
+        # time; phases that differ only in EP keep every rank's attention shards and KV cache
+        # (no hand-over, S5) and share one sync set when synthesis gives each the same
+        degrees = {axis: block.get(axis, parallel.get(axis, 1)) for axis in AXES}
+        if degrees["sp"] > 1:
+            return None                 # SP layouts: synthesis serves them through other paths
+        world = degrees["tp"] * degrees["dp"] * degrees["pp"]
+        if cluster and cluster["nodes"] * cluster["gpus_per_node"] != world:
+            return None
+        tp, pp, dp, ep = (degrees[a] for a in ("tp", "pp", "dp", "ep"))
+        if "stages" in parallel and len(parallel["stages"]) != pp:
+            return None
+        if "stages" not in parallel and model["layers"] % pp:
+            return None                 # an uneven split nobody wrote (SV103)
+        if not _shapes_fit(model, tp, dp, ep):
+            return None
+        wanted = synthesize_syncs(model, tp=tp, pp=pp, dp=dp, ep=ep, pp_device_token=token_device)
+        useless = {s for s in _normalized(mutant.get("sync", [])) if _group_size(s[2], tp, pp, dp, ep) == 1}
+        if _normalized(mutant.get("sync", [])) - useless != _normalized(wanted):
+            return None
+        layouts[name] = (tp, pp, dp, ep)
+        if useless:
+            reasons.append(f"{len(useless)} over a group of one in {name}")
+    if len({layout[:3] for layout in layouts.values()}) > 1:
+        return None                     # attention layouts differ: a KV hand-over is needed (S5)
+    extra = f" (plus {', '.join(reasons)}: S2, a redundant-sync warning)" if reasons else ""
+    texts = {name: "tp {} pp {} dp {} ep {}".format(*layout) for name, layout in layouts.items()}
+    shown = next(iter(texts.values())) if len(set(texts.values())) == 1 else \
+        " and ".join(f"{name} {text}" for name, text in texts.items())
+    return f"S1-S23 (by synthesis): these sync points are the correct set for {shown}{extra}"
 
 
 def _shapes_fit(model: dict, tp: int, dp: int, ep: int) -> bool:
