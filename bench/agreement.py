@@ -1,6 +1,7 @@
 """Checker vs executor agreement on thousands of random plans (tests/simulate runs 300).
 
     python bench/agreement.py --count 5000 --jobs 2 --seed 1
+    python bench/agreement.py --plans       # every real and acceptance plan, large ones too
 
 Each plan is synthesized for a random small layout (syncverify.simulate.agreement.random_layout,
 drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
@@ -62,7 +63,11 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--max-tp", type=int, default=2, choices=(1, 2, 4),
                         help="largest tp drawn (4 makes plans slower)")
+    parser.add_argument("--plans", action="store_true",
+                        help="instead: every plan in plans/ and the acceptance suite, whatever its size")
     args = parser.parse_args()
+    if args.plans:
+        return every_plan()
     global MAX_TP
     MAX_TP = args.max_tp
     seeds = [args.seed * 1_000_003 + i for i in range(args.count)]
@@ -95,6 +100,37 @@ def main() -> int:
     print(f"disagreements: {len(disagreements)}")
     for seed, label, detail in sorted(disagreements):
         print(f"  seed {seed}: {label}: {detail}")
+    return 1 if disagreements else 0
+
+
+def every_plan() -> int:
+    """The real plans, large ones included (CI runs those with ranks x layers <= 256)."""
+    from syncverify.budget import check_size
+    from syncverify.findings import PlanError
+    from syncverify.loader import load_plan
+    from syncverify.simulate.agreement import verdicts_of
+
+    root = Path(__file__).resolve().parent.parent
+    paths = sorted((root / "plans").glob("*.yaml")) + \
+        sorted((root.parent / "shared" / "acceptance" / "plans").glob("*.yaml"))
+    disagreements = 0
+    for path in paths:
+        start = time.time()
+        try:
+            plan = load_plan(path)
+            check_size(plan, exhaustive=True)          # what `syncverify simulate` refuses
+        except PlanError as error:
+            print(f"{path.name}: not simulated ({error.problems[0].code}: {error.problems[0].message})")
+            continue
+        v = verdicts_of(plan, path.name)
+        if v.outside_claim:
+            verdict = f"outside the claim ({', '.join(v.refused or v.unjudged)})"
+        else:
+            verdict = (f"checker {', '.join(v.checker_codes) or 'clean'}; executor {v.outcome.status}"
+                       f"{'' if v.agree else '  DISAGREE: ' + v.outcome.message}")
+            disagreements += not v.agree
+        print(f"{path.name}: {verdict} ({time.time() - start:.0f} s)", flush=True)
+    print(f"disagreements: {disagreements}")
     return 1 if disagreements else 0
 
 
