@@ -50,6 +50,8 @@ def main() -> int:
             tally["agree"] += 1
         else:
             disagreements.append(plan)
+        if tally["plans"] % 500 == 0:        # partial figures, for long runs
+            print(f"  {tally['plans']} plans, {tally['agree']} agree", file=sys.stderr, flush=True)
 
     compare()
     print(f"plans: {tally['plans']}, agree: {tally['agree']}, with findings: {tally['with findings']}")

@@ -61,7 +61,7 @@ def plans(draw) -> dict:
             sync["async"] = True
         elif mutate == "select":
             axis = draw(st.sampled_from(["tp", "pp", "dp", "ep"]))
-            sync["ranks"] = {axis: [draw(st.sampled_from([0, 1]))]}
+            sync["ranks"] = {axis: draw(st.sampled_from([[0], [1], [0, 1], [1, 2], [3]]))}
         else:
             sync["group"] = draw(st.sampled_from(["world", "dp", "tp", "ep"]))
     return plan

@@ -80,6 +80,14 @@ class Classes:
         end = (min(table[first]) if first == last else max(table[last])) + hi * kept - last
         return (dim, start / real, end / real)
 
+    def real_group(self, phase: str, axis: str, members) -> tuple[int, ...]:
+        """The real group on `axis` a group of kept ranks stands for first: the one of its
+        lowest member's representative."""
+        topology = self.topologies.get("decode" if phase == "handover" else phase)
+        if topology is None:
+            return tuple(members)
+        return topology.group(axis, self.representative(phase, min(members)))
+
     def representative(self, phase: str, rank: int) -> int:
         """The real rank a representative is shown as (its class's first member)."""
         return min(self.ranks.get(phase, {}).get(rank, (rank,)))
@@ -135,14 +143,25 @@ def _named_by_selectors(plan: Plan) -> set[str]:
     return named
 
 
+def _selected_sets(plan: Plan, axis: str) -> list[frozenset]:
+    """The coordinate sets the rank selectors name on `axis` (S9)."""
+    return [frozenset(s.ranks[axis]) for s in plan.syncs if s.ranks and axis in s.ranks]
+
+
 def _replicas_distinct(plan: Plan) -> bool:
-    """Whether something tells DP replicas apart, in any phase (then no phase is cut down,
-    so the phases keep the same replicas and the S5 hand-over between them stays as it is)."""
-    if "dp" in _named_by_selectors(plan):
-        return True                      # S9: a selector names replicas
+    """Whether something tells DP replicas apart beyond what selector classes capture, in any
+    phase (then no phase is cut down, so the phases keep the same replicas and the S5 hand-over
+    between them stays as it is)."""
+    named = _named_by_selectors(plan)
+    if "ep" in {axis for s in plan.syncs for axis in (s.ranks or ())}:
+        return True                      # S9: ep positions mix replicas with TP ranks
     if len({p.degrees.dp for p in plan.phases}) > 1:
         return True                      # S5: a hand-over between different replica counts
-    return any(_ep_roles(phase) is None for phase in plan.phases)
+    roles = [_ep_roles(phase) for phase in plan.phases]
+    if any(r is None for r in roles):
+        return True
+    # selectors and EP groups that cut the replicas: kept whole rather than combined
+    return "dp" in named and any(r["dp"][0] == "cut" for r in roles)
 
 
 def _tp_ranks_distinct(plan: Plan) -> bool:
@@ -150,22 +169,39 @@ def _tp_ranks_distinct(plan: Plan) -> bool:
 
     Ranks of one TP group run the same ops on different heads and ffn columns; a kept group of
     two (coordinate 0, and 1 standing for every other) shows the same collectives, partial sums
-    and shards. What breaks that: a selector naming tp (S9), tp differing between phases (the
-    S5 hand-over reshards K/V by tp coordinate), KV heads replicated over tp or not divisible by
-    the kept group (S20: which ranks share a KV head depends on the real tp), and EP groups that
-    cut a TP group (their members would be some TP coordinates but not others).
+    and shards, and a selector naming tp coordinates splits the classes further. What breaks
+    that: a selector naming ep (S9: ep positions mix TP and DP coordinates), tp differing
+    between phases (the S5 hand-over reshards K/V by tp coordinate), KV heads replicated over tp
+    or not divisible by the kept group (S20: which ranks share a KV head depends on the real
+    tp), and EP groups that cut a TP group (their members would be some TP coordinates but not
+    others).
     """
-    if "tp" in _named_by_selectors(plan) or len({p.degrees.tp for p in plan.phases}) > 1:
+    if "ep" in {axis for s in plan.syncs for axis in (s.ranks or ())}:
+        return True
+    if len({p.degrees.tp for p in plan.phases}) > 1:
         return True
     model = plan.model
     for phase in plan.phases:
         tp = phase.degrees.tp
-        if not model.mla and (model.kv_heads % tp or model.kv_heads % KEPT_TP):
+        kept = len(_selector_classes(tp, _selected_sets(plan, "tp")))
+        if not model.mla and (model.kv_heads % tp or model.kv_heads % kept):
             return True
         roles = _ep_roles(phase)
         if roles is None or roles["tp"][0] == "cut":
             return True
     return False
+
+
+def _selector_classes(count: int, selected: list[frozenset]) -> dict[int, tuple[int, ...]]:
+    """Coordinate 0 alone (the root of gathers, replica 0 of S17/S18), then the others grouped
+    by which selectors name them: coordinates no selector tells apart behave alike."""
+    if count <= KEPT_REPLICAS:
+        return _classes(count, count)
+    by_signature: dict[tuple, list[int]] = {}
+    for coord in range(1, count):
+        by_signature.setdefault(tuple(coord in s for s in selected), []).append(coord)
+    groups = [(0,)] + sorted(tuple(g) for g in by_signature.values())
+    return dict(enumerate(groups))
 
 
 def ranks_kept(plan: Plan, phase: Phase) -> int:
@@ -181,14 +217,15 @@ def _axis_classes(plan: Plan, phase: Phase) -> dict[str, dict[int, tuple[int, ..
     sizes = phase.topology.sizes
     out = {axis: _classes(sizes[axis], sizes[axis]) for axis in ("sp", "pp")}
     tp = sizes["tp"]
-    out["tp"] = _classes(tp, tp if _tp_ranks_distinct(plan) else KEPT_TP)
+    out["tp"] = _classes(tp, tp) if _tp_ranks_distinct(plan) else \
+        _selector_classes(tp, _selected_sets(plan, "tp"))
     dp = sizes["dp"]
     if _replicas_distinct(plan) or dp <= KEPT_REPLICAS:
         out["dp"] = _classes(dp, dp)
         return out
     role, inner = _ep_roles(phase)["dp"]
     if role != "cut":
-        out["dp"] = _classes(dp, KEPT_REPLICAS)
+        out["dp"] = _selector_classes(dp, _selected_sets(plan, "dp"))
         return out
     # EP groups of `inner` consecutive replicas: replicas are alike within a group and the
     # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group)
@@ -276,5 +313,25 @@ def quotient(plan: Plan) -> tuple[Plan, Classes]:
         phases.append(scaled)
     ranks["handover"], mbs["handover"] = ranks.get("decode", {}), {}
     topologies = {phase.name: phase.topology for phase in plan.phases}
-    return (replace(plan, phases=tuple(phases)),
+    kept_coords = {axis: _cut_down(tables) for axis, tables in (("tp", tp), ("dp", replicas))}
+    syncs = tuple(_kept_selector(sync, kept_coords) for sync in plan.syncs)
+    return (replace(plan, phases=tuple(phases), syncs=syncs),
             Classes(ranks, mbs, replicas, tp, topologies))
+
+
+def _cut_down(tables: dict) -> dict:
+    """The classes of an axis cut down in some phase (the same in every phase then), or {}."""
+    return next((t for t in tables.values() if any(len(real) > 1 for real in t.values())), {})
+
+
+def _kept_selector(sync, kept_coords: dict):
+    """A sync whose selector names kept coordinates: each kept tp or dp coordinate whose class
+    the selector names (classes never straddle a selector's set, _selector_classes; tp and dp
+    are cut down alike in every phase when a selector names them)."""
+    if not sync.ranks or not any(axis in sync.ranks for axis in kept_coords):
+        return sync
+    ranks = dict(sync.ranks)
+    for axis, classes in kept_coords.items():
+        if axis in ranks and classes:
+            ranks[axis] = frozenset(c for c, real in classes.items() if real[0] in ranks[axis])
+    return replace(sync, ranks=FrozenMap(ranks))

@@ -95,10 +95,10 @@ def shown(analyses, node: tuple) -> tuple:
     if node[0] == "coll":
         _, phase, step, mb, index, layer, group = node
         attrs = analyses.graph.nodes[node] if node in analyses.graph else {}
-        if attrs.get("collective") == "send_recv" or attrs.get("role") in ("stage", "carrier"):
+        if attrs.get("role") in ("stage", "carrier") or not attrs.get("axis"):
             mapped = tuple(classes.representative(phase, r) for r in group)     # one pair
         else:
-            mapped = tuple(sorted(classes.real_ranks(phase, group)))            # the whole group
+            mapped = classes.real_group(phase, attrs["axis"], group)            # the whole group
         return ("coll", phase, step, classes.representative_mb(phase, mb) if mb >= 0 else mb,
                 index, layer, mapped)
     return node
