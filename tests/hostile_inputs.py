@@ -158,7 +158,7 @@ CASES = [
     Case("billions-of-nodes-exhaustive", _file("exhaustive.yaml", _edited(
         "layers: 4,", "layers: 100000,").replace("microbatches: 2, batch", "microbatches: 65536, batch")),
          "SV014", 2, 17, "DAG nodes", args=("--exhaustive",)),
-    Case("a-graph-per-idle-replica", _file("idle.yaml", _idle_scenarios), "SV014", 3, 30,
+    Case("a-graph-per-idle-replica", _file("idle.yaml", _idle_scenarios), "SV014", 6, 21,
          "idle-replica scenarios"),
     Case("layer-selectors-of-100000-layers", _file("selectors.yaml", _many_selectors), "SV014", 23, 64,
          "layer indices"),

@@ -81,15 +81,18 @@ HEAVY = ("100-mb-file", "100-mb-stdin", "hf-config-60-mb")    # tests/test_hosti
 @pytest.mark.parametrize("case", [c for c in CASES if c.name not in HEAVY and not c.args],
                          ids=lambda c: c.name)
 def test_hostile_inputs_exit_2_at_the_place_check_names(case, tmp_path):
-    """simulate loads plans as check does: the same problem, at file:line:column, no traceback."""
+    """simulate loads plans as check does: the same problem, at file:line:column, no traceback.
+    The size guard (SV014) counts every instance the executor runs, so it may name another of
+    the numbers that make the plan large than check's does."""
     plan = case.make(tmp_path)
     out, err = io.StringIO(), io.StringIO()
     code = commands.simulate(plan, out=out, err=err)
     first = err.getvalue().splitlines()[0]
     assert code == 2 and out.getvalue() == ""
     name = "<stdin>" if plan == "-" else plan
-    line = f"{case.line}" if case.line is not None else r"\d+"
-    column = f"{case.column}" if case.column is not None else r"\d+"
+    pinned = case.code != "SV014"
+    line = f"{case.line}" if case.line is not None and pinned else r"\d+"
+    column = f"{case.column}" if case.column is not None and pinned else r"\d+"
     located = rf"syncverify: error: {re.escape(name)}:{line}:{column}: .*\[{case.code}\]"
     assert re.fullmatch(located, first), first
 
