@@ -53,6 +53,7 @@ class Row:
 @dataclass
 class Measured:
     wall: float
+    cpu: float                  # user + system seconds: what the run costs whatever else runs
     peak_mb: float
     nodes: int
     edges: int
@@ -79,18 +80,19 @@ def measure(path: Path, mode: str, runs: int) -> Measured:
     if mode == "exhaustive":
         check.append("--exhaustive")
     run_child(check)                                   # warm the bytecode cache
-    walls, peaks, output = [], [], ""
+    walls, cpus, peaks, output = [], [], [], ""
     for _ in range(runs):
-        wall, peak, output = measure_peak(check)
+        wall, cpu, peak, output = measure_peak(check)
         walls.append(wall)
+        cpus.append(cpu)
         peaks.append(peak)
     sizes = run_child([sys.executable, "-c", GRAPH_SIZE, str(path), mode])
     nodes, edges = (int(x) for x in sizes.split())
-    return Measured(statistics.median(walls), max(peaks), nodes, edges, output)
+    return Measured(statistics.median(walls), statistics.median(cpus), max(peaks), nodes, edges, output)
 
 
-def measure_peak(argv: list[str]) -> tuple[float, float, str]:
-    """One run's wall time and its own peak RSS (os.wait4 reports the child alone)."""
+def measure_peak(argv: list[str]) -> tuple[float, float, float, str]:
+    """One run's wall time, CPU time and peak RSS (os.wait4 reports the child alone)."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env())
     out = proc.stdout.read()
@@ -99,7 +101,7 @@ def measure_peak(argv: list[str]) -> tuple[float, float, str]:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         raise RuntimeError(f"{' '.join(argv)} exited {code}")
-    return wall, usage.ru_maxrss / 1024, out.decode()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.decode()
 
 
 def estimated_exhaustive_nodes(path: Path) -> int:
@@ -164,16 +166,16 @@ def run(rows: list[Row], runs: int, cap: int) -> None:
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| family | plan | GPUs | layers | mbs | reduced s | peak MB | nodes | edges "
-             "| exhaustive s | peak MB | nodes | edges | speed-up | same findings |",
+    lines = ["| family | plan | GPUs | layers | mbs | reduced s (CPU s) | peak MB | nodes | edges "
+             "| exhaustive s (CPU s) | peak MB | nodes | edges | speed-up | same findings |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         r, e = row.modes["reduced"], row.modes["exhaustive"]
         cells = [row.family, row.name, f"{row.gpus:,}", str(row.layers), str(row.microbatches),
-                 f"{r.wall:.2f}", f"{r.peak_mb:.0f}", f"{r.nodes:,}", f"{r.edges:,}"]
+                 f"{r.wall:.2f} ({r.cpu:.2f})", f"{r.peak_mb:.0f}", f"{r.nodes:,}", f"{r.edges:,}"]
         if isinstance(e, Measured):
             same = "yes" if e.output == r.output else "NO"
-            cells += [f"{e.wall:.2f}", f"{e.peak_mb:.0f}", f"{e.nodes:,}", f"{e.edges:,}",
+            cells += [f"{e.wall:.2f} ({e.cpu:.2f})", f"{e.peak_mb:.0f}", f"{e.nodes:,}", f"{e.edges:,}",
                       f"{e.wall / r.wall:.1f}x", same]
         else:
             cells += [e, "", "", "", "", ""]
@@ -181,10 +183,13 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def baseline_import(runs: int) -> float:
+def baseline_import(runs: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of the interpreter importing the runtime dependencies."""
     argv = [sys.executable, "-c", "import networkx, yaml, click, rich.console"]
     run_child(argv)
-    return statistics.median(measure_peak(argv)[0] for _ in range(runs))
+    runs_measured = [measure_peak(argv) for _ in range(max(runs, 5))]
+    return (statistics.median(r[0] for r in runs_measured),
+            statistics.median(r[1] for r in runs_measured))
 
 
 def targets(rows: list[Row], runs: int) -> list[str]:
@@ -192,15 +197,16 @@ def targets(rows: list[Row], runs: int) -> list[str]:
     out = []
     ds = by_name.get("deepseek-v3-1024gpu-dp-ep.yaml")
     if ds:
-        wall = ds.modes["reduced"].wall
-        out.append(f"DeepSeek-V3 on 1,024 GPUs: {wall:.2f} s (target <= 1.0 s): "
+        wall, cpu = ds.modes["reduced"].wall, ds.modes["reduced"].cpu
+        out.append(f"DeepSeek-V3 on 1,024 GPUs: {wall:.2f} s wall, {cpu:.2f} s CPU (target <= 1.0 s): "
                    f"{'met' if wall <= 1.0 else 'missed'}")
-    for family in {row.family for row in rows if row.family.startswith("world")}:
-        series = {row.gpus: row.modes["reduced"].wall for row in rows if row.family == family}
+    for family in sorted({row.family for row in rows if row.family.startswith("world")}):
+        series = {row.gpus: row.modes["reduced"] for row in rows if row.family == family}
         if 16 in series and 16384 in series:
-            ratio = series[16384] / series[16]
-            out.append(f"{family}: 16,384 / 16 GPUs = {ratio:.2f} (target <= 1.5): "
-                       f"{'met' if ratio <= 1.5 else 'missed'}")
+            ratio = series[16384].wall / series[16].wall
+            cpu_ratio = series[16384].cpu / series[16].cpu
+            out.append(f"{family}: time at 16,384 / 16 GPUs = {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+                       f"(target <= 1.5): {'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
     peak = max(row.modes["reduced"].peak_mb for row in rows)
     out.append(f"peak memory in reduced mode: {peak:.0f} MB (target <= 200 MB): "
                f"{'met' if peak <= 200 else 'missed'}")
@@ -217,11 +223,13 @@ def targets(rows: list[Row], runs: int) -> list[str]:
                        f"at that rate (over the SV014 cap, not run): reduced is ~{ratio:,.0f}x faster")
     seventy = by_name.get("llama-3.1-70b-tp8-pp2.yaml")
     if seventy:
-        base = baseline_import(runs)
-        ratio = seventy.modes["reduced"].wall / base
-        out.append(f"Llama-3.1-70B check {seventy.modes['reduced'].wall:.2f} s / import of networkx, yaml, "
-                   f"click, rich.console {base:.2f} s = {ratio:.2f} (target <= 1.5): "
-                   f"{'met' if ratio <= 1.5 else 'missed'}")
+        wall, cpu = baseline_import(runs)
+        check = seventy.modes["reduced"]
+        ratio, cpu_ratio = check.wall / wall, check.cpu / cpu
+        out.append(f"Llama-3.1-70B check {check.wall:.2f} s wall, {check.cpu:.2f} s CPU / import of "
+                   f"networkx, yaml, click, rich.console {wall:.2f} s wall, {cpu:.2f} s CPU = "
+                   f"{ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.5): "
+                   f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
     return out
 
 

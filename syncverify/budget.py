@@ -77,7 +77,7 @@ def check_size(plan: Plan, exhaustive: bool = False) -> None:
 def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
     """An upper bound of the DAG nodes each phase unrolls to (all scenarios together)."""
     layers = plan.model.layers if exhaustive else representative_layers(plan)
-    graphs = 1 + idle_scenarios(plan)
+    graphs = 1 + idle_scenarios(plan, exhaustive)
     out = []
     for phase in plan.phases:
         d = phase.degrees
@@ -135,15 +135,23 @@ def kept_microbatches(phase: Phase) -> int:
     return len(microbatch_classes(phase))
 
 
-def idle_scenarios(plan: Plan) -> int:
-    """S17: one more graph per phase under `dp_idle: skip` (per replica when selectors name dp)."""
+def idle_scenarios(plan: Plan, exhaustive: bool = False) -> int:
+    """S17: one more graph per phase under `dp_idle: skip` (per kept replica when selectors name
+    dp: the replicas graph.quotient keeps, every replica with --exhaustive)."""
     count = 0
     for phase in plan.phases:
         if phase.dp_idle != "skip" or phase.degrees.dp == 1:
             continue
         by_dp = any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name))
-        count += phase.degrees.dp if by_dp else 1
+        replicas = phase.degrees.dp if exhaustive else kept_replicas(plan, phase)
+        count += replicas if by_dp else 1
     return count
+
+
+def kept_replicas(plan: Plan, phase: Phase) -> int:
+    """The DP replicas graph.quotient keeps."""
+    from syncverify.graph.quotient import replicas_kept
+    return replicas_kept(plan, phase)
 
 
 # ---------------------------------------------------------------------------------- reports

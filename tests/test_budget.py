@@ -47,9 +47,10 @@ def test_idle_replicas_named_by_selectors_multiply_the_graphs():
     text = SMALL.replace("tp: 2, pp: 2", "tp: 8, pp: 2, dp: 512").replace(
         "decode: {microbatches: 2,", "decode: {dp_idle: skip, microbatches: 2,") + \
         "  - {after: sample, collective: gather, group: dp, ranks: {dp: [0, 1]}}\n"
-    problem = refusal(text)
+    problem = refusal(text, exhaustive=True)
     assert "idle-replica scenarios" in problem.message
     assert problem.line == 3                     # dp: 512 is the largest factor
+    check_size(load_text(text))    # by default the selector's classes keep 3 replicas, 3 scenarios
 
 
 def test_layer_selectors_are_counted_before_they_are_expanded():

@@ -13,14 +13,14 @@ as what the op needed) so one missing sync gives one defect per place, not a cas
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Optional
 
 import networkx as nx
 
 from syncverify import catalog
-from syncverify.analysis.values import (FULL, Val, add_have, blocks, chunk, covers_blocks, feat_contains,
+from syncverify.analysis.values import (FULL, Val, replace, add_have, blocks, chunk, covers_blocks, feat_contains,
                                         feat_union, normalize, partial, shard, tokens)
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan

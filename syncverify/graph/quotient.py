@@ -204,6 +204,11 @@ def _selector_classes(count: int, selected: list[frozenset]) -> dict[int, tuple[
     return dict(enumerate(groups))
 
 
+def replicas_kept(plan: Plan, phase: Phase) -> int:
+    """DP replicas in the reduced phase."""
+    return len(_axis_classes(plan, phase)["dp"])
+
+
 def ranks_kept(plan: Plan, phase: Phase) -> int:
     """Ranks in the reduced phase (every layout axis's kept coordinates)."""
     count = 1
