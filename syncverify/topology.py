@@ -66,6 +66,32 @@ class Topology:
     def ep_index(self, rank: int) -> int:
         return self._non_pp_index(rank)
 
+    @cached_property
+    def non_pp_indices(self) -> tuple[int, ...]:
+        """_non_pp_index of every rank, computed axis by axis (rules that walk every rank of a
+        16,384-rank world call it per rank otherwise)."""
+        world = self.world
+        total = [0] * world
+        step = 1
+        for axis in self.layout:
+            if axis == "pp":
+                continue
+            stride, size = self._strides[axis], self.sizes[axis]
+            if size > 1:
+                total = [t + ((r // stride) % size) * step for r, t in enumerate(total)]
+            step *= size
+        return tuple(total)
+
+    def group_bases(self, axis: str) -> list[int]:
+        """The lowest rank of every group of a layout axis (the ranks whose coordinate is 0)."""
+        stride, size = self._strides[axis], self.sizes[axis]
+        return [r for r in range(self.world) if (r // stride) % size == 0]
+
+    def group_of_base(self, axis: str, base: int) -> range:
+        """The members of the group of a layout axis whose lowest rank is `base`."""
+        stride = self._strides[axis]
+        return range(base, base + stride * self.sizes[axis], stride)
+
     def stage_of(self, rank: int) -> int:
         return (rank // self._strides["pp"]) % self.sizes["pp"]
 

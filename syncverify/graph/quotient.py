@@ -286,13 +286,15 @@ def _scaled_phase(plan: Plan, phase: Phase) -> tuple[Phase, dict, dict, dict]:
     topology = Topology(sizes=FrozenMap(sizes), layout=phase.topology.layout,
                         stages=phase.topology.stages)
     scaled = replace(phase, degrees=degrees, topology=topology, microbatches=len(microbatches))
+    real = phase.topology
     ranks = {}
     for rank in range(topology.world):
         coords = topology.coords(rank)
-        members = [{}]
+        members = [0]
         for axis in LAYOUT_AXES:
-            members = [{**m, axis: c} for m in members for c in axes[axis][coords[axis]]]
-        ranks[rank] = tuple(sorted(phase.topology.rank(m) for m in members))
+            stride = real.rank({axis: 1})
+            members = [m + c * stride for m in members for c in axes[axis][coords[axis]]]
+        ranks[rank] = tuple(sorted(members))
     return scaled, ranks, microbatches, axes
 
 

@@ -39,17 +39,18 @@ def _cut_tp_group(phase: Phase) -> Optional[tuple[tuple[int, ...], tuple[int, ..
     (O(world * tp)), without enumerating every group of every axis.
     """
     topo, ep = phase.topology, phase.degrees.ep
+    if topo.sizes["tp"] == 1:
+        return None
+    index = topo.non_pp_indices
 
     def ep_chunk(rank: int) -> tuple[int, int]:
-        return topo.stage_of(rank), topo.ep_index(rank) // ep
+        return topo.stage_of(rank), index[rank] // ep
 
-    for rank in range(topo.world):
-        tp_group = topo.group("tp", rank)
-        if tp_group[0] != rank:
-            continue
+    for base in topo.group_bases("tp"):
+        tp_group = topo.group_of_base("tp", base)
         if len({ep_chunk(r) for r in tp_group}) > 1:
-            ep_group = tuple(r for r in range(topo.world) if ep_chunk(r) == ep_chunk(rank))
-            return ep_group, tp_group
+            ep_group = tuple(r for r in range(topo.world) if ep_chunk(r) == ep_chunk(base))
+            return ep_group, tuple(tp_group)
     return None
 
 

@@ -30,15 +30,14 @@ from syncverify.rules.static_helpers import degree_path, ranges, report_merged
 
 
 def _spanning_group(phase: Phase, per_node: int) -> Optional[tuple[tuple[int, ...], int]]:
-    """The first TP group whose ranks sit on several nodes, and how many nodes (O(world * tp))."""
+    """The first TP group whose ranks sit on several nodes, and how many nodes (O(world))."""
     topo = phase.topology
-    for rank in range(topo.world):
-        group = topo.group("tp", rank)
-        if group[0] != rank:
-            continue
-        nodes = {member // per_node for member in group}
-        if len(nodes) > 1:
-            return group, len(nodes)
+    if topo.sizes["tp"] == 1:
+        return None
+    for base in topo.group_bases("tp"):
+        group = topo.group_of_base("tp", base)
+        if group[0] // per_node != group[-1] // per_node:      # ranks ascend: first and last
+            return tuple(group), len({member // per_node for member in group})
     return None
 
 
