@@ -24,15 +24,16 @@ MAX_WORLD = 8        # the full unroll stays cheap; bench/symmetry.py runs the s
 @st.composite
 def layouts(draw) -> tuple[dict, int, int, int, int, int]:
     """A model and degrees (tp, pp, dp, ep, prefill sp) that fit MAX_WORLD ranks, with EP groups
-    inside a TP group, equal to it, spanning some replicas or all of them."""
+    inside a TP group, equal to it, spanning some replicas (2 or 4 of 6 or 8: the EP-group
+    classes of graph.quotient) or all of them."""
     model = draw(st.sampled_from([DENSE, GQA2, MOE]))
     tp = draw(st.sampled_from([1, 2, 4]))
     pp = draw(st.sampled_from([p for p in (1, 2) if tp * p <= MAX_WORLD]))
-    dp = draw(st.sampled_from([d for d in (1, 2, 3, 4) if tp * pp * d <= MAX_WORLD]))
+    dp = draw(st.sampled_from([d for d in (1, 2, 3, 4, 6, 8) if tp * pp * d <= MAX_WORLD]))
     sp = draw(st.sampled_from([s for s in (1, 2) if s == 1 or (pp == 1 and tp * s * dp <= MAX_WORLD)]))
     ep = 1
     if "moe" in model:
-        ep = draw(st.sampled_from(sorted({e for e in (1, 2, tp, tp * 2, tp * dp)
+        ep = draw(st.sampled_from(sorted({e for e in (1, 2, 4, tp, tp * 2, tp * dp)
                                           if (tp * dp) % e == 0 and e <= 8})))
     return model, tp, pp, dp, ep, sp
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Optional
 
 from syncverify.frozenmap import FrozenMap
-from syncverify.plan import Phase, Plan
+from syncverify.plan import Phase, Plan, SyncPoint
 from syncverify.topology import LAYOUT_AXES, Topology
 
 KEPT_REPLICAS = 2
@@ -157,11 +157,9 @@ def _replicas_distinct(plan: Plan) -> bool:
         return True                      # S9: ep positions mix replicas with TP ranks
     if len({p.degrees.dp for p in plan.phases}) > 1:
         return True                      # S5: a hand-over between different replica counts
-    roles = [_ep_roles(phase) for phase in plan.phases]
-    if any(r is None for r in roles):
+    if any(_ep_roles(phase) is None for phase in plan.phases):
         return True
-    # selectors and EP groups that cut the replicas: kept whole rather than combined
-    return "dp" in named and any(r["dp"][0] == "cut" for r in roles)
+    return "dp" in named and not _selectors_agree_across_phases(plan)
 
 
 def _tp_ranks_distinct(plan: Plan) -> bool:
@@ -217,6 +215,42 @@ def ranks_kept(plan: Plan, phase: Phase) -> int:
     return count
 
 
+def _selectors_agree_across_phases(plan: Plan) -> bool:
+    """Whether every dp selector names the same kept replicas in every phase it runs in (the
+    reduced plan's selectors are plan-wide, while EP groups may cut replicas differently in
+    each phase); otherwise dp is kept whole."""
+    tables = {phase.name: _replica_classes(plan, phase) for phase in plan.phases}
+    for sync in plan.syncs:
+        if not sync.ranks or "dp" not in sync.ranks:
+            continue
+        named = {frozenset(c for c, real in tables[p.name].items() if real[0] in sync.ranks["dp"])
+                 for p in plan.phases if sync.runs_in(p.name)}
+        if len(named) > 1:
+            return False
+    return True
+
+
+def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
+    """Kept replica -> real replicas: selector classes, or two positions in each of two EP
+    groups when EP groups span some replicas but not all (whole when a selector straddles)."""
+    dp = phase.topology.sizes["dp"]
+    selected = _selected_sets(plan, "dp")
+    role, inner = _ep_roles(phase)["dp"]
+    if role != "cut":
+        return _selector_classes(dp, selected)
+    # EP groups of `inner` consecutive replicas: replicas are alike within a group and the
+    # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group)
+    positions = _classes(inner, KEPT_REPLICAS)
+    groups = _classes(dp // inner, KEPT_REPLICAS)
+    kept_inner = len(positions)
+    table = {p + kept_inner * g: tuple(sorted(rp + inner * rg for rp in positions[p]
+                                              for rg in groups[g]))
+             for g in groups for p in positions}
+    if all(len({r in s for r in real}) == 1 for real in table.values() for s in selected):
+        return table
+    return _classes(dp, dp)
+
+
 def _axis_classes(plan: Plan, phase: Phase) -> dict[str, dict[int, tuple[int, ...]]]:
     """Per layout axis: kept coordinate -> the real coordinates it stands for."""
     sizes = phase.topology.sizes
@@ -227,19 +261,8 @@ def _axis_classes(plan: Plan, phase: Phase) -> dict[str, dict[int, tuple[int, ..
     dp = sizes["dp"]
     if _replicas_distinct(plan) or dp <= KEPT_REPLICAS:
         out["dp"] = _classes(dp, dp)
-        return out
-    role, inner = _ep_roles(phase)["dp"]
-    if role != "cut":
-        out["dp"] = _selector_classes(dp, _selected_sets(plan, "dp"))
-        return out
-    # EP groups of `inner` consecutive replicas: replicas are alike within a group and the
-    # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group)
-    positions = _classes(inner, KEPT_REPLICAS)
-    groups = _classes(dp // inner, KEPT_REPLICAS)
-    kept_inner = len(positions)
-    out["dp"] = {p + kept_inner * g: tuple(sorted(rp + inner * rg for rp in positions[p]
-                                                  for rg in groups[g]))
-                 for g in groups for p in positions}
+    else:
+        out["dp"] = _replica_classes(plan, phase)
     return out
 
 
@@ -320,25 +343,23 @@ def quotient(plan: Plan) -> tuple[Plan, Classes]:
         phases.append(scaled)
     ranks["handover"], mbs["handover"] = ranks.get("decode", {}), {}
     topologies = {phase.name: phase.topology for phase in plan.phases}
-    kept_coords = {axis: _cut_down(tables) for axis, tables in (("tp", tp), ("dp", replicas))}
-    syncs = tuple(_kept_selector(sync, kept_coords) for sync in plan.syncs)
+    syncs = tuple(_kept_selector(sync, {"tp": tp, "dp": replicas}, plan.phases) for sync in plan.syncs)
     return (replace(plan, phases=tuple(phases), syncs=syncs),
             Classes(ranks, mbs, replicas, tp, topologies))
 
 
-def _cut_down(tables: dict) -> dict:
-    """The classes of an axis cut down in some phase (the same in every phase then), or {}."""
-    return next((t for t in tables.values() if any(len(real) > 1 for real in t.values())), {})
-
-
-def _kept_selector(sync, kept_coords: dict):
+def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
     """A sync whose selector names kept coordinates: each kept tp or dp coordinate whose class
-    the selector names (classes never straddle a selector's set, _selector_classes; tp and dp
-    are cut down alike in every phase when a selector names them)."""
-    if not sync.ranks or not any(axis in sync.ranks for axis in kept_coords):
+    the selector names (classes never straddle a selector's set, and name the same kept
+    coordinates in every phase the sync runs in: _selectors_agree_across_phases)."""
+    if not sync.ranks or not any(axis in sync.ranks for axis in tables):
+        return sync
+    phase = next((p.name for p in phases if sync.runs_in(p.name)), None)
+    if phase is None:
         return sync
     ranks = dict(sync.ranks)
-    for axis, classes in kept_coords.items():
-        if axis in ranks and classes:
+    for axis, by_phase in tables.items():
+        if axis in ranks:
+            classes = by_phase[phase]
             ranks[axis] = frozenset(c for c, real in classes.items() if real[0] in ranks[axis])
     return replace(sync, ranks=FrozenMap(ranks))
