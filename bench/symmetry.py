@@ -50,6 +50,7 @@ def main() -> int:
             tally["agree"] += 1
         else:
             disagreements.append(plan)
+            print("DISAGREE:", plan, file=sys.stderr, flush=True)
         if tally["plans"] % 500 == 0:        # partial figures, for long runs
             print(f"  {tally['plans']} plans, {tally['agree']} agree", file=sys.stderr, flush=True)
 

@@ -78,6 +78,21 @@ def real_ranks(analyses, phase: str, ranks: Iterable[int]) -> set[int]:
     return classes.real_ranks(phase, ranks) if classes else set(ranks)
 
 
+def shown_group(analyses, phase: str, ranks: Iterable[int]) -> tuple[int, ...]:
+    """The real group a group of representative ranks stands for first (for counterexamples):
+    the group on the same axis of its lowest member's representative. A set of ranks that is
+    no axis's group stands for the union of its members' classes."""
+    ranks = tuple(sorted(ranks))
+    classes = analyses.graph.graph.get("classes")
+    if not classes or not ranks:
+        return ranks
+    world = analyses.graph.graph["worlds"]["decode" if phase == "handover" else phase]
+    axis = world.topo.axis_of_group(ranks)
+    if axis is None:
+        return tuple(sorted(classes.real_ranks(phase, ranks)))
+    return classes.real_group(phase, axis, ranks)
+
+
 def real_replicas(analyses, phase: str, replicas: Iterable[int]) -> set[int]:
     classes = analyses.graph.graph.get("classes")
     return classes.real_replicas(phase, replicas) if classes else set(replicas)

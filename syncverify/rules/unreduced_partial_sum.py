@@ -25,7 +25,7 @@ sync:
 ```
 """
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (real_ranks, first_node, affected_layers, axis_of, fix, group_by, layers_clause,
+from syncverify.rules.graph_support import (first_node, shown_group, affected_layers, axis_of, fix, group_by, layers_clause,
                                             trace, where, where_to_add)
 
 
@@ -69,7 +69,7 @@ def check(ctx) -> None:
         at = ("sync", blame) if blame is not None else _selector_or_list(plan, producer, nodes)
         ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
                    trace=trace(a, [first_node(nodes)], f"reads a partial sum over {axis} ranks "
-                               + ",".join(map(str, sorted(real_ranks(a, nodes[0][1], items[0].get("need")))))))
+                               + ",".join(map(str, shown_group(a, nodes[0][1], items[0].get("need"))))))
 
 
 def _selector_or_list(plan, producer, nodes) -> tuple:
