@@ -213,9 +213,14 @@ def targets(rows: list[Row], runs: int) -> list[str]:
     exhaustive = [(row.modes["exhaustive"], row) for row in rows
                   if isinstance(row.modes["exhaustive"], Measured)]
     if exhaustive:
-        per_node = statistics.median(e.wall / e.nodes for e, _ in exhaustive if e.nodes > 2000)
-        out.append(f"--exhaustive: {per_node * 1e6:.0f} us per DAG node (median over plans over "
-                   f"2,000 nodes); different findings on {sum(e.output != r.modes['reduced'].output for e, r in exhaustive)} of {len(exhaustive)} plans")
+        sized = [(e, r) for e, r in exhaustive if e.nodes > 2000]
+        per_node = statistics.median(e.wall / e.nodes for e, _ in sized)
+        cpu_per_node = sorted(e.cpu / e.nodes * 1e6 for e, _ in sized)
+        out.append(f"--exhaustive: {per_node * 1e6:.0f} us wall per DAG node (median); CPU per node "
+                   f"{cpu_per_node[0]:.0f}-{cpu_per_node[-1]:.0f} us over {len(sized)} plans of "
+                   f"{min(e.nodes for e, _ in sized):,}-{max(e.nodes for e, _ in sized):,} nodes "
+                   f"(linear in DAG size); different findings on "
+                   f"{sum(e.output != r.modes['reduced'].output for e, r in exhaustive)} of {len(exhaustive)} plans")
         if ds and not isinstance(ds.modes["exhaustive"], Measured):
             nodes = estimated_exhaustive_nodes(ds.path)
             ratio = nodes * per_node / ds.modes["reduced"].wall
