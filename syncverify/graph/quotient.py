@@ -359,7 +359,8 @@ def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
         return sync
     ranks = dict(sync.ranks)
     for axis, by_phase in tables.items():
-        if axis in ranks:
-            classes = by_phase[phase]
+        classes = by_phase[phase]
+        # an axis kept whole keeps its coordinates (and its size may differ between phases)
+        if axis in ranks and any(len(real) > 1 for real in classes.values()):
             ranks[axis] = frozenset(c for c, real in classes.items() if real[0] in ranks[axis])
     return replace(sync, ranks=FrozenMap(ranks))
