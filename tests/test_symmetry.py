@@ -7,6 +7,7 @@ comparison on thousands (`--count`).
 """
 import copy
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,4 +78,19 @@ def comparable(findings):
 def test_reduced_and_exhaustive_checks_agree(plan):
     loaded = load_dict(plan)
     reduced = check_plan(loaded)
+    assert comparable(reduced) == comparable(check_plan(loaded, exhaustive=True))
+
+
+@pytest.mark.parametrize("dp, ep, selected", [(8, 4, [7]), (8, 4, [3]), (8, 2, [2, 5]), (6, 3, [1, 2])])
+def test_dp_selectors_on_replicas_that_ep_groups_cut_agree(dp, ep, selected):
+    """Selectors naming replicas split the EP-group classes by position and by group."""
+    plan = synthesize_plan(copy.deepcopy(MOE), tp=1, dp=dp, ep=ep, prefill_microbatches=2,
+                           decode_microbatches=2, tokens=64, batch=8)
+    plan["model"] = copy.deepcopy(MOE)
+    for sync in plan["sync"]:
+        if sync.get("role") == "dispatch" or sync.get("id") == "dp-out":
+            sync["ranks"] = {"dp": selected}
+    loaded = load_dict(plan)
+    reduced = check_plan(loaded)
+    assert {f.code for f in reduced} >= {"SV601"}           # the split EP group hangs
     assert comparable(reduced) == comparable(check_plan(loaded, exhaustive=True))

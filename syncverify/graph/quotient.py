@@ -239,9 +239,10 @@ def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     if role != "cut":
         return _selector_classes(dp, selected)
     # EP groups of `inner` consecutive replicas: replicas are alike within a group and the
-    # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group)
-    positions = _classes(inner, KEPT_REPLICAS)
-    groups = _classes(dp // inner, KEPT_REPLICAS)
+    # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group),
+    # split further by the positions and groups the selectors name
+    positions = _selector_classes(inner, [frozenset(d % inner for d in s) for s in selected])
+    groups = _selector_classes(dp // inner, [frozenset(d // inner for d in s) for s in selected])
     kept_inner = len(positions)
     table = {p + kept_inner * g: tuple(sorted(rp + inner * rg for rp in positions[p]
                                               for rg in groups[g]))
@@ -304,7 +305,7 @@ def _scaled_phase(plan: Plan, phase: Phase) -> tuple[Phase, dict, dict, dict]:
     sizes = dict(phase.topology.sizes)
     kept = {axis: len(classes) for axis, classes in axes.items()}
     sizes.update(kept)
-    sizes["ep"] = _kept_ep(phase, kept)
+    sizes["ep"] = _kept_ep(phase, axes)
     degrees = replace(phase.degrees, tp=kept["tp"], dp=kept["dp"], ep=sizes["ep"])
     topology = Topology(sizes=FrozenMap(sizes), layout=phase.topology.layout,
                         stages=phase.topology.stages)
@@ -321,7 +322,7 @@ def _scaled_phase(plan: Plan, phase: Phase) -> tuple[Phase, dict, dict, dict]:
     return scaled, ranks, microbatches, axes
 
 
-def _kept_ep(phase: Phase, kept: dict[str, int]) -> int:
+def _kept_ep(phase: Phase, axes: dict[str, dict]) -> int:
     """The EP degree whose groups are the kept members of the real EP groups."""
     roles = _ep_roles(phase)
     if phase.degrees.ep <= 1 or roles is None:
@@ -329,9 +330,11 @@ def _kept_ep(phase: Phase, kept: dict[str, int]) -> int:
     ep = 1
     for axis, (role, count) in roles.items():
         if role == "inside":
-            ep *= kept[axis]
+            ep *= len(axes[axis])
         elif role == "cut":
-            ep *= min(count, KEPT_REPLICAS) if kept[axis] != phase.topology.sizes[axis] else count
+            # the kept coordinates of the first EP group: classes are ordered position-first
+            # and the first group's class holds real group 0 (_replica_classes)
+            ep *= sum(1 for real in axes[axis].values() if real[0] < count)
     return ep
 
 
