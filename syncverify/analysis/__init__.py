@@ -33,7 +33,7 @@ class Analyses:
     placement: PlacementResult
     order: OrderIndex
     races: list[Race]
-    deadlock: Optional[list[tuple]]
+    deadlock: Optional[list[tuple]]          # every node on a cycle of waits, or None
     hangs: list[Hang]
     handover: Optional[HandoverResult]
     redundant: list[Redundant] = field(default_factory=list)

@@ -92,13 +92,27 @@ class OrderIndex:
             return False
         return any(s == v or self.ordered(s, v, _depth + 1) for s in self.succ.get(u, ()))
 
+    def reachable(self, nodes) -> set[tuple]:
+        """`nodes` and every node ordered after one of them (what a deadlock there blocks)."""
+        seen, todo = set(nodes), list(nodes)
+        while todo:
+            for nxt in self.succ.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
     def cycle(self) -> list[tuple]:
-        """A cycle of order edges (a deadlock witness), starting from its smallest node."""
+        """Every node on a cycle of order edges (the deadlock), sorted: the nodes of the
+        strongly connected components with more than one node. Not one cycle: which cycle a
+        search meets first depends on how much was unrolled, while the set of waits that can
+        never be satisfied does not (so the reduced and the full check name the same)."""
         order_graph = nx.DiGraph((u, v) for u, vs in self.succ.items() for v in vs)
-        edges = nx.find_cycle(order_graph)
-        nodes = [u for u, _ in edges]
-        start = nodes.index(min(nodes))
-        return nodes[start:] + nodes[:start]
+        stuck = set()
+        for component in nx.strongly_connected_components(order_graph):
+            if len(component) > 1:
+                stuck |= component
+        return sorted(stuck)
 
 
 def incomplete(graph: nx.DiGraph, node: tuple) -> bool:

@@ -118,7 +118,7 @@ def _mismatches(ctx) -> None:
 
 
 def _deadlock(ctx) -> None:
-    """A cycle of waits, named by the collectives on it (the same whatever was unrolled)."""
+    """Cycles of waits, named by the collectives on them (the same whatever was unrolled)."""
     a = ctx.analyses
     cycle = a.deadlock
     if not cycle:
@@ -130,12 +130,20 @@ def _deadlock(ctx) -> None:
     names = ", ".join(plan.syncs[i].label for i in syncs) or "blocking calls"
     message = f"the schedule deadlocks: {names} wait on each other in a cycle (S3, S23)"
     phases = sorted({"decode" if n[1] == "handover" else n[1] for n in colls})
-    ranks = sorted(real_ranks(a, colls[0][1], {r for n in colls for r in n[6]})) if colls else []
+    # the ranks the deadlock stops: every rank with a wait on a cycle or ordered after one
+    # (the cycles a search meets depend on how much was unrolled; what they block does not)
+    blocked = [n for n in a.order.reachable(cycle) if n[0] in ("op", "coll") and n[1] in phases
+               or (n[0] == "coll" and n[1] == "handover" and "decode" in phases)]
+    ranks = sorted({r for n in blocked for r in real_ranks(a, n[1], _node_ranks(n))})
     ctx.report(RULE, at, message,
                help="break the cycle: issue a send_recv async (or group it with the receives it "
                     "waits for, S3), or carry the token through the host (S4)",
                where=Where(phase=", ".join(phases) or None, ranks=compact(ranks) if ranks else None),
                trace=tuple(f"on the cycle: {plan.syncs[i].label}" for i in syncs))
+
+
+def _node_ranks(node: tuple) -> tuple[int, ...]:
+    return (node[4],) if node[0] == "op" else tuple(node[6])
 
 
 RULE = Rule(code="SV601", slug="collective-hang", category="ordering", severity="error",
