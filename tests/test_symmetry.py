@@ -53,6 +53,9 @@ def plans(draw) -> dict:
     if pp == 2:
         plan["parallel"]["stages"] = [2, 4]
     plan["phases"]["decode"]["dp_idle"] = draw(st.sampled_from(["dummy_batch", "skip"]))
+    if ep > 1 and draw(st.booleans()):      # EP groups that differ between the phases
+        plan["phases"]["decode"]["ep"] = draw(st.sampled_from(sorted(
+            {e for e in (1, 2, 4, 8) if (tp * dp * sp) % e == 0 and e % tp == 0})))
     mutate = draw(st.sampled_from(["none", "remove", "async", "select", "group"]))
     if mutate != "none" and plan["sync"]:
         sync = plan["sync"][draw(st.integers(0, len(plan["sync"]) - 1))]

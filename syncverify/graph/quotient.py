@@ -231,22 +231,33 @@ def _selectors_agree_across_phases(plan: Plan) -> bool:
 
 
 def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
-    """Kept replica -> real replicas: selector classes, or two positions in each of two EP
-    groups when EP groups span some replicas but not all (whole when a selector straddles)."""
+    """Kept replica -> real replicas, the same table in every phase (the phases hand over
+    replica by replica, S5): selector classes, or, when EP groups span some replicas but not
+    all, classes of each digit of the replica index in the radix of the EP group sizes.
+
+    EP groups of `inner` consecutive replicas make the replica index two digits: position in
+    the group and group. Replicas are alike within a group and the groups are alike, so each
+    digit keeps coordinate 0 and one coordinate standing for the others (split further by the
+    coordinates selectors name). Phases whose EP groups differ (EP32 in prefill, EP256 in
+    decode) make more digits: 1,024 replicas are position in 32 x group of 32 within a group of
+    256 x group of 256. Kept whole when the group sizes do not nest or a selector straddles."""
     dp = phase.topology.sizes["dp"]
     selected = _selected_sets(plan, "dp")
-    role, inner = _ep_roles(phase)["dp"]
-    if role != "cut":
+    inners = sorted({_ep_roles(p)["dp"][1] for p in plan.phases if _ep_roles(p)["dp"][0] == "cut"})
+    if not inners:
         return _selector_classes(dp, selected)
-    # EP groups of `inner` consecutive replicas: replicas are alike within a group and the
-    # groups are alike, so keep two positions in each of two groups (replica = pos + inner*group),
-    # split further by the positions and groups the selectors name
-    positions = _selector_classes(inner, [frozenset(d % inner for d in s) for s in selected])
-    groups = _selector_classes(dp // inner, [frozenset(d // inner for d in s) for s in selected])
-    kept_inner = len(positions)
-    table = {p + kept_inner * g: tuple(sorted(rp + inner * rg for rp in positions[p]
-                                              for rg in groups[g]))
-             for g in groups for p in positions}
+    chain = inners + [dp]
+    if any(hi % lo for lo, hi in zip(chain, chain[1:])):
+        return _classes(dp, dp)
+    table = {0: (0,)}
+    below = 1                                   # the replicas one step of this digit spans
+    for size in chain:
+        radix = size // below
+        digit = _selector_classes(radix, [frozenset((d // below) % radix for d in s) for s in selected])
+        kept_below = len(table)
+        table = {k + kept_below * c: tuple(sorted(r + below * v for r in table[k] for v in digit[c]))
+                 for c in digit for k in table}
+        below = size
     if all(len({r in s for r in real}) == 1 for real in table.values() for s in selected):
         return table
     return _classes(dp, dp)
