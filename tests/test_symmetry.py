@@ -84,15 +84,18 @@ def test_reduced_and_exhaustive_checks_agree(plan):
     assert comparable(reduced) == comparable(check_plan(loaded, exhaustive=True))
 
 
-@pytest.mark.parametrize("dp, ep, selected", [(8, 4, [7]), (8, 4, [3]), (8, 2, [2, 5]), (6, 3, [1, 2])])
-def test_dp_selectors_on_replicas_that_ep_groups_cut_agree(dp, ep, selected):
-    """Selectors naming replicas split the EP-group classes by position and by group."""
+@pytest.mark.parametrize("dp, ep, axis, selected", [
+    (8, 4, "dp", [7]), (8, 4, "dp", [3]), (8, 2, "dp", [2, 5]), (6, 3, "dp", [1, 2]),
+    (8, 4, "ep", [3]), (6, 3, "ep", [1, 2])])
+def test_dp_selectors_on_replicas_that_ep_groups_cut_agree(dp, ep, axis, selected):
+    """Selectors naming replicas (or, with tp = sp = 1, ep coordinates: replica mod ep) split
+    the EP-group classes by position and by group."""
     plan = synthesize_plan(copy.deepcopy(MOE), tp=1, dp=dp, ep=ep, prefill_microbatches=2,
                            decode_microbatches=2, tokens=64, batch=8)
     plan["model"] = copy.deepcopy(MOE)
     for sync in plan["sync"]:
         if sync.get("role") == "dispatch" or sync.get("id") == "dp-out":
-            sync["ranks"] = {"dp": selected}
+            sync["ranks"] = {axis: selected}
     loaded = load_dict(plan)
     reduced = check_plan(loaded)
     assert {f.code for f in reduced} >= {"SV601"}           # the split EP group hangs

@@ -153,13 +153,37 @@ def _replicas_distinct(plan: Plan) -> bool:
     phase (then no phase is cut down, so the phases keep the same replicas and the S5 hand-over
     between them stays as it is)."""
     named = _named_by_selectors(plan)
-    if "ep" in {axis for s in plan.syncs for axis in (s.ranks or ())}:
-        return True                      # S9: ep positions mix replicas with TP ranks
+    if "ep" in {axis for s in plan.syncs for axis in (s.ranks or ())} and not _replica_only(plan):
+        return True                      # S9: ep positions mix replicas with TP and SP ranks
     if len({p.degrees.dp for p in plan.phases}) > 1:
         return True                      # S5: a hand-over between different replica counts
     if any(_ep_roles(phase) is None for phase in plan.phases):
         return True
-    return "dp" in named and not _selectors_agree_across_phases(plan)
+    if "dp" in named and not _selectors_agree_across_phases(plan):
+        return True
+    if _replica_only(plan) and any(s.ranks and "ep" in s.ranks for s in plan.syncs):
+        tables = {p.name: _replica_classes(plan, p) for p in plan.phases}
+        return not _ep_selectors_consistent(plan, tables)
+    return False
+
+
+def _replica_only(plan: Plan) -> bool:
+    """tp = sp = 1 in every phase: a rank's ep coordinate is then its replica's index mod ep,
+    which replica classes can follow (a selector on it names replicas)."""
+    return all(p.degrees.tp == 1 and p.degrees.sp == 1 for p in plan.phases)
+
+
+def _ep_selected_replicas(plan: Plan) -> list[frozenset]:
+    """The replicas each ep selector names, in each phase it runs in (replica-only plans)."""
+    out = []
+    for sync in plan.syncs:
+        if sync.ranks and "ep" in sync.ranks:
+            for phase in plan.phases:
+                if sync.runs_in(phase.name):
+                    ep = max(phase.degrees.ep, 1)
+                    out.append(frozenset(d for d in range(phase.degrees.dp)
+                                         if d % ep in sync.ranks["ep"]))
+    return out
 
 
 def _tp_ranks_distinct(plan: Plan) -> bool:
@@ -230,6 +254,36 @@ def _selectors_agree_across_phases(plan: Plan) -> bool:
     return True
 
 
+def _ep_selectors_consistent(plan: Plan, tables: dict) -> bool:
+    """Each ep selector names, in every phase it runs in, exactly the kept ep coordinates of
+    the replicas it names there, read from one plan-wide set (a coordinate past a phase's
+    kept ep names nothing in it)."""
+    for sync in plan.syncs:
+        if not sync.ranks or "ep" not in sync.ranks:
+            continue
+        runs = [p for p in plan.phases if sync.runs_in(p.name)]
+        own = {p.name: _kept_ep_coordinates(sync.ranks["ep"], p, tables[p.name]) for p in runs}
+        union = frozenset().union(*own.values())
+        for p in runs:
+            kept_ep = _kept_ep_of(p, tables[p.name])
+            if frozenset(e for e in union if e < kept_ep) != own[p.name]:
+                return False
+    return True
+
+
+def _kept_ep_of(phase: Phase, replicas: dict) -> int:
+    """The kept ep of a replica-only phase: the kept replicas of its first EP group."""
+    ep = max(phase.degrees.ep, 1)
+    return sum(1 for real in replicas.values() if real[0] < ep)
+
+
+def _kept_ep_coordinates(selected: frozenset, phase: Phase, replicas: dict) -> frozenset:
+    """The kept ep coordinates (kept replica mod kept ep) of the replicas whose real ep
+    coordinate (replica mod ep) a selector names."""
+    ep, kept_ep = max(phase.degrees.ep, 1), _kept_ep_of(phase, replicas)
+    return frozenset(c % kept_ep for c, real in replicas.items() if real[0] % ep in selected)
+
+
 def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     """Kept replica -> real replicas, the same table in every phase (the phases hand over
     replica by replica, S5): selector classes, or, when EP groups span some replicas but not
@@ -243,6 +297,8 @@ def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     256 x group of 256. Kept whole when the group sizes do not nest or a selector straddles."""
     dp = phase.topology.sizes["dp"]
     selected = _selected_sets(plan, "dp")
+    if _replica_only(plan):
+        selected = selected + _ep_selected_replicas(plan)
     inners = sorted({_ep_roles(p)["dp"][1] for p in plan.phases if _ep_roles(p)["dp"][0] == "cut"})
     if not inners:
         return _selector_classes(dp, selected)
@@ -366,7 +422,7 @@ def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
     """A sync whose selector names kept coordinates: each kept tp or dp coordinate whose class
     the selector names (classes never straddle a selector's set, and name the same kept
     coordinates in every phase the sync runs in: _selectors_agree_across_phases)."""
-    if not sync.ranks or not any(axis in sync.ranks for axis in tables):
+    if not sync.ranks or not any(axis in sync.ranks for axis in ("tp", "dp", "ep")):
         return sync
     phase = next((p.name for p in phases if sync.runs_in(p.name)), None)
     if phase is None:
@@ -377,4 +433,10 @@ def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
         # an axis kept whole keeps its coordinates (and its size may differ between phases)
         if axis in ranks and any(len(real) > 1 for real in classes.values()):
             ranks[axis] = frozenset(c for c, real in classes.items() if real[0] in ranks[axis])
+    replicas = tables["dp"]
+    if "ep" in ranks and any(len(real) > 1 for t in replicas.values() for real in t.values()):
+        # only replica-only plans get here (_replicas_distinct); consistent across phases
+        ranks["ep"] = frozenset().union(*(
+            _kept_ep_coordinates(sync.ranks["ep"], p, replicas[p.name])
+            for p in phases if sync.runs_in(p.name)))
     return replace(sync, ranks=FrozenMap(ranks))
