@@ -134,13 +134,9 @@ def _ep_roles(phase: Phase) -> Optional[dict[str, tuple[str, int]]]:
     return roles if remaining == 1 else None
 
 
-def _named_by_selectors(plan: Plan) -> set[str]:
-    """Axes a rank selector names (S9); ep coordinates are positions over tp, sp and dp."""
-    named = set()
-    for sync in plan.syncs:
-        for axis in sync.ranks or ():
-            named |= {"tp", "sp", "dp"} if axis == "ep" else {axis}
-    return named
+def _named_axes(plan: Plan) -> set[str]:
+    """The axes rank selectors name (S9)."""
+    return {axis for sync in plan.syncs for axis in (sync.ranks or ())}
 
 
 def _selected_sets(plan: Plan, axis: str) -> list[frozenset]:
@@ -152,8 +148,8 @@ def _replicas_distinct(plan: Plan) -> bool:
     """Whether something tells DP replicas apart beyond what selector classes capture, in any
     phase (then no phase is cut down, so the phases keep the same replicas and the S5 hand-over
     between them stays as it is)."""
-    named = _named_by_selectors(plan)
-    if "ep" in {axis for s in plan.syncs for axis in (s.ranks or ())} and not _replica_only(plan):
+    named = _named_axes(plan)
+    if "ep" in named and not _replica_only(plan):
         return True                      # S9: ep positions mix replicas with TP and SP ranks
     if len({p.degrees.dp for p in plan.phases}) > 1:
         return True                      # S5: a hand-over between different replica counts
@@ -161,7 +157,7 @@ def _replicas_distinct(plan: Plan) -> bool:
         return True
     if "dp" in named and not _selectors_agree_across_phases(plan):
         return True
-    if _replica_only(plan) and any(s.ranks and "ep" in s.ranks for s in plan.syncs):
+    if "ep" in named:                    # replica-only here
         tables = {p.name: _replica_classes(plan, p) for p in plan.phases}
         return not _ep_selectors_consistent(plan, tables)
     return False
@@ -198,7 +194,7 @@ def _tp_ranks_distinct(plan: Plan) -> bool:
     tp), and EP groups that cut a TP group (their members would be some TP coordinates but not
     others).
     """
-    if "ep" in {axis for s in plan.syncs for axis in (s.ranks or ())}:
+    if "ep" in _named_axes(plan):
         return True
     if len({p.degrees.tp for p in plan.phases}) > 1:
         return True
