@@ -44,7 +44,12 @@ class _Bar:
         self.stopped = False
         self.timer = threading.Timer(delay, self.show)
         self.timer.daemon = True
-        self.timer.start()
+        if delay <= 0:
+            # Shown at once, on this thread: a timer thread that starts late would miss a short
+            # run entirely (the bar tests on a fast CI runner did).
+            self.show()
+        else:
+            self.timer.start()
 
     def show(self) -> None:
         from rich.console import Console
