@@ -26,10 +26,11 @@ def verdict(data: dict) -> list:
         return error.problems
 
 
-def cases():
-    for name, text in PLANS.items():
-        for mutant in mutants(yaml.safe_load(text), load_plan(f"{name}.yaml", text=text)):
-            yield pytest.param(mutant, id=f"{name}: {mutant.operator}: {mutant.label}")
+def cases() -> list:
+    # a list, not a generator: pytest 9 deprecates parametrizing over a bare iterator
+    return [pytest.param(mutant, id=f"{name}: {mutant.operator}: {mutant.label}")
+            for name, text in PLANS.items()
+            for mutant in mutants(yaml.safe_load(text), load_plan(f"{name}.yaml", text=text))]
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
