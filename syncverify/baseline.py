@@ -91,13 +91,25 @@ def current_counts(findings: list[Finding], folder: Path) -> Counts:
     return dict(counts)
 
 
-def stale_entries(recorded: Counts, now: Counts, checked: set[str]) -> list[Stale]:
-    """Entries of checked plans that record more findings than the plans have now."""
+Judged = dict[str, Optional[frozenset]]    # plan key -> the codes this run reported (None: all)
+
+
+def judges(judged: Judged, plan: str, code: str) -> bool:
+    """Whether this run can say how many `code` findings `plan` has: the plan was checked and
+    the rule was not left out by --select/--ignore or the configuration."""
+    if plan not in judged:
+        return False
+    codes = judged[plan]
+    return codes is None or code in codes
+
+
+def stale_entries(recorded: Counts, now: Counts, judged: Judged) -> list[Stale]:
+    """Entries this run judges that record more findings than the plans have now."""
     out = []
-    for plan in sorted(set(recorded) & checked):
+    for plan in sorted(set(recorded) & set(judged)):
         for code, count in sorted(recorded[plan].items()):
             found = now.get(plan, {}).get(code, 0)
-            if count > found:
+            if judges(judged, plan, code) and count > found:
                 out.append(Stale(plan, code, count, found))
     return out
 
@@ -116,11 +128,16 @@ def apply(findings: list[Finding], recorded: Counts, folder: Path) -> tuple[list
     return kept, hidden
 
 
-def merged(previous: Optional[Counts], now: Counts, checked: set[str]) -> Counts:
-    """The counts to write: this run's for the plans it checked, the previous file's for the
-    others (a run over part of the fleet does not forget the rest)."""
-    out = {plan: rules for plan, rules in (previous or {}).items() if plan not in checked}
-    out.update(now)
+def merged(previous: Optional[Counts], now: Counts, judged: Judged) -> Counts:
+    """The counts to write: this run's for what it judged, the previous file's for the rest
+    (a run over part of the fleet, or with some rules left out, does not forget the others)."""
+    out: dict[str, dict[str, int]] = {}
+    for plan, rules in (previous or {}).items():
+        kept = {code: n for code, n in rules.items() if not judges(judged, plan, code)}
+        if kept:
+            out[plan] = kept
+    for plan, rules in now.items():
+        out.setdefault(plan, {}).update(rules)
     return {plan: dict(sorted(rules.items())) for plan, rules in sorted(out.items()) if rules}
 
 

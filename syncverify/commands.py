@@ -179,8 +179,9 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
         if fixes.write(report, recheck, err):     # then report on the plans as they are now
             report = Report()
             check_files(report, files, policies, **options)
+    reported = {display_name(f, stdin_filename): p.reported for f, p in zip(files, policies)}
     try:
-        use_baseline(report, recorded, baseline, write_baseline, err)
+        use_baseline(report, recorded, baseline, write_baseline, reported, err)
     except OSError as exc:
         err.write(f"syncverify: error: cannot write '{write_baseline}': {exc.strerror}\n")
         return 2
@@ -312,8 +313,9 @@ def read_baseline(path: Optional[str]):
 
 
 def use_baseline(report, recorded, baseline_path: Optional[str],
-                 write_path: Optional[str], err: TextIO) -> None:
-    """Write the baseline (--write-baseline) and hide what it records (both options)."""
+                 write_path: Optional[str], reported: dict, err: TextIO) -> None:
+    """Write the baseline (--write-baseline) and hide what it records (both options).
+    `reported`: display name -> the codes its policy reports (None: every code)."""
     from syncverify import baseline
 
     path = write_path or baseline_path
@@ -321,7 +323,8 @@ def use_baseline(report, recorded, baseline_path: Optional[str],
         return
     folder = Path(os.path.abspath(path)).parent
     unusable = set(report.unusable_files())
-    checked = {baseline.plan_key(f, folder) for f in report.files if f not in unusable}
+    checked = {baseline.plan_key(f, folder): reported.get(f) for f in report.files
+               if f not in unusable}
     now = baseline.current_counts(report.findings, folder)
     if write_path:
         previous = baseline.read(write_path) if os.path.isfile(write_path) else None

@@ -141,3 +141,34 @@ def test_baseline_and_write_baseline_exclude_each_other(fleet):
 
 def test_missing_baseline_file_exits_2(fleet):
     assert check("--isolated", "--baseline", "nope.json", "plans").exit_code == 2
+
+
+def test_rules_left_out_by_select_are_not_judged_stale(fleet):
+    check("--isolated", "--write-baseline", "base.json", "plans")
+    result = check("--isolated", "-f", "concise", "--select", "SV7", "--baseline", "base.json", "plans")
+    assert "SV103" not in result.stderr            # SV103 did not run: it is not "0 found now"
+    assert result.exit_code == 0
+
+
+def test_write_baseline_with_ignore_keeps_the_entries_of_rules_that_did_not_run(fleet):
+    check("--isolated", "--write-baseline", "base.json", "plans")
+    result = check("--isolated", "--ignore", "SV103,SV709", "--write-baseline", "base.json", "plans")
+    assert "pruned" not in result.stderr
+    assert baseline(fleet / "base.json") == {
+        "plans/a.yaml": {"SV702": {"count": 1}, "SV709": {"count": 1}},
+        "plans/b.yaml": {"SV103": {"count": 1}},
+    }
+    full = check("--isolated", "--baseline", "base.json", "plans")
+    assert full.exit_code == 0
+    assert full.stdout.splitlines()[-1] == "no findings in 2 files; 3 hidden by the baseline"
+
+
+def test_a_selected_rule_that_no_longer_fires_is_still_pruned(fleet):
+    check("--isolated", "--write-baseline", "base.json", "plans")
+    write(fleet, "plans/a.yaml", plan_text(kv=1))               # SV702 fixed
+    result = check("--isolated", "--select", "SV702", "--write-baseline", "base.json", "plans")
+    assert "1 stale entry pruned" in result.stderr
+    assert baseline(fleet / "base.json") == {
+        "plans/a.yaml": {"SV709": {"count": 1}},
+        "plans/b.yaml": {"SV103": {"count": 1}},
+    }
