@@ -22,6 +22,15 @@ def test_rules_table_lists_every_rule():
         assert rule.code in result.output and rule.slug in result.output
 
 
+def test_rules_table_in_a_pipe_is_one_line_per_rule():
+    # grep and wc read it: no summary wrapped word by word at 80 columns
+    lines = invoke("rules").output.splitlines()
+    assert len(lines) == 1 + len(ALL_RULES)
+    assert lines[0].split() == ["code", "slug", "category", "severity", "summary"]
+    for line, rule in zip(lines[1:], ALL_RULES):
+        assert line.split(None, 4) == [rule.code, rule.slug, rule.category, rule.severity, rule.summary]
+
+
 def test_rules_json_has_every_field_of_every_rule():
     rows = json.loads(invoke("rules", "--format", "json").output)
     assert [r["code"] for r in rows] == [r.code for r in ALL_RULES]

@@ -45,14 +45,31 @@ def rules_markdown(rules: Iterable) -> str:
 
 
 def rules_table(rules: Iterable, stream: TextIO, *, color: str = "auto") -> None:
+    """A rich table on a terminal; aligned plain lines, one per rule, anywhere else (a pipe
+    has no width to wrap the summaries to)."""
     from rich.table import Table
 
+    console = make_console(stream, color)
+    if not console.is_terminal:
+        stream.write(plain_table([dict(zip(RULE_FIELDS, RULE_FIELDS))]
+                                 + [rule_row(rule) for rule in rules]))
+        return
     table = Table(box=None, header_style="bold", pad_edge=False)
     for name in RULE_FIELDS:
         table.add_column(name, no_wrap=name != "summary")
     for rule in rules:
         table.add_row(*(str(v) for v in rule_row(rule).values()))
-    make_console(stream, color).print(table)
+    console.print(table)
+
+
+def plain_table(rows: list[dict]) -> str:
+    """Rows of strings, every column but the last padded to its widest cell."""
+    widths = [max(len(str(row[name])) for row in rows) for name in RULE_FIELDS[:-1]]
+    lines = []
+    for row in rows:
+        cells = [str(row[name]).ljust(width) for name, width in zip(RULE_FIELDS, widths)]
+        lines.append("  ".join(cells + [str(row[RULE_FIELDS[-1]])]))
+    return "\n".join(lines) + "\n"
 
 
 def rule_page(rule) -> str:
