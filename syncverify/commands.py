@@ -165,6 +165,9 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     except UsageProblem as exc:
         err.write(f"syncverify: error: {exc}\n")
         return 2
+    if stdin_filename is not None and STDIN not in files:
+        err.write("syncverify: warning: --stdin-filename names the plan read from standard "
+                  "input ('-'), and no '-' was given: ignored\n")
     if write and STDIN in files:
         err.write("syncverify: error: --write cannot change standard input; name the plan file\n")
         return 2

@@ -205,6 +205,15 @@ def test_stdin_with_display_name():
     assert result.output.startswith("mine.yaml:3:16: error SV201 ")
 
 
+def test_stdin_filename_without_stdin_is_ignored_with_a_warning(plan):
+    path = plan(ERROR)
+    result = run("--format", "concise", "--stdin-filename", "mine.yaml", path)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{path}:3:16: error SV201 ")
+    assert result.stderr == ("syncverify: warning: --stdin-filename names the plan read from "
+                             "standard input ('-'), and no '-' was given: ignored\n")
+
+
 def test_stdin_problem_is_framed_from_the_text_read(plan, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     plan("syncverify: 1\nsomething else entirely\n", "mine.yaml")   # same name on disk
