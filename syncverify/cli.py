@@ -55,6 +55,9 @@ def cli() -> None:
               help="Report these rules too, on top of the configuration's select.")
 @click.option("--ignore", metavar="CODES",
               help="Do not report these rules (codes, code prefixes or slugs).")
+@click.option("--per-file-ignores", metavar="PATTERN:CODES", multiple=True,
+              help="Do not report these rules for plans matching PATTERN (repeatable; e.g. "
+                   "'plans/legacy/*.yaml:SV7'), on top of the configuration's.")
 @click.option("--config", metavar="PATH",
               type=click.Path(exists=True, dir_okay=False),
               help="Use this configuration file (pyproject.toml or .syncverify.yaml) for "

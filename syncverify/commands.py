@@ -134,7 +134,7 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
           exit_zero: bool = False, color: str = "auto", quiet: bool = False,
           stdin_filename: Optional[str] = None, select: Optional[str] = None,
           ignore: Optional[str] = None, extend_select: Optional[str] = None,
-          config: Optional[str] = None, isolated: bool = False, baseline: Optional[str] = None,
+          per_file_ignores: Iterable[str] = (), config: Optional[str] = None, isolated: bool = False, baseline: Optional[str] = None,
           write_baseline: Optional[str] = None, output: Optional[str] = None,
           statistics: bool = False, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
@@ -158,7 +158,7 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
                            read="the baseline being read")
         policies = plan_policies(files, stdin_filename, config=config, isolated=isolated,
                                  select=select, ignore=ignore, extend_select=extend_select,
-                                 fail_on=fail_on)
+                                 fail_on=fail_on, per_file_ignores=per_file_ignores)
         format = resolve_format(format, to_file=output is not None)
         check_invocation(format, output, statistics, baseline, write_baseline)
         recorded = read_baseline(baseline)
@@ -250,7 +250,7 @@ def display_name(file: str, stdin_filename: Optional[str]) -> str:
 
 
 def plan_policies(files: list[str], stdin_filename: Optional[str], *, config, isolated, select,
-                  ignore, extend_select, fail_on) -> list:
+                  ignore, extend_select, fail_on, per_file_ignores=()) -> list:
     """Each plan's Policy: its nearest configuration file, then the command-line options."""
     from syncverify.config import Configurations, Settings, names_list
 
@@ -259,10 +259,23 @@ def plan_policies(files: list[str], stdin_filename: Optional[str], *, config, is
 
     cli = Settings(select=names_list(select, "--select") if select else None,
                    extend_select=names(extend_select, "--extend-select"),
-                   ignore=names(ignore, "--ignore"), fail_on=fail_on)
+                   ignore=names(ignore, "--ignore"), fail_on=fail_on,
+                   per_file_ignores=tuple(per_file_option(value) for value in per_file_ignores))
     configurations = Configurations(cli, config=config, isolated=isolated)
     return [configurations.policy_for(stdin_filename if file == STDIN else file)
             for file in files]
+
+
+def per_file_option(value: str) -> tuple[str, tuple[str, ...]]:
+    """`--per-file-ignores PATTERN:CODES` as (pattern, names); the last colon splits them."""
+    from syncverify.config import names_list
+
+    pattern, _, codes = value.rpartition(":")
+    names = names_list(codes, "--per-file-ignores") if pattern else ()
+    if not names:
+        raise UsageProblem(f"--per-file-ignores: expected PATTERN:CODES, e.g. "
+                           f"'plans/legacy/*.yaml:SV7,SV702', got {value!r}")
+    return pattern, names
 
 
 def with_severities(findings: list[Finding], severity) -> list[Finding]:

@@ -8,6 +8,9 @@ A configuration is `[tool.syncverify]` in a pyproject.toml or a `.syncverify.yam
     severity = {SV702 = "error"}     # severity overrides by code, prefix or slug
     fail-on = "warning"              # lowest severity that makes the exit code 1
 
+    [tool.syncverify.per-file-ignores]
+    "plans/legacy/*.yaml" = ["SV7"]  # not reported for plans matching the pattern
+
 Discovery works as ruff's: each plan uses the nearest configuration in its folder or a parent
 folder; in one folder `.syncverify.yaml` wins over `.syncverify.yml` and `pyproject.toml`, and a
 pyproject.toml without `[tool.syncverify]` does not count. A plan with none above it (and a plan
@@ -16,6 +19,8 @@ read from stdin without `--stdin-filename`) uses the one found from the current 
 
 Command-line options are a second layer over the file: `--select` replaces the file's
 selection, `--extend-select` and `--ignore` add to it, `--fail-on` replaces `fail-on`.
+`per-file-ignores` of both layers apply last, to the plans their patterns match (as in ruff,
+a `--select` does not undo them).
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from syncverify.findings import SEVERITIES
 
 YAML_NAMES = (".syncverify.yaml", ".syncverify.yml")
 PYPROJECT = "pyproject.toml"
-KEYS = ("select", "extend-select", "ignore", "severity", "fail-on")
+KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "fail-on")
 FAIL_LEVELS = ("error", "warning")
 
 
@@ -41,6 +46,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     severity: tuple[tuple[str, str], ...] = ()      # (code, prefix or slug; severity)
     fail_on: Optional[str] = None
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (file pattern, names)
+    root: Optional[Path] = None                     # the folder patterns are relative to (None: cwd)
     source: str = "the command line"                # where it was read, for messages
 
 
@@ -80,7 +87,16 @@ def severity_table(value, where: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(name), level) for name, level in value.items())
 
 
-def settings_from(table, source: str) -> Settings:
+def per_file_table(value, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """file pattern -> rule names, from a table of lists (or comma-separated strings)."""
+    if not isinstance(value, dict):
+        raise UsageProblem(f"{where}: expected a table of file pattern -> rule names, "
+                           "e.g. {\"plans/legacy/*.yaml\" = [\"SV7\"]}")
+    return tuple((str(pattern), names_list(names, f"{where}: {pattern}"))
+                 for pattern, names in value.items())
+
+
+def settings_from(table, source: str, root: Optional[Path] = None) -> Settings:
     """Validate a configuration table (already parsed) into Settings."""
     if table is None:
         table = {}
@@ -99,7 +115,9 @@ def settings_from(table, source: str) -> Settings:
         extend_select=names_list(table.get("extend-select", []), f"{source}: extend-select"),
         ignore=names_list(table.get("ignore", []), f"{source}: ignore"),
         severity=severity_table(table.get("severity", {}), f"{source}: severity"),
-        fail_on=fail_on, source=source)
+        per_file_ignores=per_file_table(table.get("per-file-ignores", {}),
+                                        f"{source}: per-file-ignores"),
+        fail_on=fail_on, root=root, source=source)
 
 
 def read_pyproject(path: Path) -> Optional[dict]:
@@ -141,8 +159,8 @@ def load_settings(path: Path) -> Settings:
         table = read_pyproject(path)
         if table is None:
             raise UsageProblem(f"{shown}: no [tool.syncverify] table")
-        return settings_from(table, f"{shown} [tool.syncverify]")
-    return settings_from(read_yaml(path), shown)
+        return settings_from(table, f"{shown} [tool.syncverify]", path.resolve().parent)
+    return settings_from(read_yaml(path), shown, path.resolve().parent)
 
 
 def shown_path(path: Path) -> str:
@@ -208,25 +226,50 @@ class Configurations:
     def policy_for(self, plan: Optional[str]) -> Policy:
         """The Policy of a plan path (None: standard input without a name)."""
         if self.explicit is not None:
-            return self.policy(None, [self.explicit, self.cli])
-        path = self.file_for(plan)
-        return self.policy(path, ([load_settings(path)] if path else []) + [self.cli])
+            key, layers = None, [self.explicit, self.cli]
+        else:
+            key = self.file_for(plan)
+            layers = ([load_settings(key)] if key else []) + [self.cli]
+        where = (self.cwd / plan).resolve() if plan else None
+        matched = tuple(frozenset(pattern for pattern, _ in layer.per_file_ignores
+                                  if where is not None
+                                  and path_matches(pattern, where, layer.root or self.cwd))
+                        for layer in layers)
+        return self.policy((key, matched), layers, matched)
 
-    def policy(self, key: Optional[Path], layers: list[Settings]) -> Policy:
+    def policy(self, key, layers: list[Settings], matched: tuple[frozenset, ...]) -> Policy:
         if key not in self._policies:
-            self._policies[key] = resolve(layers)
+            self._policies[key] = resolve(layers, matched)
         return self._policies[key]
+
+
+def path_matches(pattern: str, plan: Path, root: Path) -> bool:
+    """Whether a per-file-ignores pattern matches a plan (an absolute path).
+
+    As in ruff: a pattern without a `/` matches the file name; any other is matched against the
+    plan's path relative to `root` (the configuration's folder, or the current directory for
+    the command line), with `*` crossing folders and a leading `**/` matching none too.
+    """
+    from fnmatch import fnmatchcase
+
+    pattern = pattern.removeprefix("./")
+    if "/" not in pattern:
+        return fnmatchcase(plan.name, pattern)
+    relative = Path(os.path.relpath(plan, root)).as_posix()
+    return fnmatchcase(relative, pattern) or (
+        pattern.startswith("**/") and fnmatchcase(relative, pattern[3:]))
 
 
 # ------------------------------------------------------------------------- layering
 
-def resolve(layers: Iterable[Settings]) -> Policy:
+def resolve(layers: list[Settings], matched: Optional[tuple[frozenset, ...]] = None) -> Policy:
     """Apply the layers in order: `select` replaces what earlier layers chose, `extend-select`
-    adds, `ignore` removes; severity overrides and `fail-on` of later layers win."""
+    adds, `ignore` removes; severity overrides and `fail-on` of later layers win. Last, each
+    layer's `per-file-ignores` whose pattern is in `matched` (one set per layer) remove theirs."""
     from syncverify.rules import ALL_RULES
 
     every = frozenset(r.code for r in ALL_RULES)
-    reported, severity, fail_on, narrowed = set(every), {}, "error", False
+    reported, severity, fail_on = set(every), {}, "error"
     for layer in layers:
         if layer.select is not None:
             reported = named(layer.source, "select", layer.select, ALL_RULES)
@@ -234,6 +277,11 @@ def resolve(layers: Iterable[Settings]) -> Policy:
         reported -= named(layer.source, "ignore", layer.ignore, ALL_RULES)
         severity.update(severity_overrides(layer, ALL_RULES))
         fail_on = layer.fail_on or fail_on
+    for layer, patterns in zip(layers, matched or [frozenset()] * len(layers)):
+        for pattern, names in layer.per_file_ignores:
+            codes = named(layer.source, "per-file-ignores", names, ALL_RULES)  # typos fail anywhere
+            if pattern in patterns:
+                reported -= codes
     if reported == every:
         return Policy(severity=severity, fail_on=fail_on)
     # rules that decide whether the graph can be built always run (only their findings hide)

@@ -185,3 +185,64 @@ def test_explicit_pyproject_without_the_table_exits_2(repo):
 def test_empty_syncverify_yaml_is_the_defaults(repo):
     write(repo, ".syncverify.yaml", "")
     assert codes(check("-f", "concise", "plans/a.yaml")) == ["SV709", "SV702"]
+
+
+# ------------------------------------------------------------------------- per-file-ignores
+
+def test_per_file_ignores_in_yaml_apply_to_matching_plans_only(repo):
+    write(repo, ".syncverify.yaml", "per-file-ignores:\n  'team/**/*.yaml': [SV709]\n")
+    result = check("-f", "concise", "plans/a.yaml", "team/plans/b.yaml")
+    assert [(line.split(":")[0], line.split()[2]) for line in result.stdout.splitlines()] == [
+        ("plans/a.yaml", "SV709"), ("plans/a.yaml", "SV702"), ("team/plans/b.yaml", "SV702")]
+
+
+def test_per_file_ignores_in_pyproject_are_relative_to_its_folder(repo, monkeypatch):
+    write(repo, "pyproject.toml",
+          '[tool.syncverify.per-file-ignores]\n"plans/*.yaml" = ["SV702", "SV709"]\n')
+    monkeypatch.chdir(repo / "plans")
+    assert codes(check("-f", "concise", "a.yaml")) == []
+
+
+def test_a_pattern_without_a_slash_matches_the_file_name(repo):
+    write(repo, ".syncverify.yaml", "per-file-ignores: {'b.yaml': 'SV7'}\n")
+    assert codes(check("-f", "concise", "team/plans/b.yaml")) == []
+    assert codes(check("-f", "concise", "plans/a.yaml")) == ["SV709", "SV702"]
+
+
+def test_per_file_ignores_survive_a_select_on_the_command_line(repo):
+    # as in ruff: --select replaces the configuration's selection, the per-file ignores still hold
+    write(repo, ".syncverify.yaml", "per-file-ignores: {'plans/a.yaml': [SV702]}\n")
+    assert codes(check("-f", "concise", "--select", "SV7", "plans/a.yaml")) == ["SV709"]
+
+
+def test_per_file_ignores_on_the_command_line(repo):
+    result = check("-f", "concise", "--isolated", "--per-file-ignores", "team/*:SV702",
+                   "--per-file-ignores", "*.yaml:SV709", "plans/a.yaml", "team/plans/b.yaml")
+    assert [(line.split(":")[0], line.split()[2]) for line in result.stdout.splitlines()] == [
+        ("plans/a.yaml", "SV702")]
+
+
+def test_per_file_ignores_for_stdin_match_the_stdin_filename(repo):
+    write(repo, ".syncverify.yaml", "per-file-ignores: {'team/**': [SV702, SV709]}\n")
+    result = check("-f", "concise", "--stdin-filename", "team/plans/new.yaml", "-",
+                   input=WARNING_AND_NOTE)
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+@pytest.mark.parametrize("text, message", [
+    ("per-file-ignores: [SV702]\n", "per-file-ignores: expected a table of file pattern -> rule names"),
+    ("per-file-ignores: {'*.yaml': [SV7O2]}\n", "per-file-ignores: no rule matches 'SV7O2'"),
+    ("per-file-ignores: {'*.yaml': 3}\n", "per-file-ignores: *.yaml: expected a list of rule codes"),
+])
+def test_bad_per_file_ignores_exit_2(repo, text, message):
+    write(repo, ".syncverify.yaml", text)
+    result = check("plans/a.yaml")
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("value", ["SV702", ":SV702", "plans/a.yaml:"])
+def test_bad_per_file_ignores_option_exits_2(repo, value):
+    result = check("--per-file-ignores", value, "plans/a.yaml")
+    assert result.exit_code == 2
+    assert "--per-file-ignores: expected PATTERN:CODES" in result.stderr
