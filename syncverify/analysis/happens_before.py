@@ -16,6 +16,8 @@ from typing import Iterable, Optional
 
 import networkx as nx
 
+from syncverify.graph.edges import edges_with_data
+
 
 @dataclass(frozen=True)
 class Race:
@@ -35,7 +37,7 @@ class OrderIndex:
         removed = set(removed)
         self.succ: dict[tuple, list] = defaultdict(list)
         preds: dict[tuple, list] = defaultdict(list)
-        for u, v, attrs in graph.edges(data=True):
+        for u, v, attrs in edges_with_data(graph):
             if attrs["order"] and u not in removed and v not in removed:
                 self.succ[u].append(v)
                 preds[v].append(u)
@@ -126,7 +128,7 @@ def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[tuple] = ())
     skip = set(skip) | {n for n, a in graph.nodes(data=True)
                         if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])}
     races = []
-    for u, v, attrs in graph.edges(data=True):
+    for u, v, attrs in edges_with_data(graph):
         if not attrs["data"] or u in skip or v in skip:
             continue
         if index.ordered(u, v):

@@ -90,7 +90,7 @@ def size_mismatches(graph: nx.DiGraph, values: dict) -> list[Hang]:
         if attrs.get("kind") != "coll" or attrs.get("collective") in ("barrier", "send_recv", "broadcast"):
             continue
         sizes = {}
-        for u, _, edge in graph.in_edges(node, data=True):
+        for u, edge in graph.pred[node].items():
             for slot, tensor, member in edge["data"]:
                 rank = member if u[0] == "coll" else (u[4] if u[0] == "op" else None)
                 produced = values.get(u, {})

@@ -12,7 +12,7 @@ as what the op needed) so one missing sync gives one defect per place, not a cas
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Optional
@@ -22,6 +22,7 @@ import networkx as nx
 from syncverify import catalog
 from syncverify.analysis.values import (FULL, Val, replace, add_have, blocks, chunk, covers_blocks, feat_contains,
                                         feat_union, normalize, partial, shard, tokens)
+from syncverify.graph.edges import edges_with_data
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
 
@@ -54,11 +55,12 @@ class Placement:
         self.out: dict[tuple, dict] = {}
         self.result = PlacementResult(values=self.out)
         self.peers: dict[tuple, list] = {}
+        self._sharding: dict[str, dict] = {}
 
     # ---- driver -------------------------------------------------------------------------
     def run(self) -> PlacementResult:
         preds: dict[tuple, list] = defaultdict(list)
-        for u, v, attrs in self.g.edges(data=True):
+        for u, v, attrs in edges_with_data(self.g):
             for slot, tensor, member in attrs["data"]:
                 preds[v].append((u, slot, tensor, member))
         self.peers = self._replicated_peers()
@@ -98,21 +100,21 @@ class Placement:
     def _data_order(self, preds, extra) -> list:
         """Topological order of the data edges; `extra` adds "after every peer's input" edges."""
         succ: dict[tuple, list] = defaultdict(list)
-        indeg: Counter = Counter()
+        indeg: dict[tuple, int] = {}
         for v, items in preds.items():
             for u, *_ in items:
                 succ[u].append(v)
-                indeg[v] += 1
+            indeg[v] = indeg.get(v, 0) + len(items)
         for v, us in extra.items():
             for u in us:
                 succ[u].append(v)
-                indeg[v] += 1
-        ready = [n for n in self.g.nodes if indeg[n] == 0]
+            indeg[v] = indeg.get(v, 0) + len(us)
+        ready = [n for n in self.g.nodes if not indeg.get(n)]
         order = []
         while ready:
             n = ready.pop()
             order.append(n)
-            for v in succ[n]:
+            for v in succ.get(n, ()):
                 indeg[v] -= 1
                 if indeg[v] == 0:
                     ready.append(v)
@@ -158,7 +160,10 @@ class Placement:
         return tokens(block, Fraction(coords["sp"], sp), Fraction(coords["sp"] + 1, sp))
 
     def sharding(self, op: str) -> dict:
-        return catalog.op_spec(op, self.plan.sharding(op))
+        spec = self._sharding.get(op)       # asked twice per op instance: kept per op name
+        if spec is None:
+            spec = self._sharding[op] = catalog.op_spec(op, self.plan.sharding(op))
+        return spec
 
     # ---- ops ----------------------------------------------------------------------------
     def _eval_op(self, node: tuple, items) -> None:

@@ -20,7 +20,6 @@ different shares of tokens or features; over a group of one both collapse to Rep
 """
 from __future__ import annotations
 
-from collections import Counter
 import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
@@ -82,14 +81,14 @@ def partial(need: Iterable[int], rank: int) -> tuple[Optional[frozenset], tuple]
     return need, ((rank, 1),)
 
 
-def add_have(values: Iterable[Val], weights: Optional[Iterable[int]] = None) -> Counter:
+def add_have(values: Iterable[Val], weights: Optional[Iterable[int]] = None) -> dict[int, int]:
     """How many times each contribution is present in the sum of `values` (each value counted
     `weight` times: the real ranks a kept one stands for)."""
     values = list(values)
-    total: Counter = Counter()
+    total: dict[int, int] = {}
     for v, weight in zip(values, weights if weights is not None else [1] * len(values)):
         for rank, count in v.have:
-            total[rank] += count * weight
+            total[rank] = total.get(rank, 0) + count * weight
     return total
 
 
