@@ -348,6 +348,17 @@ def test_force_color_environment_styles_auto(plan, monkeypatch):
     assert "\x1b[" in run(plan(ERROR)).output
 
 
+def test_no_color_keeps_bold_and_dim_but_drops_colours(plan, monkeypatch):
+    # https://no-color.org: NO_COLOR removes colour, not all styling (rich's reading, documented)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    output = run(plan(ERROR)).output
+    codes = set(re.findall(r"\x1b\[([0-9;]*)m", output))
+    assert codes, "styled on a forced terminal"
+    colours = {c for c in codes for part in c.split(";") if part.startswith(("3", "4", "9"))}
+    assert colours == set(), f"colour codes despite NO_COLOR: {sorted(colours)}"
+
+
 def test_commands_check_is_callable_without_click(plan, capsys):
     assert commands.check([plan(ERROR)], format="concise") == 1
     assert "SV201" in capsys.readouterr().out
