@@ -32,7 +32,8 @@ def cli() -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, metavar="PLAN...")
-@click.option("--format", "-f", "format_", type=click.Choice([AUTO, *FORMATS], case_sensitive=False),
+@click.option("--format", "--output-format", "-f", "format_",
+              type=click.Choice([AUTO, *FORMATS], case_sensitive=False),
               default=DEFAULT_FORMAT, show_default=True, envvar="SYNCVERIFY_OUTPUT_FORMAT",
               show_envvar=True,
               help="Output format; auto: github inside GitHub Actions, text elsewhere.")
@@ -97,6 +98,11 @@ def rules(format_, color) -> None:
 def explain(name, color) -> None:
     """Print a rule's page: what it checks, why it matters, a bad plan, the fix."""
     sys.exit(commands.explain(name, color=color))
+
+
+# `ruff rule F401` users type `rule`: the same command, not listed twice in --help
+cli.add_command(click.Command("rule", callback=explain.callback, params=explain.params,
+                              help=explain.help, context_settings=CONTEXT, hidden=True))
 
 
 output_option = click.option(

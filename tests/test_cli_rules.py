@@ -85,3 +85,15 @@ def test_explain_renders_markdown_on_a_terminal():
     assert result.exit_code == 0
     assert "\x1b[" in result.output and "## Why it matters" not in result.output
     assert "Why it matters" in result.output
+
+
+def test_rule_is_explain_under_ruffs_name():
+    assert invoke("rule", "SV301", "--color", "never").output == \
+        invoke("explain", "SV301", "--color", "never").output
+    assert "rule " not in invoke("--help").output        # one entry in the command list
+
+
+def test_output_format_is_an_alias_of_format(tmp_path):
+    bad = Path(__file__).resolve().parents[1] / "plans" / "bad" / "sv301-unreduced-partial-sum.yaml"
+    assert invoke("check", "--output-format", "concise", str(bad)).output == \
+        invoke("check", "-f", "concise", str(bad)).output
