@@ -183,13 +183,21 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def baseline_import(runs: int) -> tuple[float, float]:
-    """Median wall and CPU seconds of the interpreter importing the runtime dependencies."""
-    argv = [sys.executable, "-c", "import networkx, yaml, click, rich.console"]
-    run_child(argv)
-    runs_measured = [measure_peak(argv) for _ in range(max(runs, 5))]
-    return (statistics.median(r[0] for r in runs_measured),
-            statistics.median(r[1] for r in runs_measured))
+def startup(plan: Path, runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (wall, CPU) of `syncverify check PLAN` as a user types it (default format, its
+    configuration looked up), then of the interpreter importing the runtime dependencies; the
+    two run in turns so that a change in the machine's load hits both alike."""
+    base = [sys.executable, "-c", "import networkx, yaml, click, rich.console"]
+    check = [sys.executable, "-m", "syncverify", "check", str(plan)]
+    run_child(base)
+    run_child(check)
+    turns = [(measure_peak(check), measure_peak(base)) for _ in range(max(runs, 9))]
+
+    def median(runs_of_one: list) -> tuple[float, float]:
+        return (statistics.median(r[0] for r in runs_of_one),
+                statistics.median(r[1] for r in runs_of_one))
+
+    return median([c for c, _ in turns]), median([b for _, b in turns])
 
 
 def targets(rows: list[Row], runs: int) -> list[str]:
@@ -228,12 +236,11 @@ def targets(rows: list[Row], runs: int) -> list[str]:
                        f"at that rate (over the SV014 cap, not run): reduced is ~{ratio:,.0f}x faster")
     seventy = by_name.get("llama-3.1-70b-tp8-pp2.yaml")
     if seventy:
-        wall, cpu = baseline_import(runs)
-        check = seventy.modes["reduced"]
-        ratio, cpu_ratio = check.wall / wall, check.cpu / cpu
-        out.append(f"Llama-3.1-70B check {check.wall:.2f} s wall, {check.cpu:.2f} s CPU / import of "
-                   f"networkx, yaml, click, rich.console {wall:.2f} s wall, {cpu:.2f} s CPU = "
-                   f"{ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.5): "
+        (wall, cpu), (base_wall, base_cpu) = startup(seventy.path, runs)
+        ratio, cpu_ratio = wall / base_wall, cpu / base_cpu
+        out.append(f"`syncverify check` of the Llama-3.1-70B example {wall:.3f} s wall, {cpu:.3f} s CPU / "
+                   f"import of networkx, yaml, click, rich.console {base_wall:.3f} s wall, "
+                   f"{base_cpu:.3f} s CPU = {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.5): "
                    f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
     return out
 
