@@ -183,21 +183,24 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def startup(plan: Path, runs: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Median (wall, CPU) of `syncverify check PLAN` as a user types it (default format, its
-    configuration looked up), then of the interpreter importing the runtime dependencies; the
-    two run in turns so that a change in the machine's load hits both alike."""
+STARTUP_RUNS = 21      # one run varies by +-15% on these machines: many, in turns
+
+
+def startup(plan: Path) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) of `syncverify check PLAN` as a user types it (default format, its
+    configuration looked up) and of the interpreter importing the runtime dependencies, each
+    as the median and as the fastest of STARTUP_RUNS runs; the two run in turns so that a change
+    in the machine's load hits both alike."""
     base = [sys.executable, "-c", "import networkx, yaml, click, rich.console"]
     check = [sys.executable, "-m", "syncverify", "check", str(plan)]
     run_child(base)
     run_child(check)
-    turns = [(measure_peak(check), measure_peak(base)) for _ in range(max(runs, 9))]
-
-    def median(runs_of_one: list) -> tuple[float, float]:
-        return (statistics.median(r[0] for r in runs_of_one),
-                statistics.median(r[1] for r in runs_of_one))
-
-    return median([c for c, _ in turns]), median([b for _, b in turns])
+    turns = [(measure_peak(check), measure_peak(base)) for _ in range(STARTUP_RUNS)]
+    out = {}
+    for name, pick in (("median", statistics.median), ("fastest", min)):
+        for side, runs_of_one in (("check", [c for c, _ in turns]), ("base", [b for _, b in turns])):
+            out[f"{side} {name}"] = (pick(r[0] for r in runs_of_one), pick(r[1] for r in runs_of_one))
+    return out
 
 
 def targets(rows: list[Row], runs: int) -> list[str]:
@@ -236,12 +239,15 @@ def targets(rows: list[Row], runs: int) -> list[str]:
                        f"at that rate (over the SV014 cap, not run): reduced is ~{ratio:,.0f}x faster")
     seventy = by_name.get("llama-3.1-70b-tp8-pp2.yaml")
     if seventy:
-        (wall, cpu), (base_wall, base_cpu) = startup(seventy.path, runs)
-        ratio, cpu_ratio = wall / base_wall, cpu / base_cpu
-        out.append(f"`syncverify check` of the Llama-3.1-70B example {wall:.3f} s wall, {cpu:.3f} s CPU / "
-                   f"import of networkx, yaml, click, rich.console {base_wall:.3f} s wall, "
-                   f"{base_cpu:.3f} s CPU = {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.5): "
-                   f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
+        times = startup(seventy.path)
+        for name in ("median", "fastest"):
+            (wall, cpu), (base_wall, base_cpu) = times[f"check {name}"], times[f"base {name}"]
+            ratio, cpu_ratio = wall / base_wall, cpu / base_cpu
+            out.append(f"`syncverify check` of the Llama-3.1-70B example, {name} of {STARTUP_RUNS}: "
+                       f"{wall:.3f} s wall, {cpu:.3f} s CPU / import of networkx, yaml, click, "
+                       f"rich.console {base_wall:.3f} s wall, {base_cpu:.3f} s CPU = {ratio:.2f} wall, "
+                       f"{cpu_ratio:.2f} CPU (target <= 1.5): "
+                       f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
     return out
 
 
