@@ -204,13 +204,16 @@ def timeline(path, phase, step, color) -> None:
     sys.exit(subcommands.timeline(path, phase=phase, step=step, color=color))
 
 
+GC_THRESHOLD = (200_000, 30, 30)     # gc.set_threshold arguments of the command line (main)
+
+
 def main(argv=None) -> None:
     """Console script entry point (also `python -m syncverify`)."""
     # The graph is many small tuples and dicts and almost no reference cycles, and the default
     # threshold (700) makes the collector sweep every imported module's objects again and again
     # while it is built: a tenth of a short check. mypy raises it for the same reason; only the
     # command line does, never `import syncverify`.
-    gc.set_threshold(200_000, 30, 30)
+    gc.set_threshold(*GC_THRESHOLD)
     try:
         cli.main(args=argv, prog_name="syncverify")
     except BrokenPipeError:
