@@ -12,8 +12,8 @@ layer 0, MoE layer 1) so 300 plans run in about a minute; bench/agreement.py run
 The counts are printed at the end of the run (tests/simulate/conftest.py).
 
 A disagreement is a bug in one of the two. Fixed in the executor, or, when S1-S23 say the
-checker is wrong, written up in docs/simulate.md ("Disagreements found") and kept below as an
-xfail regression test.
+checker is wrong, fixed there; either way the plan is kept below as a regression test (an xfail
+while a checker fix is pending).
 """
 from collections import Counter
 from pathlib import Path
@@ -114,18 +114,9 @@ def test_past_disagreements_now_agree(name):
     assert v.agree, explain(v)
 
 
-# Plans where, reading S1-S23, the checker is wrong and not fixed yet, each written up (plan,
-# both verdicts, the reading) in docs/simulate.md ("Disagreements found"), go here as xfails; a
-# fixed one moves to RESOLVED_DISAGREEMENTS. None at the moment.
-KNOWN_DISAGREEMENTS: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_DISAGREEMENTS))
-def test_known_disagreements(name):
-    v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
-    assert v.simulation_bad, "the executor's verdict changed: re-read the entry"
-    assert not v.agree, "the checker now agrees: move the plan to RESOLVED_DISAGREEMENTS"
-    pytest.xfail(KNOWN_DISAGREEMENTS[name])
+# None is open. A plan where, reading S1-S23, the checker is wrong and not fixed yet would be
+# written up in docs/simulate.md ("Disagreements found") and kept here as an xfail test until
+# fixed, then moved to RESOLVED_DISAGREEMENTS. (No empty parametrized test: it would only skip.)
 
 
 def test_a_cross_step_sync_leaves_the_plan_outside_the_claim():
