@@ -134,7 +134,8 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
           exit_zero: bool = False, color: str = "auto", quiet: bool = False,
           stdin_filename: Optional[str] = None, select: Optional[str] = None,
           ignore: Optional[str] = None, extend_select: Optional[str] = None,
-          per_file_ignores: Iterable[str] = (), config: Optional[str] = None, isolated: bool = False, baseline: Optional[str] = None,
+          per_file_ignores: Iterable[str] = (), config: Optional[str] = None,
+          isolated: bool = False, baseline: Optional[str] = None,
           write_baseline: Optional[str] = None, output: Optional[str] = None,
           statistics: bool = False, loader: Optional[Callable] = None,
           out: Optional[TextIO] = None, err: Optional[TextIO] = None,
@@ -176,20 +177,21 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     report = Report()
     with progress.bar(err, len(files), enabled=False if quiet else None):
         check_files(report, files, policies, **options)
-    recheck = rechecker(files, policies, stdin_filename, exhaustive)
+    policy_of = {display_name(f, stdin_filename): p for f, p in zip(files, policies)}
+    recheck = rechecker(policy_of, stdin_filename, exhaustive)
     if write:
         from syncverify import fixes
         if fixes.write(report, recheck, err):     # then report on the plans as they are now
             report = Report()
             check_files(report, files, policies, **options)
-    reported = {display_name(f, stdin_filename): p.reported for f, p in zip(files, policies)}
     try:
-        use_baseline(report, recorded, baseline, write_baseline, reported, err)
+        use_baseline(report, recorded, baseline, write_baseline,
+                     {name: p.reported for name, p in policy_of.items()}, err)
     except OSError as exc:
         err.write(f"syncverify: error: cannot write '{write_baseline}': {exc.strerror}\n")
         return 2
-    fail_levels = {display_name(f, stdin_filename): p.fail_on for f, p in zip(files, policies)}
-    report.exit_code = exit_code(report, fail_levels, exit_zero)
+    report.exit_code = exit_code(report, {name: p.fail_on for name, p in policy_of.items()},
+                                 exit_zero)
     if fix and not write:
         from syncverify import fixes
         fixes.show(report, recheck, out, err)
@@ -220,12 +222,10 @@ def check_files(report, files: list[str], policies: list, *, jobs: int = 1, **op
         report.sources.update(part.sources)
 
 
-def rechecker(files: list[str], policies: list, stdin_filename: Optional[str],
-              exhaustive: bool) -> Callable:
-    """recheck(name, text) -> the findings of an edited plan, with that plan's policy."""
+def rechecker(policy_of: dict, stdin_filename: Optional[str], exhaustive: bool) -> Callable:
+    """recheck(name, text) -> the findings of an edited plan, with that plan's policy
+    (`policy_of`: display name -> Policy)."""
     import io
-
-    policy_of = {display_name(f, stdin_filename): p for f, p in zip(files, policies)}
 
     def recheck(name: str, text: str) -> list[Finding]:
         part = check_part(STDIN, policy_of[name], stdin_filename=name, stdin=io.StringIO(text),

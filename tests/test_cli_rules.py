@@ -93,7 +93,7 @@ def test_rule_is_explain_under_ruffs_name():
     assert "rule " not in invoke("--help").output        # one entry in the command list
 
 
-def test_output_format_is_an_alias_of_format(tmp_path):
+def test_output_format_is_an_alias_of_format():
     bad = Path(__file__).resolve().parents[1] / "plans" / "bad" / "sv301-unreduced-partial-sum.yaml"
     assert invoke("check", "--output-format", "concise", str(bad)).output == \
         invoke("check", "-f", "concise", str(bad)).output

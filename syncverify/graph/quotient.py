@@ -295,7 +295,8 @@ def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     selected = _selected_sets(plan, "dp")
     if _replica_only(plan):
         selected = selected + _ep_selected_replicas(plan)
-    inners = sorted({_ep_roles(p)["dp"][1] for p in plan.phases if _ep_roles(p)["dp"][0] == "cut"})
+    dp_roles = [_ep_roles(p)["dp"] for p in plan.phases]
+    inners = sorted({size for role, size in dp_roles if role == "cut"})
     if not inners:
         return _selector_classes(dp, selected)
     chain = inners + [dp]
@@ -414,6 +415,11 @@ def quotient(plan: Plan) -> tuple[Plan, Classes]:
             Classes(ranks, mbs, replicas, tp, topologies))
 
 
+def _cut_down(classes: dict[int, tuple[int, ...]]) -> bool:
+    """Whether an axis's classes stand for more coordinates than they keep."""
+    return any(len(real) > 1 for real in classes.values())
+
+
 def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
     """A sync whose selector names kept coordinates: each kept tp or dp coordinate whose class
     the selector names (classes never straddle a selector's set, and name the same kept
@@ -427,10 +433,10 @@ def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
     for axis, by_phase in tables.items():
         classes = by_phase[phase]
         # an axis kept whole keeps its coordinates (and its size may differ between phases)
-        if axis in ranks and any(len(real) > 1 for real in classes.values()):
+        if axis in ranks and _cut_down(classes):
             ranks[axis] = frozenset(c for c, real in classes.items() if real[0] in ranks[axis])
     replicas = tables["dp"]
-    if "ep" in ranks and any(len(real) > 1 for t in replicas.values() for real in t.values()):
+    if "ep" in ranks and any(_cut_down(t) for t in replicas.values()):
         # only replica-only plans get here (_replicas_distinct); consistent across phases
         ranks["ep"] = frozenset().union(*(
             _kept_ep_coordinates(sync.ranks["ep"], p, replicas[p.name])
