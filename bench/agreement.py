@@ -3,7 +3,7 @@
     python bench/agreement.py --count 5000 --jobs 2 --seed 1
     python bench/agreement.py --plans       # every real and acceptance plan, large ones too
 
-Each plan is synthesized for a random small layout (syncverify.simulate.agreement.random_layout,
+Each plan is synthesized for a random small layout (syncverify.agreement.random_layout,
 drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
 (remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
 the ranks that issue one, add a sync point that changes no value; the kind drawn uniformly).
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from syncverify.simulate.agreement import random_plan, verdicts  # noqa: E402
+from syncverify.agreement import random_plan, verdicts  # noqa: E402
 
 MARKERS = (("as synthesized", "as synthesized"), ("async without a wait", "make one async without a wait"),
            (": add ", "add a sync point"),
@@ -108,7 +108,7 @@ def every_plan() -> int:
     from syncverify.budget import check_size
     from syncverify.findings import PlanError
     from syncverify.loader import load_plan
-    from syncverify.simulate.agreement import verdicts_of
+    from syncverify.agreement import verdicts_of
 
     root = Path(__file__).resolve().parent.parent
     paths = sorted((root / "plans").glob("*.yaml")) + \

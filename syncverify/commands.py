@@ -452,7 +452,8 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
         err.write("syncverify: error: simulate needs numpy: pip install 'syncverify[simulate]'\n")
         return 2
     from syncverify.budget import check_size
-    from syncverify.simulate import refusals, simulate as run
+    from syncverify.runnable import refusals
+    from syncverify.simulate import simulate as run
     from syncverify.simulate.render import render_json, render_text
     from syncverify.yamlnodes import MAX_BYTES
 

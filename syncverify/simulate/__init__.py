@@ -4,8 +4,10 @@
 (`syncverify.simulate.model`), runs prefill and `steps` decode steps on every rank of the plan
 (`syncverify.simulate.runtime`), once with every DP replica busy and, when a phase has dp > 1,
 once with replica 0 idle (S17), and returns the first `Outcome` that is not a match (or the
-match). It shares the Plan model with the checker, not the checker's analyses: the two are
-held against each other by the agreement test (tests/simulate/test_agreement.py).
+match). It shares the Plan model and the rank topology with the checker, nothing of the
+checker's graph, analyses or rules (tests/simulate/test_independence.py): the two are held
+against each other by the agreement test (tests/simulate/test_agreement.py). Which plans it
+runs at all is decided outside this package (`syncverify.runnable.refusals`).
 
 numpy is needed here only (the `simulate` extra); the checker does not import this package.
 """
@@ -20,8 +22,6 @@ if TYPE_CHECKING:
     from syncverify.simulate.outcome import Outcome
 
 DEFAULT_STEPS = 3
-REFUSED_CATEGORIES = ("config", "shape")
-SP_IN_DECODE = "SV501"
 
 
 @dataclass
@@ -32,22 +32,8 @@ class Simulation:
     phases: tuple[str, ...] = ()
 
 
-def refusals(plan: Plan) -> list:
-    """The findings that make a plan unusable for the executor: config and shape findings,
-    and SP in decode (the executor needs a well-formed layout). The static rules run directly:
-    a `# syncverify: disable` comment silences `check`, it does not make a layout runnable."""
-    from syncverify.rules.base import Context
-    from syncverify.rules.static_registry import STATIC_RULES
-
-    ctx = Context(plan)
-    for rule in STATIC_RULES:
-        if rule.category in REFUSED_CATEGORIES or rule.code == SP_IN_DECODE:
-            rule.check(ctx)
-    return sorted(ctx.findings, key=lambda f: f.sort_key())
-
-
 def simulate(plan: Plan, steps: int = DEFAULT_STEPS) -> Simulation:
-    """Run `plan` (already free of refusals) and compare with the single-device reference."""
+    """Run `plan` (free of `syncverify.runnable.refusals`) and compare with one device."""
     from syncverify.simulate.model import Weights, scaled_dims
     from syncverify.simulate.outcome import MATCH, Outcome
     from syncverify.simulate.reference import Reference

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from syncverify.findings import PlanError
 from syncverify.loader import load_plan
-from syncverify.simulate import agreement
-from syncverify.simulate.agreement import mutations_by_kind, verdicts, verdicts_of
+from syncverify import agreement
+from syncverify.agreement import mutations_by_kind, verdicts, verdicts_of
 from syncverify.synthesis import synthesize_plan
 from tests.strategies import TINY_MOE_ALL, layouts
 from tests.support import TINY_DENSE, TINY_MOE

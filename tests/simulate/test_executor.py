@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from syncverify.loader import load_plan
-from syncverify.simulate import refusals, simulate
+from syncverify.runnable import refusals
+from syncverify.simulate import simulate
 from syncverify.simulate.model import scaled_dims
 from tests.strategies import TINY_MOE_ALL
 from tests.support import TINY_DENSE, TINY_MOE, load_dict, synth

@@ -64,7 +64,8 @@ def verdicts(plan_dict: dict, label: str = "", steps: int = 3, name: str = "plan
 def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
     from syncverify.engine import check_plan
     from syncverify.rules import ALL_RULES
-    from syncverify.simulate import refusals, simulate
+    from syncverify.runnable import refusals
+    from syncverify.simulate import simulate
 
     out = Verdicts(label)
     refused = refusals(plan)
