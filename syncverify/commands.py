@@ -98,7 +98,7 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
               loader: Optional[Callable] = None, stdin: Optional[TextIO] = None,
               selection=None, exhaustive: bool = False) -> None:
     """Load and check one plan, adding its findings (or its problems) to `report`."""
-    from syncverify.engine import check_plan
+    from syncverify.engine import check_plan, stops_selected_graph_rules
     from syncverify.yamlnodes import MAX_BYTES      # stdin is read no further than the loader reads
 
     display = (stdin_filename or "<stdin>") if file == STDIN else file
@@ -119,7 +119,8 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         for finding in found:
             # a crashed rule (SV900) left the plan partly unchecked: exit 2 like any crash
             crashed = finding.code == INTERNAL_ERROR_CODE
-            if selection is not None and not crashed and finding.code not in selection[1]:
+            if selection is not None and not crashed and finding.code not in selection[1] \
+                    and not stops_selected_graph_rules(finding, selection[1]):
                 continue
             (report.problems if crashed else report.findings).append(finding)
     except PlanError as exc:

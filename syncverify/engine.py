@@ -16,6 +16,9 @@ from syncverify.rules import ALL_RULES, INTERNAL_ERROR, Context, Rule
 from syncverify.suppressions import apply_suppressions
 
 
+BLOCKING_CODES = frozenset(r.code for r in ALL_RULES if r.blocks_graph)
+
+
 def _should_raise() -> bool:
     if os.environ.get("SYNCVERIFY_RAISE") == "0":
         return False
@@ -36,6 +39,16 @@ def _run_rule(rule: Rule, ctx: Context) -> None:
                         f"`--ignore {rule.code}` skips the rule meanwhile")
 
 
+def stops_selected_graph_rules(finding: Finding, reported) -> bool:
+    """Whether `finding` kept graph rules that `reported` selects from running.
+
+    Such a finding is reported even when its own rule is deselected (`--ignore`, `select`,
+    per-file-ignores), as it cannot be silenced by a comment: hiding it would turn a plan that
+    was not checked into "no findings" (docs/suppressions.md)."""
+    return (finding.code in BLOCKING_CODES
+            and any(r.needs_graph and r.code in reported for r in ALL_RULES))
+
+
 def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None,
                exhaustive: bool = False) -> list[Finding]:
     """Every finding of `rules` (default: all) on `plan`, sorted by position and code.
@@ -53,8 +66,7 @@ def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None
     for rule in static:
         _run_rule(rule, ctx)
     ran = [r.code for r in static]
-    blocking = {r.code for r in ALL_RULES if r.blocks_graph}
-    if graph and not any(f.code in blocking for f in ctx.findings):
+    if graph and not any(f.code in BLOCKING_CODES for f in ctx.findings):
         for rule in graph:
             _run_rule(rule, ctx)
         ran += [r.code for r in graph]

@@ -8,7 +8,10 @@
 Each directive names the rules it silences, by code or slug; a directive without one is
 rejected (SV902, invalid-suppression), and a code that silenced nothing is reported (SV901,
 unused-suppression), only when that rule ran on the plan. A finding is silenced by the line it
-reports (its `line`). Load problems (SV0xx) and internal errors (SV900) cannot be silenced.
+reports (its `line`). Load problems (SV0xx), internal errors (SV900) and the findings of rules
+that stop the graph rules (`blocks_graph`: the plan cannot be unrolled) cannot be silenced: each
+means part of the plan was not checked, and silencing it would turn that into "no findings" (as
+mypy's blocking errors and ruff's syntax errors, which no `# type: ignore` or `noqa` hides).
 
 PyYAML's composer throws comments away, so they are recovered from the source text between
 the scanner's tokens: a `#` inside a quoted or block scalar is part of a token, never a gap.
@@ -156,6 +159,12 @@ def directive_problem(kind, codes, unknown, comment, content, first_content):
     if blocked:
         return (f"{', '.join(blocked)} cannot be suppressed: the plan could not be checked",
                 "fix the plan so that it loads, or report the internal error")
+    stopping = [c for c in codes if c in graph_stoppers()]
+    if stopping:
+        return (f"{', '.join(stopping)} cannot be suppressed: "
+                f"{'its finding stops' if len(stopping) == 1 else 'their findings stop'} the "
+                "graph rules (the plan cannot be unrolled), so the plan would pass unchecked",
+                f"fix the plan (`syncverify explain {stopping[0]}`) and the graph rules run")
     if kind == "disable-line" and comment.line not in content:
         return ("`disable-line` on a line of its own silences nothing",
                 f"put it after the value, or use `# syncverify: disable-next-line "
@@ -206,6 +215,13 @@ def lines_of(directive: Directive, scopes: list[Scope], code: str) -> tuple[int,
 
 # ------------------------------------------------------------------------- applying
 
+def graph_stoppers() -> frozenset[str]:
+    """The codes whose findings keep the graph rules from running (`Rule.blocks_graph`)."""
+    from syncverify.engine import BLOCKING_CODES
+
+    return BLOCKING_CODES
+
+
 def known_names() -> dict[str, str]:
     """lower-case code or slug -> code, for every registered rule."""
     from syncverify.rules import ALL_RULES
@@ -248,7 +264,7 @@ def apply_suppressions(plan, findings: list[Finding], ran: Iterable[str]) -> lis
 
 def silenced(scopes: list[Scope], finding: Finding) -> bool:
     """Whether a scope silences `finding` (each scope that does is marked used)."""
-    if UNSILENCEABLE.match(finding.code):
+    if UNSILENCEABLE.match(finding.code) or finding.code in graph_stoppers():
         return False
     matched = [s for s in scopes if s.code == finding.code and s.first <= finding.line <= s.last]
     for found in matched:

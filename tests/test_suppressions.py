@@ -48,7 +48,7 @@ def test_disable_line_by_code_and_by_slug(tmp_path):
 
 
 def test_disable_line_lists_several_codes(tmp_path):
-    text = with_comment(4, "# syncverify: disable-line SV709, SV201")   # SV201 ran: unused
+    text = with_comment(4, "# syncverify: disable-line SV709, SV701")   # SV701 ran: unused
     assert found(text, tmp_path=tmp_path) == [(4, "SV901"), (6, "SV702")]
 
 
@@ -109,6 +109,7 @@ def test_a_suppression_without_a_code_is_rejected_and_silences_nothing(tmp_path)
     ("# syncverify: disabel-line SV702", "unknown suppression directive 'disabel-line'"),
     ("# syncverify: ignore[SV702]", "unknown suppression directive 'ignore'"),
     ("# syncverify: disable-line SV002", "SV002 cannot be suppressed"),
+    ("# syncverify: disable-line SV103", "SV103 cannot be suppressed: its finding stops the graph rules"),
     ("# syncverify: enable SV702", "`enable SV702` without an earlier `disable SV702`"),
 ])
 def test_rejected_suppressions(tmp_path, comment, message):
@@ -147,21 +148,49 @@ def test_unused_is_not_reported_for_a_rule_that_did_not_run(tmp_path):
     assert found(text, tmp_path=tmp_path) == [(4, "SV103")]
 
 
+# ------------------------------------------------------------------------- no masking (issue 10)
+
+def test_a_finding_that_stops_the_graph_rules_cannot_be_silenced_by_a_comment(tmp_path):
+    text = with_comment(4, "# syncverify: disable-line SV103", plan_text(layers=5))
+    assert found(text, tmp_path=tmp_path) == [(4, "SV103"), (4, "SV902")]
+    text = "# syncverify: disable-file SV103\n" + plan_text(layers=5)
+    assert found(text, tmp_path=tmp_path) == [(1, "SV902"), (5, "SV103")]
+
+
+def test_deselecting_a_finding_that_stops_selected_graph_rules_still_reports_it(tmp_path):
+    text = plan_text(layers=5)
+    assert found(text, "--ignore", "SV103", tmp_path=tmp_path) == [(4, "SV103")]
+    assert found(text, "--select", "SV3", tmp_path=tmp_path) == [(4, "SV103")]
+    # no graph rule selected: nothing was left unchecked, so the finding hides as asked
+    assert found(text, "--select", "SV7", "--ignore", "SV704,SV705", tmp_path=tmp_path) == []
+
+
+def test_the_docs_name_every_code_that_stops_the_graph_rules():
+    from pathlib import Path
+
+    from syncverify.engine import BLOCKING_CODES
+    from syncverify.rules import invalid_suppression
+
+    docs = (Path(__file__).parent.parent / "docs" / "suppressions.md").read_text()
+    for code in BLOCKING_CODES:
+        assert code in docs and code in invalid_suppression.RULE.page, code
+
+
 def test_unused_is_not_reported_for_a_deselected_rule(tmp_path):
-    text = with_comment(4, "# syncverify: disable-line SV201")
+    text = with_comment(4, "# syncverify: disable-line SV701")
     assert found(text, "--select", "SV7", tmp_path=tmp_path) == [(4, "SV709"), (6, "SV702")]
 
 
 def test_unused_suppression_is_a_warning_that_can_be_ignored(tmp_path):
-    text = with_comment(4, "# syncverify: disable-line SV709, SV201")
+    text = with_comment(4, "# syncverify: disable-line SV709, SV701")
     path = write(tmp_path, "plan.yaml", text)
     out = check("-f", "concise", "--isolated", path).stdout
-    assert f"{path}:4:{comment_column(4)}: warning SV901 unused suppression: no SV201 finding on line 4" in out
+    assert f"{path}:4:{comment_column(4)}: warning SV901 unused suppression: no SV701 finding on line 4" in out
     assert found(text, "--ignore", "SV901", tmp_path=tmp_path) == [(6, "SV702")]
 
 
 def test_unused_suppression_can_be_silenced_by_a_directive(tmp_path):
-    text = "# syncverify: disable-file SV901\n" + with_comment(4, "# syncverify: disable-line SV201")
+    text = "# syncverify: disable-file SV901\n" + with_comment(4, "# syncverify: disable-line SV701")
     assert found(text, tmp_path=tmp_path) == [(5, "SV709"), (7, "SV702")]
 
 

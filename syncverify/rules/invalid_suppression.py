@@ -3,24 +3,28 @@ That every `# syncverify:` suppression comment can be used as written: a known d
 (`disable-line`, `disable-next-line`, `disable`, `enable`, `disable-file`) followed by at least
 one rule code or slug that exists. It also rejects a `disable-line` on a line of its own, a
 `disable-file` below the plan's first key, an `enable` without an earlier `disable` of the same
-code, and suppressions of load problems (SV0xx) or internal errors (SV900), which are never
-silenced. A rejected comment silences nothing.
+code, and suppressions of load problems (SV0xx), internal errors (SV900) and of the rules whose
+finding stops the graph rules (SV102, SV103, SV104, SV107, SV108, SV109, SV113, SV114, SV201,
+SV202, SV503: the plan cannot be unrolled), which are never silenced. A rejected comment
+silences nothing.
 
 ## Why it matters
 A suppression without a code would hide every present and future finding on its lines,
 including the missing synchronization you did not know about; syncverify silences named rules
 only. A mistyped directive or code silences nothing, and without this finding you would not
-know why the finding you meant to silence is still there.
+know why the finding you meant to silence is still there. Silencing a finding that stops the
+graph rules would leave every ordering, hang and placement rule unrun and report "no
+findings" for a plan nobody checked.
 
 ## Bad plan
 ```yaml
-parallel: {tp: 6}   # syncverify: disable-line
+parallel: {tp: 16}   # syncverify: disable-line
 ```
 
 ## Fix
 Name the rule (and, after it, say why):
 ```yaml
-parallel: {tp: 6}   # syncverify: disable-line SV201 -- heads are padded to 66 at load time
+parallel: {tp: 16}   # syncverify: disable-line SV701 -- NVLink switch spans both nodes
 ```
 """
 from syncverify.rules.base import Rule

@@ -11,10 +11,11 @@ every remaining one meaningful (ruff's RUF100 does the same for `# noqa`).
 
 ## Bad plan
 ```yaml
-model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
-parallel: {tp: 8}   # syncverify: disable-line SV201
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8}   # syncverify: disable-line SV701
 ```
-32 heads split over tp = 8, so there is no SV201 finding on that line to silence.
+The tp group of 8 fits in a node of 8 GPUs, so there is no SV701 finding on that line to
+silence.
 
 ## Fix
 Remove the code from the comment, or the whole comment when it names nothing else:
