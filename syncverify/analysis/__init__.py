@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 import networkx as nx
@@ -21,7 +21,7 @@ from syncverify.analysis.overlap import CouldBeAsync, find_could_be_async
 from syncverify.analysis.placement import PlacementResult, analyse_placement
 from syncverify.analysis.redundancy import Redundant, find_redundant
 from syncverify.graph.builder import Scenario, build_graph
-from syncverify.graph.quotient import identity, quotient
+from syncverify.graph.quotient import Reduction, identity, quotient
 from syncverify import progress
 from syncverify.plan import Plan
 
@@ -38,6 +38,7 @@ class Analyses:
     handover: Optional[HandoverResult]
     redundant: list[Redundant] = field(default_factory=list)
     could_be_async: list[CouldBeAsync] = field(default_factory=list)
+    certificate: Optional[object] = None     # analysis.certificate.Certificate, when certified
 
 
 def _why_missing(plan: Plan, graph: nx.DiGraph):
@@ -54,11 +55,13 @@ def _why_missing(plan: Plan, graph: nx.DiGraph):
     return why
 
 
-def idle_scenarios(plan: Plan, reduce: bool = True) -> list[Scenario]:
-    """S17: for each phase that lets an idle replica skip, one replica idle, the others busy.
+def idle_scenarios(plan: Plan, reduce: bool = True, base: Optional[Scenario] = None) -> list[Scenario]:
+    """S17: for each phase that lets an idle replica skip, one replica idle, the others busy
+    (each scenario otherwise as `base`: its steps and layer periods).
 
     Replicas are symmetric unless a selector names dp coordinates; then each replica is tried.
     """
+    base = base or Scenario(reduce=reduce)
     out = []
     for phase in plan.phases:
         dp = phase.degrees.dp
@@ -66,21 +69,24 @@ def idle_scenarios(plan: Plan, reduce: bool = True) -> list[Scenario]:
             continue
         by_dp = any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name))
         for replica in (range(dp) if by_dp else [0]):
-            out.append(Scenario(idle=((phase.name, replica),), reduce=reduce))
+            out.append(replace(base, idle=((phase.name, replica),)))
     return out
 
 
-def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
+def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reduction()) -> Analyses:
     """Every analysis of `plan`.
 
     By default the graph is built for representatives only (graph.quotient: replicas and
     microbatches; graph.reduction: layers) and findings are expanded back through the classes;
     `reduce=False` unrolls everything (the reference the property tests compare against).
+    `reduction` says how far to cut down; `analysis.certificate.certified_analyses` widens it
+    until the plan's certificate holds.
     """
     original = plan
     progress.stage(f"building the graph of {original.name}")
-    plan, classes = quotient(plan) if reduce else (plan, identity(plan))
-    graph = build_graph(plan, Scenario(reduce=reduce))
+    plan, classes = quotient(plan, reduction) if reduce else (plan, identity(plan))
+    scenario = Scenario(reduce=reduce, steps=reduction.steps, periods=reduction.layer_periods)
+    graph = build_graph(plan, scenario)
     graph.graph["classes"] = classes
     progress.stage(f"analysing {original.name}")
     placement = analyse_placement(graph, plan)
@@ -88,8 +94,8 @@ def run_analyses(plan: Plan, reduce: bool = True) -> Analyses:
     deadlock = None if index.acyclic else index.cycle()
     hangs = (missing_ranks(graph, _why_missing(plan, graph)) + order_mismatches(graph)
              + size_mismatches(graph, placement.values))
-    for scenario in idle_scenarios(plan, reduce):
-        idle_graph = build_graph(plan, scenario)
+    for idle in idle_scenarios(plan, reduce, scenario):
+        idle_graph = build_graph(plan, idle)
         hangs += [h for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph))
                   if h.reason == "idle"]
     handover = None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from syncverify.frozenmap import FrozenMap
 from syncverify.graph.nodes import EMBED_LAYER
 from syncverify.graph.program import schedule_step
 from syncverify.graph.reduction import layer_classes
@@ -35,6 +36,7 @@ class Scenario:
     idle: tuple[tuple[str, int], ...] = ()
     steps: int = DECODE_STEPS
     reduce: bool = True           # unroll representative layers only (graph.reduction)
+    periods: FrozenMap = FrozenMap()   # run start -> layer period (graph.reduction.layer_classes)
 
     def idle_in(self, phase: str) -> frozenset[int]:
         return frozenset(d for p, d in self.idle if p == phase)
@@ -49,7 +51,7 @@ class Scenario:
 def build_graph(plan: Plan, scenario: Scenario = Scenario()) -> nx.DiGraph:
     rec = Recorder()
     worlds = {}
-    classes = layer_classes(plan, scenario.reduce)
+    classes = layer_classes(plan, scenario.reduce, scenario.periods)
     for phase in plan.phases:
         world = PhaseWorld(plan, phase, scenario.idle_in(phase.name), scenario.steps,
                            frozenset(classes))

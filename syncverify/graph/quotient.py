@@ -25,6 +25,7 @@ group. docs/semantics.md "Symmetry" gives the argument; tests/test_symmetry.py c
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Optional
@@ -35,6 +36,22 @@ from syncverify.topology import LAYOUT_AXES, Topology
 
 KEPT_REPLICAS = 2
 KEPT_TP = 2
+DEFAULT_STEPS = 3             # graph.world.DECODE_STEPS: decode steps 0, 1 and 2
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """How far the default check cuts a plan down. It starts at the symmetry argument's windows
+    and is widened wherever the plan's certificate (syncverify.analysis.certificate) cannot
+    prove a window exact: an axis kept whole, every microbatch of a phase kept, a run of layers
+    given a longer period or kept whole, more decode steps unrolled."""
+    whole_axes: frozenset = frozenset()           # rank axes kept whole: "tp", "dp"
+    whole_microbatches: frozenset = frozenset()   # phases whose microbatches are all kept
+    layer_periods: FrozenMap = FrozenMap()        # run start -> period (0: the run kept whole)
+    steps: int = DEFAULT_STEPS
+
+    def widened(self, **changes) -> "Reduction":
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +92,9 @@ class Classes:
             return feat
         dim, lo, hi = feat
         kept, real = len(table), sum(len(members) for members in table.values())
-        first, last = int(lo * kept), -int(-hi * kept) - 1
+        # the kept coordinates the share touches (floor and ceil: a share smaller than one
+        # coordinate's, as after an all_to_all that splits it further, stays within it)
+        first, last = math.floor(lo * kept), max(math.ceil(hi * kept) - 1, math.floor(lo * kept))
         start = min(table[first]) + lo * kept - first
         end = (min(table[first]) if first == last else max(table[last])) + hi * kept - last
         return (dim, start / real, end / real)
@@ -222,15 +241,15 @@ def _selector_classes(count: int, selected: list[frozenset]) -> dict[int, tuple[
     return dict(enumerate(groups))
 
 
-def replicas_kept(plan: Plan, phase: Phase) -> int:
+def replicas_kept(plan: Plan, phase: Phase, reduction: Reduction = Reduction()) -> int:
     """DP replicas in the reduced phase."""
-    return len(_axis_classes(plan, phase)["dp"])
+    return len(_axis_classes(plan, phase, reduction.whole_axes)["dp"])
 
 
-def ranks_kept(plan: Plan, phase: Phase) -> int:
+def ranks_kept(plan: Plan, phase: Phase, reduction: Reduction = Reduction()) -> int:
     """Ranks in the reduced phase (every layout axis's kept coordinates)."""
     count = 1
-    for classes in _axis_classes(plan, phase).values():
+    for classes in _axis_classes(plan, phase, reduction.whole_axes).values():
         count *= len(classes)
     return count
 
@@ -316,23 +335,26 @@ def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     return _classes(dp, dp)
 
 
-def _axis_classes(plan: Plan, phase: Phase) -> dict[str, dict[int, tuple[int, ...]]]:
-    """Per layout axis: kept coordinate -> the real coordinates it stands for."""
+def _axis_classes(plan: Plan, phase: Phase,
+                  whole: frozenset = frozenset()) -> dict[str, dict[int, tuple[int, ...]]]:
+    """Per layout axis: kept coordinate -> the real coordinates it stands for (`whole`: axes a
+    failed certificate keeps as they are)."""
     sizes = phase.topology.sizes
     out = {axis: _classes(sizes[axis], sizes[axis]) for axis in ("sp", "pp")}
     tp = sizes["tp"]
-    out["tp"] = _classes(tp, tp) if _tp_ranks_distinct(plan) else \
+    out["tp"] = _classes(tp, tp) if "tp" in whole or _tp_ranks_distinct(plan) else \
         _selector_classes(tp, _selected_sets(plan, "tp"))
     dp = sizes["dp"]
-    if _replicas_distinct(plan) or dp <= KEPT_REPLICAS:
+    if "dp" in whole or _replicas_distinct(plan) or dp <= KEPT_REPLICAS:
         out["dp"] = _classes(dp, dp)
     else:
         out["dp"] = _replica_classes(plan, phase)
     return out
 
 
-def microbatch_classes(phase: Phase) -> dict[int, tuple[int, ...]]:
-    """The first microbatches, then one that stands for the rest.
+def microbatch_classes(phase: Phase, reduction: Reduction = Reduction()) -> dict[int, tuple[int, ...]]:
+    """The first microbatches, then one that stands for the rest (all of them in a phase whose
+    microbatch certificate failed: `reduction.whole_microbatches`).
 
     A pipeline of pp stages holds up to pp microbatches in flight, and a blocking send/recv
     rendezvous (S3) can close a cycle of waits only across them: with a device token carrier a
@@ -341,6 +363,8 @@ def microbatch_classes(phase: Phase) -> dict[int, tuple[int, ...]]:
     count of pairs, the last pair standing for every later one (even with even, odd with odd).
     """
     count = phase.microbatches
+    if phase.name in reduction.whole_microbatches:
+        return _classes(count, count)
     depth = phase.degrees.pp + 1
     if phase.overlap == "two_batch":
         kept_pairs = depth + 1
@@ -363,9 +387,9 @@ def _classes(count: int, kept: int) -> dict[int, tuple[int, ...]]:
     return out
 
 
-def _scaled_phase(plan: Plan, phase: Phase) -> tuple[Phase, dict, dict, dict]:
-    axes = _axis_classes(plan, phase)
-    microbatches = microbatch_classes(phase)
+def _scaled_phase(plan: Plan, phase: Phase, reduction: Reduction) -> tuple[Phase, dict, dict, dict]:
+    axes = _axis_classes(plan, phase, reduction.whole_axes)
+    microbatches = microbatch_classes(phase, reduction)
     sizes = dict(phase.topology.sizes)
     kept = {axis: len(classes) for axis, classes in axes.items()}
     sizes.update(kept)
@@ -402,10 +426,10 @@ def _kept_ep(phase: Phase, axes: dict[str, dict]) -> int:
     return ep
 
 
-def quotient(plan: Plan) -> tuple[Plan, Classes]:
+def quotient(plan: Plan, reduction: Reduction = Reduction()) -> tuple[Plan, Classes]:
     phases, ranks, mbs, replicas, tp = [], {}, {}, {}, {}
     for phase in plan.phases:
-        scaled, ranks[phase.name], mbs[phase.name], axes = _scaled_phase(plan, phase)
+        scaled, ranks[phase.name], mbs[phase.name], axes = _scaled_phase(plan, phase, reduction)
         replicas[phase.name], tp[phase.name] = axes["dp"], axes["tp"]
         phases.append(scaled)
     ranks["handover"], mbs["handover"] = ranks.get("decode", {}), {}

@@ -51,8 +51,8 @@ class Context:
     def analyses(self):
         """The graph analyses, computed once per plan on first use (see `syncverify.analysis`)."""
         if self._analyses is None:
-            from syncverify.analysis import run_analyses
-            self._analyses = run_analyses(self.plan, reduce=self._reduce)
+            from syncverify.analysis.certificate import certified_analyses
+            self._analyses = certified_analyses(self.plan, reduce=self._reduce)
         return self._analyses
 
     def report(self, rule: Rule, at: Location, message: str, help: str = "",

@@ -1,0 +1,283 @@
+"""The certificate of the default (reduced) check: proof, plan by plan, that the cut-down graph
+answers as the full unroll would, or a wider cut until it does, or an error saying it could not.
+
+The symmetry argument (docs/semantics.md, "Symmetry") holds under conditions that a plan may
+break. Each window of the reduction is checked on the plan at hand instead of assumed:
+
+- Ranks (graph.quotient): a device is the same device in every phase, so the S5 hand-over
+  compares a rank's prefill state with its decode state. A kept rank must therefore stand for the
+  same real ranks in every phase; when layouts differ between phases ([dp, tp, ...] with SP
+  prefill and DP decode numbers one device as tp 1 in prefill and dp 1 in decode) the rank axes
+  are kept whole.
+- Microbatches (graph.quotient.microbatch_classes): keeping the first ones and one for the rest
+  is exact when no rank ever waits on a later (step, microbatch) than the one it runs: every
+  order edge of the graph goes forward in (phase, step, microbatch) (pairs under two_batch,
+  S16). A cycle of waits then lies inside one microbatch (and shows in the kept ones), and every
+  order path between two microbatches crosses slots that all look alike. A device token carrier
+  (S4) breaks it: stage 0 posts step t+1's receive only after sending every microbatch of step
+  t, so whether the pipeline deadlocks depends on how many microbatches there are. Such a phase
+  keeps all its microbatches.
+- Layers (graph.reduction): a run of equal layers is cut to a few representatives when what a
+  layer leaves for the next (the residual stream out of `mlp_residual`, on every rank,
+  microbatch and step) repeats: after one layer (period 1) or after p layers. The period is
+  checked on the reduced graph itself (layer a and layer a+p leave equal values); failing every
+  p <= MAX_LAYER_PERIOD, the run is kept whole.
+- Decode steps (graph.world.DECODE_STEPS): the last two unrolled steps must leave equal values
+  for the steps after them (K/V written, the sampled token). Otherwise one more step is
+  unrolled, up to MAX_STEPS.
+
+A window that cannot be widened within the node cap (budget.MAX_DAG_NODES) leaves the check
+uncertified: the findings of the widest graph built are reported together with an SV118 error
+that says which window could not be proven (never a silent "no findings").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from syncverify.frozenmap import FrozenMap
+from syncverify.graph.quotient import Classes, Reduction, quotient
+from syncverify.graph.reduction import run_classes, runs
+from syncverify.plan import Plan
+
+MAX_LAYER_PERIOD = 4
+MAX_STEPS = 6
+PHASE_ORDER = {"prefill": 0, "handover": 1, "decode": 2}
+END_OF_STEP = 1 << 30          # step_end syncs (microbatch -1) come after every microbatch
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One window the certificate could not prove on this plan."""
+    window: str                 # "ranks" | "microbatches" | "layers" | "steps"
+    detail: str                 # what failed, as users read it
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What the certified check kept, and what it could not prove (empty: exact)."""
+    reduction: Reduction
+    widened: tuple[Gap, ...] = ()       # windows widened after a failed check
+    unproven: tuple[Gap, ...] = ()      # windows that failed and could not be widened
+
+    @property
+    def exact(self) -> bool:
+        return not self.unproven
+
+
+# ---- ranks ------------------------------------------------------------------------------
+def rank_gaps(plan: Plan, classes: Classes) -> list[Gap]:
+    """A kept rank must stand for the same physical ranks in every phase (S5 compares a
+    device's prefill and decode state)."""
+    names = [p.name for p in plan.phases]
+    if len(names) < 2:
+        return []
+    first, second = (classes.ranks.get(n, {}) for n in names[:2])
+    for rank in first.keys() & second.keys():
+        if set(first[rank]) != set(second[rank]):
+            return [Gap("ranks", f"kept rank {rank} stands for ranks {_short(first[rank])} in "
+                                 f"{names[0]} but {_short(second[rank])} in {names[1]} (the layouts "
+                                 "number the devices differently)")]
+    return []
+
+
+def _short(ranks) -> str:
+    from syncverify.ranges import compact
+    return compact(sorted(ranks))
+
+
+# ---- microbatches ---------------------------------------------------------------------------
+def microbatch_gaps(plan: Plan, graph) -> dict[str, Gap]:
+    """Phases where some order edge runs back from a later (step, microbatch) to an earlier
+    one: a rank waits on work the pipeline does after it."""
+    two_batch = {p.name for p in plan.phases if p.overlap == "two_batch"}
+    out: dict[str, Gap] = {}
+    for u, v, attrs in graph.edges(data=True):
+        if not attrs.get("order"):
+            continue
+        ku, kv = _slot_key(u, two_batch), _slot_key(v, two_batch)
+        if ku is None or kv is None or ku <= kv:
+            continue
+        phase = _phase_of(v)
+        if phase not in out:
+            out[phase] = Gap("microbatches", f"in {phase} a rank waits on a later microbatch or "
+                                             "step than the one it runs (a token carried on the "
+                                             "device, S4), so the outcome depends on how many "
+                                             "microbatches there are")
+    return out
+
+
+def _phase_of(node: tuple) -> str:
+    return "decode" if node[0] == "host" else node[1]
+
+
+def _slot_key(node: tuple, two_batch: set) -> Optional[tuple]:
+    kind = node[0]
+    if kind == "host":
+        phase, step, mb = "decode", node[1], node[2]
+    elif kind in ("op", "coll", "sink"):
+        phase, step, mb = node[1], node[2], node[3]
+    else:
+        return None
+    if mb is None or mb < 0:
+        slot = END_OF_STEP
+    else:
+        slot = mb // 2 if phase in two_batch else mb
+    return (PHASE_ORDER.get(phase, 0), step or 0, slot)
+
+
+# ---- layers -------------------------------------------------------------------------------
+def layer_gaps(plan: Plan, graph, values: dict, reduction: Reduction) -> dict[int, Gap]:
+    """Runs of layers whose representatives do not repeat with the period they were cut with:
+    layer a and layer a+p must leave the same residual stream on every instance."""
+    exits: dict[int, dict[tuple, dict]] = {}
+    for node in graph.nodes:
+        if node[0] == "op" and node[6] == "mlp_residual":
+            exits.setdefault(node[5], {})[node[1:5]] = values.get(node)
+    out: dict[int, Gap] = {}
+    for a, b in runs(plan):
+        period = reduction.layer_periods.get(a, 1)
+        if period <= 0 or len(run_classes(a, b, period)) == b - a + 1:
+            continue                               # kept whole: nothing to prove
+        first, later = exits.get(a, {}), exits.get(a + period, {})
+        if any(later.get(key) != value for key, value in first.items()):
+            out[a] = Gap("layers", f"layers {a}-{b}: what layer {a} leaves for the next layer "
+                                   f"differs from what layer {a + period} leaves (state that "
+                                   f"does not repeat every {period} layer{'s' if period > 1 else ''})")
+    return out
+
+
+def next_period(period: int) -> int:
+    """The next period to try after `period` failed (0: keep the run whole)."""
+    return period + 1 if 0 < period < MAX_LAYER_PERIOD else 0
+
+
+# ---- steps --------------------------------------------------------------------------------
+def step_gap(graph, values: dict, steps: int) -> Optional[Gap]:
+    """The last two unrolled decode steps must leave equal values for the steps after them."""
+    if steps < 2:
+        return None
+    crossing = set()
+    for u, v in graph.edges():
+        if u[0] in ("op", "coll") and u[1] == "decode" and v[0] in ("op", "coll", "host") \
+                and _step_of(v) is not None and _step_of(v) > u[2] and u[2] == steps - 2:
+            crossing.add(u)
+    for node in crossing:
+        later = node[:2] + (node[2] + 1,) + node[3:]
+        if later in values and values.get(node) != values[later]:
+            return Gap("steps", f"decode steps {steps - 2} and {steps - 1} leave different "
+                                f"values for the next step ({_what(node)})")
+    return None
+
+
+def _step_of(node: tuple) -> Optional[int]:
+    if node[0] == "host":
+        return node[1]
+    return node[2] if node[1] == "decode" else None
+
+
+def _what(node: tuple) -> str:
+    from syncverify.graph.nodes import describe
+    return describe(node)
+
+
+# ---- the widening loop ---------------------------------------------------------------------
+def widen(plan: Plan, analyses, reduction: Reduction,
+          reduce: bool = True) -> tuple[Reduction, list[Gap]]:
+    """The next reduction to try after checking `analyses` (built with `reduction`), and the
+    gaps that made it wider; the same reduction and no gap when the certificate holds."""
+    graph, values = analyses.graph, analyses.placement.values
+    gaps: list[Gap] = []
+    if reduce:
+        reduction, gaps = _widen_cuts(plan, graph, values, reduction)
+    step = step_gap(graph, values, reduction.steps)
+    if step is not None:
+        reduction = reduction.widened(steps=reduction.steps + 1)
+        gaps.append(step)
+    return reduction, gaps
+
+
+def _widen_cuts(plan: Plan, graph, values: dict, reduction: Reduction) -> tuple[Reduction, list[Gap]]:
+    """The microbatch and layer windows the reduced graph disproves, widened."""
+    gaps: list[Gap] = []
+    mbs = microbatch_gaps(plan, graph)
+    cut_mbs = {p for p in mbs if p not in reduction.whole_microbatches}
+    if cut_mbs:
+        reduction = reduction.widened(whole_microbatches=reduction.whole_microbatches | cut_mbs)
+        gaps += [mbs[p] for p in sorted(cut_mbs)]
+    layers = layer_gaps(plan, graph, values, reduction)
+    if layers:
+        periods = dict(reduction.layer_periods)
+        for a in layers:
+            periods[a] = next_period(periods.get(a, 1))
+        reduction = reduction.widened(layer_periods=FrozenMap(periods))
+        gaps += list(layers.values())
+    return reduction, gaps
+
+
+def initial_reduction(plan: Plan) -> tuple[Reduction, list[Gap]]:
+    """The symmetry argument's windows, with the rank axes kept whole where the phases number
+    their devices differently (checked before anything is built)."""
+    reduction = Reduction()
+    _, classes = quotient(plan, reduction)
+    gaps = rank_gaps(plan, classes)
+    if gaps:
+        reduction = reduction.widened(whole_axes=frozenset({"tp", "dp"}))
+        _, classes = quotient(plan, reduction)
+        if rank_gaps(plan, classes):
+            return reduction, gaps + [Gap("ranks", "the rank classes still differ between "
+                                                   "phases with tp and dp kept whole")]
+    return reduction, gaps
+
+
+def certified_analyses(plan: Plan, reduce: bool = True):
+    """The analyses of `plan` on the narrowest graph whose certificate holds (syncverify.analysis
+    .run_analyses), with `.certificate` saying what was widened and what stayed unproven.
+    `reduce=False` (--exhaustive) unrolls every rank, layer and microbatch; only its decode
+    steps are certified."""
+    from syncverify.analysis import run_analyses
+    from syncverify.budget import MAX_DAG_NODES
+    reduction, widened = (initial_reduction(plan) if reduce else (Reduction(), []))
+    unproven = [g for g in widened if "still differ" in g.detail]
+    widened = [g for g in widened if g not in unproven]
+    while True:
+        analyses = run_analyses(plan, reduce, reduction)
+        wider, gaps = widen(plan, analyses, reduction, reduce)
+        if not gaps:
+            break
+        grown = _growth(plan, reduction, wider, analyses) * analyses.graph.number_of_nodes()
+        if wider.steps > MAX_STEPS or grown > MAX_DAG_NODES:
+            unproven += [replace(g, detail=g.detail + _why_not(wider, grown)) for g in gaps]
+            break
+        widened += gaps
+        reduction = wider
+    analyses.certificate = Certificate(reduction, tuple(widened), tuple(unproven))
+    return analyses
+
+
+def _why_not(wider: Reduction, grown: float) -> str:
+    if wider.steps > MAX_STEPS:
+        return f"; no fixed point within {MAX_STEPS} decode steps"
+    return f"; the wider graph (~{int(grown):,} nodes) is over the {_cap():,}-node cap"
+
+
+def _cap() -> int:
+    from syncverify.budget import MAX_DAG_NODES
+    return MAX_DAG_NODES
+
+
+def _growth(plan: Plan, old: Reduction, new: Reduction, analyses) -> float:
+    """How many times larger the graph of `new` is than that of `old` (an upper bound)."""
+    from syncverify.graph.reduction import layer_classes
+    factor = 1.0
+    classes = analyses.graph.graph.get("classes")
+    for phase in new.whole_microbatches - old.whole_microbatches:
+        kept = len(classes.microbatches.get(phase, {})) if classes else 0
+        real = plan.phase(phase).microbatches
+        factor *= real / max(kept, 1)
+    if new.layer_periods != old.layer_periods:
+        before = len(layer_classes(plan, True, old.layer_periods))
+        factor *= len(layer_classes(plan, True, new.layer_periods)) / max(before, 1)
+    if new.steps != old.steps:
+        factor *= new.steps / old.steps
+    return factor
