@@ -2,8 +2,11 @@
 
 Rows are named so that collectives can move them and ops can refuse what they cannot use:
 token order rows are `(replica, microbatch, slot, position)`; expert order rows (after a
-dispatch, S12) are `(token row, expert, sender rank)`. Rows are always kept sorted, so two
-buffers of the same tokens line up. Columns are one contiguous range `(dim, lo, hi)` of an
+dispatch, S12) are `(token row, expert, sender rank)`. Rows are always kept in `row_key` order,
+so two buffers of the same tokens line up: replica, microbatch, then position before sequence,
+as a `[sequence, batch, ...]` activation lies in memory (Megatron's layout). A split of the
+tokens into contiguous shares (a reduce_scatter, the swap back of a Ulysses all_to_all) then
+cuts every sequence of a microbatch at the same positions, as the SP split of S6 does. Columns are one contiguous range `(dim, lo, hi)` of an
 activation's full width (hidden, q, kv, latent, ffn, vocab, token).
 """
 from __future__ import annotations
@@ -51,8 +54,16 @@ def full_cols(dim: str, width: int) -> tuple:
     return (dim, 0, width)
 
 
+def row_key(row: tuple) -> tuple:
+    """The order of rows in a buffer: token rows by (replica, microbatch, position, slot);
+    expert rows by their token row, then expert and sender."""
+    if isinstance(row[0], tuple):
+        return (row_key(row[0]),) + row[1:]
+    return (row[0], row[1], row[3], row[2])
+
+
 def sort_rows(buf: Buf) -> Buf:
-    order = sorted(range(len(buf.rows)), key=lambda i: buf.rows[i])
+    order = sorted(range(len(buf.rows)), key=lambda i: row_key(buf.rows[i]))
     if order == list(range(len(order))):
         return buf
     return buf.take(order)

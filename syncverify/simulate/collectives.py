@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from syncverify.simulate.buffers import Buf, chunk_positions, concat_cols, concat_rows, sort_rows
+from syncverify.simulate.buffers import Buf, chunk_positions, concat_cols, concat_rows, row_key, sort_rows
 
 
 class Unusable(Exception):
@@ -108,7 +108,7 @@ def dispatch(members: tuple, ins: dict, expert_holders) -> dict[int, Buf]:
     width = ins[members[0]].data.shape[1]
     out = {}
     for m in members:
-        entries = sorted(sent[m], key=lambda e: e[0])
+        entries = sorted(sent[m], key=lambda e: row_key(e[0]))
         data = np.stack([e[1] for e in entries]) if entries else np.zeros((0, width))
         out[m] = Buf(data, tuple(e[0] for e in entries), ins[members[0]].cols, "expert",
                      weights=np.array([e[2] for e in entries]))
@@ -139,16 +139,21 @@ def combine(members: tuple, ins: dict) -> dict[int, Buf]:
                 acc[row] = acc[row] + y if row in acc else y.copy()
     out = {}
     for m in members:
-        rows = tuple(sorted(sums[m]))
+        rows = tuple(sorted(sums[m], key=row_key))
         data = np.stack([sums[m][r] for r in rows]) if rows else np.zeros((0, width or 0))
         out[m] = Buf(data, rows, ins[m].cols)
     return out
 
 
 def transpose(members: tuple, ins: dict) -> dict[int, Buf]:
-    """An all_to_all outside MoE (Ulysses): token shards <-> feature shards."""
+    """An all_to_all outside MoE (Ulysses): token shards <-> feature shards. The swap back
+    hands member i the i-th contiguous share of the tokens in row order: the i-th chunk of
+    every sequence's positions (`row_key`), so two sequences per microbatch split as S6 cuts
+    a prompt."""
     vals = [ins[m] for m in members]
     n = len(members)
+    if vals[0].cols[0] == "token":
+        return exchange_chunks(members, ins)
     out = {}
     if len({v.rows for v in vals}) > 1:
         if len({v.cols for v in vals}) > 1:
@@ -166,6 +171,21 @@ def transpose(members: tuple, ins: dict) -> dict[int, Buf]:
     joined = sort_rows(joined)
     for i, m in enumerate(members):
         out[m] = joined.take(chunk_positions(len(joined.rows), n, i))
+    return out
+
+
+def exchange_chunks(members: tuple, ins: dict) -> dict[int, Buf]:
+    """An all_to_all of token ids (sampled tokens have no feature dim to split): member i
+    receives the i-th contiguous share of every member's buffer, in member order, into a buffer
+    that its consumers read as before (the same rows): the ids land on other sequences'
+    rows, as on a device. The runtime has checked that the members pass equal sizes."""
+    n = len(members)
+    if len(ins[members[0]].rows) % n:
+        raise Unusable(f"its {len(ins[members[0]].rows)} tokens do not split evenly over {n} members")
+    out = {}
+    for i, m in enumerate(members):
+        parts = [ins[other].data[list(chunk_positions(len(ins[other].rows), n, i))] for other in members]
+        out[m] = ins[m].with_data(np.concatenate(parts))
     return out
 
 

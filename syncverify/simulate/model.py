@@ -1,7 +1,8 @@
 """The tiny model: the plan's architecture scaled down, with fixed random weights (numpy).
 
-Scaling keeps every divisibility the plan relies on (S20): heads split over every phase's tp,
-kv_heads keeps its order against tp (it divides tp, or tp divides it), ffn and the vocabulary
+Scaling keeps every divisibility the plan relies on (S20): heads split over every phase's
+tp x sp (a Ulysses all_to_all over sp splits the heads of a TP shard further), kv_heads keeps
+its order against tp (it divides tp, or tp divides it), ffn and the vocabulary
 split over tp, experts over ep, the per-expert width over the expert-TP degree. The layer count,
 the MoE layer set and the stage split are the plan's own, so every per-layer selector still
 means what it says.
@@ -66,12 +67,14 @@ def scaled_dims(plan: Plan) -> Dims:
     """The tiny model's shape for `plan` (see the module docstring)."""
     model = plan.model
     tp_all = lcm(*(p.degrees.tp for p in plan.phases))
-    heads = 2 * tp_all
+    head_split = lcm(*(p.degrees.tp * p.degrees.sp for p in plan.phases))
+    heads = 2 * head_split
     if model.mla or model.kv_heads == model.heads:
         kv_heads = heads
     else:
-        # gcd keeps, for every phase's tp, "tp divides kv_heads" or "kv_heads divides tp"
-        kv_heads = gcd(model.kv_heads, tp_all)
+        # gcd keeps, for every phase's tp (and tp x sp), "it divides kv_heads" or "kv_heads
+        # divides it"
+        kv_heads = gcd(model.kv_heads, head_split)
     dims = dict(layers=model.layers, hidden=HIDDEN, head_dim=HEAD_DIM, heads=heads,
                 kv_heads=kv_heads, mla=model.mla, latent=LATENT,
                 ffn=_round_up(8, tp_all), vocab=_round_up(32, tp_all),

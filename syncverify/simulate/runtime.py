@@ -45,11 +45,12 @@ COMPARED = {"attn_residual": "attn_residual", "mlp_residual": "mlp_residual",
 
 
 class Slot:
-    __slots__ = ("buf", "pending")
+    __slots__ = ("buf", "pending", "writer")
 
     def __init__(self):
         self.buf: Optional[Buf] = None
         self.pending: set = set()           # calls still due to write this slot on this rank
+        self.writer = None                  # the last call issued to write it (S7)
 
 
 class Call:
@@ -164,7 +165,13 @@ class Runtime:
         call.inputs[st.rank] = inputs
         self._pair(st.rank, item)
         for slot in item.writes.values():
-            (st.cache_pending if slot == CACHE else st.slots[slot].pending).add(item.call)
+            if slot == CACHE:
+                st.cache_pending.add(item.call)
+                continue
+            # S7: syncs at one anchor run in list order and consumers read the last one's
+            # output, so an earlier call still in flight no longer writes what they read
+            target = st.slots[slot]
+            target.pending, target.writer = {item.call}, item.call
         if item.blocking:
             st.blocking.append(item.call)
             if not item.p2p:
@@ -222,8 +229,9 @@ class Runtime:
 
     def _check_sizes(self, call: Call) -> None:
         """Members of one call passing buffers of different sizes hang it (Flight Recorder)."""
-        if call.sync.collective in ("send_recv", "broadcast", "all_to_all"):
-            return
+        if call.sync.collective in ("send_recv", "broadcast") or \
+                (call.sync.collective == "all_to_all" and call.sync.role is not None):
+            return      # a copy of one member's value; a dispatch or combine moves any count
         for tensor in {t for ins in call.inputs.values() for t in ins}:
             shapes = {m: ins[tensor].data.shape for m, ins in call.inputs.items()
                       if isinstance(ins.get(tensor), Buf) and ins[tensor].order == "token"}
@@ -247,6 +255,8 @@ class Runtime:
                     _merge_cache(st.cache, out)
                 continue
             target = st.slots[slot]
+            if target.writer != call.key:
+                continue            # superseded by a later-listed sync at the anchor (S7)
             target.pending.discard(call.key)
             if out is not None:
                 target.buf = out
@@ -434,7 +444,8 @@ class Runtime:
             return tuple((d, item.mb, b, pos) for b in range(load.batch))
         sp, c = view.phase.degrees.sp, view.coords["sp"]
         per = self.work.prompt_len // sp
-        return tuple((d, item.mb, b, p) for b in range(load.batch) for p in range(c * per, (c + 1) * per))
+        # in buffer row order (buffers.row_key): position before sequence
+        return tuple((d, item.mb, b, p) for p in range(c * per, (c + 1) * per) for b in range(load.batch))
 
     def _host_stale(self, item: OpItem) -> bool:
         phase = self.phases.get(item.phase)
@@ -524,20 +535,30 @@ class Runtime:
                                        op="sample"))
 
     def _sink_input(self, phase, step: int, mb: int, reader: int) -> Optional[Buf]:
-        st = self.ranks[reader]
-        if phase.degrees.dp == 1:
-            held = st.slots.get((phase.name, step, mb, self.tail, "tokens"))
-            return held.buf if held is not None else None
+        """What the sink reads on `reader`: the sampled tokens after every sync at `sample`
+        (S7: consumers read the last one's output; the sink waits for them, S18), and with
+        dp > 1 only if one of them gathered over the replicas."""
+        held = self.ranks[reader].slots.get((phase.name, step, mb, self.tail, "sampled"))
+        if held is None:
+            return None
+        if phase.degrees.dp > 1 and not self._gathered_for_sink(phase, step, mb, reader):
+            return None
+        if held.writer is None:
+            return held.buf
+        call = self.calls[held.writer]
+        return call.outputs.get(reader, {}).get(None) if call.done else None
+
+    def _gathered_for_sink(self, phase, step: int, mb: int, reader: int) -> bool:
+        """S18: a gather (or all_gather) after sample whose group covers the reader's replicas
+        completed."""
         topo = phase.topology
         replicas = set(topo.group("dp", reader))
         for sync in self.plan.syncs_after("sample", phase.name):
             if sync.collective in GATHER_LIKE and replicas <= set(topo.group(sync.group, reader)):
                 call = self.calls.get((phase.name, step, mb, sync.index, self.tail,
                                        topo.group(sync.group, reader)))
-                if call is None or not call.done:
-                    return None
-                return call.outputs.get(reader, {}).get(None)
-        return None
+                return call is not None and call.done
+        return False
 
     # ---- decode without a prefill phase ------------------------------------------------------
     def _prefilled_elsewhere(self) -> None:

@@ -105,6 +105,13 @@ def test_checker_and_executor_agree_on_real_plans(path):
 RESOLVED_DISAGREEMENTS = {
     "gather-before-sample.yaml": "S18: with dp > 1 the sink reads only through a gather after "
                                  "sample (the checker used to let it read rank 0's own tokens)",
+    "async-recv-then-broadcast-at-stage-boundary.yaml": "S7: the executor let the async receive "
+                                                        "undo the later-listed broadcast",
+    "ulysses-two-sequences-per-microbatch.yaml": "the executor's swap back cut the rows by count",
+    "all-reduce-over-tp-after-sample.yaml": "S18: the executor's sink read the tokens before the "
+                                            "syncs at sample",
+    "all-to-all-over-dp-after-the-output-gather.yaml": "the executor let an all_to_all of "
+                                                       "unequal buffers complete",
 }
 
 
@@ -114,9 +121,23 @@ def test_past_disagreements_now_agree(name):
     assert v.agree, explain(v)
 
 
-# None is open. A plan where, reading S1-S23, the checker is wrong and not fixed yet would be
-# written up in docs/simulate.md ("Disagreements found") and kept here as an xfail test until
-# fixed, then moved to RESOLVED_DISAGREEMENTS. (No empty parametrized test: it would only skip.)
+# Open: plans where, reading S1-S23, the checker is wrong (issue 10, item 7, the checker's side,
+# another engineer's). Written up in docs/simulate.md ("Disagreements found"); strict xfails, so
+# a checker fix shows up here and the plan moves to RESOLVED_DISAGREEMENTS.
+OPEN_DISAGREEMENTS = {
+    "all-to-all-over-dp-after-sample.yaml": "the checker is clean; the sink receives scrambled tokens",
+    "all-to-all-over-tp-after-sample.yaml": "the checker only warns (SV404); the sink reads the "
+                                            "scrambled buffer (S7, S18)",
+    "ulysses-heads-over-tp-times-sp.yaml": "the checker labels the K/V head split as attention "
+                                           "heads (SV403); the plan is correct",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPEN_DISAGREEMENTS))
+@pytest.mark.xfail(strict=True, reason="a checker defect (docs/simulate.md, Disagreements found)")
+def test_open_disagreements(name):
+    v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
+    assert v.agree, explain(v)
 
 
 def test_a_cross_step_sync_leaves_the_plan_outside_the_claim():

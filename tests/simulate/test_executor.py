@@ -6,6 +6,7 @@ given op, or a hang. tests/simulate/test_agreement.py holds the same outcomes ag
 import copy
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -18,6 +19,8 @@ from tests.support import TINY_DENSE, TINY_MOE, load_dict, synth
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PLANS = sorted((ROOT / "plans").glob("*.yaml"))
+PLANS = Path(__file__).parent / "plans"
+ULYSSES = [PLANS / "ulysses-two-sequences-per-microbatch.yaml", PLANS / "ulysses-heads-over-tp-times-sp.yaml"]
 
 
 def run(plan: dict, steps: int = 3):
@@ -38,13 +41,14 @@ def sync_of(plan: dict, sync_id: str) -> dict:
 
 # ---- the tiny model keeps the plan's divisibilities (S20) ------------------------------------
 
-@pytest.mark.parametrize("path", GOOD_PLANS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", GOOD_PLANS + ULYSSES, ids=lambda p: p.stem)
 def test_scaling_keeps_every_divisibility(path):
     plan = load_plan(path)
     dims = scaled_dims(plan)
     for phase in plan.phases:
         tp, ep = phase.degrees.tp, phase.degrees.ep
         assert dims.heads % tp == 0 and dims.ffn % tp == 0 and dims.vocab % tp == 0
+        assert dims.heads % (tp * phase.degrees.sp) == 0     # Ulysses splits a TP shard's heads
         if not plan.model.mla:      # KV heads split over tp, or replicated when tp > kv_heads
             assert dims.kv_heads % tp == 0 or tp % dims.kv_heads == 0
             assert (dims.kv_heads < tp) == (plan.model.kv_heads < tp)
@@ -189,3 +193,59 @@ def test_a_duplicated_reduction_multiplies():
 def test_plan_files_load_like_check():
     plan = yaml.safe_load((Path(__file__).parent / "plans" / "clean.yaml").read_text())
     assert run(plan).matches
+
+
+# ---- issue 10, item 7: the executor's side ---------------------------------------------------
+
+def run_file(name: str, steps: int = 3):
+    plan = load_plan(PLANS / name)
+    assert refusals(plan) == []
+    return simulate(plan, steps).outcome
+
+
+def test_a_later_listed_broadcast_is_not_undone_by_an_async_receive():
+    """S7: the syncs at stage_boundary run in list order; the next stage reads the blocking
+    broadcast's output, and the never-awaited send_recv does not overwrite it later."""
+    assert run_file("async-recv-then-broadcast-at-stage-boundary.yaml").matches
+
+
+@pytest.mark.parametrize("path", ULYSSES, ids=lambda p: p.stem)
+def test_ulysses_sequence_parallelism_matches(path):
+    """q and K/V swap a token split over sp for a head split and back: the swap back hands
+    each SP rank its chunk of every sequence (two per microbatch here), and the tiny model has
+    heads for tp x sp."""
+    assert run_file(path.name).matches
+
+
+def test_the_swap_back_cuts_every_sequence_at_the_same_positions():
+    from syncverify.simulate.buffers import Buf
+    from syncverify.simulate.collectives import transfer
+
+    rows = tuple((0, 0, slot, pos) for pos in range(4) for slot in range(2))
+    data = np.arange(8 * 4, dtype=float).reshape(8, 4)
+    halves = {0: Buf(data[:, :2], rows, ("q", 0, 2)), 1: Buf(data[:, 2:], rows, ("q", 2, 4))}
+    out = transfer("all_to_all", None, (0, 1), halves, lambda e: ())
+    assert [r[3] for r in out[0].rows] == [0, 0, 1, 1] and {r[2] for r in out[0].rows} == {0, 1}
+    assert [r[3] for r in out[1].rows] == [2, 2, 3, 3]
+    assert out[0].cols == ("q", 0, 4)
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("all-to-all-over-dp-after-sample.yaml", "value"),
+    ("all-to-all-over-tp-after-sample.yaml", "value"),
+    ("all-reduce-over-tp-after-sample.yaml", "value"),
+])
+def test_syncs_after_sample_change_what_the_output_sink_receives(name, kind):
+    """S18 with S7: the sink reads the sampled tokens after every sync at `sample`: an
+    all_to_all scrambles them over the members, an all_reduce sums the ids."""
+    outcome = run_file(name)
+    assert (outcome.status, outcome.kind, outcome.op) == ("divergence", kind, "sample")
+    assert "output sink" in outcome.message
+
+
+def test_an_all_to_all_of_unequal_buffers_hangs():
+    """After the output gather the root holds every replica's tokens, the other member only
+    its own: the all_to_all's members pass different sizes."""
+    outcome = run_file("all-to-all-over-dp-after-the-output-gather.yaml")
+    assert (outcome.status, outcome.kind) == ("hang", "ordering")
+    assert "different sizes" in outcome.message
