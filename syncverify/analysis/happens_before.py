@@ -152,7 +152,16 @@ def _classify(graph: nx.DiGraph, index: OrderIndex, u: tuple, v: tuple) -> Race:
 
 
 def analyse_order(graph: nx.DiGraph) -> tuple[OrderIndex, list[Race]]:
+    """The order index of `graph` and its races.
+
+    A deadlock stops only the waits on its cycles and what is ordered after them: the races
+    between the ops it does not block are still judged (so one deadlock does not hide an
+    unawaited collective elsewhere), on the order edges among those ops alone. That is exact:
+    an order path between two unblocked ops never passes through a blocked one (whatever
+    follows a blocked node is blocked). Races of blocked ops are not judged: they never run.
+    """
     index = OrderIndex(graph)
-    if not index.acyclic:
-        return index, []
-    return index, find_races(graph, index)
+    if index.acyclic:
+        return index, find_races(graph, index)
+    blocked = index.reachable(index.cycle())
+    return index, find_races(graph, OrderIndex(graph, removed=blocked), skip=blocked)
