@@ -255,6 +255,12 @@ def certified_analyses(plan: Plan, reduce: bool = True):
     return analyses
 
 
+def certified_reduction(plan: Plan) -> Reduction:
+    """The reduction the default check certifies for `plan` (the widest tried when some window
+    stayed unproven)."""
+    return certified_analyses(plan).certificate.reduction
+
+
 def _why_not(wider: Reduction, grown: float) -> str:
     if wider.steps > MAX_STEPS:
         return f"; no fixed point within {MAX_STEPS} decode steps"

@@ -46,11 +46,15 @@ def reduced_graph(plan, steps: int):
     steps. Raises PlanError (SV014) for a plan too large to build."""
     from syncverify.budget import check_size
     from syncverify.graph.builder import Scenario, build_graph
+    from syncverify.analysis.certificate import certified_reduction
     from syncverify.graph.quotient import quotient
 
     check_size(plan)
-    reduced, classes = quotient(plan)
-    graph = build_graph(reduced, Scenario(steps=max(steps, 1)))
+    # the windows the check certified for this plan (analysis.certificate), not the default
+    # ones: a picture must show the graph whose findings it highlights
+    reduction = certified_reduction(plan)
+    reduced, classes = quotient(plan, reduction)
+    graph = build_graph(reduced, Scenario(steps=max(steps, 1), periods=reduction.layer_periods))
     graph.graph["classes"] = classes
     return reduced, classes, graph
 

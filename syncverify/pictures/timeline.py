@@ -158,6 +158,9 @@ def _place_coll(lanes, graph, node, times, first, last, label) -> list[str]:
     notes = []
     if _never_completes(graph, node):
         missing = sorted(set(attrs["members"]) - set(attrs["issuers"]))
+        classes = graph.graph.get("classes")
+        if classes:                  # the real ranks the representatives stand for
+            missing = sorted(classes.real_ranks(node[1], missing))
         notes.append(f"{sync.id or f'sync {sync.index + 1}'} never completes: "
                      f"rank{'s' if len(missing) > 1 else ''} "
                      f"{compact(missing)} never issue it (a hang, SV601)")

@@ -30,7 +30,8 @@ sync:
 from syncverify.findings import Where
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import node_order, real_ranks, where_to_add, group_by, trace, where
+from syncverify.rules.graph_support import (group_by, node_order, real_ranks, shown_rank, trace,
+                                           where, where_to_add)
 
 
 def check(ctx) -> None:
@@ -101,7 +102,8 @@ def _mismatches(ctx) -> None:
     for (kind, sync_index), items in group_by(hangs, lambda h: (h.kind, h.sync)).items():
         sync = plan.syncs[sync_index]
         first = items[0]
-        r1, r2 = first.ranks[0], first.ranks[-1]
+        phase = first.node[1]
+        r1, r2 = (shown_rank(a, phase, r) for r in (first.ranks[0], first.ranks[-1]))
         if kind == "order-mismatch":
             other = plan.syncs[a.graph.nodes[first.other]["sync"]]
             message = (f"ranks {r1} and {r2} issue their calls in different orders: where rank {r1} "

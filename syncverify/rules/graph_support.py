@@ -93,6 +93,12 @@ def shown_group(analyses, phase: str, ranks: Iterable[int]) -> tuple[int, ...]:
     return classes.real_group(phase, axis, ranks)
 
 
+def shown_rank(analyses, phase: str, rank: int) -> int:
+    """A representative rank as the real rank it stands for first (for counterexamples)."""
+    classes = analyses.graph.graph.get("classes")
+    return classes.representative(phase, rank) if classes else rank
+
+
 def real_replicas(analyses, phase: str, replicas: Iterable[int]) -> set[int]:
     classes = analyses.graph.graph.get("classes")
     return classes.real_replicas(phase, replicas) if classes else set(replicas)
