@@ -528,6 +528,11 @@ class Placement:
         return replace(base, copies=base.copies * sum(self._weights(node, sync, members).values()))
 
     def _all_to_all(self, node, sync, members, ins):
+        if len(members) > 1 and any(v.kind == "tokens" for v in ins.values()):
+            # sampled token ids have one value per sequence and no feature or expert dim to
+            # exchange: any all_to_all of them hands sequences' tokens to the wrong rank (S19)
+            self.report("scrambled-tokens", node, sync.index)
+            return dict(ins)
         role = sync.role or ("dispatch" if sync.after == "router" else
                              "combine" if sync.after == "experts" else None)
         if role == "dispatch":

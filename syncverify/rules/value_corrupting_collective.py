@@ -2,8 +2,10 @@
 A collective that changes a value that did not need it (S19: redundant-sync, error): an
 all_gather of a value every member already holds whole (the consumer receives group-size copies:
 ops never de-duplicate), an all_reduce of values sharded over different features, a second
-dispatch of tokens already in expert order, a combine of tokens that were never dispatched, or
-a collective whose output is a shard the consumer cannot use.
+dispatch of tokens already in expert order, a combine of tokens that were never dispatched, an
+all_to_all of the sampled tokens after `sample` (over any group: one token id per sequence has
+nothing to split, so the exchange hands sequences' tokens to the wrong ranks, whether or not a
+later sync reads its output), or a collective whose output is a shard the consumer cannot use.
 
 ## Why it matters
 The consumer receives a wrong value: duplicated rows, sums of unrelated shards, scrambled token
@@ -40,6 +42,9 @@ MESSAGES = {
     "combine-undispatched": "{label} combines tokens that were never dispatched: it scrambles their order",
     "duplicated": "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
     "wrong-shard": "{label} hands {op} {feat} where it needs {expected}",
+    "scrambled-tokens": "{label} exchanges the sampled tokens (one id per sequence, nothing to "
+                        "split): it hands each rank other sequences' tokens, so the output and "
+                        "the next step read scrambled tokens",
 }
 
 
