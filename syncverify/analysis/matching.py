@@ -31,13 +31,16 @@ class Hang:
 
 
 def missing_ranks(graph: nx.DiGraph, why) -> list[Hang]:
-    """Every collective instance that some member never issues. `why(node, rank)` explains."""
+    """Every collective instance that some member never issues. `why(node, rank)` explains.
+
+    An instance no member issues makes nobody wait (a selector that leaves out whole groups,
+    S9): its consumers lack the data, which the placement and hand-over analyses report."""
     hangs = []
     for node, attrs in graph.nodes(data=True):
         if attrs.get("kind") != "coll":
             continue
         missing = tuple(sorted(set(attrs["members"]) - set(attrs["issuers"])))
-        if missing:
+        if missing and attrs["issuers"]:
             reasons = {why(node, r) for r in missing}
             reason = "idle" if "idle" in reasons else ("selector" if "selector" in reasons
                                                        else "never-reaches")

@@ -446,7 +446,7 @@ class Placement:
         outputs: dict = {}
         changed = False
         for tensor, ins in by_tensor.items():
-            outs = self._transfer(node, sync, attrs, ins)
+            outs = self._transfer(node, sync, attrs, ins, tensor)
             for member, val in outs.items():
                 if member not in ins or not val.same_placement(ins[member]):
                     changed = True
@@ -455,7 +455,7 @@ class Placement:
         self.out[node] = outputs
         self.result.effects[node] = "changed" if changed else "identity"
 
-    def _transfer(self, node, sync, attrs, ins: dict[int, Val]) -> dict[int, Val]:
+    def _transfer(self, node, sync, attrs, ins: dict[int, Val], tensor=None) -> dict[int, Val]:
         members = attrs["members"]
         kind = sync.collective
         if kind in ("send_recv", "broadcast"):
@@ -470,7 +470,7 @@ class Placement:
                 return {m: (gathered if m == root else ins[m]) for m in ins}
             return {m: gathered for m in members}
         if kind == "all_to_all":
-            return self._all_to_all(node, sync, members, ins)
+            return self._all_to_all(node, sync, members, ins, tensor)
         return dict(ins)
 
     def _reduce(self, node, sync, members, ins):
@@ -527,7 +527,7 @@ class Placement:
             return replace(base, feat=feat if feat is not None else FULL)
         return replace(base, copies=base.copies * sum(self._weights(node, sync, members).values()))
 
-    def _all_to_all(self, node, sync, members, ins):
+    def _all_to_all(self, node, sync, members, ins, tensor=None):
         if len(members) > 1 and any(v.kind == "tokens" for v in ins.values()):
             # sampled token ids have one value per sequence and no feature or expert dim to
             # exchange: any all_to_all of them hands sequences' tokens to the wrong rank (S19)
@@ -539,7 +539,7 @@ class Placement:
             return self._dispatch(node, sync, members, ins)
         if role == "combine":
             return self._combine(node, sync, members, ins)
-        return self._transpose(node, sync, members, ins)
+        return self._transpose(node, sync, members, ins, "kv_heads" if tensor == "kv" else "heads")
 
     def _dispatch(self, node, sync, members, ins):
         vals = list(ins.values())
@@ -582,8 +582,9 @@ class Placement:
             self.report("wrong-group", node, sync.index, reason="combine-group")
         return out
 
-    def _transpose(self, node, sync, members, ins):
-        """An all_to_all outside MoE: token shards <-> feature shards (Ulysses style)."""
+    def _transpose(self, node, sync, members, ins, heads: str):
+        """An all_to_all outside MoE: token shards <-> feature shards (Ulysses style). A whole
+        value is split along `heads`: qkv's K/V over its KV heads, anything else over heads."""
         order = sorted(members)
         vals = [ins[m] for m in order if m in ins]
         out = {}
@@ -593,7 +594,7 @@ class Placement:
                 base = ins.get(m, vals[0])
                 lo, hi = base.feat[1], base.feat[2]
                 width = (hi - lo) / len(order)
-                out[m] = replace(base, tokens=merged, feat=(base.feat[0] if base.feat[0] != "*" else "heads",
+                out[m] = replace(base, tokens=merged, feat=(base.feat[0] if base.feat[0] != "*" else heads,
                                                             lo + width * i, lo + width * (i + 1)))
         else:
             feat = feat_union([v.feat for v in vals]) or FULL

@@ -36,7 +36,7 @@ class Scenario:
     idle: tuple[tuple[str, int], ...] = ()
     steps: int = DECODE_STEPS
     reduce: bool = True           # unroll representative layers only (graph.reduction)
-    periods: FrozenMap = FrozenMap()   # run start -> layer period (graph.reduction.layer_classes)
+    periods: FrozenMap = FrozenMap()   # run start -> (period, transient) (graph.reduction)
 
     def idle_in(self, phase: str) -> frozenset[int]:
         return frozenset(d for p, d in self.idle if p == phase)
@@ -122,8 +122,11 @@ def _add_program(graph: nx.DiGraph, edges: dict, rank: int, program: list) -> No
                 _edge(edges, chain_point, item.coll, order=True)
             if item.blocking:
                 pending.append(item.coll)
-                if not item.p2p:
-                    chain_point = item.coll    # the next call is issued after this completes
+                # the next call is issued after this one completes; sends and recvs posted
+                # together do not block each other (S3), but a call over a group of this rank
+                # alone has no partner to wait for: it completes when issued
+                if not item.p2p or len(graph.nodes[item.coll]["members"]) == 1:
+                    chain_point = item.coll
             elif item.wait:
                 phase, step, mb, layer, op = item.wait
                 waits.append((item.coll, ("op", phase, step, mb, rank, layer, op)))
