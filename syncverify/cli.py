@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 
 import click
@@ -207,6 +208,16 @@ def timeline(path, phase, step, color) -> None:
 GC_THRESHOLD = (200_000, 30, 30)     # gc.set_threshold arguments of the command line (main)
 
 
+INTERRUPTED = 130       # 128 + SIGINT, the shell's convention for Ctrl-C
+
+
+def interrupted(signum, frame) -> None:
+    """Ctrl-C: exit 130 without a traceback (click would say "Aborted!" and exit 1). Files
+    being written are temporary until renamed, so the old file or the new one is left."""
+    sys.stderr.write("syncverify: interrupted\n")
+    raise SystemExit(INTERRUPTED)
+
+
 def main(argv=None) -> None:
     """Console script entry point (also `python -m syncverify`)."""
     # The graph is many small tuples and dicts and almost no reference cycles, and the default
@@ -214,6 +225,7 @@ def main(argv=None) -> None:
     # while it is built: a tenth of a short check. mypy raises it for the same reason; only the
     # command line does, never `import syncverify`.
     gc.set_threshold(*GC_THRESHOLD)
+    signal.signal(signal.SIGINT, interrupted)
     try:
         cli.main(args=argv, prog_name="syncverify")
     except BrokenPipeError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, Optional, TextIO
@@ -108,7 +109,7 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         load = loader or default_loader()
         if file == STDIN:
             # kept for code frames: a problem's frame cannot be read back from the disk
-            text = report.sources[display] = (stdin or sys.stdin).read(MAX_BYTES + 1)
+            text = report.sources[display] = standard_input(stdin, display).read(MAX_BYTES + 1)
             plan = load(stdin_filename or STDIN, text=text, display_path=display)
         else:
             plan = load(file)
@@ -131,6 +132,22 @@ def check_one(report, file: str, *, stdin_filename: Optional[str] = None,
         report.problems.append(internal_error(display, exc))
 
 
+def standard_input(stdin: Optional[TextIO], display: str) -> TextIO:
+    """`stdin`, or the process's standard input; PlanError (SV001, at the plan) when it is closed
+    (`syncverify check - <&-`)."""
+    stream = stdin or sys.stdin
+    if stream is None:
+        from syncverify.load_codes import UNREADABLE_FILE
+        from syncverify.problems import Problems
+        from syncverify.span import Span
+
+        problems = Problems(display)
+        problems.add(UNREADABLE_FILE, Span(1, 1), "cannot read standard input: it is closed",
+                     help="pipe the plan in (`syncverify check - < plan.yaml`) or name the file")
+        raise problems.error()
+    return stream
+
+
 def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] = None,
           exit_zero: bool = False, color: str = "auto", quiet: bool = False,
           stdin_filename: Optional[str] = None, select: Optional[str] = None,
@@ -151,19 +168,21 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
     from syncverify.report import Report, exit_code, problems_on_stderr, resolve_format
 
     out, err = out or sys.stdout, err or sys.stderr
+    output = None if output == STDIN else output        # `-o -`: standard output
     try:
         files = plan_files(paths)
-        refuse_overwriting(files, ("--output", output), ("--write-baseline", write_baseline))
-        refuse_overwriting([config] if config else [], ("--output", output),
-                           ("--write-baseline", write_baseline), read="the configuration file being read")
-        refuse_overwriting([baseline] if baseline else [], ("--output", output),
-                           read="the baseline being read")
+        configurations = []
         policies = plan_policies(files, stdin_filename, config=config, isolated=isolated,
                                  select=select, ignore=ignore, extend_select=extend_select,
-                                 fail_on=fail_on, per_file_ignores=per_file_ignores)
+                                 fail_on=fail_on, per_file_ignores=per_file_ignores,
+                                 read=configurations)
+        outputs = [("--output", output), ("--write-baseline", write_baseline)]
+        refuse_writing_over(outputs, files_read(files, configurations, baseline) if any(
+            path for _, path in outputs) else [])
         format = resolve_format(format, to_file=output is not None)
         check_invocation(format, output, statistics, baseline, write_baseline)
         recorded = read_baseline(baseline)
+        baseline_to_update(write_baseline)
     except UsageProblem as exc:
         err.write(f"syncverify: error: {exc}\n")
         return 2
@@ -201,9 +220,7 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
                        color=color, quiet=quiet):
         return 2
     if problems_on_stderr(format) or output:
-        for problem in report.problems:
-            err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
-                      f"{problem.message} [{problem.code}]\n")
+        _problems_to(err, report.problems)
     return report.exit_code
 
 
@@ -251,8 +268,9 @@ def display_name(file: str, stdin_filename: Optional[str]) -> str:
 
 
 def plan_policies(files: list[str], stdin_filename: Optional[str], *, config, isolated, select,
-                  ignore, extend_select, fail_on, per_file_ignores=()) -> list:
-    """Each plan's Policy: its nearest configuration file, then the command-line options."""
+                  ignore, extend_select, fail_on, per_file_ignores=(), read=None) -> list:
+    """Each plan's Policy: its nearest configuration file, then the command-line options.
+    The configuration files read are added to the list `read` when one is given."""
     from syncverify.config import Configurations, Settings, names_list
 
     def names(value: Optional[str], option: str):
@@ -263,8 +281,11 @@ def plan_policies(files: list[str], stdin_filename: Optional[str], *, config, is
                    ignore=names(ignore, "--ignore"), fail_on=fail_on,
                    per_file_ignores=tuple(per_file_option(value) for value in per_file_ignores))
     configurations = Configurations(cli, config=config, isolated=isolated)
-    return [configurations.policy_for(stdin_filename if file == STDIN else file)
-            for file in files]
+    policies = [configurations.policy_for(stdin_filename if file == STDIN else file)
+                for file in files]
+    if read is not None:
+        read.extend(configurations.files_read)
+    return policies
 
 
 def per_file_option(value: str) -> tuple[str, tuple[str, ...]]:
@@ -289,13 +310,50 @@ def with_severities(findings: list[Finding], severity) -> list[Finding]:
             for f in findings]
 
 
+def files_read(plans: list[str], configurations: list, baseline: Optional[str]) -> list:
+    """(path, what it is) of every file a check run reads: the plans, their `hf_config`, the
+    configuration files, the baseline."""
+    from syncverify.loader import referenced_hf_config
+
+    read = [(plan, "a plan being read") for plan in plans if plan != STDIN]
+    read += [(hf, "the hf_config of a plan being read") for hf in
+             filter(None, (referenced_hf_config(plan) for plan in plans if plan != STDIN))]
+    read += [(str(path), "the configuration file being read") for path in configurations]
+    return read + ([(baseline, "the baseline being read")] if baseline else [])
+
+
+def refuse_writing_over(outputs: list, inputs: list) -> None:
+    """UsageProblem when an output path (option, path) cannot take what is written: it is a
+    file the run reads (`inputs`: (path, what it is); only `--fix --write` edits plans, only
+    `--write-baseline` a baseline), another output, or not a regular file nor a new path.
+    `-` is standard output. Paths are compared as files (links and `..` resolved)."""
+    from syncverify.atomic import file_kind
+    from syncverify.report.escape import shown
+
+    named = [(option, path) for option, path in outputs if path and path != STDIN]
+    for at, (option, path) in enumerate(named):
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:                  # a symlink loop, a path through a file
+            raise UsageProblem(f"{option}: cannot write '{shown(path)}': {exc.strerror}") from None
+        if mode is not None and not stat.S_ISREG(mode):
+            raise UsageProblem(f"{option}: '{shown(path)}' is {file_kind(mode)}; name a regular "
+                               f"file or a new path")
+        for read, what in inputs:
+            if is_same_file(path, read) and not (option == "--write-baseline"
+                                                 and what == "the baseline being read"):
+                raise UsageProblem(f"{option}: '{shown(path)}' is {what}; name another file")
+        for other, other_path in named[:at]:
+            if path == other_path or is_same_file(path, other_path):
+                raise UsageProblem(f"{option}: '{shown(path)}' is also the {other} file; "
+                                   f"name two different files")
+
+
 def refuse_overwriting(inputs, *outputs, read: str = "a plan being read") -> None:
-    """UsageProblem when an output file (option, path) is one of the files read (plans, the
-    configuration file, the baseline): writing the report there would destroy it (only
-    `--fix --write` edits plans, only `--write-baseline` a baseline)."""
-    for option, path in outputs:
-        if path and path != STDIN and any(is_same_file(path, plan) for plan in inputs):
-            raise UsageProblem(f"{option}: '{path}' is {read}; name another file")
+    """UsageProblem when an output file (option, path) is one of the files `inputs`."""
+    refuse_writing_over(list(outputs), [(path, read) for path in inputs])
 
 
 def is_same_file(a: str, b: str) -> bool:
@@ -321,6 +379,19 @@ def check_invocation(format: str, output: Optional[str], statistics: bool,
                 raise UsageProblem(f"{option}: cannot write '{path}': no such directory")
             if os.path.isdir(path):
                 raise UsageProblem(f"{option}: '{path}' is a directory")
+
+
+def baseline_to_update(path: Optional[str]) -> None:
+    """UsageProblem when `--write-baseline` names an existing file that is not a baseline: it
+    would be replaced (read before anything is checked, so the run stops at once)."""
+    from syncverify import baseline
+
+    if path and os.path.isfile(path):
+        try:
+            baseline.read(path)
+        except UsageProblem as exc:
+            raise UsageProblem(f"--write-baseline: {str(exc).removeprefix('--baseline: ')}; "
+                               f"name a baseline to update or a new file") from None
 
 
 def read_baseline(path: Optional[str]):
@@ -465,8 +536,8 @@ def simulate(path: str, *, steps: int = 3, format: str = "text", loader: Optiona
     progress.stage(f"loading {display}")
     try:
         load = loader or default_loader()
-        plan = load(STDIN, text=(stdin or sys.stdin).read(MAX_BYTES + 1), display_path=display) \
-            if path == STDIN else load(path)
+        plan = load(STDIN, text=standard_input(stdin, display).read(MAX_BYTES + 1),
+                    display_path=display) if path == STDIN else load(path)
         check_size(plan, exhaustive=True)   # SV014: the executor runs every rank, layer, microbatch
         too_long = _steps_too_long(plan, steps)
         if too_long:
@@ -504,6 +575,9 @@ def _steps_too_long(plan, steps: int) -> Optional[str]:
 
 
 def _problems_to(err: TextIO, problems) -> None:
+    """One `syncverify: error: file:line:column: message [CODE]` line per problem."""
+    from syncverify.report.escape import clean_line
+
     for problem in problems:
-        err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
-                  f"{problem.message} [{problem.code}]\n")
+        err.write(f"syncverify: error: {clean_line(problem.file)}:{problem.line}:{problem.column}: "
+                  f"{clean_line(problem.message)} [{problem.code}]\n")

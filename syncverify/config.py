@@ -25,6 +25,7 @@ a `--select` does not undo them).
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
@@ -120,34 +121,67 @@ def settings_from(table, source: str, root: Optional[Path] = None) -> Settings:
         fail_on=fail_on, root=root, source=source)
 
 
+# A configuration is a few dozen lines; a pyproject.toml holds other tools' tables too. No more
+# is read, so that an endless file (/dev/zero) or a generated one costs little: tomllib reads
+# 1 MB in ~0.4 s, PyYAML's safe loader 64 KB in ~0.4 s (its C loader would recurse without a
+# limit on deep nesting, so the Python one is used).
+MAX_PYPROJECT_BYTES = 1024 * 1024
+MAX_YAML_CONFIG_BYTES = 64 * 1024
+
+
+def read_config_text(path: Path, limit: int) -> str:
+    """The text of a configuration file, at most `limit` bytes of UTF-8 (else UsageProblem)."""
+    from syncverify.atomic import file_kind
+
+    try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            # a FIFO waits for a writer that may never come, /dev/zero never ends
+            raise UsageProblem(f"{shown_path(path)}: is {file_kind(mode)}, not a configuration "
+                               f"file")
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise UsageProblem(f"{shown_path(path)}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise UsageProblem(f"{shown_path(path)}: more than the {limit:,} bytes syncverify reads "
+                           f"of a configuration file")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageProblem(f"{shown_path(path)}:{line}: not UTF-8 text (byte "
+                           f"0x{raw[exc.start]:02x}); save it as UTF-8") from None
+
+
 def read_pyproject(path: Path) -> Optional[dict]:
     """The `[tool.syncverify]` table of a pyproject.toml, or None when it has none."""
     import tomllib
 
+    text = read_config_text(path, MAX_PYPROJECT_BYTES)
     try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageProblem(f"{shown_path(path)}: not valid TOML: {exc}") from None
     except RecursionError:
         raise UsageProblem(f"{shown_path(path)}: nested too deeply to be a configuration") from None
-    except OSError as exc:
-        raise UsageProblem(f"{shown_path(path)}: cannot read: {exc.strerror}") from None
-    return document.get("tool", {}).get("syncverify")
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageProblem(f"{shown_path(path)}: `tool` is {type(tool).__name__} {tool!r:.40}, "
+                           f"not a table: TOML tools read [tool.NAME] tables")
+    return tool.get("syncverify")
 
 
 def read_yaml(path: Path):
     import yaml
 
+    text = read_config_text(path, MAX_YAML_CONFIG_BYTES)
     try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = shown_path(path) + (f":{mark.line + 1}:{mark.column + 1}" if mark else "")
         raise UsageProblem(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageProblem(f"{shown_path(path)}: cannot read: {exc}") from None
     except RecursionError:
         raise UsageProblem(f"{shown_path(path)}: nested too deeply to be a configuration") from None
 
@@ -182,6 +216,12 @@ def config_in(folder: Path) -> Optional[Path]:
 
 # ------------------------------------------------------------------------- discovery
 
+def resolved(path: Path) -> Path:
+    """`path` with links and `..` resolved as far as they go (Path.resolve raises RuntimeError on
+    a symlink loop; the plan's own load then reports it, at the plan)."""
+    return Path(os.path.realpath(path))
+
+
 class Configurations:
     """The Policy of each plan: its nearest configuration file, then the command line.
 
@@ -197,6 +237,7 @@ class Configurations:
         self.isolated = isolated
         self.cwd = Path(cwd or os.getcwd()).resolve()
         self.explicit = load_settings(Path(config)) if config else None
+        self.files_read: list[Path] = [Path(config)] if config else []
         self._nearest: dict[Path, Optional[Path]] = {}
         self._policies: dict[Optional[Path], Policy] = {}
 
@@ -220,7 +261,7 @@ class Configurations:
         """The configuration file a plan (a path, or None for stdin) uses, if any."""
         if self.isolated:
             return None
-        found = self.nearest((self.cwd / plan).resolve().parent) if plan else None
+        found = self.nearest(resolved(self.cwd / plan).parent) if plan else None
         return found if found is not None else self.nearest(self.cwd)
 
     def policy_for(self, plan: Optional[str]) -> Policy:
@@ -229,13 +270,18 @@ class Configurations:
             key, layers = None, [self.explicit, self.cli]
         else:
             key = self.file_for(plan)
-            layers = ([load_settings(key)] if key else []) + [self.cli]
-        where = (self.cwd / plan).resolve() if plan else None
+            layers = ([self.settings_of(key)] if key else []) + [self.cli]
+        where = resolved(self.cwd / plan) if plan else None
         matched = tuple(frozenset(pattern for pattern, _ in layer.per_file_ignores
                                   if where is not None
                                   and path_matches(pattern, where, layer.root or self.cwd))
                         for layer in layers)
         return self.policy((key, matched), layers, matched)
+
+    def settings_of(self, path: Path) -> Settings:
+        if path not in self.files_read:
+            self.files_read.append(path)
+        return load_settings(path)
 
     def policy(self, key, layers: list[Settings], matched: tuple[frozenset, ...]) -> Policy:
         if key not in self._policies:

@@ -105,12 +105,13 @@ class CannotInsert(Exception):
 
 def insert_syncs(text: str, plan, fixes: list[SyncFix]) -> str:
     """`text` with each fix inserted as a `- {...}` line into the `sync:` list."""
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    if plan.syncs:
-        return "".join(_into_block_list(lines, plan, fixes))
-    return "".join(_into_empty_list(lines, plan, fixes))
+    lines = text.split("\n")          # splitlines would also split at U+2028, NEL, form feeds
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1] + "\n"] if lines[-1] else [])
+    edited = "".join(_into_block_list(lines, plan, fixes) if plan.syncs
+                     else _into_empty_list(lines, plan, fixes))
+    if "\r\n" in text:                 # a CRLF file: the inserted lines end as its lines do
+        edited = edited.replace("\r\n", "\n").replace("\n", "\r\n")
+    return edited
 
 
 def _into_block_list(lines: list[str], plan, fixes: list[SyncFix]) -> list[str]:
@@ -287,9 +288,11 @@ def write(report, recheck: Callable, err) -> list[str]:
         try:
             if fixed.problem:
                 raise CannotInsert(fixed.problem)
-            if _read(fixed.file) != fixed.text:
+            now = _read(fixed.file)
+            bom = "\ufeff" if now.startswith("\ufeff") else ""   # the loader reads past a BOM
+            if now[len(bom):] != fixed.text:
                 raise CannotInsert("it changed since it was checked")
-            write_text_atomically(fixed.file, fixed.fixed)
+            write_text_atomically(fixed.file, bom + fixed.fixed)
         except (CannotInsert, OSError) as exc:
             reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
             err.write(f"syncverify: error: {fixed.file}: not changed: {reason}; add these "

@@ -180,14 +180,36 @@ def _report_traps(doc: Document, problems: Problems, flagged: set) -> None:
         problems.add(AMBIGUOUS_NUMBER, doc.spans[path], f"{dotted(path)}: {message}", help)
 
 
+def referenced_hf_config(path: str) -> Optional[str]:
+    """The file the plan at `path` names as `model.hf_config` (None: none, or the plan does not
+    read as YAML), so that outputs are never written over it."""
+    problems = Problems(path)
+    source = read_text(path, None, problems)
+    doc = compose(source, problems) if source is not None else None
+    if doc is None or doc.fatal:
+        return None
+    reference = _get(doc.data, "model", "hf_config")
+    return str(_hf_path(reference, path, None)) if isinstance(reference, str) and reference \
+        else None
+
+
+def _hf_path(reference: str, path: str, base_dir) -> Path:
+    """Where `model.hf_config: reference` points for the plan at `path`."""
+    return Path(reference) if Path(reference).is_absolute() else _hf_base(path, base_dir) / reference
+
+
+def _hf_base(path: str, base_dir) -> Path:
+    """The folder a relative `model.hf_config` is read from."""
+    base = Path(base_dir) if base_dir is not None else \
+        (Path(path).parent if path not in ("-", "") else Path.cwd())
+    return base.absolute()
+
+
 def _read_hf_config(doc: Document, problems: Problems, path: str, base_dir) -> Optional[dict]:
     reference = _get(doc.data, "model", "hf_config")
     if not isinstance(reference, str) or not reference:
         return None
-    base = Path(base_dir) if base_dir is not None else \
-        (Path(path).parent if path not in ("-", "") else Path.cwd())
-    base = base.absolute()
-    resolved = Path(reference) if Path(reference).is_absolute() else base / reference
+    resolved, base = _hf_path(reference, path, base_dir), _hf_base(path, base_dir)
     try:
         return read_hf_config(resolved)
     except HfConfigError as exc:

@@ -16,8 +16,10 @@ from syncverify.problems import Problems
 from syncverify.schema import describe, key_hint
 from syncverify.yamlnodes import Document, dotted
 
-RANGE = re.compile(r"\s*(\d+)\s*\.\.\s*(\d+)\s*")
-LOOKS_LIKE_RANGE = re.compile(r"\s*(\d+)\s*(?:-|:|\.\.\.|\.\.=|to|,)\s*(\d+)\s*")
+# At most 18 digits a bound, read in linear time (Python refuses to convert more than 4,300
+# digits, and no plan has 10**18 layers or ranks): a longer one is not a range but an error.
+RANGE = re.compile(r"\s*(\d{1,18})\s*\.\.\s*(\d{1,18})\s*")
+LOOKS_LIKE_RANGE = re.compile(r"\s*(\d{1,18})\s*(?:-|:|\.\.\.|\.\.=|to|,)\s*(\d{1,18})\s*")
 # no model has this many layers (the schema caps model.layers at 100000); expanding a range
 # beyond it would only cost memory
 MAX_LAYER_INDEX = 99_999

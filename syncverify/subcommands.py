@@ -28,6 +28,18 @@ def emit(text: str, output: Optional[str], out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def refusal(output: Optional[str], inputs: list) -> Optional[str]:
+    """Why `output` must not be written (an input of the run: (path, what it is); not a
+    regular file nor a new path), or None."""
+    from syncverify.commands import UsageProblem, refuse_writing_over
+
+    try:
+        refuse_writing_over([("--output", output)], [(p, what) for p, what in inputs if p])
+    except UsageProblem as exc:
+        return str(exc)
+    return None
+
+
 # ---------------------------------------------------------------------------------- schema
 
 def schema(*, output: Optional[str] = None, out: Optional[TextIO] = None,
@@ -51,6 +63,9 @@ def init(hf: str, layout, *, output: Optional[str] = None, force: bool = False,
 
     out, err = out or sys.stdout, err or sys.stderr
     to_file = bool(output) and output != "-"
+    refused = refusal(output, [(hf, "the --hf config being read")])
+    if refused:
+        return fail(err, refused)
     if to_file and os.path.exists(output) and not force:
         return fail(err, f"'{output}' exists; --force replaces it")
     try:
@@ -76,8 +91,16 @@ def _check_new_plan(text: str, name: str, err: TextIO) -> int:
         err.write(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity} "
                   f"{finding.code} {finding.message}\n")
     if report.errors:
-        err.write("syncverify: error: this layout does not fit the model (the findings above); "
-                  "nothing written\n")
+        if any(f.category == "ordering" for f in report.errors):
+            # a deadlock of the minimal sync set itself (a device token carrier's rendezvous
+            # with more microbatches than the pipeline can hold, S3, S4): init never writes it
+            err.write("syncverify: error: this layout's schedule hangs (the findings above); "
+                      "nothing written. With --token-return device and pp > 1, use "
+                      "--overlap comm_compute (the token carrier becomes async), fewer "
+                      "--microbatches, or --token-return host\n")
+        else:
+            err.write("syncverify: error: this layout does not fit the model (the findings "
+                      "above); nothing written\n")
         return 1
     return 0
 
@@ -98,9 +121,7 @@ def _load(path: str, phase: Optional[str], err: TextIO):
             return None
         return plan
     except PlanError as exc:
-        for problem in exc.problems:
-            err.write(f"syncverify: error: {problem.file}:{problem.line}:{problem.column}: "
-                      f"{problem.message} [{problem.code}]\n")
+        _refused(err, exc)
     except OSError as exc:
         err.write(f"syncverify: error: cannot read '{path}': {exc.strerror or exc}\n")
     return None
@@ -121,23 +142,32 @@ def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, st
     from syncverify.findings import PlanError
 
     out, err = out or sys.stdout, err or sys.stderr
-    from syncverify.commands import is_same_file
-    if output and is_same_file(output, path):
-        return fail(err, f"--output: '{output}' is the plan being drawn; name another file")
+    from syncverify.loader import referenced_hf_config
+
+    refused = refusal(output, [(path, "the plan being drawn")] + (
+        [(referenced_hf_config(path), "the hf_config of the plan being drawn")]
+        if output and path != "-" else []))
+    if refused:
+        return fail(err, refused)
     plan = _load(path, phase, err)
     if plan is None:
         return 2
-    found = []
-    if finding:
-        found = _findings_named(plan, finding)
+    try:
+        found = _findings_named(plan, finding) if finding else []
         if isinstance(found, str):
             return fail(err, found)
-    try:
         text = pictures.draw(plan, format=format, phase=phase, steps=steps,
                              microbatches=microbatches, findings=found)
-    except PlanError as exc:
-        return fail(err, "; ".join(p.message for p in exc.problems))
+    except PlanError as exc:        # too large to check or draw (SV014): located, as check says
+        return _refused(err, exc)
     return emit(text, output, out, err)
+
+
+def _refused(err: TextIO, exc) -> int:
+    from syncverify.commands import _problems_to
+
+    _problems_to(err, exc.problems)
+    return 2
 
 
 def _findings_named(plan, name: str):
@@ -174,7 +204,7 @@ def timeline(path: str, *, phase: Optional[str] = None, step: int = 0, color: st
     try:
         reduced, _, dag = pictures.reduced_graph(plan, step + 2 if phase == "decode" else 1)
     except PlanError as exc:
-        return fail(err, "; ".join(p.message for p in exc.problems))
+        return _refused(err, exc)
     drawn = lanes.build(reduced, dag, phase, step if phase == "decode" else 0)
     console = make_console(out, color)
     if console.is_terminal:

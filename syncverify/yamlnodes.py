@@ -10,7 +10,9 @@ its position: `spans[path]` for the value and `spans[("@key",) + path]` for its 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -21,6 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from syncverify.load_codes import (DUPLICATE_KEY, UNREADABLE_FILE, UNSAFE_YAML, WRONG_TYPE,
                                    YAML_SYNTAX)
 from syncverify.problems import Problems
+from syncverify.report.escape import shown
 from syncverify.span import Span
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -38,6 +41,8 @@ STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool",
 TIMESTAMP, MAP, SEQ, MERGE = (_TAG + t for t in ("timestamp", "map", "seq", "merge"))
 _SCALAR_TAGS = {STR, INT, FLOAT, BOOL, NULL, TIMESTAMP}
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_PREFIXED = re.compile(r"[-+]?0[bx]")
+MAX_DIGITS = 30         # a plan's numbers fit in 64 bits (every degree is capped at 65,536)
 _CONSTRUCTOR = SafeConstructor()
 
 
@@ -174,7 +179,8 @@ def compose(text: str, problems: Problems) -> Document:
         _check_expansion(root)
         doc.data = _Builder(doc, problems).convert(root, (), 0)
     except _Refused as refused:
-        problems.add(UNSAFE_YAML, _node_span(refused.node, text.split("\n")), refused.message, refused.help)
+        problems.add(UNSAFE_YAML, _node_span(refused.node, text, text.split("\n")), refused.message,
+                     refused.help)
         doc.fatal = True
     return doc
 
@@ -196,16 +202,14 @@ def _shape_ok(text: str, problems: Problems) -> bool:
             if isinstance(event, yaml.NodeEvent):
                 values += 1
                 if values > MAX_EXPANDED_NODES:
-                    mark = event.start_mark
-                    problems.add(UNSAFE_YAML, Span(mark.line + 1, mark.column + 1),
+                    problems.add(UNSAFE_YAML, _mark_span(text, event.start_mark),
                                  f"the plan holds more than {MAX_EXPANDED_NODES:,} values",
                                  help="split it: a plan describes one deployment")
                     return False
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    problems.add(UNSAFE_YAML, Span(mark.line + 1, mark.column + 1),
+                    problems.add(UNSAFE_YAML, _mark_span(text, event.start_mark),
                                  f"the plan is nested more than {MAX_DEPTH} levels deep",
                                  help=FLATTEN)
                     return False
@@ -250,17 +254,17 @@ def _deep_flow_position(text: str) -> tuple[int, int]:
 def _syntax_problem(exc: yaml.YAMLError, text: str, problems: Problems) -> None:
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
-        span = _inside(text, mark.line, mark.column)
+        span = _inside(text, *_editor_position(text, mark.line, mark.column))
         problem = (getattr(exc, "problem", None) or "invalid YAML").strip()
         context = (getattr(exc, "context", None) or "").strip()
         context_mark = getattr(exc, "context_mark", None)
         message = f"invalid YAML: {problem}"
         if context and context_mark is not None:
-            message += f" ({context} at line {context_mark.line + 1})"
+            message += f" ({context} at line {_mark_span(text, context_mark).line})"
         elif context:
             message += f" ({context})"
         lines = text.split("\n")
-        found = lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
+        found = lines[span.line - 1][span.column - 1:span.column] if span.line <= len(lines) else ""
         problems.add(YAML_SYNTAX, span, message, help=_syntax_help(problem, context, found))
         return
     position = getattr(exc, "position", None)
@@ -343,12 +347,43 @@ def _children(node: Node) -> list[Node]:
     return []
 
 
-def _node_span(node: Node, lines: list[str]) -> Span:
-    start, end = node.start_mark, node.end_mark
-    end_line, end_column = end.line, end.column
-    if end_column == 0 and end_line > start.line:     # a block collection ends where the next begins
-        end_line, end_column = _last_content_before(lines, start.line, end_line)
-    return Span(start.line + 1, start.column + 1, end_line + 1, end_column + 1)
+def _node_span(node: Node, text: str, lines: list[str]) -> Span:
+    (start_line, start_column), (end_line, end_column) = (
+        _editor_position(text, mark.line, mark.column) for mark in (node.start_mark, node.end_mark))
+    if end_column == 0 and end_line > start_line:     # a block collection ends where the next begins
+        end_line, end_column = _last_content_before(lines, start_line, end_line)
+    return Span(start_line + 1, start_column + 1, end_line + 1, end_column + 1)
+
+
+def _mark_span(text: str, mark) -> Span:
+    line, column = _editor_position(text, mark.line, mark.column)
+    return Span(line + 1, column + 1)
+
+
+# YAML 1.1 (PyYAML, libyaml) also ends a line at NEL, U+2028, U+2029 and a lone CR; editors and
+# the rest of syncverify count only LF. Marks are moved to LF lines when the text has any.
+_OTHER_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+@lru_cache(maxsize=2)
+def _yaml_lines(text: str) -> Optional[tuple[list[int], list[int]]]:
+    """(offset where each YAML line starts, offset of each LF), or None when they agree."""
+    if not _OTHER_BREAK.search(text):
+        return None
+    starts = [0] + [m.end() for m in _YAML_BREAK.finditer(text)]
+    return starts, [m.start() for m in re.finditer("\n", text)]
+
+
+def _editor_position(text: str, line: int, column: int) -> tuple[int, int]:
+    """A 0-based YAML mark (line, column) as the 0-based LF line and column of `text`."""
+    lines = _yaml_lines(text)
+    if lines is None or line >= len(lines[0]):
+        return line, column
+    starts, feeds = lines
+    offset = starts[line] + column
+    before = bisect_left(feeds, offset)             # LFs before the offset
+    return before, offset - (feeds[before - 1] + 1 if before else 0)
 
 
 def _last_content_before(lines: list[str], first: int, line: int) -> tuple[int, int]:
@@ -374,7 +409,7 @@ class _Builder:
         """The node's span (computed once per node: aliases share their anchor's node)."""
         found = self._spans.get(id(node))
         if found is None:
-            found = self._spans[id(node)] = _node_span(node, self.lines)
+            found = self._spans[id(node)] = _node_span(node, self.doc.text, self.lines)
         return found
 
     def convert(self, node: Node, path: tuple, depth: int) -> Any:
@@ -400,11 +435,12 @@ class _Builder:
         self.doc.raw[path] = (node.value, node.style or None)   # the C loader says '' for plain
         if node.tag in (STR, TIMESTAMP):     # a date-looking name stays the text written
             return node.value
+        _check_digits(node, path)
         try:
             value = _construct(node)
         except Exception:
             self.problems.add(WRONG_TYPE, self.span(node),
-                              f"'{node.value}' cannot be read as {_short_tag(node.tag)}")
+                              f"'{shown(node.value)}' cannot be read as {_short_tag(node.tag)}")
             return node.value
         self._note_trap(node, path, value)
         return value
@@ -447,6 +483,7 @@ class _Builder:
         if isinstance(key_node, ScalarNode) and key_node.tag in (STR, TIMESTAMP):
             return key_node.value
         if isinstance(key_node, ScalarNode) and key_node.tag in _SCALAR_TAGS:
+            _check_digits(key_node, path)
             read = _construct(key_node) if key_node.tag != NULL else None
             kind = {BOOL: "boolean", NULL: "null", INT: "number", FLOAT: "number"}[key_node.tag]
             hint = f"quote it ('{key_node.value}') if it is meant as a name" if key_node.tag == BOOL \
@@ -465,8 +502,8 @@ class _Builder:
     def _duplicate(self, key: str, first: Node, again: Node, path: tuple) -> None:
         where = " in " + dotted(path) if path else ""
         self.problems.add(DUPLICATE_KEY, self.span(again),
-                          f"duplicate key '{key}'{where}: first at {_where(first, again)}, "
-                          f"again at {_where(again, first)}",
+                          f"duplicate key '{key}'{where}: first at {_where(self.doc.text, first, again)}, "
+                          f"again at {_where(self.doc.text, again, first)}",
                           help="keep one of them: YAML would silently use only the last")
 
     def merge(self, source: Node, out: dict, path: tuple, depth: int) -> None:
@@ -487,11 +524,10 @@ class _Builder:
                     (p, v) for p, v in getattr(scratch, table).items() if _merged_key(p, path) in adopted)
 
 
-def _where(node: Node, other: Node) -> str:
+def _where(text: str, node: Node, other: Node) -> str:
     """'line 5', or 'line 5 column 12' when both keys share a line."""
-    mark = node.start_mark
-    same_line = mark.line == other.start_mark.line
-    return f"line {mark.line + 1}" + (f" column {mark.column + 1}" if same_line else "")
+    at, there = (_mark_span(text, n.start_mark) for n in (node, other))
+    return f"line {at.line}" + (f" column {at.column}" if at.line == there.line else "")
 
 
 def _merged_key(entry: tuple, path: tuple):
@@ -506,6 +542,20 @@ def _construct(node: ScalarNode) -> Any:
     method = {INT: _CONSTRUCTOR.construct_yaml_int, FLOAT: _CONSTRUCTOR.construct_yaml_float,
               BOOL: _CONSTRUCTOR.construct_yaml_bool}[node.tag]
     return method(node)
+
+
+def _check_digits(node: ScalarNode, path: tuple) -> None:
+    """Refuse an integer (or a base-60 number) written with more than MAX_DIGITS digits before
+    anything converts it: Python refuses decimal strings of more than 4,300 digits and converts
+    base-60 in quadratic time (3 MB took minutes); hex and binary convert at any length, then
+    fail when a message prints them."""
+    if node.tag != INT and not (node.tag == FLOAT and ":" in node.value):
+        return
+    count = sum(1 for c in node.value if c.isalnum()) - (2 if _PREFIXED.match(node.value) else 0)
+    if count > MAX_DIGITS:
+        raise _Refused(node, f"{dotted(path)}: a number of {count:,} digits; syncverify reads "
+                       f"numbers of at most {MAX_DIGITS}",
+                       help="a plan's numbers are degrees, sizes and counts")
 
 
 def _short_tag(tag: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional, TextIO, Union
 
 from syncverify.findings import SEVERITIES, Finding
+from syncverify.report.escape import MAX_MESSAGE
 
 # format name -> module that renders it (imported only when that format is asked for)
 FORMATS = {
@@ -128,7 +129,41 @@ def render(report: Report, format: str, stream: TextIO, *, color: str = "auto",
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     module = importlib.import_module(FORMATS[format])
-    module.render(report, stream, color=color, quiet=quiet)
+    module.render(printable(report, escape=format not in SELF_ESCAPING), stream, color=color,
+                  quiet=quiet)
+
+
+# Formats written with json.dumps escape every control character themselves (\u001b); their
+# strings are only shortened, so that a program reads the names as they are.
+SELF_ESCAPING = ("json", "sarif")
+
+
+def printable(report: Report, *, escape: bool = True) -> Report:
+    """A copy of `report` whose user data (messages, help, file names, sync ids, traces) can be
+    printed: long values shortened, and with `escape` control characters and line separators
+    escaped (syncverify.report.escape). Code frames are escaped where they are drawn."""
+    from dataclasses import replace
+
+    from syncverify.report.escape import clean_line, escaped, shortened
+
+    line = clean_line if escape else (lambda text: shortened(text, MAX_MESSAGE))
+
+    def cleaned(finding: Finding) -> Finding:
+        help = "\n".join(line(part) for part in finding.help.split("\n"))
+        where = finding.where
+        if escape and where.sync:
+            where = replace(where, sync=escaped(where.sync))
+        return replace(finding, message=line(finding.message), file=line(finding.file), help=help,
+                       where=where, trace=tuple(line(node) for node in finding.trace))
+
+    copy = replace(report, files=[line(f) for f in report.files],
+                   findings=[cleaned(f) for f in report.findings],
+                   problems=[cleaned(f) for f in report.problems],
+                   sources={line(name): text for name, text in report.sources.items()})
+    for name in report.files:               # frames of plans not loaded are read from the disk
+        if line(name) != name and line(name) not in copy.sources:
+            copy.sources[line(name)] = report.source(name)
+    return copy
 
 
 def problems_on_stderr(format: str) -> bool:
@@ -150,7 +185,13 @@ def make_console(stream: TextIO, color: str = "auto"):
         options["force_terminal"] = True
     elif color == "never":
         options.update(force_terminal=False, color_system=None, no_color=True)
-    return Console(**options)
+    console = Console(**options)
+    if console.width < MIN_WIDTH:
+        console.width = FALLBACK_WIDTH      # COLUMNS=0 (or 3) made rich print nothing at all
+    return console
+
+
+MIN_WIDTH, FALLBACK_WIDTH = 10, 80
 
 
 __all__ = ["AUTO", "COLOR_MODES", "DEFAULT_FORMAT", "FORMATS", "Report", "exit_code",

@@ -20,6 +20,7 @@ from typing import Optional, TextIO
 
 from syncverify.findings import Finding
 from syncverify.report import Report, make_console
+from syncverify.report.escape import escaped
 
 PROBLEMS_ON_STDERR = False     # shown with the findings
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}
@@ -95,7 +96,8 @@ def trace_lines(trace: tuple[str, ...]) -> list[str]:
 
 def frame_lines(source: str, finding: Finding) -> list[tuple[int, str]]:
     """(line number, text) of the lines a frame shows, or [] if the line is not in `source`."""
-    lines = source.splitlines()
+    # as the spans count lines: U+2028, NEL or a form feed does not end one (splitlines would)
+    lines = [line.removesuffix("\r") for line in source.split("\n")]
     if not 1 <= finding.line <= len(lines):
         return []
     last = max(finding.line, min(finding.end_line or finding.line,
@@ -107,7 +109,7 @@ def frame_lines(source: str, finding: Finding) -> list[tuple[int, str]]:
 def caret_line(text: str, finding: Finding) -> str:
     """Spaces up to the finding's column (tabs kept, so they line up), then carets under it."""
     start = max(finding.column - 1, 0)
-    prefix = "".join(ch if ch == "\t" else " " for ch in text[:start])
+    prefix = "".join(ch if ch == "\t" else " " for ch in escaped(text[:start]))
     if (finding.end_line or finding.line) != finding.line:
         width = len(text.rstrip()) - start          # the span goes on below: mark to line end
     else:
@@ -127,7 +129,7 @@ def code_frame(source: str, finding: Finding) -> list:
         primary = number == finding.line
         marker = ">" if primary else " "
         out.append(Text.assemble(INDENT, (f"{marker} {number:>{gutter}} | ", "dim"),
-                                 (text, "bold" if primary else "")))
+                                 (escaped(text), "bold" if primary else "")))
         if primary:
             out.append(Text.assemble(INDENT, (f"  {'':>{gutter}} | ", "dim"),
                                      (caret_line(text, finding),
