@@ -1,27 +1,31 @@
-"""The simulated cluster: every rank runs its program on numpy buffers; calls are real collectives.
+"""The machine: runs every rank's process (`syncverify.simulate.process`) on numpy buffers.
 
-Timing, as the plan format has it:
+Each rank runs its process one instruction at a time; an instruction runs when the plan format
+lets the rank go on, and the machine rules are S1-S23 read operationally:
 - A call reads its input when the rank issues it (S22) and completes when every member of its
   group has issued it (S3, S23), whatever else is pending. Members pair their calls on one
   communicator (a set of ranks; a send/recv pair per direction) by position in issue order: a
   pair that differs is a hang (S23).
-- Blocking: the issuer's next op starts after completion; a blocking call other than a send/recv
-  is issued after the previous blocking call completed, while send/recvs posted with nothing in
-  between run as one group (S3).
-- Async: the result lands on a member only at its `wait_before` (S11). That is the adversary's
-  choice: every async result arrives as late as the plan allows, so any read before the wait is
-  a stale read (S22), reported whatever the numbers happen to be (each buffer tracks the calls
-  still due to write it).
+- Blocking (S11): the issuer's next op starts after completion; a blocking call other than a
+  send/recv also completes before the rank issues anything else, while send/recvs posted with
+  no op between them form one group and do not wait for each other (S3).
+- Async (S11): the call's `Await` is armed at issue; the result lands on the rank at the first
+  op it runs that matches (the op named by `wait_before`, in the same stream, within the layers
+  allowed), which waits for completion. That is the adversary's choice: every async result
+  arrives as late as the plan allows, so any read before the wait is a stale read (S22),
+  reported whatever the numbers happen to be (each slot tracks the calls still due to write it).
+  Several calls at one anchor write its slot in list order (S7): a later one supersedes an
+  earlier one still in flight.
 - The host hands a token to step t+1 once every rank that samples has sampled step t (S4); under
   `across_steps` it does not wait (S15), and the adversary makes that read stale.
-Given those choices no read depends on the order in which ranks advance, so the runtime simply
+Given those choices no read depends on the order in which ranks advance, so the machine simply
 advances each rank as far as it can, round-robin, until all finish or none can move: the latter
 is a hang, and so is a call some member never issues (S23).
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -32,7 +36,7 @@ from syncverify.simulate.model import Dims, Weights
 from syncverify.simulate.ops import Misplaced, MissingKV, Ops
 from syncverify.simulate.outcome import (DIVERGENCE, HANG, MATCH, MISPLACED, MISSING, STALE, VALUE,
                                          Outcome)
-from syncverify.simulate.program import CACHE, GATHER_LIKE, IssueItem, OpItem, ProgramBuilder
+from syncverify.simulate.process import CACHE, GATHER_LIKE, Cluster, Compute, Post, RankProcess
 from syncverify.simulate.reference import Reference
 from syncverify.simulate.workload import Workload
 
@@ -54,11 +58,13 @@ class Slot:
 
 
 class Call:
-    def __init__(self, item: IssueItem):
+    """One collective call: every member's part, paired by the machine (S23)."""
+
+    def __init__(self, item: Post):
         self.key = item.call
         self.sync = item.sync
         self.members = item.members
-        self.issues: dict[int, IssueItem] = {}
+        self.issues: dict[int, Post] = {}
         self.inputs: dict[int, dict] = {}
         self.outputs: dict[int, dict] = {}
         self.done = False
@@ -66,21 +72,27 @@ class Call:
 
 
 class RankState:
-    def __init__(self, rank: int, program: list):
+    """A rank as the machine sees it: its process, the instruction it runs next, its values."""
+
+    def __init__(self, rank: int, process: Iterator):
         self.rank = rank
-        self.program = program
-        self.pc = 0
+        self.process = process
+        self.next = next(process, None)          # None: the rank has finished
         self.slots: dict[tuple, Slot] = defaultdict(Slot)
         self.cache: dict = {}
         self.cache_pending: set = set()
         self.blocking: list = []                 # blocking calls issued since the last op
         self.chain = None                        # the last blocking non-p2p call since then
-        self.waits: dict[tuple, list] = defaultdict(list)
+        self.armed: list = []                    # (Await, call key): async calls awaited later
         self.blocked_on = None           # a Call, or the text of what else it waits for
 
     @property
     def finished(self) -> bool:
-        return self.pc >= len(self.program)
+        return self.next is None
+
+    def advance(self) -> None:
+        self.next = next(self.process, None)
+        self.blocked_on = None
 
 
 class Runtime:
@@ -92,9 +104,9 @@ class Runtime:
         self.ref = reference
         self.label = scenario_label
         self.ops = Ops(dims, weights, work.prompt_len)
-        self.builder = ProgramBuilder(plan, work, dims, work.steps)
+        self.cluster = Cluster(plan, work, dims, work.steps)
         world = max(p.topology.world for p in plan.phases)
-        self.ranks = [RankState(r, self.builder.program(r)) for r in range(world)]
+        self.ranks = [RankState(r, RankProcess(self.cluster, r).run()) for r in range(world)]
         self.calls: dict[tuple, Call] = {}
         self.comms: dict = defaultdict(lambda: defaultdict(list))
         self.samples_done: set = set()
@@ -126,28 +138,35 @@ class Runtime:
                     moved = True
 
     def _step(self, st: RankState) -> bool:
-        item = st.program[st.pc]
-        if isinstance(item, IssueItem):
+        """Run the rank's next instruction if it may go on; False if it must wait."""
+        item = st.next
+        if isinstance(item, Post):
+            # blocking (S11): a call other than a send/recv completes before the rank issues
+            # anything else; send/recvs posted one after another form one group (S3)
             if st.chain is not None and not self.calls[st.chain].done:
                 st.blocked_on = self.calls[st.chain]
                 return False
             self._issue(st, item)
         else:
-            reason = self._op_blocked(st, item)
+            awaited = [key for wait, key in st.armed if wait.matches(item)] if st.armed else []
+            reason = self._op_blocked(st, item, awaited)
             if reason:
                 st.blocked_on = reason
                 return False
-            for key in st.waits.get(item.instance, ()):
-                self._deliver(self.calls[key], st.rank)
+            if awaited:
+                # S11: an async call is awaited once, at the first matching op after its issue
+                st.armed = [(wait, key) for wait, key in st.armed if key not in awaited]
+                for key in awaited:
+                    self._deliver(self.calls[key], st.rank)
             self._run_op(st, item)
             st.blocking, st.chain = [], None
-        st.pc += 1
-        st.blocked_on = None
+        st.advance()
         return True
 
-    def _op_blocked(self, st: RankState, item: OpItem):
-        """What keeps the op from running (a Call, or a text), or None."""
-        for key in st.blocking + st.waits.get(item.instance, []):
+    def _op_blocked(self, st: RankState, item: Compute, awaited: list):
+        """What keeps the op from running (a Call, or a text), or None: the blocking calls
+        issued since the previous op, the async calls awaited here, the host's token (S4)."""
+        for key in st.blocking + awaited:
             if not self.calls[key].done:
                 return self.calls[key]
         if item.op == "embed" and item.source[0] == "host" and not self._host_stale(item):
@@ -156,7 +175,7 @@ class Runtime:
         return None
 
     # ---- calls ------------------------------------------------------------------------------
-    def _issue(self, st: RankState, item: IssueItem) -> None:
+    def _issue(self, st: RankState, item: Post) -> None:
         inputs = {t: self._read_for_call(st, slot, item) for t, slot in item.reads.items()}
         call = self.calls.get(item.call)
         if call is None:
@@ -177,11 +196,11 @@ class Runtime:
             if not item.p2p:
                 st.chain = item.call
         elif item.wait:
-            st.waits[item.wait].append(item.call)
+            st.armed.append((item.wait, item.call))
         if len(call.issues) == len(call.members):
             self._complete(call)
 
-    def _pair(self, rank: int, item: IssueItem) -> None:
+    def _pair(self, rank: int, item: Post) -> None:
         """S23: members pair calls on a communicator by position in issue order."""
         queues = self.comms[item.comm]
         position = len(queues[rank])
@@ -274,13 +293,13 @@ class Runtime:
             if kind == "all_gather":
                 call.outputs[m] = {"kv": union}
             elif kind == "all_to_all":
-                view = self.builder.view(decode, m)
+                view = self.cluster.view(decode, m)
                 heads = {-1} if self.dims.mla else set(view.kv_heads)
                 call.outputs[m] = {"kv": {l: {k: e for k, e in union.get(l, {}).items() if k[1] in heads}
                                           for l in view.layers}}
 
     # ---- reads ------------------------------------------------------------------------------
-    def _read_for_call(self, st: RankState, slot: tuple, item: IssueItem):
+    def _read_for_call(self, st: RankState, slot: tuple, item: Post):
         if slot == CACHE:
             if st.cache_pending:
                 raise Stop(self._stale(st, item, "its K/V cache", st.cache_pending))
@@ -290,7 +309,7 @@ class Runtime:
             raise Stop(self._stale(st, item, self._slot_text(slot), held.pending))
         return held.buf if held is not None else None
 
-    def _read(self, st: RankState, slot: tuple, item: OpItem, role: str) -> Buf:
+    def _read(self, st: RankState, slot: tuple, item: Compute, role: str) -> Buf:
         held = st.slots.get(slot)
         if held is not None and held.pending:
             raise Stop(self._stale(st, item, self._slot_text(slot), held.pending))
@@ -302,15 +321,15 @@ class Runtime:
 
     def _stale(self, st: RankState, item, what: str, pending: set) -> Outcome:
         call = self.calls[sorted(pending)[0]]
-        reader = item.op if isinstance(item, OpItem) else self._describe(item)
+        reader = item.op if isinstance(item, Compute) else self._describe(item)
         text = f"stale read of {what}: {reader} reads it before {self._describe(call)} completes on rank {st.rank}"
-        if isinstance(item, OpItem):
+        if isinstance(item, Compute):
             return self._op_outcome(st, item, STALE, text, sync=call.sync.label)
         return self._call_outcome(item, STALE, text, rank=st.rank)
 
     # ---- ops --------------------------------------------------------------------------------
-    def _run_op(self, st: RankState, item: OpItem) -> None:
-        view = self.builder.view(self.phases.get(item.phase), st.rank)
+    def _run_op(self, st: RankState, item: Compute) -> None:
+        view = self.cluster.view(self.phases.get(item.phase), st.rank)
         try:
             outputs = self._compute_op(st, item, view)
         except Misplaced as exc:
@@ -322,7 +341,7 @@ class Runtime:
         if item.op in COMPARED:
             self._compare(st, item, COMPARED[item.op], outputs["x"])
 
-    def _compute_op(self, st: RankState, item: OpItem, view) -> dict:
+    def _compute_op(self, st: RankState, item: Compute, view) -> dict:
         op, layer, ops = item.op, item.layer, self.ops
         read = lambda role: self._read(st, item.reads[role], item, role)  # noqa: E731
         if op == "embed":
@@ -356,7 +375,7 @@ class Runtime:
             return self._sample(st, item, read("x"))
         raise ValueError(f"unknown op {op}")
 
-    def _attention(self, st: RankState, item: OpItem, q: Buf, kv: Buf) -> Buf:
+    def _attention(self, st: RankState, item: Compute, q: Buf, kv: Buf) -> Buf:
         if st.cache_pending:
             raise Stop(self._stale(st, item, "the prompt's K/V (hand-over)", st.cache_pending))
         load = self.work.load(item.phase)
@@ -369,7 +388,7 @@ class Runtime:
         return self.ops.attention(item.layer, q, kv, st.cache, needed,
                                   lambda row: load.seq_of[row[:3]])
 
-    def _sample(self, st: RankState, item: OpItem, logits: Buf) -> dict:
+    def _sample(self, st: RankState, item: Compute, logits: Buf) -> dict:
         sampled_logits, tokens = self.ops.sample(item.phase, logits)
         self._compare(st, item, "lm_head", sampled_logits)
         load = self.work.load(item.phase)
@@ -384,7 +403,7 @@ class Runtime:
         self.samples_done.add((item.phase, item.step, item.mb, st.rank))
         return {"tokens": tokens, "chain": tokens}
 
-    def _compare(self, st: RankState, item: OpItem, name: str, buf: Buf) -> None:
+    def _compare(self, st: RankState, item: Compute, name: str, buf: Buf) -> None:
         if buf.order != "token" or not buf.rows:
             return
         found, rows = self._reference_rows(item.phase, buf.rows)
@@ -413,7 +432,7 @@ class Runtime:
         return self._rows_memo[key]
 
     # ---- tokens: prompt, host, device (S4, S5) ----------------------------------------------
-    def _embed_tokens(self, st: RankState, item: OpItem, view) -> tuple:
+    def _embed_tokens(self, st: RankState, item: Compute, view) -> tuple:
         rows = self._rows(item, view)
         load = self.work.load(item.phase)
         source = item.source
@@ -436,7 +455,7 @@ class Runtime:
             tokens = [by_seq[r[:3]] for r in rows]
         return rows, np.array(tokens, dtype=int)
 
-    def _rows(self, item: OpItem, view) -> tuple:
+    def _rows(self, item: Compute, view) -> tuple:
         load = self.work.load(item.phase)
         d = view.coords["dp"]
         if item.phase == "decode":
@@ -447,7 +466,7 @@ class Runtime:
         # in buffer row order (buffers.row_key): position before sequence
         return tuple((d, item.mb, b, p) for p in range(c * per, (c + 1) * per) for b in range(load.batch))
 
-    def _host_stale(self, item: OpItem) -> bool:
+    def _host_stale(self, item: Compute) -> bool:
         phase = self.phases.get(item.phase)
         return item.source[0] == "host" and item.step >= 1 and phase.overlap == "across_steps"
 
@@ -458,15 +477,11 @@ class Runtime:
             if prefill is None:
                 return True
             return all((prefill.name, 0, m, r) in self.samples_done
-                       for r in self._samplers(prefill) for m in range(prefill.microbatches))
+                       for r in self.cluster.samplers(prefill) for m in range(prefill.microbatches))
         decode = self.phases.get("decode")
-        return all(("decode", step - 1, mb, r) in self.samples_done for r in self._samplers(decode))
+        return all(("decode", step - 1, mb, r) in self.samples_done for r in self.cluster.samplers(decode))
 
-    def _samplers(self, phase) -> list[int]:
-        return [r for r in range(phase.topology.world)
-                if self.builder.active(phase, r) and self.builder.view(phase, r).runs_tail]
-
-    def _host_token(self, st: RankState, item: OpItem, seq: int) -> int:
+    def _host_token(self, st: RankState, item: Compute, seq: int) -> int:
         token = self.host_tokens.get((seq, item.step))
         if token is None:
             if seq < 0:
@@ -504,7 +519,7 @@ class Runtime:
     def _check_sink(self, phase, step: int, mb: int) -> None:
         """S18: the sink reads the lowest active sampling rank: directly with dp = 1, else only
         through the first gather (or all_gather) after sample whose group covers its replicas."""
-        readers = self._samplers(phase)
+        readers = self.cluster.samplers(phase)
         if not readers:
             return
         reader = readers[0]
@@ -567,7 +582,7 @@ class Runtime:
         decode = self.phases.get("decode")
         load = self.work.load("decode")
         for rank in range(decode.topology.world):
-            view = self.builder.view(decode, rank)
+            view = self.cluster.view(decode, rank)
             d = view.coords["dp"]
             seqs = {load.seq_of[(d, m, b)] for m in range(decode.microbatches) for b in range(load.batch)}
             for layer in view.layers:
@@ -593,7 +608,7 @@ class Runtime:
         if not self.dims.experts:
             return {}
         for rank in range(phase.topology.world):
-            for e in self.builder.view(phase, rank).experts:
+            for e in self.cluster.view(phase, rank).experts:
                 holders[e].append(rank)
         return {e: tuple(r) for e, r in holders.items()}
 
@@ -625,12 +640,12 @@ class Runtime:
             text += f", which rank{'s' if len(missing) > 1 else ''} {_ranks(missing)} never issue{'s' if len(missing) == 1 else ''}"
         return text
 
-    def _op_outcome(self, st: RankState, item: OpItem, kind: str, message: str, **extra) -> Outcome:
+    def _op_outcome(self, st: RankState, item: Compute, kind: str, message: str, **extra) -> Outcome:
         return Outcome(DIVERGENCE, message, kind=kind, rank=st.rank, phase=item.phase,
                        step=item.step if item.phase == "decode" else None, microbatch=item.mb,
                        layer=item.layer if 0 <= item.layer < self.tail else None, op=item.op, **extra)
 
-    def _call_outcome(self, item: IssueItem, kind: str, message: str, status: str = DIVERGENCE,
+    def _call_outcome(self, item: Post, kind: str, message: str, status: str = DIVERGENCE,
                       rank: Optional[int] = None) -> Outcome:
         """An outcome located at the issue point of `item` (the call's anchor)."""
         phase, step, mb, _, layer, members = item.call

@@ -122,8 +122,9 @@ def test_past_disagreements_now_agree(name):
 
 
 # Open: plans where, reading S1-S23, the checker is wrong (issue 10, item 7, the checker's side,
-# another engineer's). Written up in docs/simulate.md ("Disagreements found"); strict xfails, so
-# a checker fix shows up here and the plan moves to RESOLVED_DISAGREEMENTS.
+# another engineer's). Written up in docs/simulate.md ("Disagreements found"). Not strict: the
+# checker is being fixed; an XPASS here means a fix landed and the plan moves to
+# RESOLVED_DISAGREEMENTS.
 OPEN_DISAGREEMENTS = {
     "all-to-all-over-dp-after-sample.yaml": "the checker is clean; the sink receives scrambled tokens",
     "all-to-all-over-tp-after-sample.yaml": "the checker only warns (SV404); the sink reads the "
@@ -134,7 +135,7 @@ OPEN_DISAGREEMENTS = {
 
 
 @pytest.mark.parametrize("name", sorted(OPEN_DISAGREEMENTS))
-@pytest.mark.xfail(strict=True, reason="a checker defect (docs/simulate.md, Disagreements found)")
+@pytest.mark.xfail(strict=False, reason="a checker defect (docs/simulate.md, Disagreements found)")
 def test_open_disagreements(name):
     v = verdicts_of(load_plan(Path(__file__).parent / "plans" / name), name)
     assert v.agree, explain(v)
