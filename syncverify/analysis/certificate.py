@@ -37,7 +37,7 @@ from typing import Optional
 
 from syncverify.frozenmap import FrozenMap
 from syncverify.graph.quotient import Classes, Reduction, quotient
-from syncverify.graph.reduction import run_classes, runs
+from syncverify.graph.reduction import DEFAULT_PERIOD, WHOLE, period_start, run_classes, runs
 from syncverify.plan import Plan
 
 MAX_LAYER_PERIOD = 4
@@ -129,27 +129,35 @@ def _slot_key(node: tuple, two_batch: set) -> Optional[tuple]:
 # ---- layers -------------------------------------------------------------------------------
 def layer_gaps(plan: Plan, graph, values: dict, reduction: Reduction) -> dict[int, Gap]:
     """Runs of layers whose representatives do not repeat with the period they were cut with:
-    layer a and layer a+p must leave the same residual stream on every instance."""
+    with the repeating block starting at s, layers s-1 and s-1+p must leave the same residual
+    stream on every instance (the state entering s then recurs every p layers)."""
     exits: dict[int, dict[tuple, dict]] = {}
     for node in graph.nodes:
         if node[0] == "op" and node[6] == "mlp_residual":
             exits.setdefault(node[5], {})[node[1:5]] = values.get(node)
     out: dict[int, Gap] = {}
     for a, b in runs(plan):
-        period = reduction.layer_periods.get(a, 1)
-        if period <= 0 or len(run_classes(a, b, period)) == b - a + 1:
+        period = reduction.layer_periods.get(a, DEFAULT_PERIOD)
+        if period[0] <= 0 or len(run_classes(a, b, period)) == b - a + 1:
             continue                               # kept whole: nothing to prove
-        first, later = exits.get(a, {}), exits.get(a + period, {})
+        before = period_start(a, period) - 1
+        first, later = exits.get(before, {}), exits.get(before + period[0], {})
         if any(later.get(key) != value for key, value in first.items()):
-            out[a] = Gap("layers", f"layers {a}-{b}: what layer {a} leaves for the next layer "
-                                   f"differs from what layer {a + period} leaves (state that "
-                                   f"does not repeat every {period} layer{'s' if period > 1 else ''})")
+            p = period[0]
+            out[a] = Gap("layers", f"layers {a}-{b}: what layer {before} leaves for the next "
+                                   f"layer differs from what layer {before + p} leaves (state "
+                                   f"that does not repeat every {p} layer{'s' if p > 1 else ''})")
     return out
 
 
-def next_period(period: int) -> int:
-    """The next period to try after `period` failed (0: keep the run whole)."""
-    return period + 1 if 0 < period < MAX_LAYER_PERIOD else 0
+# after (1, 0) fails: one transient layer, then periods 1 to MAX_LAYER_PERIOD, then whole
+PERIOD_LADDER = [(1, 0), (1, 1)] + [(p, 1) for p in range(2, MAX_LAYER_PERIOD + 1)] + [WHOLE]
+
+
+def next_period(period: tuple) -> tuple:
+    """The next (period, transient) to try after `period` failed (WHOLE: keep the run whole)."""
+    at = PERIOD_LADDER.index(period) if period in PERIOD_LADDER else len(PERIOD_LADDER) - 2
+    return PERIOD_LADDER[min(at + 1, len(PERIOD_LADDER) - 1)]
 
 
 # ---- steps --------------------------------------------------------------------------------
@@ -209,7 +217,7 @@ def _widen_cuts(plan: Plan, graph, values: dict, reduction: Reduction) -> tuple[
     if layers:
         periods = dict(reduction.layer_periods)
         for a in layers:
-            periods[a] = next_period(periods.get(a, 1))
+            periods[a] = next_period(periods.get(a, DEFAULT_PERIOD))
         reduction = reduction.widened(layer_periods=FrozenMap(periods))
         gaps += list(layers.values())
     return reduction, gaps

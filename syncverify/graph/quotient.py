@@ -47,7 +47,7 @@ class Reduction:
     given a longer period or kept whole, more decode steps unrolled."""
     whole_axes: frozenset = frozenset()           # rank axes kept whole: "tp", "dp"
     whole_microbatches: frozenset = frozenset()   # phases whose microbatches are all kept
-    layer_periods: FrozenMap = FrozenMap()        # run start -> period (0: the run kept whole)
+    layer_periods: FrozenMap = FrozenMap()        # run start -> (period, transient) (graph.reduction)
     steps: int = DEFAULT_STEPS
 
     def widened(self, **changes) -> "Reduction":
@@ -234,10 +234,21 @@ def _selector_classes(count: int, selected: list[frozenset]) -> dict[int, tuple[
     by which selectors name them: coordinates no selector tells apart behave alike."""
     if count <= KEPT_REPLICAS:
         return _classes(count, count)
+    # a coordinate's signature: the selectors naming it, gathered from the selectors' own sets
+    # (count + named coordinates of work, not count x selectors: 65,536 replicas x 4,400
+    # selectors took a minute); coordinates no selector names share the empty signature
+    named: dict[int, list[int]] = {}
+    for index, chosen in enumerate(selected):
+        for coord in chosen:
+            if 0 < coord < count:
+                named.setdefault(coord, []).append(index)
     by_signature: dict[tuple, list[int]] = {}
-    for coord in range(1, count):
-        by_signature.setdefault(tuple(coord in s for s in selected), []).append(coord)
-    groups = [(0,)] + sorted(tuple(g) for g in by_signature.values())
+    unnamed = [coord for coord in range(1, count) if coord not in named]
+    if unnamed:
+        by_signature[()] = unnamed
+    for coord, indices in named.items():
+        by_signature.setdefault(tuple(indices), []).append(coord)
+    groups = [(0,)] + sorted(tuple(sorted(g)) for g in by_signature.values())
     return dict(enumerate(groups))
 
 
@@ -259,10 +270,13 @@ def _selectors_agree_across_phases(plan: Plan) -> bool:
     reduced plan's selectors are plan-wide, while EP groups may cut replicas differently in
     each phase); otherwise dp is kept whole."""
     tables = {phase.name: _replica_classes(plan, phase) for phase in plan.phases}
+    # replica -> its kept replica, so each selector costs its own size, not the class count
+    kept_of = {name: {r: c for c, real in table.items() for r in real} for name, table in tables.items()}
     for sync in plan.syncs:
         if not sync.ranks or "dp" not in sync.ranks:
             continue
-        named = {frozenset(c for c, real in tables[p.name].items() if real[0] in sync.ranks["dp"])
+        named = {frozenset(kept_of[p.name][d] for d in sync.ranks["dp"]
+                           if d in kept_of[p.name] and tables[p.name][kept_of[p.name][d]][0] == d)
                  for p in plan.phases if sync.runs_in(p.name)}
         if len(named) > 1:
             return False

@@ -13,8 +13,8 @@ the layers it stands for.
 That the state repeats after one layer is not assumed: the layer certificate
 (syncverify.analysis.certificate) compares what layer a and layer a+1 leave for the next layer
 on every rank. Where they differ (state that alternates: an all_to_all over tp after
-`mlp_residual`), the run is given the shortest period p <= 4 whose check holds (a+1..a+p
-stand for their residues mod p), or kept whole.
+`mlp_residual`), the run is given one transient layer and the shortest period p <= 4 whose
+check holds (layers a+2..a+p+1 stand for their residues mod p), or kept whole.
 """
 from __future__ import annotations
 
@@ -50,35 +50,48 @@ def runs(plan: Plan) -> list[tuple[int, int]]:
 
 
 def layer_classes(plan: Plan, reduce: bool = True,
-                  periods: Mapping[int, int] = FrozenMap()) -> dict[int, tuple[int, ...]]:
+                  periods: Mapping[int, tuple] = FrozenMap()) -> dict[int, tuple[int, ...]]:
     """Representative layer -> the layers it stands for (itself only when not reducing).
 
-    `periods` gives a run (by its first layer) a period other than one, or 0 to keep it whole:
-    the layer certificate (syncverify.analysis.certificate) sets it when a run's state does not
-    repeat after one layer.
+    `periods` gives a run (by its first layer) a (period, transient) other than (1, 0), or
+    WHOLE to keep it whole: the layer certificate (syncverify.analysis.certificate) sets it when
+    a run's state does not repeat after one layer.
     """
     if not reduce:
         return {l: (l,) for l in range(plan.model.layers)}
     classes: dict[int, tuple[int, ...]] = {}
     for a, b in runs(plan):
-        classes.update(run_classes(a, b, periods.get(a, 1)))
+        classes.update(run_classes(a, b, periods.get(a, DEFAULT_PERIOD)))
     return classes
 
 
-def run_classes(a: int, b: int, period: int) -> dict[int, tuple[int, ...]]:
-    """The representatives of the run a..b under a period p: the first layer a (it sees the
-    run's entry), one period a+1..a+p (each standing for its residue mod p among the middle
-    layers), and a tail T..b of at least two layers that starts one period after a+1
-    (T = a+1 mod p), so the state entering T in the reduced graph (what a+p leaves) is the state
-    the real layer T-1 leaves. Kept whole when nothing would be skipped."""
-    if period <= 0:
+DEFAULT_PERIOD = (1, 0)
+WHOLE = (0, 0)
+
+
+def period_start(a: int, period: tuple) -> int:
+    """The first layer of the repeating block of a run starting at `a`: after the run's first
+    layer and `transient` more layers kept as themselves."""
+    return a + 1 + period[1]
+
+
+def run_classes(a: int, b: int, period: tuple) -> dict[int, tuple[int, ...]]:
+    """The representatives of the run a..b under (p, transient): the first 1 + transient
+    layers as themselves (they see the run's entry settle), one period s..s+p-1 (s = a + 1 +
+    transient; each stands for its residue mod p among the middle layers), and a tail T..b of
+    at least two layers with T = s mod p, so the state entering T in the reduced graph (what
+    s+p-1 leaves) is the state the real layer T-1 leaves. Kept whole when nothing would be
+    skipped."""
+    p = period[0]
+    if p <= 0:
         return {l: (l,) for l in range(a, b + 1)}
-    tail = a + 1 + ((b - 1 - (a + 1)) // period) * period     # the largest T <= b-1, T = a+1 mod p
-    if tail <= a + period + 1:
+    s = period_start(a, period)
+    tail = s + ((b - 1 - s) // p) * p if b - 1 >= s else s     # largest T <= b-1, T = s mod p
+    if tail <= s + p:
         return {l: (l,) for l in range(a, b + 1)}
-    out = {a: (a,)}
-    for rep in range(a + 1, a + period + 1):
-        out[rep] = tuple(range(rep, tail, period))
+    out = {l: (l,) for l in range(a, s)}
+    for rep in range(s, s + p):
+        out[rep] = tuple(range(rep, tail, p))
     for l in range(tail, b + 1):
         out[l] = (l,)
     return out
