@@ -229,7 +229,8 @@ def check_files(report, files: list[str], policies: list, *, jobs: int = 1, **op
     with jobs > 1 the plans are checked on that many processes (syncverify.jobs)."""
     if jobs != 1 and len(files) > 1 and STDIN not in files and options.get("loader") is None:
         from syncverify.jobs import jobs_wanted, map_in_processes
-        parts = map_in_processes(check_part, files, policies, jobs=jobs_wanted(jobs), **options)
+        parts = map_in_processes(check_part, files, policies, jobs=jobs_wanted(jobs),
+                                 lost=lost_part, **options)
     else:
         parts = (check_part(file, policy, **options) for file, policy in zip(files, policies))
     for part in parts:
@@ -238,6 +239,13 @@ def check_files(report, files: list[str], policies: list, *, jobs: int = 1, **op
         report.findings += part.findings
         report.problems += part.problems
         report.sources.update(part.sources)
+
+
+def lost_part(file: str, exc: BaseException):
+    """The Report of a plan whose worker process died: an internal error at the plan."""
+    from syncverify.report import Report
+
+    return Report(files=[file], problems=[internal_error(file, exc)])
 
 
 def rechecker(policy_of: dict, stdin_filename: Optional[str], exhaustive: bool) -> Callable:

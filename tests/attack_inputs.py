@@ -35,6 +35,7 @@ class Run:
     stdin: Optional[bytes] = None
     env: dict = field(default_factory=dict)
     close_stdin: bool = False         # run with file descriptor 0 closed (`<&-`)
+    interrupt_after: Optional[float] = None   # Ctrl-C (SIGINT) then, stdin left open (bench)
 
 
 @dataclass
@@ -337,6 +338,10 @@ def long_yaml_config() -> str:
     return "select:\n" + "  - SV1\n" * 1_000_000
 
 
+def interrupted(folder: Path) -> Run:
+    return Run(["check", "--isolated", "-"], interrupt_after=1.5)
+
+
 def many_jobs(folder: Path) -> Run:
     plans = [write(folder, f"p{i}.yaml", SMALL) for i in range(8)]
     return Run(["check", "--isolated", "-f", "concise", "-j", "50", *[p.name for p in plans]], plans)
@@ -475,6 +480,7 @@ def _attacks() -> list[Attack]:
         Attack("init --pp 10000000", init_pp, exits=(1, 2), bench_only=True, owner="cost model"),
         Attack("a 3 MB base-60 integer", plan_run(number_plan(":".join(["59"] * 1_000_000)), "-f",
                                                   "concise"), located, bench_only=True),
+        Attack("Ctrl-C while reading stdin", interrupted, exits=(130,), bench_only=True),
         Attack("a 9 MB key, json", plan_run(big_key(9 * 1024 * 1024), "-f", "json"),
                _both(located, not_echoed_whole()), bench_only=True),
     ]

@@ -57,3 +57,41 @@ def test_ctrl_c_exits_130_without_a_traceback(monkeypatch, capsys):
         signal.signal(signal.SIGINT, previous)
     assert stopped.value.code == 130
     assert capsys.readouterr().err == "syncverify: interrupted\n"
+
+
+def test_jobs_are_capped_at_the_cpu_count():
+    from syncverify.jobs import jobs_wanted
+
+    cpus = os.cpu_count() or 1
+    assert jobs_wanted(50) == cpus and jobs_wanted(0) == cpus and jobs_wanted(1) == 1
+
+
+def killing_check(file, policy, **options):
+    """check_part, except that the process checking a plan named kill*.yaml dies."""
+    from syncverify.commands import check_part
+
+    if os.path.basename(file).startswith("kill"):
+        os.kill(os.getpid(), 9)
+    return check_part(file, policy, **options)
+
+
+def test_a_killed_worker_loses_only_its_plan(tmp_path):
+    """One plan's process is killed: that plan gets a located internal error, the others are
+    reported as usual, in order."""
+    from syncverify.commands import lost_part, plan_policies
+    from syncverify.jobs import map_in_processes
+    from tests.hostile_inputs import SMALL
+
+    files = []
+    for name in ("a.yaml", "kill.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text(SMALL.replace("tp: 2,", "tp: 3,") if name == "c.yaml" else SMALL)
+        files.append(str(tmp_path / name))
+    policies = plan_policies(files, None, config=None, isolated=True, select=None, ignore=None,
+                             extend_select=None, fail_on=None)
+    parts = map_in_processes(killing_check, files, policies, jobs=2, lost=lost_part)
+    assert [part.files for part in parts] == [[f] for f in files]
+    killed = parts[1].problems
+    assert [(p.code, p.file, p.line) for p in killed] == [("SV900", files[1], 1)]
+    assert "died" in killed[0].message
+    assert not parts[0].problems and not parts[2].problems and not parts[0].findings
+    assert parts[3].problems or parts[3].findings          # tp 3 is reported, not lost
