@@ -10,6 +10,9 @@ can be committed and used from any working directory. `--baseline FILE` hides up
 findings of a rule in a plan (the first ones in output order) and reports the rest, which are
 new; `--write-baseline FILE` records the current counts, keeping the entries of plans that were
 not checked in this run and pruning those that no longer match.
+
+A finding that stops the graph rules (`Rule.blocks_graph`) is never recorded nor hidden: the
+plan it is on was not checked, and a baseline must not turn that into "no findings".
 """
 from __future__ import annotations
 
@@ -62,6 +65,9 @@ def read(path: str) -> Counts:
         raise UsageProblem(f"--baseline: '{path}' is not JSON: {exc}") from None
     except RecursionError:
         raise UsageProblem(f"--baseline: '{path}' is nested too deeply to be a baseline") from None
+    except ValueError:      # Python converts no integer of more than 4,300 digits
+        raise UsageProblem(f"--baseline: '{path}' holds a number of more than 4,300 digits: "
+                           "not a baseline") from None
     return validated(document, path)
 
 
@@ -83,10 +89,16 @@ def validated(document, path: str) -> Counts:
     return counts
 
 
+def _recordable(finding: Finding) -> bool:
+    from syncverify.engine import BLOCKING_CODES
+
+    return finding.code not in BLOCKING_CODES
+
+
 def current_counts(findings: list[Finding], folder: Path) -> Counts:
     counts: Counts = defaultdict(dict)
     for (plan, code), n in sorted(Counter((plan_key(f.file, folder), f.code)
-                                          for f in findings).items()):
+                                          for f in findings if _recordable(f)).items()):
         counts[plan][code] = n
     return dict(counts)
 
@@ -120,7 +132,7 @@ def apply(findings: list[Finding], recorded: Counts, folder: Path) -> tuple[list
     kept, hidden = [], 0
     for finding in sorted(findings, key=Finding.sort_key):
         key = (plan_key(finding.file, folder), finding.code)
-        if left.get(key, 0) > 0:
+        if left.get(key, 0) > 0 and _recordable(finding):
             left[key] -= 1
             hidden += 1
         else:

@@ -430,7 +430,8 @@ def use_baseline(report, recorded, baseline_path: Optional[str],
         write_text_atomically(write_path, baseline.render(recorded))
         pruned = f", {len(stale)} stale {'entry' if len(stale) == 1 else 'entries'} pruned" \
             if stale else ""
-        err.write(f"syncverify: wrote {write_path}: {counted(len(report.findings), 'finding')} "
+        written = sum(n for codes in now.values() for n in codes.values())
+        err.write(f"syncverify: wrote {write_path}: {counted(written, 'finding')} "
                   f"in {counted(len(now), 'plan')}{pruned}\n")
     else:
         for entry in baseline.stale_entries(recorded, now, checked):

@@ -9,7 +9,9 @@ import pytest
 from tests.cli_plans import check, plan_text, write
 
 TWO = plan_text(mb=1, kv=1)           # SV709 note 4:16, SV702 warning 6:27
-ERROR = plan_text(layers=5)           # SV103 error 4:23
+ERROR = plan_text().replace(          # SV301 error 8:1: the MLP's partial sum is never reduced
+    "  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}\n", "")
+BLOCKING = plan_text(layers=5)        # SV103 error 4:23, which stops the graph rules
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def test_write_baseline_records_counts_per_plan_and_rule_and_exits_0(fleet):
     assert result.exit_code == 0
     assert baseline(fleet / "syncverify-baseline.json") == {
         "plans/a.yaml": {"SV702": {"count": 1}, "SV709": {"count": 1}},
-        "plans/b.yaml": {"SV103": {"count": 1}},
+        "plans/b.yaml": {"SV301": {"count": 1}},
     }
     assert "wrote syncverify-baseline.json: 3 findings in 2 plans" in result.stderr
     assert result.stdout.splitlines()[-1] == "no findings in 2 files; 3 hidden by the baseline"
@@ -41,14 +43,27 @@ def test_baseline_hides_recorded_findings(fleet):
     assert result.exit_code == 0 and result.stdout == ""
 
 
+def test_a_finding_that_stops_the_graph_rules_is_never_baselined(fleet):
+    # the graph rules did not run on that plan: a baseline must not make it "no findings"
+    write(fleet, "plans/b.yaml", BLOCKING)
+    result = check("--isolated", "-f", "concise", "--write-baseline", "base.json", "plans")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("plans/b.yaml:4:23: error SV103 ")
+    assert "wrote base.json: 2 findings in 1 plan" in result.stderr
+    assert list(baseline(fleet / "base.json")) == ["plans/a.yaml"]
+    write(fleet, "base.json", '{"plans/b.yaml": {"SV103": {"count": 1}}}')   # an older file
+    result = check("--isolated", "-f", "concise", "--baseline", "base.json", "plans/b.yaml")
+    assert result.exit_code == 1 and "SV103" in result.stdout
+
+
 def test_findings_beyond_the_recorded_count_are_reported(fleet):
     check("--isolated", "--write-baseline", "base.json", "plans")
-    write(fleet, "plans/b.yaml", "# moved down by an edit\n" + ERROR)     # still 1 SV103
+    write(fleet, "plans/b.yaml", "# moved down by an edit\n" + ERROR)     # still 1 SV301
     write(fleet, "plans/c.yaml", ERROR)                      # a new plan with a finding
     result = check("--isolated", "-f", "concise", "--baseline", "base.json", "plans")
     assert result.exit_code == 1
-    assert result.stdout == "plans/c.yaml:4:23: error SV103 5 layers do not split evenly over " \
-                            "pp = 2 and `parallel.stages` is not given\n"
+    assert result.stdout == "plans/c.yaml:8:1: error SV301 down output reaches mlp_residual as " \
+                            "a partial sum over tp: it is never reduced\n"
 
 
 def test_a_second_finding_of_a_recorded_rule_is_reported(fleet):
@@ -67,7 +82,7 @@ def test_stale_entries_are_reported_on_stderr(fleet):
     write(fleet, "plans/b.yaml", plan_text())                 # fixed
     result = check("--isolated", "-f", "concise", "--baseline", "base.json", "plans")
     assert result.exit_code == 0
-    assert "base.json: plans/b.yaml records 1 SV103, 0 found now: run --write-baseline " \
+    assert "base.json: plans/b.yaml records 1 SV301, 0 found now: run --write-baseline " \
            "base.json to prune" in result.stderr
 
 
@@ -85,7 +100,7 @@ def test_write_baseline_on_part_of_the_fleet_keeps_the_other_plans(fleet):
     check("--isolated", "--write-baseline", "base.json", "plans/a.yaml")
     assert baseline(fleet / "base.json") == {
         "plans/a.yaml": {"SV709": {"count": 1}},
-        "plans/b.yaml": {"SV103": {"count": 1}},
+        "plans/b.yaml": {"SV301": {"count": 1}},
     }
 
 
@@ -146,17 +161,17 @@ def test_missing_baseline_file_exits_2(fleet):
 def test_rules_left_out_by_select_are_not_judged_stale(fleet):
     check("--isolated", "--write-baseline", "base.json", "plans")
     result = check("--isolated", "-f", "concise", "--select", "SV7", "--baseline", "base.json", "plans")
-    assert "SV103" not in result.stderr            # SV103 did not run: it is not "0 found now"
+    assert "SV301" not in result.stderr            # SV301 was not judged: it is not "0 found now"
     assert result.exit_code == 0
 
 
 def test_write_baseline_with_ignore_keeps_the_entries_of_rules_that_did_not_run(fleet):
     check("--isolated", "--write-baseline", "base.json", "plans")
-    result = check("--isolated", "--ignore", "SV103,SV709", "--write-baseline", "base.json", "plans")
+    result = check("--isolated", "--ignore", "SV301,SV709", "--write-baseline", "base.json", "plans")
     assert "pruned" not in result.stderr
     assert baseline(fleet / "base.json") == {
         "plans/a.yaml": {"SV702": {"count": 1}, "SV709": {"count": 1}},
-        "plans/b.yaml": {"SV103": {"count": 1}},
+        "plans/b.yaml": {"SV301": {"count": 1}},
     }
     full = check("--isolated", "--baseline", "base.json", "plans")
     assert full.exit_code == 0
@@ -170,5 +185,5 @@ def test_a_selected_rule_that_no_longer_fires_is_still_pruned(fleet):
     assert "1 stale entry pruned" in result.stderr
     assert baseline(fleet / "base.json") == {
         "plans/a.yaml": {"SV709": {"count": 1}},
-        "plans/b.yaml": {"SV103": {"count": 1}},
+        "plans/b.yaml": {"SV301": {"count": 1}},
     }

@@ -222,20 +222,36 @@ def test_stdin_problem_is_framed_from_the_text_read(plan, tmp_path, monkeypatch)
     assert "> 3 | parallel: {tp: 8, pipline: 2}" in result.output
 
 
+# an error that leaves the graph rules running (SV201 stops them, so deselecting it hides nothing)
+FFN_ERROR = ("syncverify: 1\nname: tp6\nparallel: {tp: 6, pp: 2}\n"
+             "# fake-finding: SV203 error 3:16 28672 ffn features do not split over tp = 6\n")
+
+
 def test_ignore_hides_a_rule_by_code_prefix_or_slug(plan):
-    path = plan(ERROR + WARNING.splitlines()[-1] + "\n")
-    for ignored in ("SV201", "sv2", "heads-not-divisible-by-tp"):
+    path = plan(FFN_ERROR + WARNING.splitlines()[-1] + "\n")
+    for ignored in ("SV203", "sv2", "ffn-not-divisible-by-tp"):
         result = run("--format", "concise", "--ignore", ignored, path)
         assert result.exit_code == 0
         assert result.output == f"{path}:3:16: warning SV701 the tp group spans 2 nodes\n"
 
 
 def test_select_reports_only_the_named_rules(plan):
-    path = plan(ERROR + WARNING.splitlines()[-1] + "\n")
+    path = plan(FFN_ERROR + WARNING.splitlines()[-1] + "\n")
     result = run("--format", "concise", "--select", "SV7", path)
-    assert result.exit_code == 0 and "SV201" not in result.output and "SV701" in result.output
+    assert result.exit_code == 0 and "SV203" not in result.output and "SV701" in result.output
     result = run("--format", "concise", "--select", "ALL", "--ignore", "SV7", path)
     assert result.exit_code == 1 and "SV701" not in result.output
+
+
+def test_deselecting_a_finding_that_stops_selected_graph_rules_still_reports_it(plan):
+    # SV201 keeps the graph rules from running: hiding it would pass a plan nobody checked
+    path = plan(ERROR)
+    result = run("--format", "concise", "--ignore", "SV201", path)
+    assert result.exit_code == 1 and "SV201" in result.output
+    result = run("--format", "concise", "--select", "SV2", path)     # no graph rule selected
+    assert result.exit_code == 1 and "SV201" in result.output
+    result = run("--format", "concise", "--select", "SV203", path)
+    assert result.exit_code == 0 and result.output == ""
 
 
 def test_select_of_an_unknown_code_exits_2_with_did_you_mean(plan):
