@@ -127,6 +127,8 @@ def settings_from(table, source: str, root: Optional[Path] = None) -> Settings:
 # limit on deep nesting, so the Python one is used).
 MAX_PYPROJECT_BYTES = 1024 * 1024
 MAX_YAML_CONFIG_BYTES = 64 * 1024
+# the ValueError of Python's int() past 4,300 digits, which the parsers let through
+TOO_MANY_DIGITS = "{}: holds a number of more than 4,300 digits: not a configuration"
 
 
 def read_config_text(path: Path, limit: int) -> str:
@@ -165,6 +167,8 @@ def read_pyproject(path: Path) -> Optional[dict]:
         raise UsageProblem(f"{shown_path(path)}: not valid TOML: {exc}") from None
     except RecursionError:
         raise UsageProblem(f"{shown_path(path)}: nested too deeply to be a configuration") from None
+    except ValueError:
+        raise UsageProblem(TOO_MANY_DIGITS.format(shown_path(path))) from None
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise UsageProblem(f"{shown_path(path)}: `tool` is {type(tool).__name__} {tool!r:.40}, "
@@ -184,6 +188,8 @@ def read_yaml(path: Path):
         raise UsageProblem(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except RecursionError:
         raise UsageProblem(f"{shown_path(path)}: nested too deeply to be a configuration") from None
+    except ValueError:
+        raise UsageProblem(TOO_MANY_DIGITS.format(shown_path(path))) from None
 
 
 def load_settings(path: Path) -> Settings:

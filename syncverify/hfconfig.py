@@ -85,6 +85,9 @@ def _load(path: Path) -> dict:
                             f"column {exc.colno}") from None
     except RecursionError:
         raise HfConfigError(f"'{path}' is nested too deeply to be a config.json") from None
+    except ValueError:      # Python converts no integer of more than 4,300 digits
+        raise HfConfigError(f"'{path}' holds a number of more than 4,300 digits: "
+                            "not a config.json") from None
     if not isinstance(data, dict):
         raise HfConfigError(f"'{path}' holds a JSON {type(data).__name__}, not an object")
     return data

@@ -334,6 +334,29 @@ def explicit_config(target: str) -> Callable[[Path], Run]:
     return setup
 
 
+def side_file_number(kind: str) -> Callable[[Path], Run]:
+    """A 5,000-digit integer in a file read beside the plan (Python converts at most 4,300)."""
+    big = digits(5000)
+
+    def setup(folder: Path) -> Run:
+        plan = write(folder, "plan.yaml", SMALL)
+        if kind == "hf_config":
+            side = write(folder, "hf.json", '{"num_hidden_layers": %s, "hidden_size": 4096}' % big)
+            plan = write(folder, "plan.yaml", HF_PLAN)
+            return Run(["check", "--isolated", "-f", "concise", "plan.yaml"], [plan, side])
+        if kind == "init --hf":
+            side = write(folder, "hf.json", '{"num_hidden_layers": %s, "hidden_size": 4096}' % big)
+            return Run(["init", "--hf", "hf.json"], [side])
+        if kind == "baseline":
+            side = write(folder, "base.json", '{"plan.yaml": {"SV301": {"count": %s}}}' % big)
+            return Run(["check", "--isolated", "--baseline", "base.json", "plan.yaml"], [plan, side])
+        name, text = {"yaml": (".syncverify.yaml", f"severity: {{SV301: {big}}}\n"),
+                      "toml": ("pyproject.toml", f"[tool.syncverify]\nselect = [{big}]\n")}[kind]
+        side = write(folder, name, text)
+        return Run(["check", "plan.yaml"], [plan, side])
+    return setup
+
+
 def long_yaml_config() -> str:
     return "select:\n" + "  - SV1\n" * 1_000_000
 
@@ -458,6 +481,9 @@ def _attacks() -> list[Attack]:
                  _both(located, not_echoed_whole()))
           for n in (5000,) for kind, base in (("decimal", ""), ("hex", "0x"), ("binary", "0b"))
           for where in ("tp", "tokens", "layers-selector", "ranks-selector")],
+        *[Attack(f"a 5,000-digit integer in the {kind}", side_file_number(kind),
+                 _both(located, not_echoed_whole()))
+          for kind in ("hf_config", "init --hf", "baseline", "yaml", "toml")],
         Attack("a 9 MB key", plan_run(big_key(9 * 1024 * 1024), "-f", "concise"),
                _both(located, not_echoed_whole())),
         Attack("a 6 MB .syncverify.yaml", config_file(".syncverify.yaml", long_yaml_config), located),
