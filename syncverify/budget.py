@@ -27,11 +27,18 @@ from dataclasses import dataclass
 from typing import Optional
 
 from syncverify.load_codes import PLAN_TOO_LARGE
-from syncverify.plan import MOE_LAYER_OPS, Phase, Plan
+from syncverify.plan import DENSE_LAYER_OPS, LAYER_OPS, MOE_LAYER_OPS, Phase, Plan, SyncPoint
 from syncverify.problems import Problems
 
 MAX_RANKS = 65_536
-MAX_DAG_NODES = 500_000
+MAX_CHECKED_NODES = 20_000
+MAX_CHECKED_EDGES = 60_000
+MAX_CLOCK_ENTRIES = 4_000_000
+MAX_DAG_NODES = 250_000
+MAX_DAG_EDGES = 750_000
+MAX_FULL_CLOCK_ENTRIES = 16_000_000
+MAX_SYNC_PAIRS = 400_000
+EDGES_PER_NODE = 3          # measured: 1.7 to 2.6 edges per node, before the microbatch pairs
 MAX_LAYER_SCANS = 2_000_000
 MAX_SELECTED_LAYERS = 1_000_000
 DECODE_STEPS = 3            # graph.world.DECODE_STEPS: steps 0, 1 and 2 (docs/semantics.md)
@@ -39,6 +46,23 @@ LAYER_REPRESENTATIVES = 4   # graph.reduction: the first two and last two layers
 OPS_PER_LAYER = len(MOE_LAYER_OPS)
 OPS_OUTSIDE_LAYERS = 4      # embed, final_norm, lm_head, sample
 HOST_AND_SINK = 2           # the host's token slot and the output sink, per step and microbatch
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The caps one kind of run is held to."""
+    nodes: int
+    edges: int
+    clock_entries: int
+    sync_pairs: int
+
+
+# the default check builds the reduced graph: held to about 2 s and 300 MB on this machine
+CHECK = Limits(nodes=MAX_CHECKED_NODES, edges=MAX_CHECKED_EDGES, clock_entries=MAX_CLOCK_ENTRIES,
+               sync_pairs=MAX_SYNC_PAIRS)
+# --exhaustive and `simulate` unroll everything, asked for by name: held to about a minute
+FULL = Limits(nodes=MAX_DAG_NODES, edges=MAX_DAG_EDGES, clock_entries=MAX_FULL_CLOCK_ENTRIES,
+              sync_pairs=MAX_SYNC_PAIRS)
 
 
 @dataclass(frozen=True)
@@ -51,10 +75,17 @@ class Estimate:
     steps: int
     graphs: int
     nodes: int
+    edges: int = 0
+    sync_pairs: int = 0
+    worst_chain: Optional[SyncPoint] = None   # the first sync of the longest chain
+    chain: int = 0                            # how many blocking syncs that chain holds
 
 
 def check_size(plan: Plan, exhaustive: bool = False) -> None:
-    """Raise PlanError (SV014) when `plan` is too large to check; return quietly otherwise."""
+    """Raise PlanError (SV014) when `plan` is too large to check; return quietly otherwise.
+
+    Time: the plan's syncs x phases, plus the selector classes (ranks + coordinates named);
+    never the DAG: a refusal takes milliseconds whatever the numbers."""
     problems = Problems(plan.path)
     too_many = [p for p in plan.phases if p.degrees.world > MAX_RANKS]
     if too_many:
@@ -67,17 +98,35 @@ def check_size(plan: Plan, exhaustive: bool = False) -> None:
                      f"= {scans:,}, more than the {MAX_LAYER_SCANS:,} syncverify scans",
                      help="no served model has that many layers and sync points; check the numbers")
         raise problems.error()
+    limits = FULL if exhaustive else CHECK
     estimates = estimate(plan, exhaustive)
+    worst = max(estimates, key=lambda e: e.nodes)
     total = sum(e.nodes for e in estimates)
-    if total > MAX_DAG_NODES:
-        _too_many_nodes(plan, max(estimates, key=lambda e: e.nodes), total, exhaustive, problems)
+    if total > limits.nodes:
+        _too_many_nodes(plan, worst, total, limits.nodes, exhaustive, problems)
+        raise problems.error()
+    edges = sum(e.edges for e in estimates)
+    if edges > limits.edges:
+        _too_much(plan, worst, f"about {edges:,} DAG edges", limits.edges, "DAG edges",
+                  exhaustive, problems)
+        raise problems.error()
+    width = max((e.ranks for e in estimates), default=1)
+    if total * width > limits.clock_entries:
+        _too_much(plan, worst, f"{total:,} DAG nodes x {width:,} ranks = {total * width:,} "
+                  "vector-clock entries", limits.clock_entries, "entries", exhaustive, problems)
+        raise problems.error()
+    pairs = sum(e.sync_pairs for e in estimates)
+    if pairs > limits.sync_pairs:
+        _too_many_pairs(plan, max(estimates, key=lambda e: e.sync_pairs), pairs, limits, problems)
         raise problems.error()
 
 
 def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
-    """An upper bound of the DAG nodes each phase unrolls to (all scenarios together)."""
+    """An upper bound of the DAG nodes each phase unrolls to (all scenarios together), with
+    the edges and the redundancy check's sync pairs that go with them."""
     layers = plan.model.layers if exhaustive else representative_layers(plan)
     graphs = 1 + idle_scenarios(plan, exhaustive)
+    prefill = plan.phase("prefill")
     out = []
     for phase in plan.phases:
         d = phase.degrees
@@ -91,8 +140,55 @@ def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
         per_mb = stage_ranks * (layers * (OPS_PER_LAYER + per_layer)
                                 + d.pp * (OPS_OUTSIDE_LAYERS + other)) + HOST_AND_SINK
         nodes = graphs * steps * microbatches * per_mb
-        out.append(Estimate(phase, stage_ranks * d.pp, layers, microbatches, steps, graphs, nodes))
+        edges = EDGES_PER_NODE * nodes
+        if phase.name == "decode" and prefill is not None:
+            # every decode attention reads the prompt's K/V of each prefill microbatch, and the
+            # host hands each prefill sample to each decode microbatch (S5): microbatches squared
+            prompt = prefill.microbatches if exhaustive else kept_microbatches(prefill)
+            edges += graphs * prompt * microbatches * (steps * stage_ranks * layers + stage_ranks)
+        chain, first = _longest_chain(plan, phase.name)
+        pairs = sum(count * count * (stage_ranks * layers if per else d.pp * stage_ranks)
+                    for count, per in _chains(plan, phase.name)) * microbatches * steps
+        out.append(Estimate(phase, stage_ranks * d.pp, layers, microbatches, steps, graphs, nodes,
+                            edges, pairs, first, chain))
     return out
+
+
+def _chains(plan: Plan, phase: str) -> list[tuple[int, bool]]:
+    """(blocking syncs, per layer) at each anchor: a rank issues them back to back, each
+    after the last has completed, so they make one chain of collective nodes (S7)."""
+    counts: dict[str, int] = {}
+    for sync in _chained(plan, phase):
+        counts[sync.after] = counts.get(sync.after, 0) + 1
+    return [(count, anchor in LAYER_OPS) for anchor, count in counts.items()]
+
+
+def _chained(plan: Plan, phase: str) -> list[SyncPoint]:
+    return [s for s in plan.syncs if s.runs_in(phase) and not s.is_async
+            and s.collective != "send_recv"]
+
+
+def _longest_chain(plan: Plan, phase: str) -> tuple[int, Optional[SyncPoint]]:
+    by_anchor: dict[str, list[SyncPoint]] = {}
+    for sync in _chained(plan, phase):
+        by_anchor.setdefault(sync.after, []).append(sync)
+    longest = max(by_anchor.values(), key=len, default=[])
+    return len(longest), (longest[0] if longest else None)
+
+
+def layout_refusal(world: int, pp: int, microbatches: int) -> Optional[tuple[str, str]]:
+    """For `syncverify init`, before a plan is written out: (option, why) when a layout is
+    too large to check whatever the model, from a lower bound of its reduced graph (every
+    stage runs at least one dense layer for each kept microbatch, in prefill and 3 decode
+    steps); None when it may fit."""
+    if world > MAX_RANKS:
+        return "world", f"the layout runs on {world:,} ranks, more than the {MAX_RANKS:,} syncverify checks"
+    kept = min(microbatches, pp + 2)
+    least = (1 + DECODE_STEPS) * kept * pp * len(DENSE_LAYER_OPS)
+    if least > MAX_CHECKED_NODES:
+        return "pp", (f"{pp:,} stages x {kept:,} microbatches would unroll to at least {least:,} "
+                      f"DAG nodes, more than the {MAX_CHECKED_NODES:,} syncverify checks")
+    return None
 
 
 def representative_layers(plan: Plan) -> int:
@@ -179,8 +275,8 @@ def _too_many_ranks(plan: Plan, phases: list[Phase], problems: Problems) -> None
                      help=f"check the degrees: {axis} = {d.of(axis):,} is the largest factor")
 
 
-def _too_many_nodes(plan: Plan, worst: Estimate, total: int, exhaustive: bool,
-                    problems: Problems) -> None:
+def _blame(plan: Plan, worst: Estimate) -> tuple:
+    """Where a size problem points: the written factor that contributes most."""
     phase, d = worst.phase, worst.phase.degrees
     factors = {
         _degree_path(plan, phase, max(("tp", "sp", "dp", "pp"), key=d.of)): worst.ranks,
@@ -189,17 +285,45 @@ def _too_many_nodes(plan: Plan, worst: Estimate, total: int, exhaustive: bool,
         ("phases", phase.name, "dp_idle"): worst.graphs,
     }
     written = [path for path in factors if path in plan.written]
-    at: Optional[tuple] = max(written, key=factors.get) if written else ("phases", phase.name)
+    return max(written, key=factors.get) if written else ("phases", phase.name)
+
+
+def _factors(worst: Estimate) -> str:
     scenarios = f" x {worst.graphs} idle-replica scenarios" if worst.graphs > 1 else ""
-    problems.add(PLAN_TOO_LARGE, plan.span(at),
+    return (f"{worst.phase.name}: {worst.ranks:,} ranks x {worst.layers:,} layers x "
+            f"{worst.microbatches:,} microbatches x {worst.steps} steps{scenarios}")
+
+
+def _way_out(exhaustive: bool) -> str:
+    return ("drop --exhaustive: representative layers, replicas and microbatches give the same "
+            "findings" if exhaustive else
+            "check the numbers; a smaller model of the same layout (fewer layers or microbatches) "
+            "has the same sync points")
+
+
+def _too_many_nodes(plan: Plan, worst: Estimate, total: int, limit: int, exhaustive: bool,
+                    problems: Problems) -> None:
+    problems.add(PLAN_TOO_LARGE, plan.span(_blame(plan, worst)),
                  f"the plan would unroll to about {total:,} DAG nodes, more than the "
-                 f"{MAX_DAG_NODES:,} syncverify checks ({phase.name}: {worst.ranks:,} ranks x "
-                 f"{worst.layers:,} layers x {worst.microbatches:,} microbatches x "
-                 f"{worst.steps} steps{scenarios})",
-                 help="drop --exhaustive: representative layers, replicas and microbatches give "
-                      "the same findings" if exhaustive else
-                      "check the numbers; a smaller model of the same layout (fewer layers or "
-                      "microbatches) has the same sync points")
+                 f"{limit:,} syncverify checks ({_factors(worst)})", help=_way_out(exhaustive))
 
 
-__all__ = ["MAX_DAG_NODES", "MAX_LAYER_SCANS", "MAX_RANKS", "MAX_SELECTED_LAYERS", "Estimate", "check_size", "estimate"]
+def _too_much(plan: Plan, worst: Estimate, amount: str, limit: int, unit: str, exhaustive: bool,
+              problems: Problems) -> None:
+    problems.add(PLAN_TOO_LARGE, plan.span(_blame(plan, worst)),
+                 f"the check would walk {amount}, more than the {limit:,} {unit} syncverify "
+                 f"checks ({_factors(worst)})", help=_way_out(exhaustive))
+
+
+def _too_many_pairs(plan: Plan, worst: Estimate, pairs: int, limits: Limits,
+                    problems: Problems) -> None:
+    first = worst.worst_chain
+    at = first.path if first is not None else ("sync",)
+    problems.add(PLAN_TOO_LARGE, plan.span(at),
+                 f"{worst.chain:,} blocking sync points after {first.after if first else '?'} run "
+                 f"back to back: judging whether each is redundant costs about {pairs:,} sync "
+                 f"pairs, more than the {limits.sync_pairs:,} syncverify checks",
+                 help="one sync point per collective is enough; check for repeated lines")
+
+
+__all__ = ["CHECK", "FULL", "MAX_CHECKED_NODES", "MAX_DAG_NODES", "Limits", "MAX_LAYER_SCANS", "MAX_RANKS", "MAX_SELECTED_LAYERS", "Estimate", "check_size", "estimate"]

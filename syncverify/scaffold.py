@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+import click
+
 COMMENT_WIDTH = 96
 
 
@@ -32,6 +34,17 @@ class Layout:
     tokens: int = 4096
     batch: int = 64
     token_return: str = "host"
+
+    def __post_init__(self) -> None:
+        """Refuse a layout too large to check before anything is synthesized or rendered
+        (`--pp 10000000` wrote out a ten-million-entry stage list for a minute, SV014)."""
+        from syncverify.budget import layout_refusal
+        refused = layout_refusal(self.world, self.pp, self.default_microbatches())
+        if refused:
+            axis, why = refused
+            if axis == "world":
+                axis = max(("tp", "pp", "dp", "sp"), key=lambda a: getattr(self, a))
+            raise LayoutTooLarge(f"{why} [SV014]", param_hint=f"'--{axis}'")
 
     @property
     def world(self) -> int:
@@ -63,6 +76,10 @@ class Layout:
         if self.nodes:
             return self.nodes, -(-self.world // self.nodes)
         return None
+
+
+class LayoutTooLarge(click.BadParameter):
+    """A layout past the size budget (syncverify.budget): click reports it on the option, exit 2."""
 
 
 class InitProblem(Exception):
