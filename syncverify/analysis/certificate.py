@@ -244,7 +244,7 @@ def certified_analyses(plan: Plan, reduce: bool = True):
     `reduce=False` (--exhaustive) unrolls every rank, layer and microbatch; only its decode
     steps are certified."""
     from syncverify.analysis import run_analyses
-    from syncverify.budget import MAX_DAG_NODES
+    cap = node_cap(reduce)
     reduction, widened = (initial_reduction(plan) if reduce else (Reduction(), []))
     unproven = [g for g in widened if "still differ" in g.detail]
     widened = [g for g in widened if g not in unproven]
@@ -254,8 +254,8 @@ def certified_analyses(plan: Plan, reduce: bool = True):
         if not gaps:
             break
         grown = _growth(plan, reduction, wider, analyses) * analyses.graph.number_of_nodes()
-        if wider.steps > MAX_STEPS or grown > MAX_DAG_NODES:
-            unproven += [replace(g, detail=g.detail + _why_not(wider, grown)) for g in gaps]
+        if wider.steps > MAX_STEPS or grown > cap:
+            unproven += [replace(g, detail=g.detail + _why_not(wider, grown, cap)) for g in gaps]
             break
         widened += gaps
         reduction = wider
@@ -269,15 +269,18 @@ def certified_reduction(plan: Plan) -> Reduction:
     return certified_analyses(plan).certificate.reduction
 
 
-def _why_not(wider: Reduction, grown: float) -> str:
+def node_cap(reduce: bool) -> int:
+    """The most nodes a widened graph may have: the default check's budget (syncverify.budget:
+    about 2 s), or the full unroll's under --exhaustive."""
+    from syncverify import budget
+    limits = getattr(budget, "CHECK" if reduce else "FULL", None)
+    return limits.nodes if limits is not None else budget.MAX_DAG_NODES
+
+
+def _why_not(wider: Reduction, grown: float, cap: int) -> str:
     if wider.steps > MAX_STEPS:
         return f"; no fixed point within {MAX_STEPS} decode steps"
-    return f"; the wider graph (~{int(grown):,} nodes) is over the {_cap():,}-node cap"
-
-
-def _cap() -> int:
-    from syncverify.budget import MAX_DAG_NODES
-    return MAX_DAG_NODES
+    return f"; the wider graph (~{int(grown):,} nodes) is over the default check's {cap:,}-node cap"
 
 
 def _growth(plan: Plan, old: Reduction, new: Reduction, analyses) -> float:

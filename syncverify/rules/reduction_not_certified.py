@@ -35,7 +35,8 @@ The device token carrier makes the pipeline's outcome depend on the number of mi
 8,192 microbatches of every stage do not fit the node cap.
 
 ## Fix
-Check fewer microbatches (the deadlock, if any, shows from a few times `pp` on), carry the token
+Run `syncverify check --exhaustive` when the full unroll fits its budget (the help says so),
+check fewer microbatches (the deadlock, if any, shows from a few times `pp` on), carry the token
 through the host (`token_return: host`), or accept the risk by lowering this rule's severity in
 the configuration (`severity = {SV118 = "warning"}`).
 """
@@ -50,8 +51,22 @@ def check(ctx) -> None:
     for gap in certificate.unproven:
         ctx.report(RULE, at, f"could not be fully verified: the {gap.window} window is not "
                              f"proven exact ({gap.detail})",
-                   help="check a smaller plan (fewer microbatches, layers or ranks), or lower "
-                        "SV118's severity in the configuration to accept the unproven window")
+                   help=_help(ctx.plan, gap))
+
+
+def _help(plan, gap) -> str:
+    """--exhaustive when the full unroll fits its budget, else a smaller plan; always the
+    configuration knob."""
+    from syncverify.budget import check_size
+    from syncverify.findings import PlanError
+    knob = "or lower SV118's severity in the configuration to accept the unproven window"
+    if gap.window != "steps":
+        try:
+            check_size(plan, exhaustive=True)
+            return f"run `syncverify check --exhaustive` (it unrolls every {gap.window[:-1]}), {knob}"
+        except PlanError:
+            pass
+    return f"check a smaller plan (fewer microbatches, layers or ranks), {knob}"
 
 
 RULE = Rule(code="SV118", slug="reduction-not-certified", category="config", severity="error",
