@@ -56,6 +56,8 @@ def analyse_handover(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld,
     result = _coverage(plan, prefill, decode, attention_kv)
     # S19: a prefill_end sync the hand-over does not need (it delivers nothing anyone lacks)
     for sync in decode.handover_syncs():
+        if len(decode.group(sync.group, 0)) == 1:
+            continue        # over a group of one it does nothing: SV401 says so, once
         without = _coverage(plan, prefill, decode, attention_kv, skip=sync.index)
         if set(without.missing) <= set(result.missing):
             result.unneeded.append(sync.index)
