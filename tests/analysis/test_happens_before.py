@@ -112,6 +112,28 @@ def test_cycle_of_waits_is_detected_with_a_witness():
     assert set(cycle) == {a, b} and cycle[0] == min(cycle)
 
 
+def test_a_deadlock_hides_no_race_among_the_ops_it_does_not_block():
+    g = nx.DiGraph()
+    r0, r1, r2 = program(g, 0, 2), program(g, 1, 2), program(g, 2, 2)
+    a, attrs_a = coll(0, (0, 1), (0, 1))
+    b, attrs_b = coll(1, (0, 1), (0, 1))
+    g.add_node(a, **attrs_a)
+    g.add_node(b, **attrs_b)
+    edge(g, r0[0], a, order=True)                 # ranks 0 and 1 wait on each other
+    edge(g, a, b, order=True)
+    edge(g, r1[0], b, order=True)
+    edge(g, b, a, order=True)
+    edge(g, a, r0[1], order=True)
+    edge(g, b, r1[1], order=True)
+    edge(g, r2[0], r1[1], data=[("x", None, None)])                       # read after the cycle
+    edge(g, r0[0], r2[1], data=[("x", None, None)])                       # nothing orders it
+    index, races = analyse_order(g)
+    assert not index.acyclic
+    # rank 2 is not blocked: its unordered read of rank 0's first op is a race; the read on
+    # rank 1, behind the cycle, never runs
+    assert [(r.producer, r.consumer, r.reason) for r in races] == [(r0[0], r2[1], "unordered")]
+
+
 def test_removing_a_node_recomputes_order():
     g, r0, r1, node = two_ranks_with_allreduce(blocking=True)
     without = OrderIndex(g, removed=[node])
