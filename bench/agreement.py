@@ -1,7 +1,8 @@
 """Checker vs executor agreement on thousands of random plans (tests/simulate runs 300).
 
     python bench/agreement.py --count 5000 --jobs 2 --seed 1
-    python bench/agreement.py --plans       # every real and acceptance plan, large ones too
+    python bench/agreement.py --plans       # every real and acceptance plan, large ones too,
+                                            # with each side's CPU seconds per plan and in total
 
 Each plan is synthesized for a random small layout (syncverify.agreement.random_layout,
 drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
@@ -114,6 +115,7 @@ def every_plan() -> int:
     paths = sorted((root / "plans").glob("*.yaml")) + \
         sorted((root.parent / "shared" / "acceptance" / "plans").glob("*.yaml"))
     disagreements = 0
+    cpu = {"check": 0.0, "simulate": 0.0}
     for path in paths:
         start = time.time()
         try:
@@ -129,7 +131,11 @@ def every_plan() -> int:
             verdict = (f"checker {', '.join(v.checker_codes) or 'clean'}; executor {v.outcome.status}"
                        f"{'' if v.agree else '  DISAGREE: ' + v.outcome.message}")
             disagreements += not v.agree
-        print(f"{path.name}: {verdict} ({time.time() - start:.0f} s)", flush=True)
+        cpu["check"] += v.check_seconds
+        cpu["simulate"] += v.simulate_seconds
+        print(f"{path.name}: {verdict} ({time.time() - start:.0f} s; CPU: check "
+              f"{v.check_seconds:.1f} s, simulate {v.simulate_seconds:.1f} s)", flush=True)
+    print(f"CPU seconds over these plans: check {cpu['check']:.1f}, simulate {cpu['simulate']:.1f}")
     print(f"disagreements: {disagreements}")
     return 1 if disagreements else 0
 

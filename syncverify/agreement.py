@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -35,6 +36,8 @@ class Verdicts:
     checker_codes: list = field(default_factory=list)  # missing-sync/ordering/SV402/SV403 codes
     redundant_only: bool = False                       # redundant-sync warnings, no bad finding
     outcome: Optional[object] = None
+    check_seconds: float = 0.0                         # CPU time of each side (bench figures)
+    simulate_seconds: float = 0.0
 
     @property
     def checker_bad(self) -> bool:
@@ -72,14 +75,18 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
     if refused:
         out.refused = sorted({f.code for f in refused})
         return out
+    started = time.process_time()
     found = check_plan(plan)
+    out.check_seconds = time.process_time() - started
     blocking = {r.code for r in ALL_RULES if r.blocks_graph}
     out.unjudged = sorted({f.code for f in found if f.code in blocking})
     out.checker_codes = sorted({f.code for f in found if f.category in BAD_CATEGORIES
                                 or f.code in VALUE_CORRUPTING})
     # redundant syncs (SV401, SV404) and nothing that changes a value or misses a sync
     out.redundant_only = not out.checker_codes and any(f.category == "redundant-sync" for f in found)
+    started = time.process_time()
     out.outcome = simulate(plan, steps).outcome
+    out.simulate_seconds = time.process_time() - started
     return out
 
 
