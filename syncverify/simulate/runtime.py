@@ -270,7 +270,9 @@ class Runtime:
             out = call.outputs.get(rank, {}).get(tensor)
             if slot == CACHE:
                 st.cache_pending.discard(call.key)
-                if out is not None:
+                if isinstance(out, SummedCache):
+                    st.cache = out          # the reduction overwrote the cache in place
+                elif out is not None:
                     _merge_cache(st.cache, out)
                 continue
             target = st.slots[slot]
@@ -283,9 +285,16 @@ class Runtime:
     # ---- the prefill -> decode hand-over (S5) ----------------------------------------------
     def _handover(self, call: Call) -> None:
         """An all_gather gives every member the union of their K/V; an all_to_all the part each
-        owns in decode (its stage's layers, its KV heads); any other collective delivers none."""
+        owns in decode (its stage's layers, its KV heads); a reduction sums the members' caches
+        in place (S22: an all_reduce is in place), so each rank's K/V is no longer the prompt's;
+        any other collective delivers none (S5)."""
         kind = call.sync.collective
         decode = self.phases.get("decode")
+        if kind in ("all_reduce", "reduce_scatter"):
+            for m in call.members:
+                call.outputs[m] = {"kv": _summed_in_place(call.inputs[m]["kv"],
+                                                          [call.inputs[o]["kv"] for o in call.members])}
+            return
         union: dict = {}
         for m in call.members:
             _merge_cache(union, call.inputs[m]["kv"])
@@ -654,6 +663,28 @@ class Runtime:
                        microbatch=mb if mb >= 0 else None,
                        layer=layer if 0 <= layer < self.tail else None,
                        op=item.sync.after, sync=item.sync.label)
+
+
+class SummedCache(dict):
+    """A K/V cache a reduction wrote over (it replaces the rank's cache, not merged into it)."""
+
+
+def _summed_in_place(mine: dict, caches: list) -> SummedCache:
+    """What an in-place reduction leaves in one member's cache: at each place of its buffer
+    the sum of what every member holds at the same place (entries in buffer order: layer,
+    sequence and head, position). Members holding the same K/V give group size times it;
+    members holding different heads, layers or sequences give sums of unrelated values."""
+    def flat(cache: dict) -> list:
+        return [(layer, key, pos) for layer in sorted(cache) for key in sorted(cache[layer])
+                for pos in sorted(cache[layer][key])]
+
+    others = [(c, flat(c)) for c in caches]
+    out = SummedCache()
+    for i, (layer, key, pos) in enumerate(flat(mine)):
+        total = sum(c[l][k][p] for c, places in others if i < len(places)
+                    for l, k, p in [places[i]])
+        out.setdefault(layer, {}).setdefault(key, {})[pos] = total
+    return out
 
 
 def _merge_cache(into: dict, other: dict) -> None:

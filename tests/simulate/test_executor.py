@@ -249,3 +249,10 @@ def test_an_all_to_all_of_unequal_buffers_hangs():
     outcome = run_file("all-to-all-over-dp-after-the-output-gather.yaml")
     assert (outcome.status, outcome.kind) == ("hang", "ordering")
     assert "different sizes" in outcome.message
+
+
+def test_a_reduction_at_the_handover_sums_the_kv_caches_in_place():
+    """S22 (an all_reduce is in place) with S5: the decode ranks attend over summed K/V."""
+    outcome = run_file("all-reduce-at-prefill-end.yaml")
+    assert (outcome.status, outcome.kind, outcome.phase) == ("divergence", "value", "decode")
+    assert (outcome.layer, outcome.op) == (0, "attn_residual")
