@@ -413,6 +413,7 @@ def use_baseline(report, recorded, baseline_path: Optional[str],
     """Write the baseline (--write-baseline) and hide what it records (both options).
     `reported`: display name -> the codes its policy reports (None: every code)."""
     from syncverify import baseline
+    from syncverify.report.escape import clean_line
 
     path = write_path or baseline_path
     if path is None:
@@ -435,7 +436,7 @@ def use_baseline(report, recorded, baseline_path: Optional[str],
                   f"in {counted(len(now), 'plan')}{pruned}\n")
     else:
         for entry in baseline.stale_entries(recorded, now, checked):
-            err.write(f"syncverify: {baseline_path}: {entry.plan} records {entry.recorded} "
+            err.write(f"syncverify: {baseline_path}: {clean_line(entry.plan)} records {entry.recorded} "
                       f"{entry.code}, {entry.found} found now: run --write-baseline "
                       f"{baseline_path} to prune\n")
     report.findings, report.baselined = baseline.apply(report.findings, recorded, folder)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from syncverify.findings import Finding
+from syncverify.report.escape import clean_line
 from syncverify.plan import BOUNDARIES, MODEL_TAIL_OPS, PHASES
 
 FIX_CATEGORY = "missing-sync"
@@ -270,11 +271,11 @@ def show(report, recheck: Callable, out, err) -> None:
     """`--fix`: print, per plan, the sync points to add, as YAML list items."""
     for fixed in repairs(report, recheck):
         count = f"{len(fixed.added)} sync point{'s' if len(fixed.added) != 1 else ''}"
-        out.write(f"# {fixed.file}: add to `sync:` ({count}; `--fix --write` inserts them)\n")
+        out.write(f"# {clean_line(fixed.file)}: add to `sync:` ({count}; `--fix --write` inserts them)\n")
         for fix in fixed.added:
             out.write(f"- {fix.flow}  # {', '.join(dict.fromkeys(fix.codes))}\n")
         if fixed.problem:
-            err.write(f"syncverify: {fixed.file}: {fixed.problem}\n")
+            err.write(f"syncverify: {clean_line(fixed.file)}: {fixed.problem}\n")
     _tell_rest(report, err)
 
 
@@ -295,11 +296,11 @@ def write(report, recheck: Callable, err) -> list[str]:
             write_text_atomically(fixed.file, bom + fixed.fixed)
         except (CannotInsert, OSError) as exc:
             reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
-            err.write(f"syncverify: error: {fixed.file}: not changed: {reason}; add these "
+            err.write(f"syncverify: error: {clean_line(fixed.file)}: not changed: {reason}; add these "
                       f"by hand:\n" + "".join(f"  - {f.flow}\n" for f in fixed.added))
             continue
         written.append(fixed.file)
-        err.write(f"syncverify: {fixed.file}: added {len(fixed.added)} sync point"
+        err.write(f"syncverify: {clean_line(fixed.file)}: added {len(fixed.added)} sync point"
                   f"{'s' if len(fixed.added) != 1 else ''}\n")
     _tell_rest(report, err)
     return written

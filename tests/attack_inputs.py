@@ -216,6 +216,13 @@ def hostile_names(fmt: str, where: str) -> Callable[[Path], Run]:
     return setup
 
 
+def hostile_name_fix(folder: Path) -> Run:
+    """`--fix` prints the file name of each plan it repairs: escaped too."""
+    name = "plan" + ESC.replace("\x07", "") + "\n::error file=x.yaml::x.yaml"
+    plan = write(folder, name, FIXABLE)
+    return Run(["check", "--isolated", "--fix", name], [plan])
+
+
 def _yaml_quoted(text: str) -> str:
     """A YAML double-quoted scalar holding `text` (escapes as YAML reads them)."""
     return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}"
@@ -457,6 +464,7 @@ def _attacks() -> list[Attack]:
         *[Attack(f"escape sequences in a {where}, {fmt}", hostile_names(fmt, where), clean_output,
                  exits=(1, 2)) for fmt in ("text", "concise", "github", "json", "sarif")
           for where in ("id", "key", "file")],
+        Attack("escape sequences in a file name, --fix", hostile_name_fix, clean_output, exits=(1,)),
         Attack("U+2028 and NEL in a value keep line numbers", separators_in_plan("value"),
                first_problem_at(4, 16, "SV006")),
         Attack("U+2028 and NEL in a comment keep line numbers", separators_in_plan("comment"),
