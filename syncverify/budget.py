@@ -38,6 +38,7 @@ MAX_DAG_NODES = 250_000
 MAX_DAG_EDGES = 750_000
 MAX_FULL_CLOCK_ENTRIES = 16_000_000
 MAX_SYNC_PAIRS = 400_000
+MAX_RANK_WALKS = 1_000_000
 EDGES_PER_NODE = 3          # measured: 1.7 to 2.6 edges per node, before the microbatch pairs
 MAX_LAYER_SCANS = 2_000_000
 MAX_SELECTED_LAYERS = 1_000_000
@@ -90,6 +91,12 @@ def check_size(plan: Plan, exhaustive: bool = False) -> None:
     too_many = [p for p in plan.phases if p.degrees.world > MAX_RANKS]
     if too_many:
         _too_many_ranks(plan, too_many, problems)
+        raise problems.error()
+    walks = {p.name: p.degrees.world * sum(1 for s in plan.syncs if s.runs_in(p.name))
+             for p in plan.phases}
+    if sum(walks.values()) > MAX_RANK_WALKS:
+        worst = max(plan.phases, key=lambda p: walks[p.name])
+        _too_many_walks(plan, worst, sum(walks.values()), problems)
         raise problems.error()
     scans = plan.model.layers * max(len(plan.syncs), 1)
     if not exhaustive and scans > MAX_LAYER_SCANS:
@@ -299,6 +306,17 @@ def _way_out(exhaustive: bool) -> str:
             "findings" if exhaustive else
             "check the numbers; a smaller model of the same layout (fewer layers or microbatches) "
             "has the same sync points")
+
+
+def _too_many_walks(plan: Plan, worst: Phase, walks: int, problems: Problems) -> None:
+    d = worst.degrees
+    axis = max(("tp", "sp", "dp", "pp"), key=d.of)
+    syncs = sum(1 for s in plan.syncs if s.runs_in(worst.name))
+    problems.add(PLAN_TOO_LARGE, plan.span(_degree_path(plan, worst, axis)),
+                 f"findings are told rank by rank: {worst.name} runs {d.world:,} ranks x {syncs:,} "
+                 f"sync points, {walks:,} rank walks in all phases, more than the "
+                 f"{MAX_RANK_WALKS:,} syncverify checks",
+                 help=f"check the degrees ({axis} = {d.of(axis):,}) and the sync list")
 
 
 def _too_many_nodes(plan: Plan, worst: Estimate, total: int, limit: int, exhaustive: bool,
