@@ -2,8 +2,10 @@
 
 The property behind docs/semantics.md "Symmetry": on every generated plan, with or without a
 defect, the findings of the default check and of `--exhaustive` are identical, message, place,
-ranges and counterexample included. CI runs 500 examples; bench/symmetry.py runs the same
-comparison on thousands (`--count`).
+ranges and counterexample included. The number of examples comes from the hypothesis profile
+(tests/profiles.py: 100 fresh ones a run in CI); `bench/symmetry.py --generator classic` runs
+the same comparison on thousands (`--count`). tests/test_properties_symmetry.py runs it on the
+widened generators of tests/strategies.py.
 """
 import copy
 
@@ -13,6 +15,8 @@ from hypothesis import strategies as st
 
 from syncverify.engine import check_plan
 from syncverify.synthesis import synthesize_plan
+from tests.profiles import examples
+from tests.properties import comparable
 from tests.support import load_dict
 
 DENSE = {"layers": 6, "hidden": 256, "heads": 8, "kv_heads": 4, "ffn": 512, "vocab": 1000}
@@ -72,11 +76,7 @@ def plans(draw) -> dict:
     return plan
 
 
-def comparable(findings):
-    return [(f.code, f.line, f.column, f.message, f.help, f.where, f.trace) for f in findings]
-
-
-@settings(max_examples=500, deadline=None, derandomize=True)
+@settings(max_examples=examples(1.0))
 @given(plans())
 def test_reduced_and_exhaustive_checks_agree(plan):
     loaded = load_dict(plan)

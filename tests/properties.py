@@ -1,0 +1,72 @@
+"""What the property tests compare: findings as users read them, at a chosen number of steps."""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from unittest import mock
+
+from hypothesis import assume
+
+from syncverify.engine import check_plan
+from syncverify.findings import PlanError
+from syncverify.graph import builder
+from tests.support import load_dict
+
+
+# Open defects the widened property tests found and nobody has fixed yet: each masks exactly one
+# class of difference (listed in the tests' docstrings and docs/semantics.md) so the property
+# still holds the rest of the output. Delete an entry when its defect is fixed.
+OPEN_DEFECTS = {
+    # issue 10 item 5: a size-mismatch hang (SV601) names the kept representative rank ("ranks 0
+    # and 1") where the full unroll names the real one ("ranks 0 and 3")
+    "size-mismatch ranks": re.compile(r"(?<=\(size mismatch, ranks )\d+ and \d+(?=\))"),
+}
+
+
+def comparable(findings, masked: tuple[str, ...] = ()) -> list[tuple]:
+    """Everything a finding shows: code, place, message, help, where and trace; the parts that
+    the `masked` OPEN_DEFECTS entries describe are blanked out of messages."""
+    return [(f.code, f.line, f.column, _mask(f.message, masked), f.help, f.where, f.trace)
+            for f in findings]
+
+
+def _mask(message: str, masked: tuple[str, ...]) -> str:
+    for name in masked:
+        message = OPEN_DEFECTS[name].sub("<masked>", message)
+    return message
+
+
+def places(findings) -> list[tuple]:
+    """Code and place only (what stays the same when more decode steps are unrolled)."""
+    return sorted({(f.code, f.line, f.column, f.where.phase if f.where else None,
+                    f.where.ranks if f.where else None, f.where.op if f.where else None)
+                   for f in findings})
+
+
+def loaded_or_rejected(plan: dict):
+    """The loaded plan; a plan the loader refuses (drawn config errors) is not an example."""
+    try:
+        return load_dict(plan)
+    except PlanError:
+        assume(False)
+
+
+def checked(loaded, exhaustive: bool = False):
+    """The check's findings; a plan too large for the full unroll (SV014) is not an example."""
+    try:
+        return check_plan(loaded, exhaustive=exhaustive)
+    except PlanError:
+        assume(False)
+
+
+@contextmanager
+def decode_steps(steps: int):
+    """Unroll `steps` decode steps instead of graph.world.DECODE_STEPS (the graph builder makes
+    every PhaseWorld with that count)."""
+    real = builder.PhaseWorld
+
+    def world(plan, phase, idle, _steps, *rest, **kwargs):
+        return real(plan, phase, idle, steps, *rest, **kwargs)
+
+    with mock.patch.object(builder, "PhaseWorld", world):
+        yield
