@@ -30,8 +30,8 @@ sync:
 from syncverify.findings import Where
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (group_by, node_order, real_ranks, shown_rank, trace,
-                                           where, where_to_add)
+from syncverify.rules.graph_support import (group_by, node_order, real_ranks, shown_group_ends,
+                                           shown_pair, trace, where, where_to_add)
 
 
 def check(ctx) -> None:
@@ -102,14 +102,14 @@ def _mismatches(ctx) -> None:
     for (kind, sync_index), items in group_by(hangs, lambda h: (h.kind, h.sync)).items():
         sync = plan.syncs[sync_index]
         first = items[0]
-        phase = first.node[1]
-        r1, r2 = (shown_rank(a, phase, r) for r in (first.ranks[0], first.ranks[-1]))
         if kind == "order-mismatch":
+            r1, r2 = shown_pair(a, first.node, first.ranks[0], first.ranks[-1])
             other = plan.syncs[a.graph.nodes[first.other]["sync"]]
             message = (f"ranks {r1} and {r2} issue their calls in different orders: where rank {r1} "
                        f"issues {sync.label}, rank {r2} issues {other.label} (order mismatch, S23)")
             shown = [first.node, first.other]
         else:
+            r1, r2 = shown_group_ends(a, first.node)
             message = (f"members of {sync.label} pass buffers of different sizes "
                        f"(size mismatch, ranks {r1} and {r2})")
             shown = [first.node]

@@ -93,10 +93,23 @@ def shown_group(analyses, phase: str, ranks: Iterable[int]) -> tuple[int, ...]:
     return classes.real_group(phase, axis, ranks)
 
 
-def shown_rank(analyses, phase: str, rank: int) -> int:
-    """A representative rank as the real rank it stands for first (for counterexamples)."""
+def shown_pair(analyses, node: tuple, first: int, other: int) -> tuple[int, int]:
+    """Two members of a collective instance as the full unroll names them: `first` (the lowest
+    member) as the lowest rank of the real group the instance stands for first, `other` as the
+    lowest rank of that group that `other`'s class holds (the first member that behaves like it:
+    class members behave alike, and the members between them did not)."""
     classes = analyses.graph.graph.get("classes")
-    return classes.representative(phase, rank) if classes else rank
+    if not classes:
+        return first, other
+    group = shown(analyses, node)[6]
+    real = set(classes.ranks.get(node[1], {}).get(other, (other,)))
+    return min(group), min(real.intersection(group), default=classes.representative(node[1], other))
+
+
+def shown_group_ends(analyses, node: tuple) -> tuple[int, int]:
+    """The lowest and highest rank of the real group a collective instance stands for first."""
+    group = shown(analyses, node)[6]
+    return min(group), max(group)
 
 
 def real_replicas(analyses, phase: str, replicas: Iterable[int]) -> set[int]:
