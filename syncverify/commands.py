@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import stat
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, Optional, TextIO
@@ -335,20 +334,16 @@ def refuse_writing_over(outputs: list, inputs: list) -> None:
     file the run reads (`inputs`: (path, what it is); only `--fix --write` edits plans, only
     `--write-baseline` a baseline), another output, or not a regular file nor a new path.
     `-` is standard output. Paths are compared as files (links and `..` resolved)."""
-    from syncverify.atomic import file_kind
+    from syncverify.atomic import replaced_file
     from syncverify.report.escape import shown
 
     named = [(option, path) for option, path in outputs if path and path != STDIN]
     for at, (option, path) in enumerate(named):
-        try:
-            mode = os.stat(path).st_mode
-        except FileNotFoundError:
-            mode = None
-        except OSError as exc:                  # a symlink loop, a path through a file
-            raise UsageProblem(f"{option}: cannot write '{shown(path)}': {exc.strerror}") from None
-        if mode is not None and not stat.S_ISREG(mode):
-            raise UsageProblem(f"{option}: '{shown(path)}' is {file_kind(mode)}; name a regular "
-                               f"file or a new path")
+        try:        # what the atomic writer would refuse: a FIFO, a device, a folder, read-only
+            replaced_file(Path(os.path.realpath(path)))
+        except OSError as exc:                  # or a symlink loop, a path through a file
+            raise UsageProblem(f"{option}: cannot write '{shown(path)}': {exc.strerror}; name a "
+                               f"regular file or a new path") from None
         for read, what in inputs:
             if is_same_file(path, read) and not (option == "--write-baseline"
                                                  and what == "the baseline being read"):
@@ -357,11 +352,6 @@ def refuse_writing_over(outputs: list, inputs: list) -> None:
             if path == other_path or is_same_file(path, other_path):
                 raise UsageProblem(f"{option}: '{shown(path)}' is also the {other} file; "
                                    f"name two different files")
-
-
-def refuse_overwriting(inputs, *outputs, read: str = "a plan being read") -> None:
-    """UsageProblem when an output file (option, path) is one of the files `inputs`."""
-    refuse_writing_over(list(outputs), [(path, read) for path in inputs])
 
 
 def is_same_file(a: str, b: str) -> bool:
@@ -385,8 +375,6 @@ def check_invocation(format: str, output: Optional[str], statistics: bool,
             folder = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(folder):
                 raise UsageProblem(f"{option}: cannot write '{path}': no such directory")
-            if os.path.isdir(path):
-                raise UsageProblem(f"{option}: '{path}' is a directory")
 
 
 def baseline_to_update(path: Optional[str]) -> None:
