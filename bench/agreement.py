@@ -3,6 +3,13 @@
     python bench/agreement.py --count 5000 --jobs 2 --seed 1
     python bench/agreement.py --plans       # every real and acceptance plan, large ones too,
                                             # with each side's CPU seconds per plan and in total
+    python bench/agreement.py --generator wide --count 2000 --jobs 2 --seed 3
+    python bench/agreement.py --generator reducible --max-world 32 --count 200 --jobs 2
+
+--generator wide / reducible draw from tests/strategies.py's widened generators instead (pp up
+to 4, any layout, per-phase degrees, any collective after any anchor, selectors, up to three
+edits; reducible: 16 to --max-world ranks that the default check cuts down). Each disagreement
+is minimised (tests/minimise.py) and written as a plan file to --out.
 
 Each plan is synthesized for a random small layout (syncverify.agreement.random_layout,
 drawn as tests/strategies.py draws them) and, three times in four, given one random mutation
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from multiprocessing import Pool
@@ -25,7 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import yaml  # noqa: E402
+
 from syncverify.agreement import random_plan, verdicts  # noqa: E402
+from syncverify.findings import PlanError  # noqa: E402
+from tests.minimise import minimise  # noqa: E402
+from tests.strategies import random_plan as widened_plan  # noqa: E402
 
 MARKERS = (("as synthesized", "as synthesized"), ("async without a wait", "make one async without a wait"),
            (": add ", "add a sync point"),
@@ -41,9 +54,48 @@ def kind_of(label: str) -> str:
 MAX_TP = 2
 
 
+GENERATOR = "classic"      # --generator: classic (random_layout), wide or reducible (tests/strategies.py)
+MAX_WORLD = 32
+DEFAULT_OUT = Path(tempfile.gettempdir()) / "syncverify-bench" / "agreement"
+
+
+def draw(seed: int) -> tuple[str, dict]:
+    """The labelled plan of one seed, from the generator --generator names."""
+    if GENERATOR == "classic":
+        return random_plan(random.Random(seed), MAX_TP)
+    plan = widened_plan(seed, big=MAX_WORLD if GENERATOR == "reducible" else 0)
+    return plan["name"], plan
+
+
+def disagrees(plan: dict) -> bool:
+    try:
+        v = verdicts(plan)
+    except PlanError:
+        return False
+    return not v.agree or (v.redundant_only and v.simulation_bad)
+
+
+def write_disagreement(out: Path, seed: int, detail: str) -> Path:
+    """The plan of `seed`, minimised while it still disagrees, as a file whose header says how
+    to see the disagreement."""
+    label, plan = draw(seed)
+    small = minimise(plan, disagrees)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{GENERATOR}-seed-{seed}.yaml"
+    header = [f"drawn by bench/agreement.py --generator {GENERATOR} (seed {seed}): {label}",
+              f"reproduce: syncverify check {path.name}; syncverify simulate {path.name}",
+              f"as drawn: {detail}"]
+    text = "".join(f"# {line}\n" for line in header)
+    path.write_text(text + yaml.safe_dump(dict(small, name=f"seed-{seed}"), sort_keys=False))
+    return path
+
+
 def one(seed: int) -> tuple:
-    label, plan = random_plan(random.Random(seed), MAX_TP)
-    v = verdicts(plan, label)
+    label, plan = draw(seed)
+    try:
+        v = verdicts(plan, label)
+    except PlanError:                  # too large for the check (SV014): outside the claim
+        return seed, label, "refused", None
     if v.refused:
         return seed, label, "refused", None
     if v.unjudged:
@@ -64,13 +116,20 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--max-tp", type=int, default=2, choices=(1, 2, 4),
                         help="largest tp drawn (4 makes plans slower)")
+    parser.add_argument("--generator", choices=("classic", "wide", "reducible"), default="classic",
+                        help="classic: random_layout and one mutation; wide / reducible: the "
+                             "widened generators of tests/strategies.py (up to three edits)")
+    parser.add_argument("--max-world", type=int, default=32, choices=(16, 32, 64),
+                        help="reducible: the largest world drawn")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"folder for the disagreeing plans, minimised (default {DEFAULT_OUT})")
     parser.add_argument("--plans", action="store_true",
                         help="instead: every plan in plans/ and the acceptance suite, whatever its size")
     args = parser.parse_args()
     if args.plans:
         return every_plan()
-    global MAX_TP
-    MAX_TP = args.max_tp
+    global MAX_TP, GENERATOR, MAX_WORLD
+    MAX_TP, GENERATOR, MAX_WORLD = args.max_tp, args.generator, args.max_world
     seeds = [args.seed * 1_000_003 + i for i in range(args.count)]
     start = time.time()
     counts, per_kind, disagreements, redundant_only = Counter(), Counter(), [], 0
@@ -80,7 +139,7 @@ def main() -> int:
                 verdict = verdict[:2]
                 redundant_only += 1
             counts[verdict] += 1
-            per_kind[(kind_of(label), verdict)] += 1
+            per_kind[(kind_of(label) if GENERATOR == "classic" else GENERATOR, verdict)] += 1
             if detail:
                 disagreements.append((seed, label, detail))
     elapsed = time.time() - start
@@ -100,7 +159,10 @@ def main() -> int:
               f" {disagree:5d} {per_kind[(kind, 'refused')]:5d} {per_kind[(kind, 'unjudged')]:5d}")
     print(f"disagreements: {len(disagreements)}")
     for seed, label, detail in sorted(disagreements):
-        print(f"  seed {seed}: {label}: {detail}")
+        print(f"  seed {seed}: {label}: {detail} -> {write_disagreement(args.out, seed, detail)}")
+    findings = counts[("defect", "bad")] + counts[("defect", "match")]
+    print(f"generator {GENERATOR}, seed {args.seed}: plans {judged}, agree {agreed}, disagree "
+          f"{len(disagreements)}, with findings {findings}, time {elapsed:.0f} s")
     return 1 if disagreements else 0
 
 

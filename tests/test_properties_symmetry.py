@@ -11,10 +11,7 @@ full unroll's: code, place, message, help, where and trace. Three samples:
   places (the step window of the default check is 3).
 
 Sizes come from the hypothesis profile (tests/profiles.py); each run draws fresh plans.
-Excluded: one class of difference, an open defect (tests/properties.py OPEN_DEFECTS): the rank
-pair in a size-mismatch SV601 message ("size mismatch, ranks 0 and 1"), which names the kept
-representative instead of the real rank (issue 10 item 5). The finding itself, its place, where
-and trace are still compared.
+Excluded draws and masked differences: none (tests/properties.py OPEN_DEFECTS is empty).
 """
 from hypothesis import given, settings
 
