@@ -146,11 +146,16 @@ def no_file_named_dash(result: Result, folder: Path) -> None:
 
 # ----------------------------------------------------------------- 3. the atomic writer
 
+OTHER_OWNER = (12345, 12345)     # given to the plan when the suite runs as root
+
+
 def fix_write(plan_bytes: bytes, mode: int = 0o644, link: bool = False,
-              name: str = "plan.yaml") -> Callable[[Path], Run]:
+              name: str = "plan.yaml", owner: bool = False) -> Callable[[Path], Run]:
     def setup(folder: Path) -> Run:
         real = write(folder, "real.yaml" if link else name, plan_bytes)
         os.chmod(real, mode)
+        if owner and os.geteuid() == 0:
+            os.chown(real, *OTHER_OWNER)
         if link:
             os.symlink("real.yaml", folder / name)
         return Run(["check", "--isolated", "--fix", "--write", name],
@@ -158,10 +163,13 @@ def fix_write(plan_bytes: bytes, mode: int = 0o644, link: bool = False,
     return setup
 
 
-def fixed_keeps(mode: int = 0o644, link: bool = False, bom: bool = False, crlf: bool = False):
+def fixed_keeps(mode: int = 0o644, link: bool = False, bom: bool = False, crlf: bool = False,
+                owner: bool = False):
     def expect(result: Result, folder: Path) -> None:
         assert "added 1 sync point" in result.stderr, result.stderr
         real = folder / ("real.yaml" if link else "plan.yaml")
+        if owner and os.geteuid() == 0:
+            assert (real.stat().st_uid, real.stat().st_gid) == OTHER_OWNER
         data = real.read_bytes()
         assert b"after: o_proj" in data
         assert stat.S_IMODE(real.stat().st_mode) == mode
@@ -450,6 +458,8 @@ def _attacks() -> list[Attack]:
         # 3. the atomic writer
         Attack("--fix --write keeps mode 0600", fix_write(FIXABLE.encode(), 0o600),
                fixed_keeps(0o600), exits=(0,)),
+        Attack("--fix --write keeps the owner", fix_write(FIXABLE.encode(), owner=True),
+               fixed_keeps(owner=True), exits=(0,)),
         Attack("--fix --write through a symlink", fix_write(FIXABLE.encode(), link=True),
                fixed_keeps(link=True), exits=(0,)),
         Attack("--fix --write a read-only plan", fix_write(FIXABLE.encode(), 0o444), read_only_fix,
