@@ -37,7 +37,7 @@ MAX_CLOCK_ENTRIES = 4_000_000
 MAX_DAG_NODES = 250_000
 MAX_DAG_EDGES = 750_000
 MAX_FULL_CLOCK_ENTRIES = 16_000_000
-MAX_SYNC_PAIRS = 400_000
+MAX_SYNC_PAIRS = 150_000
 MAX_RANK_WALKS = 1_000_000
 EDGES_PER_NODE = 3          # measured: 1.7 to 2.6 edges per node, before the microbatch pairs
 MAX_LAYER_SCANS = 2_000_000
@@ -338,9 +338,9 @@ def _too_many_pairs(plan: Plan, worst: Estimate, pairs: int, limits: Limits,
     first = worst.worst_chain
     at = first.path if first is not None else ("sync",)
     problems.add(PLAN_TOO_LARGE, plan.span(at),
-                 f"{worst.chain:,} blocking sync points after {first.after if first else '?'} run "
-                 f"back to back: judging whether each is redundant costs about {pairs:,} sync "
-                 f"pairs, more than the {limits.sync_pairs:,} syncverify checks",
+                 f"the redundancy check would judge about {pairs:,} pairs of blocking sync points "
+                 f"issued back to back, more than the {limits.sync_pairs:,} syncverify checks (the "
+                 f"longest run: {worst.chain:,} after {first.after if first else '?'}, from here)",
                  help="one sync point per collective is enough; check for repeated lines")
 
 
