@@ -183,7 +183,8 @@ def check(paths: Iterable[str], *, format: str = "auto", fail_on: Optional[str] 
         recorded = read_baseline(baseline)
         baseline_to_update(write_baseline)
     except UsageProblem as exc:
-        err.write(f"syncverify: error: {exc}\n")
+        from syncverify.report.escape import clean_line
+        err.write(f"syncverify: error: {clean_line(str(exc))}\n")    # may quote a config's keys
         return 2
     if stdin_filename is not None and STDIN not in files:
         err.write("syncverify: warning: --stdin-filename names the plan read from standard "

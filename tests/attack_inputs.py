@@ -81,7 +81,7 @@ def clean_output(result: Result, folder: Path) -> None:
     no line starting a workflow command but ours."""
     for bad in ("\x1b", "\x07", "\x85", "\u2028", "\u2029", "\x9b"):
         assert bad not in result.both, repr(bad)
-    for line in result.stdout.splitlines():
+    for line in result.both.splitlines():
         assert not line.startswith("::error file=x.yaml"), line
 
 
@@ -372,6 +372,13 @@ def side_file_number(kind: str) -> Callable[[Path], Run]:
     return setup
 
 
+def hostile_config_key(folder: Path) -> Run:
+    """An unknown option in .syncverify.yaml, named with an escape sequence and a newline."""
+    config = write(folder, ".syncverify.yaml", f"{_yaml_quoted(ESC + FAKE_ERROR)}: 1\n")
+    plan = write(folder, "plan.yaml", SMALL)
+    return Run(["check", "plan.yaml"], [config, plan])
+
+
 def long_yaml_config() -> str:
     return "select:\n" + "  - SV1\n" * 1_000_000
 
@@ -514,6 +521,8 @@ def _attacks() -> list[Attack]:
           for kind in ("hf_config", "init --hf", "baseline", "yaml", "toml")],
         Attack("a 9 MB key", plan_run(big_key(9 * 1024 * 1024), "-f", "concise"),
                _both(located, not_echoed_whole())),
+        Attack("escape sequences in a configuration key", hostile_config_key,
+               _both(clean_output, refused("unknown option"))),
         Attack("a 6 MB .syncverify.yaml", config_file(".syncverify.yaml", long_yaml_config), located),
         Attack("a 6 MB pyproject.toml", config_file("pyproject.toml", lambda: "[tool.syncverify]\n" +
                                                     "# padding\n" * 600_000), located),
