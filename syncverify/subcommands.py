@@ -10,7 +10,9 @@ from typing import Optional, TextIO
 
 
 def fail(err: TextIO, message: str) -> int:
-    err.write(f"syncverify: error: {message}\n")
+    from syncverify.report.escape import clean_line
+
+    err.write(f"syncverify: error: {clean_line(message)}\n")     # may quote a config.json's values
     return 2
 
 
