@@ -25,7 +25,7 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
     existing = replaced_file(target)
     handle = tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", newline="", delete=False, dir=target.parent,
-        prefix=f".{target.name[:TEMP_NAME_PART]}.", suffix=".tmp")
+        prefix=f".{name_start(target.name)}.", suffix=".tmp")
     try:
         with handle:
             handle.write(text)
@@ -39,6 +39,12 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def name_start(name: str) -> str:
+    """The start of a file name, at most TEMP_NAME_PART bytes in UTF-8 (NAME_MAX counts bytes:
+    60 emoji are 240)."""
+    return name.encode("utf-8", "surrogateescape")[:TEMP_NAME_PART].decode("utf-8", "ignore")
 
 
 def replaced_file(target: Path) -> os.stat_result | None:

@@ -188,13 +188,20 @@ def read_only_fix(result: Result, folder: Path) -> None:
     assert "not changed: the file is read-only" in result.stderr, result.stderr
 
 
-def long_output_name(folder: Path) -> Run:
-    plan = write(folder, "plan.yaml", SMALL)
-    return Run(["check", "--isolated", "-o", "r" * 241 + ".txt", "plan.yaml"], [plan])
+LONG_NAMES = {"ascii": "r" * 241 + ".txt", "emoji": "\U0001f600" * 60 + ".txt"}   # 245, 244 bytes
 
 
-def long_name_written(result: Result, folder: Path) -> None:
-    assert "in 1 file" in (folder / ("r" * 241 + ".txt")).read_text()
+def long_output_name(kind: str) -> Callable[[Path], Run]:
+    def setup(folder: Path) -> Run:
+        plan = write(folder, "plan.yaml", SMALL)
+        return Run(["check", "--isolated", "-o", LONG_NAMES[kind], "plan.yaml"], [plan])
+    return setup
+
+
+def long_name_written(kind: str) -> Callable[[Result, Path], None]:
+    def expect(result: Result, folder: Path) -> None:
+        assert "in 1 file" in (folder / LONG_NAMES[kind]).read_text()
+    return expect
 
 
 def read_only_output(folder: Path) -> Run:
@@ -476,7 +483,10 @@ def _attacks() -> list[Attack]:
         Attack("--fix --write a CRLF plan", fix_write(FIXABLE.replace("\n", "\r\n").encode()),
                fixed_keeps(crlf=True), exits=(0,)),
         Attack("check -o a read-only report", read_only_output, refused("read-only")),
-        Attack("check -o a 245-character name", long_output_name, long_name_written, exits=(0,)),
+        Attack("check -o a 245-character name", long_output_name("ascii"), long_name_written("ascii"),
+               exits=(0,)),
+        Attack("check -o a name of 60 emoji (244 bytes)", long_output_name("emoji"),
+               long_name_written("emoji"), exits=(0,)),
         # 4. clean output
         *[Attack(f"escape sequences in a {where}, {fmt}", hostile_names(fmt, where), clean_output,
                  exits=(1, 2)) for fmt in ("text", "concise", "github", "json", "sarif")
