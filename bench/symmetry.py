@@ -3,7 +3,7 @@
 
 Usage: python3 bench/symmetry.py [--generator wide|reducible|classic] [--count N] [--seed S]
                                  [--jobs J] [--max-world W] [--out DIR]
-                                 [--no-minimise]
+                                 [--broken microbatches|layers] [--no-minimise]
 
 `wide` and `reducible` are tests/strategies.py's widened generators (pp up to 4 with uneven
 stages, any layout, per-phase degrees, any collective after any anchor, selectors, up to three
@@ -12,7 +12,9 @@ edits; `reducible`: 16-64 ranks that the reduction cuts), drawn from seeded rand
 (hypothesis, one process). Each plan is checked with and without symmetry reduction; prints
 plans, agree, disagree, with findings and the time of each mode. Every disagreement is
 minimised (tests/minimise.py) and written to DIR as a plan file whose header comment holds the
-seed, the command that shows it and the two outputs' difference.
+seed, the command that shows it and the two outputs' difference. `--broken` checks with a
+deliberately wrong reduction (tests/broken_reduction.py) instead, to count how many plans
+catch it (there every plan is expected to agree except those that catch it).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import yaml  # noqa: E402
 
 from syncverify.engine import check_plan  # noqa: E402
 from syncverify.findings import PlanError  # noqa: E402
+from tests.broken_reduction import BROKEN  # noqa: E402
 from tests.minimise import minimise  # noqa: E402
 from tests.properties import comparable  # noqa: E402
 from tests.strategies import random_plan  # noqa: E402
@@ -47,7 +50,7 @@ def difference(plan: dict) -> list[str]:
     """The default check's output against --exhaustive's, as a diff (empty: they agree)."""
     try:
         loaded = load_dict(plan)
-        reduced, full = check_plan(loaded), check_plan(loaded, exhaustive=True)
+        reduced, full = reduced_check(loaded), check_plan(loaded, exhaustive=True)
     except PlanError:
         return []
     except Exception as error:           # a crash in either mode is a difference too
@@ -58,13 +61,24 @@ def difference(plan: dict) -> list[str]:
                                      lineterm="", n=0))[2:]
 
 
+BROKEN_WINDOW = None       # --broken: the name of a deliberately wrong reduction to apply
+
+
+def reduced_check(loaded):
+    """The default check, under the deliberately wrong reduction --broken names (if any)."""
+    if BROKEN_WINDOW is None:
+        return check_plan(loaded)
+    with BROKEN[BROKEN_WINDOW]():
+        return check_plan(loaded)
+
+
 def compare(plan: dict) -> dict:
     """One plan's verdict and timings."""
     out = {"status": "agree", "findings": False, "reduced s": 0.0, "exhaustive s": 0.0}
     try:
         loaded = load_dict(plan)
         start = time.perf_counter()
-        reduced = check_plan(loaded)
+        reduced = reduced_check(loaded)
         middle = time.perf_counter()
         full = check_plan(loaded, exhaustive=True)
         out["reduced s"], out["exhaustive s"] = middle - start, time.perf_counter() - middle
@@ -137,8 +151,15 @@ def main() -> int:
                              "takes about 20 s a plan)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"folder for the disagreeing plans (default {DEFAULT_OUT})")
+    parser.add_argument("--broken", choices=("microbatches", "layers"),
+                        help="check with a deliberately wrong reduction (tests/broken_reduction.py: "
+                             "a shorter microbatch window, an assumed layer period of one) to "
+                             "count how many generated plans catch it")
     parser.add_argument("--no-minimise", action="store_true", help="write disagreements as drawn")
     args = parser.parse_args()
+    global BROKEN_WINDOW
+    BROKEN_WINDOW = {"microbatches": "a shorter microbatch window",
+                     "layers": "an assumed layer period of one"}.get(args.broken)
     start = time.perf_counter()
     done = results(args)
     tally = {"plans": 0, "agree": 0, "disagree": 0, "with findings": 0, "rejected": 0}

@@ -46,7 +46,7 @@ from typing import Optional, Sequence
 
 from hypothesis import strategies as st
 
-from syncverify.plan import ANCHORS, COLLECTIVES, GROUPS
+from syncverify.plan import ANCHORS, COLLECTIVES, GROUPS, LAYER_OPS
 from syncverify.synthesis import FIRST_CONSUMER, synthesize_syncs
 from tests.support import TINY_DENSE, TINY_MOE
 
@@ -321,8 +321,14 @@ def _anchors(plan: dict) -> list[str]:
 
 
 def _new_sync(d, plan: dict, index: int) -> dict:
-    after = d.choice(ANCHORS if d.chance(8) else _anchors(plan))
-    sync = {"id": f"added-{index}", "after": after, "collective": d.choice(COLLECTIVES),
+    """Any collective over any group after any anchor; half of them after a per-layer op, where
+    an all_to_all (one in three) leaves state that alternates from layer to layer."""
+    anchors = ANCHORS if d.chance(8) else _anchors(plan)
+    if d.chance(2):
+        anchors = [a for a in anchors if a in LAYER_OPS]
+    after = d.choice(anchors)
+    collective = "all_to_all" if d.chance(3) else d.choice(COLLECTIVES)
+    sync = {"id": f"added-{index}", "after": after, "collective": collective,
             "group": d.choice(GROUPS)}
     if after in ("qkv", "prefill_end") and d.chance(2):
         sync["tensor"] = "kv" if after == "prefill_end" else d.choice(["q", "kv"])
