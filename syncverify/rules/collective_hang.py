@@ -11,6 +11,11 @@ its group have issued it; three ways a plan leaves members out:
 Members that issue complete collectives in different orders pair different calls (S23: calls
 pair by position), and members of one call must pass buffers of the same size.
 
+A group none of whose members issue the call (a selector that leaves out whole groups, S9) makes
+nobody wait: it is no hang, and its consumers' missing data is reported as a missing sync. A
+deadlock stops only the ranks and ops that wait on it: races elsewhere (SV310, SV311) are still
+reported beside it.
+
 ## Why it matters
 The members that did issue the call wait forever: the deployment hangs, typically until the
 NCCL watchdog kills it minutes later, on the first request that takes that path.

@@ -3,7 +3,9 @@ Every read of a collective's output is ordered after the collective completes on
 rank (S11, S22): an async collective must name, in `wait_before`, an op no later than its first
 consumer on that rank. An async collective with no `wait_before` is never awaited (the DP gather
 read by the output sink is the one exception, S18); one awaited after its consumer is read stale.
-For a send_recv the consumer is the receiver.
+For a send_recv the consumer is the receiver. A blocking call over a group of one (a send_recv
+over pp = 1) completes when issued, so what follows it reads it in order. Reads by ops that a
+deadlock (SV601) never lets run are not judged; every other read is, deadlock or not.
 
 ## Why it matters
 The consumer reads the buffer as it was before the collective landed: the previous microbatch's
