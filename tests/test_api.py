@@ -62,6 +62,16 @@ def test_select_and_ignore_choose_what_is_reported():
     assert syncverify.check(broken, select=["SV3"]).codes() == {"SV301"}
 
 
+def test_ignoring_a_finding_that_stops_the_graph_rules_does_not_pass_the_plan():
+    # a wait_before on a blocking all-reduce (SV108) keeps every graph rule from running, and
+    # the plan also lacks its attention all-reduce: ignoring SV108 must not make it "ok"
+    broken = without(GOOD, "attn-ar")
+    broken["sync"][0]["wait_before"] = "attn_norm"
+    report = syncverify.check(broken, ignore=["SV108"])
+    assert not report.ok and report.codes() == {"SV108"}
+    assert syncverify.check(broken, select="SV2").ok      # no graph rule selected: none skipped
+
+
 def test_fail_on_warning_fails_on_warnings():
     bubble = synth(tp=2, pp=2)              # one microbatch over two stages: SV702, a warning
     assert syncverify.check(bubble).ok
