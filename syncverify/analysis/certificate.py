@@ -8,7 +8,9 @@ break. Each window of the reduction is checked on the plan at hand instead of as
   compares a rank's prefill state with its decode state. A kept rank must therefore stand for the
   same real ranks in every phase; when layouts differ between phases ([dp, tp, ...] with SP
   prefill and DP decode numbers one device as tp 1 in prefill and dp 1 in decode) the rank axes
-  are kept whole.
+  are kept whole. So are they when an all_to_all outside MoE or a reduce_scatter runs over a
+  group spanning cut replicas (dp, ep, world): it splits by the member count, which only TP's
+  shares are read back through.
 - Microbatches (graph.quotient.microbatch_classes): keeping the first ones and one for the rest
   is exact when no rank ever waits on a later (step, microbatch) than the one it runs: every
   order edge of the graph goes forward in (phase, step, microbatch) (pairs under two_batch,
@@ -79,6 +81,32 @@ def rank_gaps(plan: Plan, classes: Classes) -> list[Gap]:
                                  f"{names[0]} but {_short(second[rank])} in {names[1]} (the layouts "
                                  "number the devices differently)")]
     return []
+
+
+# collectives whose result depends on the group's size beyond what the classes read back for
+# TP (Classes.real_feature, member_weights): an all_to_all outside MoE splits features by the
+# member count, a reduce_scatter splits tokens by it
+SIZE_DEPENDENT = ("all_to_all", "reduce_scatter")
+
+
+def size_gaps(plan: Plan, classes: Classes) -> list[Gap]:
+    """A size-dependent collective over a group that spans a cut DP (or TP outside its own
+    group): the kept group is smaller than the real one, so shares would read differently."""
+    for sync in plan.syncs:
+        if sync.collective not in SIZE_DEPENDENT or sync.role in ("dispatch", "combine"):
+            continue
+        if sync.group not in ("dp", "ep", "world"):
+            continue
+        for phase in plan.phases:
+            if sync.runs_in(phase.name) and _cut(classes, phase.name):
+                return [Gap("ranks", f"{sync.label} splits its value by the size of its "
+                                     f"{sync.group} group, which the reduction would cut")]
+    return []
+
+
+def _cut(classes: Classes, phase: str) -> bool:
+    tables = (classes.tp.get(phase, {}), classes.replicas.get(phase, {}))
+    return any(len(real) > 1 for table in tables for real in table.values())
 
 
 def _short(ranks) -> str:
@@ -228,11 +256,11 @@ def initial_reduction(plan: Plan) -> tuple[Reduction, list[Gap]]:
     their devices differently (checked before anything is built)."""
     reduction = Reduction()
     _, classes = quotient(plan, reduction)
-    gaps = rank_gaps(plan, classes)
+    gaps = rank_gaps(plan, classes) + size_gaps(plan, classes)
     if gaps:
         reduction = reduction.widened(whole_axes=frozenset({"tp", "dp"}))
         _, classes = quotient(plan, reduction)
-        if rank_gaps(plan, classes):
+        if rank_gaps(plan, classes) or size_gaps(plan, classes):
             return reduction, gaps + [Gap("ranks", "the rank classes still differ between "
                                                    "phases with tp and dp kept whole")]
     return reduction, gaps
