@@ -93,7 +93,7 @@ def measure(path: Path) -> tuple[float, float, float, int, str]:
 
 
 def _gist(line: str) -> str:
-    for words in ("DAG nodes", "DAG edges", "vector-clock", "sync pairs", "rank walks", "ranks", "values"):
+    for words in ("DAG nodes", "DAG edges", "vector-clock", "pairs of blocking", "rank walks", "ranks", "values"):
         if words in line:
             return words
     return line[-60:] if line else "?"

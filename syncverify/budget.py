@@ -3,23 +3,40 @@
 The checker unrolls a plan into a DAG whose size grows with ranks x layers x microbatches x
 steps. The schema caps each number alone (tp <= 65,536, layers <= 100,000, ...), but their
 product can still reach billions of nodes: a few bytes of YAML would then hang the checker or
-exhaust memory. So `check_size(plan, exhaustive)` estimates, in time proportional to the number
-of sync points and layer-selector runs (never to ranks or DAG nodes), what the checker would
-build, and refuses the plan with a located SV014 problem (exit code 2) when it is over a cap:
+exhaust memory. So `check_size(plan, exhaustive)` estimates from the plan's numbers, in time
+proportional to the sync points, the layer-selector runs and the selector classes (never to the
+DAG), what the check would build and walk, and refuses the plan with a located SV014 problem
+(exit code 2) giving the estimate and the limit when one is over its cap. The caps are set so
+that a default check ends within about 2 s and 300 MB on a 2-core machine (issue 11):
 
-| cap | value | what one unit costs |
-|---|---|---|
-| `MAX_RANKS` | 65,536 ranks in a phase | static rules and finding expansion walk ranks |
-| `MAX_DAG_NODES` | 500,000 estimated DAG nodes | ~0.3 ms and ~5 KB each (405B exhaustive: 150,140 nodes, 50 s) |
-| `MAX_LAYER_SCANS` | 2,000,000 layers x sync points | the layer-symmetry scan, ~4 us each |
-| `MAX_SELECTED_LAYERS` | 1,000,000 layer indices named by all `layers` selectors | a set element each (the loader checks it) |
+| cap | default check | --exhaustive, simulate | measured cost of one unit (CPU, this machine) |
+|---|---:|---:|---|
+| `MAX_RANKS` ranks in a phase | 65,536 | 65,536 | static rules walk ranks |
+| `MAX_RANK_WALKS` ranks x sync points | 1,000,000 | 1,000,000 | ~2 us: a finding is told rank by rank (dp 65,536, 10 hanging selectors: 2.2 s) |
+| estimated DAG nodes | 20,000 (`MAX_CHECKED_NODES`) | 250,000 (`MAX_DAG_NODES`) | 65-140 us and 2-2.6 KB (pp 1-8: 65 us; 405B exhaustive, 197,152 estimated: 19 s, 510 MB) |
+| estimated DAG edges | 60,000 | 750,000 | ~90 us for a decode x prefill microbatch pair (200 x 200: 416,000 estimated, 33 s, 357 MB); 3 per node otherwise |
+| vector-clock entries: nodes x ranks | 4,000,000 | 16,000,000 | ~0.2 us and 8 bytes (pp 64: 21,582 nodes x 128 ranks, 0.6 s) |
+| chained sync pairs | 150,000 (`MAX_SYNC_PAIRS`) | 150,000 | 2-9 us: the redundancy check per pair of blocking syncs at one anchor (300 spread barriers: 383,008, 3.5 s) |
+| `MAX_LAYER_SCANS` layers x sync points | 2,000,000 | - | the layer-symmetry scan, ~4 us each |
+| `MAX_SELECTED_LAYERS` layer indices named | 1,000,000 | 1,000,000 | a set element each (the loader checks it) |
 
-The estimate follows what the graph package builds (docs/semantics.md): by default the
+The default check's caps keep every shipped plan (plans/, the acceptance plans, bench/scale.py's
+generated plans: at most 10,608 estimated nodes) checkable; `--exhaustive` and `simulate` unroll
+everything, asked for by name, and are held to about a minute (the shipped Llama-3.1-405B plan:
+197,152 nodes, 19 s; with 10 microbatches, 492,880 nodes, refused). `bench/cost.py` prints time
+and memory against sync points, selectors and pp (docs/robustness.md, "Cost model").
+
+The node estimate follows what the graph package builds (docs/semantics.md): by default the
 representative layers of each run (graph.reduction, at most 4 per run), the representative ranks
-(TP coordinates, DP replicas) and microbatches (graph.quotient), 3 decode steps and 1 prefill pass, one extra graph
-per idle-replica scenario (S17); `--exhaustive` unrolls every layer, replica and microbatch. It
-is an upper bound of the nodes built (tests/test_budget.py compares it with real graphs), so a
-plan under the cap never builds more than the cap.
+(TP coordinates, DP replicas) and microbatches (graph.quotient), 3 decode steps and 1 prefill
+pass, one extra graph per idle-replica scenario (S17); `--exhaustive` unrolls every layer,
+replica and microbatch. It is an upper bound of the nodes built (tests/test_budget.py compares
+it with real graphs), so a plan under the cap never builds more than the cap. Edges: 3 per node
+(measured 1.7-2.6), plus the decode attention's reads of each prefill microbatch's K/V and the
+host's hand-over of each prefill sample to each decode microbatch (S5). Chained sync pairs: a
+rank issues the blocking syncs of one anchor back to back, each after the last completed (S7),
+so they make a chain of collective nodes; leaving one out (analysis.redundancy) changes the
+clocks of the rest of its chain: k syncs at one anchor cost k x k per instance of the anchor.
 """
 from __future__ import annotations
 
