@@ -20,6 +20,8 @@ import os
 from hypothesis import HealthCheck, settings
 
 PROFILES = {"ci": 100, "dev": 10, "deep": 2000}
+# the largest world reducible_plans() draws: 16 ranks fully unrolled take about 5 s, 64 about 20 s
+REDUCIBLE_WORLD = {"ci": 16, "dev": 16, "deep": 64}
 DEFAULT_PROFILE = "ci"
 SLOW_DRAWS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
@@ -34,6 +36,11 @@ def register() -> str:
         raise SystemExit(f"HYPOTHESIS_PROFILE={name!r}: expected one of {', '.join(PROFILES)}")
     settings.load_profile(name)
     return name
+
+
+def reducible_world(most: int = 64) -> int:
+    """The largest world of the loaded profile's reducible plans (at most `most`)."""
+    return min(most, REDUCIBLE_WORLD.get(settings.get_current_profile_name(), 16))
 
 
 def examples(weight: float) -> int:
