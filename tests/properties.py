@@ -16,14 +16,11 @@ from tests.support import load_dict
 # Open defects the widened property tests found and nobody has fixed yet: each masks exactly one
 # class of difference (a pattern blanked out of messages) or excludes one class of draws (None),
 # and is listed in the tests' docstrings and docs/semantics.md, so the properties still hold the
-# rest. Delete an entry when its defect is fixed. Fixed so far: D1 (a size-mismatch SV601 named
-# the kept representative rank), masked until 0b221d7.
-OPEN_DEFECTS: dict[str, "re.Pattern | None"] = {
-    # D2: the default check's size estimate counts unreduced sizes against a lower cap than
-    # --exhaustive's, so it refuses (SV014) small plans the full unroll checks: such draws are
-    # skipped instead of failing
-    "default check refuses what --exhaustive checks": None,
-}
+# rest. Delete an entry when its defect is fixed (and keep its plan in tests/regressions/
+# properties). None is open: D1 (a size-mismatch SV601 named the kept representative rank) was
+# masked until 0b221d7, D2 (the default check refused, SV014, small plans --exhaustive checks)
+# excluded until 72bd11a.
+OPEN_DEFECTS: dict[str, "re.Pattern | None"] = {}
 
 
 def _masks(masked: tuple[str, ...]) -> list:

@@ -12,12 +12,16 @@ full unroll's: code, place, message, help, where and trace. Three samples:
 
 Sizes come from the hypothesis profile (tests/profiles.py); each run draws fresh plans.
 A plan --exhaustive refuses as too large (SV014) is not an example; one the default check
-refuses while --exhaustive checks it is a failure, except while that defect is open.
-Excluded (tests/properties.py OPEN_DEFECTS, listed in docs/semantics.md): draws on which the
-default check refuses (SV014) what --exhaustive checks (D2: its size estimate counts unreduced
-sizes). No message is masked.
+refuses while --exhaustive checks it is a failure. Excluded draws and masked differences: none
+(tests/properties.py OPEN_DEFECTS is empty). The plans these tests found are kept in
+tests/regressions/properties and checked in both modes on every run.
 """
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
+
+from syncverify.loader import load_plan
 
 from tests.profiles import examples, reducible_world
 from tests.properties import (OPEN_DEFECTS, checked, checked_both, comparable, decode_steps,
@@ -52,3 +56,12 @@ def test_exhaustive_findings_are_the_same_at_3_and_at_6_decode_steps(plan):
     with decode_steps(6):
         at_six = checked(loaded, exhaustive=True)
     assert places(at_three) == places(at_six)
+
+
+REGRESSIONS = Path(__file__).parent / "regressions" / "properties"
+
+
+@pytest.mark.parametrize("path", sorted(REGRESSIONS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_plans_the_widened_generators_found_agree(path):
+    reduced, full = checked_both(load_plan(path))
+    assert comparable(reduced) == comparable(full)
