@@ -126,6 +126,7 @@ def rebuilt_redundant(analyses) -> list[tuple]:
 @pytest.mark.parametrize("text", [
     spread_syncs(40),
     SMALL + "  - {after: sample, collective: barrier, group: tp}\n" * 12,
+    SMALL + "  - {after: embed, collective: broadcast, group: tp}\n" * 12,
     SMALL.replace("decode: {microbatches: 2,", "decode: {overlap: comm_compute, microbatches: 2,")
     + "  - {after: o_proj, collective: barrier, group: tp, async: true, wait_before: down}\n"
       "  - {after: attention, collective: all_reduce, group: pp, ranks: {tp: [0]}}\n"
@@ -134,7 +135,7 @@ def rebuilt_redundant(analyses) -> list[tuple]:
     + "  - {after: down, collective: barrier, group: dp}\n"
       "  - {after: sample, collective: gather, group: dp}\n"
       "  - {after: embed, collective: barrier, group: world}\n",
-], ids=["40-spread-barriers", "12-barriers-back-to-back", "async-and-selectors", "dp-and-world"])
+], ids=["40-spread-barriers", "12-barriers-back-to-back", "12-broadcasts-back-to-back", "async-and-selectors", "dp-and-world"])
 def test_the_incremental_redundancy_check_finds_what_a_rebuild_per_candidate_finds(text):
     analyses = run_analyses(load_text(text))
     assert [r.sync for r in analyses.redundant if r.reason != "handover"] == rebuilt_redundant(analyses)
@@ -147,11 +148,16 @@ def test_many_spread_sync_points_are_checked_with_every_redundant_one_reported()
 
 def test_sync_points_back_to_back_past_the_pair_budget_are_refused_at_the_first():
     from syncverify.budget import MAX_SYNC_PAIRS
-    problem = refusal(SMALL + "  - {after: sample, collective: barrier, group: tp}\n" * 300)
-    assert (problem.line, problem.column) == (13, 5)          # the first of the 300
+    problem = refusal(SMALL + "  - {after: embed, collective: broadcast, group: tp}\n" * 400)
+    assert (problem.line, problem.column) == (8, 5)   # the run starts with the plan's embed-ar
     assert "pairs of blocking sync points issued back to back" in problem.message
-    assert "the longest run: 300 after sample" in problem.message
+    assert "the longest run: 401 after embed" in problem.message
     assert f"more than the {MAX_SYNC_PAIRS:,}" in problem.message
+
+
+def test_hundreds_of_barriers_back_to_back_are_checked_each_reported_redundant():
+    findings = check_plan(load_text(SMALL + "  - {after: sample, collective: barrier, group: tp}\n" * 300))
+    assert sum(f.code == "SV404" for f in findings) == 300
 
 
 def test_thousands_of_sync_points_are_refused_by_their_nodes_before_anything_is_built():

@@ -16,8 +16,10 @@ search as `OrderIndex.ordered`, so the findings are those of the rebuild.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Optional
 
 import networkx as nx
 
@@ -92,47 +94,113 @@ def find_redundant(plan: Plan, graph: nx.DiGraph, effects: dict, index: OrderInd
 
 
 class LeaveOneOut:
-    """The full graph's order, and what dropping a set of collective nodes does to it."""
+    """The full graph's order, and what dropping a set of collective nodes does to it.
+
+    Blocking collectives a rank issues back to back make chains: each is issued after the last
+    completed, so its only order predecessor is the one before (and the op after the chain
+    waits for all of them). A node off the ranks' chains with a single predecessor has that
+    predecessor's clock; such nodes make trees (`root`, Euler-tour `tin`/`tout`), and a node's
+    predecessors are kept grouped by tree. Dropping a node empties the clocks of its subtree and
+    changes nothing else in the tree, so the clocks are recomputed for the tree roots alone: k
+    syncs at one anchor cost k per candidate, not k x k.
+    """
 
     MAX_DEPTH = 64                   # OrderIndex.ordered's bound on paths off the ranks' chains
 
     def __init__(self, graph: nx.DiGraph, index: OrderIndex, races: list):
         self.nodes = graph.nodes
         self.index = index
-        self.preds: dict[tuple, list] = defaultdict(list)
+        self.zero = [0] * index.width
+        preds: dict[tuple, list] = defaultdict(list)
         for u, successors in index.succ.items():
             for v in successors:
-                self.preds[v].append(u)
+                preds[v].append(u)
+        self._trees(preds)
+        # per root: the predecessor groups of each tree root, and who reads each tree
+        self.groups: dict[tuple, list] = {}
+        readers: dict[tuple, list] = defaultdict(list)
+        for v in index.order:
+            if self.root[v] != v:
+                continue
+            by_tree: dict[tuple, list] = defaultdict(list)
+            for p in preds.get(v, ()):
+                by_tree[self.root[p]].append(self.tin[p])
+            self.groups[v] = [(r, sorted(tins)) for r, tins in by_tree.items()]
+            # a cut that spares a group's first member leaves its contribution as it was, so
+            # the first member alone says when `v` must be recomputed (one entry per group)
+            for r, tins in self.groups[v]:
+                readers[r].append((tins[0], v))
+        self.readers = _by_tin(readers)
         # a collective some member never issues is a hang, judged apart (find_races skips it)
         hanging = {n for n, a in graph.nodes(data=True)
                    if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])}
         unordered = {(r.producer, r.consumer) for r in races}
         self.producers: dict[tuple, list] = defaultdict(list)    # consumer -> producers
         self.through: dict[tuple, list] = defaultdict(list)      # node -> edges ordered via it
+        consumers: dict[tuple, list] = defaultdict(list)         # tree root -> (tin, consumer)
         for u, v, attrs in edges_with_data(graph):
             if not attrs["data"] or u in hanging or v in hanging or (u, v) in unordered:
                 continue
+            if v not in self.producers:
+                consumers[self.root[v]].append((self.tin[v], v))
             self.producers[v].append(u)
             if self.nodes[u].get("kind") != "op":
                 for node in self._path(u, v):
                     self.through[node].append((u, v))
+        self.consumers = _by_tin(consumers)
+
+    def _trees(self, preds: dict) -> None:
+        """`root`, `tin` and `tout` of every node: a node off the ranks' chains with exactly one
+        order predecessor hangs below it; every other node roots a tree."""
+        parent_of: dict[tuple, tuple] = {}
+        children: dict[tuple, list] = defaultdict(list)
+        for n in self.index.order:
+            ps = preds.get(n, ())
+            if len(ps) == 1 and self.nodes[n].get("kind") != "op":
+                parent_of[n] = ps[0]
+                children[ps[0]].append(n)
+        self.root: dict[tuple, tuple] = {}
+        self.tin: dict[tuple, int] = {}
+        self.tout: dict[tuple, int] = {}
+        count = 0
+        for top in self.index.order:
+            if top in parent_of:
+                continue
+            stack = [(top, False)]
+            while stack:
+                node, leaving = stack.pop()
+                if leaving:
+                    self.tout[node] = count
+                    continue
+                self.root[node], self.tin[node] = top, count
+                count += 1
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(children.get(node, ())))
 
     def orders_the_same_without(self, removed: list) -> bool:
         """Whether every data edge ordered in the full graph (and not touching `removed`) is
         still ordered once `removed` are dropped from the order graph."""
         removed = set(removed)
-        changed = self._clocks_without(removed)
-        suspects = [(u, v) for v in changed for u in self.producers.get(v, ())]
+        cuts: dict[tuple, list] = defaultdict(list)        # tree root -> dropped subtrees
+        for node in removed:
+            cuts[self.root[node]].append((self.tin[node], self.tout[node]))
+        changed = self._clocks_without(removed, cuts)
+        consumers = [v for r in changed for v in self.consumers.get(r, ((), ()))[1]]
+        for r, spans in cuts.items():
+            consumers += _within(self.consumers.get(r), spans)
+        suspects = [(u, v) for v in consumers for u in self.producers.get(v, ())]
         suspects += [edge for node in removed for edge in self.through.get(node, ())]
-        return all(u in removed or v in removed or self._ordered(u, v, removed, changed)
+        return all(u in removed or v in removed or self._ordered(u, v, removed, cuts, changed)
                    for u, v in suspects)
 
-    def _clocks_without(self, removed: set) -> dict[tuple, list]:
-        """The nodes whose vector clock differs once `removed` are dropped, with the new clock."""
+    def _clocks_without(self, removed: set, cuts: dict) -> dict[tuple, list]:
+        """The tree roots whose vector clock differs once `removed` are dropped, with the new
+        clock (the other nodes of a tree have their root's clock, or none below a cut)."""
         index, nodes = self.index, self.nodes
-        row, clock, succ = index.row, index.clock, index.succ
+        row, clock = index.row, index.clock
         changed: dict[tuple, list] = {}
-        todo = [(row[s], s) for node in removed for s in succ.get(node, ()) if s not in removed]
+        todo = [(row[v], v) for r, spans in cuts.items()
+                for v in _within(self.readers.get(r), spans) if v not in removed]
         heapq.heapify(todo)
         done = set()
         while todo:
@@ -140,10 +208,14 @@ class LeaveOneOut:
             if node in done:
                 continue
             done.add(node)
-            inputs = [changed.get(p) or clock[row[p]] for p in self.preds.get(node, ())
-                      if p not in removed]
+            inputs = []
+            for r, tins in self.groups.get(node, ()):
+                spans = cuts.get(r)
+                if spans and all(any(lo <= t < hi for lo, hi in spans) for t in tins):
+                    continue                # every predecessor in this tree is dropped or below
+                inputs.append(changed.get(r) or clock[row[r]])
             if not inputs:
-                mine = [0] * index.width
+                mine = list(self.zero)
             elif len(inputs) == 1:
                 mine = list(inputs[0])
             else:
@@ -153,22 +225,30 @@ class LeaveOneOut:
                 mine[attrs["rank"]] = attrs["position"] + 1
             if mine != clock[row[node]]:
                 changed[node] = mine
-                for s in succ.get(node, ()):
-                    if s not in removed and s not in done:
-                        heapq.heappush(todo, (row[s], s))
+                for reader in self.readers.get(node, ((), ()))[1]:
+                    if reader not in removed and reader not in done:
+                        heapq.heappush(todo, (row[reader], reader))
         return changed
 
-    def _ordered(self, u: tuple, v: tuple, removed: set, changed: dict, depth: int = 0) -> bool:
+    def _clock(self, node: tuple, cuts: dict, changed: dict) -> list:
+        """`node`'s vector clock once the nodes of `cuts` are dropped."""
+        r = self.root[node]
+        if r != node and any(lo <= self.tin[node] < hi for lo, hi in cuts.get(r, ())):
+            return self.zero                # its only path in was through a dropped node
+        mine = changed.get(r)
+        return mine if mine is not None else self.index.clock[self.index.row[r]]
+
+    def _ordered(self, u: tuple, v: tuple, removed: set, cuts: dict, changed: dict,
+                 depth: int = 0) -> bool:
         """OrderIndex.ordered on the graph without `removed`."""
         if u == v:
             return True
         attrs = self.nodes[u]
         if attrs.get("kind") == "op":
-            mine = changed.get(v) or self.index.clock[self.index.row[v]]
-            return mine[attrs["rank"]] >= attrs["position"] + 1
+            return self._clock(v, cuts, changed)[attrs["rank"]] >= attrs["position"] + 1
         if depth > self.MAX_DEPTH:
             return False
-        return any(s not in removed and (s == v or self._ordered(s, v, removed, changed, depth + 1))
+        return any(s not in removed and (s == v or self._ordered(s, v, removed, cuts, changed, depth + 1))
                    for s in self.index.succ.get(u, ()))
 
     def _path(self, u: tuple, v: tuple, depth: int = 0) -> list:
@@ -184,3 +264,20 @@ class LeaveOneOut:
             if self.index.ordered(s, v, depth + 1):
                 return [u] + self._path(s, v, depth + 1)
         return [u]
+
+
+def _by_tin(entries: dict[tuple, list]) -> dict[tuple, tuple[list, list]]:
+    """(tins, nodes) sorted by tin, per tree root, for bisecting a subtree's span."""
+    out = {}
+    for root, pairs in entries.items():
+        pairs.sort(key=lambda pair: pair[0])
+        out[root] = ([t for t, _ in pairs], [n for _, n in pairs])
+    return out
+
+
+def _within(entries: Optional[tuple[list, list]], spans: list) -> list:
+    """The nodes of `entries` whose tin falls in one of `spans`."""
+    if not entries:
+        return []
+    tins, nodes = entries
+    return [n for lo, hi in spans for n in nodes[bisect_left(tins, lo):bisect_left(tins, hi)]]
