@@ -12,6 +12,8 @@ the budget refuses it, quickly.
 
 - sync points, spread: n barriers over tp or pp after the 13 anchors in turn (10 to 10,000);
 - sync points, one anchor: n barriers after `sample`, issued back to back (10 to 10,000);
+- broadcasts, one anchor: n broadcasts after `embed`, back to back, each moving the value
+  (the redundancy check's one remaining pairwise term: the chained sync pairs);
 - selectors: dp 65,536 (the attack's) or 1,024 with n gathers over dp, each naming one replica;
 - pp: 1 to 128 pipeline stages of a 128-layer model, 2 microbatches.
 """
@@ -43,6 +45,10 @@ def chained_syncs(count: int) -> str:
     return SMALL + "  - {after: sample, collective: barrier, group: tp}\n" * count
 
 
+def chained_broadcasts(count: int) -> str:
+    return SMALL + "  - {after: embed, collective: broadcast, group: tp}\n" * count
+
+
 def selectors(count: int, dp: int = 65536) -> str:
     text = SMALL.replace("parallel: {tp: 2, pp: 2}", f"parallel: {{tp: 1, pp: 1, dp: {dp}}}")
     return text + "".join(f"  - {{after: sample, collective: gather, group: dp, ranks: {{dp: [{i}]}}}}\n"
@@ -55,12 +61,13 @@ def stages(pp: int) -> str:
 
 FAMILIES = {
     "sync points, spread": (spread_syncs, [10, 30, 100, 300, 1000, 3000, 10000]),
-    "sync points, one anchor": (chained_syncs, [10, 20, 40, 80, 160, 1000, 10000]),
+    "sync points, one anchor": (chained_syncs, [10, 30, 100, 300, 600, 1000, 10000]),
+    "broadcasts, one anchor": (chained_broadcasts, [10, 30, 100, 200, 300, 1000]),
     "selectors (dp 65,536)": (selectors, [10, 100, 1000, 4000]),
     "selectors (dp 1,024)": (lambda n: selectors(n, 1024), [1, 3, 10, 30, 100, 300, 1000]),
     "pp (128 layers)": (stages, [1, 2, 4, 8, 16, 32, 64, 128]),
 }
-QUICK = {"sync points, spread": [10, 100, 1000], "sync points, one anchor": [10, 40, 1000],
+QUICK = {"sync points, spread": [10, 100, 1000], "sync points, one anchor": [10, 100, 1000], "broadcasts, one anchor": [10, 100, 300],
          "selectors (dp 65,536)": [10, 1000], "selectors (dp 1,024)": [1, 10, 100], "pp (128 layers)": [1, 8, 64]}
 
 

@@ -16,7 +16,7 @@ that a default check ends within about 2 s and 300 MB on a 2-core machine (issue
 | estimated DAG nodes | 20,000 (`MAX_CHECKED_NODES`) | 250,000 (`MAX_DAG_NODES`) | 65-140 us and 2-2.6 KB (pp 1-8: 65 us; 405B exhaustive, 197,152 estimated: 19 s, 510 MB) |
 | estimated DAG edges | 60,000 | 750,000 | ~90 us for a decode x prefill microbatch pair (200 x 200: 416,000 estimated, 33 s, 357 MB); 3 per node otherwise |
 | vector-clock entries: nodes x ranks | 4,000,000 | 16,000,000 | ~0.2 us and 8 bytes (pp 64: 21,582 nodes x 128 ranks, 0.6 s) |
-| chained sync pairs | 150,000 (`MAX_SYNC_PAIRS`) | 150,000 | 2-9 us: the redundancy check per pair of blocking syncs at one anchor (300 spread barriers: 383,008, 3.5 s) |
+| chained sync pairs | 2,000,000 (`MAX_SYNC_PAIRS`) | 2,000,000 | ~0.5 us: the redundancy check re-judges the values read below a dropped sync in its chain (300 broadcasts at one anchor: 2,899,392, 1.1 s; 400: 3.4 s) |
 | `MAX_LAYER_SCANS` layers x sync points | 2,000,000 | - | the layer-symmetry scan, ~4 us each |
 | `MAX_SELECTED_LAYERS` layer indices named | 1,000,000 | 1,000,000 | a set element each (the loader checks it) |
 
@@ -35,8 +35,10 @@ it with real graphs), so a plan under the cap never builds more than the cap. Ed
 (measured 1.7-2.6), plus the decode attention's reads of each prefill microbatch's K/V and the
 host's hand-over of each prefill sample to each decode microbatch (S5). Chained sync pairs: a
 rank issues the blocking syncs of one anchor back to back, each after the last completed (S7),
-so they make a chain of collective nodes; leaving one out (analysis.redundancy) changes the
-clocks of the rest of its chain: k syncs at one anchor cost k x k per instance of the anchor.
+so they make a chain of collective nodes; leaving one out (analysis.redundancy) empties the
+clocks of the rest of its chain, in constant time, but the values read below it in the chain
+are judged again: k value-moving syncs at one anchor cost k x k per instance of the anchor
+(barriers move none and are not counted).
 """
 from __future__ import annotations
 

@@ -329,8 +329,8 @@ ranks in a phase, at most 1,000,000 ranks x sync points, at most 2,000,000 layer
 pairs, and a dependency DAG (ranks x unrolled layers x microbatches x decode steps, counting
 representative layers, replicas and microbatches only, or every one under `--exhaustive`) of
 at most 20,000 nodes, 60,000 edges and 4,000,000 vector-clock entries by default (250,000,
-750,000 and 16,000,000 under `--exhaustive` and in `simulate`), and at most 150,000 pairs of
-blocking sync points issued back to back; the caps keep a check within about 2 s and 300 MB
+750,000 and 16,000,000 under `--exhaustive` and in `simulate`), and at most 2,000,000 pairs of
+value-moving blocking sync points issued back to back; the caps keep a check within about 2 s and 300 MB
 (see `syncverify.budget`). The problem gives the estimate and the limit, and points at the
 largest factor.
 
