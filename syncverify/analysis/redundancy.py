@@ -11,7 +11,10 @@ nodes' successors, stopping wherever a node's clock comes out as before (the nex
 between the same ranks restores it). A data edge can flip only if its consumer's clock changed
 or, for a producer off the ranks' chains (a collective, the host), the order path that ordered
 it passes through a removed node: those edges alone are judged again, with the same path
-search as `OrderIndex.ordered`, so the findings are those of the rebuild.
+search as `OrderIndex.ordered`, so the findings are those of the rebuild. Syncs issued back to
+back are chains of nodes with one order predecessor each; kept as trees, a dropped node's
+subtree is emptied at once, so a chain of k costs k, not k x k (tests/test_budget.py compares
+the findings with the rebuild; syncverify.budget bounds what is left pairwise).
 """
 from __future__ import annotations
 
