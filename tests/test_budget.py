@@ -1,5 +1,7 @@
 """The size guard (syncverify.budget, SV014): refuses plans too large to check before building
 anything, at the largest factor, and never under-estimates what the graph builder builds."""
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -190,9 +192,8 @@ def test_decode_times_prefill_microbatches_count_as_edges():
 
 
 def test_llama_405b_with_ten_microbatches_is_checked_by_default_and_refused_exhaustively():
-    from pathlib import Path
     import re
-    shipped = Path(__file__).resolve().parent.parent / "plans" / "llama-3.1-405b-tp8-pp4.yaml"
+    shipped = ROOT / "plans" / "llama-3.1-405b-tp8-pp4.yaml"
     plan = load_plan(str(shipped), text=re.sub(r"microbatches: \d+", "microbatches: 10",
                                                shipped.read_text()))
     check_size(plan)
@@ -203,8 +204,10 @@ def test_llama_405b_with_ten_microbatches_is_checked_by_default_and_refused_exha
     assert "492,880 DAG nodes, more than the 250,000" in problem.message
 
 
-@pytest.mark.parametrize("path", sorted(
-    __import__("pathlib").Path(__file__).resolve().parent.parent.glob("plans/*.yaml")), ids=lambda p: p.stem)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("plans/*.yaml")), ids=lambda p: p.stem)
 def test_every_shipped_plan_fits_the_default_budget(path):
     check_size(load_plan(str(path)))
 
@@ -213,7 +216,7 @@ def test_init_refuses_a_layout_too_large_before_writing_it(tmp_path):
     from click.testing import CliRunner
     from syncverify.cli import cli
     out = tmp_path / "plan.yaml"
-    hf = __import__("pathlib").Path(__file__).resolve().parent / "data" / "models" / "Llama-3.1-8B.json"
+    hf = ROOT / "tests" / "data" / "models" / "Llama-3.1-8B.json"
     result = CliRunner().invoke(cli, ["init", "--hf", str(hf), "--pp", "10000000", "-o", str(out)])
     assert result.exit_code == 2 and not out.exists()
     assert "'--pp'" in result.output and "10,000,000 ranks, more than the 65,536" in result.output
