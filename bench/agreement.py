@@ -159,7 +159,8 @@ def main() -> int:
               f" {disagree:5d} {per_kind[(kind, 'refused')]:5d} {per_kind[(kind, 'unjudged')]:5d}")
     print(f"disagreements: {len(disagreements)}")
     for seed, label, detail in sorted(disagreements):
-        print(f"  seed {seed}: {label}: {detail} -> {write_disagreement(args.out, seed, detail)}")
+        print(f"  seed {seed}: {label}: {detail}", flush=True)
+        print(f"    -> {write_disagreement(args.out, seed, detail)}", flush=True)
     findings = counts[("defect", "bad")] + counts[("defect", "match")]
     print(f"generator {GENERATOR}, seed {args.seed}: plans {judged}, agree {agreed}, disagree "
           f"{len(disagreements)}, with findings {findings}, time {elapsed:.0f} s")

@@ -182,8 +182,9 @@ def main() -> int:
     print(f"time: {time.perf_counter() - start:.1f} s wall with {args.jobs} job(s); check time "
           f"reduced {reduced_s:.1f} s, exhaustive {exhaustive_s:.1f} s")
     for seed, plan in disagreements:
-        path = write_disagreement(args.out, seed, plan, args.generator, not args.no_minimise)
-        print(f"DISAGREE seed {seed}: {plan['name']} -> {path}")
+        print(f"DISAGREE seed {seed}: {plan['name']}", flush=True)
+        print(f"  -> {write_disagreement(args.out, seed, plan, args.generator, not args.no_minimise)}",
+              flush=True)
     return 0 if not disagreements else 1
 
 

@@ -8,6 +8,7 @@ draws itself; this serves the benchmarks' random draws.
 from __future__ import annotations
 
 import copy
+import time
 from typing import Callable, Iterator
 
 SYNC_KEYS = ("async", "wait_before", "phases", "ranks", "layers", "tensor")
@@ -54,18 +55,21 @@ def candidates(plan: dict) -> Iterator[dict]:
     yield from _without_sync_keys(plan)
 
 
-def minimise(plan: dict, holds: Callable[[dict], bool], budget: int = 400) -> dict:
-    """The smallest plan reached from `plan` on which `holds` is still true (`budget` tries)."""
+def minimise(plan: dict, holds: Callable[[dict], bool], budget: int = 400,
+             seconds: float = 120.0) -> dict:
+    """The smallest plan reached from `plan` on which `holds` is still true, within `budget`
+    tries and about `seconds` (a large plan takes seconds a try)."""
     current = copy.deepcopy(plan)
+    deadline = time.monotonic() + seconds
     tries = 0
     progress = True
-    while progress and tries < budget:
+    while progress:
         progress = False
         for smaller in candidates(current):
             tries += 1
+            if tries > budget or time.monotonic() > deadline:
+                return current
             if holds(smaller):
                 current, progress = smaller, True
-                break
-            if tries >= budget:
                 break
     return current
