@@ -17,10 +17,12 @@ that a default check ends within about 2 s and 300 MB on a 2-core machine (issue
 | estimated DAG edges | 60,000 | 750,000 | ~90 us for a decode x prefill microbatch pair (200 x 200: 416,000 estimated, 33 s, 357 MB); 3 per node otherwise |
 | vector-clock entries: nodes x ranks | 4,000,000 | 16,000,000 | ~0.2 us and 8 bytes (pp 64: 21,582 nodes x 128 ranks, 0.6 s) |
 | chained sync pairs | 2,000,000 (`MAX_SYNC_PAIRS`) | 2,000,000 | ~0.5 us: the redundancy check re-judges the values read below a dropped sync in its chain (300 broadcasts at one anchor: 2,899,392, 1.1 s; 400: 3.4 s) |
-| `MAX_LAYER_SCANS` layers x sync points | 2,000,000 | - | the layer-symmetry scan, ~4 us each |
+| `MAX_LAYER_SCANS` layers x sync points | 2,000,000 | 2,000,000 | the layer-symmetry scan, ~4 us each |
 | `MAX_SELECTED_LAYERS` layer indices named | 1,000,000 | 1,000,000 | a set element each (the loader checks it) |
 
-The default check's caps keep every shipped plan (plans/, the acceptance plans, bench/scale.py's
+`--exhaustive` and `simulate` are held to the default check's caps as well (on the reduced
+estimate), so that the default check verifies whatever `--exhaustive` can. The default check's
+caps keep every shipped plan (plans/, the acceptance plans, bench/scale.py's
 generated plans: at most 10,608 estimated nodes) checkable; `--exhaustive` and `simulate` unroll
 everything, asked for by name, and are held to about a minute (the shipped Llama-3.1-405B plan:
 197,152 nodes, 19 s; with 10 microbatches, 492,880 nodes, refused). `bench/cost.py` prints time
@@ -118,14 +120,22 @@ def check_size(plan: Plan, exhaustive: bool = False) -> None:
         _too_many_walks(plan, worst, sum(walks.values()), problems)
         raise problems.error()
     scans = plan.model.layers * max(len(plan.syncs), 1)
-    if not exhaustive and scans > MAX_LAYER_SCANS:
+    if scans > MAX_LAYER_SCANS:
         problems.add(PLAN_TOO_LARGE, plan.span(("model", "layers")),
                      f"model.layers x sync points is {plan.model.layers:,} x {len(plan.syncs):,} "
                      f"= {scans:,}, more than the {MAX_LAYER_SCANS:,} syncverify scans",
                      help="no served model has that many layers and sync points; check the numbers")
         raise problems.error()
-    limits = FULL if exhaustive else CHECK
-    estimates = estimate(plan, exhaustive)
+    # --exhaustive is held to the default check's caps too: the default check must verify
+    # whatever --exhaustive can (a plan refused by default is refused in every mode)
+    _within_limits(plan, estimate(plan), CHECK, False, problems)
+    if exhaustive:
+        _within_limits(plan, estimate(plan, exhaustive=True), FULL, True, problems)
+
+
+def _within_limits(plan: Plan, estimates: list, limits: Limits, exhaustive: bool,
+                   problems: Problems) -> None:
+    """Raise PlanError (SV014) at the first of `limits` the estimates are over."""
     worst = max(estimates, key=lambda e: e.nodes)
     total = sum(e.nodes for e in estimates)
     if total > limits.nodes:

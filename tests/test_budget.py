@@ -234,3 +234,10 @@ def test_selector_classes_group_coordinates_by_the_selectors_naming_them(count, 
     for real in classes.values():
         assert len({signature(c) for c in real}) == 1
     assert len({signature(real[0]) for k, real in classes.items() if k}) == len(classes) - 1
+
+
+def test_what_the_default_check_refuses_exhaustive_refuses_too_without_suggesting_the_default():
+    text = SMALL.replace("layers: 4,", "layers: 128,").replace("tp: 2, pp: 2", "tp: 2, pp: 64")
+    problem = refusal(text, exhaustive=True)
+    assert "31,760 DAG nodes, more than the 20,000" in problem.message
+    assert "drop --exhaustive" not in problem.help
