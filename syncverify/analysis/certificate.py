@@ -28,9 +28,11 @@ break. Each window of the reduction is checked on the plan at hand instead of as
   for the steps after them (K/V written, the sampled token). Otherwise one more step is
   unrolled, up to MAX_STEPS.
 
-A window that cannot be widened within the node cap (budget.MAX_DAG_NODES) leaves the check
-uncertified: the findings of the widest graph built are reported together with an SV118 error
-that says which window could not be proven (never a silent "no findings").
+A window that cannot be widened within the node cap (budget.FULL) is replaced by the full unroll
+when --exhaustive would accept the plan (so the default check says what --exhaustive says
+wherever --exhaustive runs); otherwise the check stays uncertified: the findings of the widest
+graph built are reported together with an SV118 error that says which window could not be
+proven (never a silent "no findings").
 """
 from __future__ import annotations
 
@@ -276,6 +278,8 @@ def certified_analyses(plan: Plan, reduce: bool = True):
     reduction, widened = (initial_reduction(plan) if reduce else (Reduction(), []))
     unproven = [g for g in widened if "still differ" in g.detail]
     widened = [g for g in widened if g not in unproven]
+    if unproven and _fits_full_unroll(plan):
+        return _unrolled(plan, widened + unproven)
     while True:
         analyses = run_analyses(plan, reduce, reduction)
         wider, gaps = widen(plan, analyses, reduction, reduce)
@@ -283,11 +287,33 @@ def certified_analyses(plan: Plan, reduce: bool = True):
             break
         grown = _growth(plan, reduction, wider, analyses) * analyses.graph.number_of_nodes()
         if wider.steps > MAX_STEPS or grown > cap:
+            if reduce and wider.steps <= MAX_STEPS and _fits_full_unroll(plan):
+                return _unrolled(plan, widened + gaps)      # the full unroll: exact by itself
             unproven += [replace(g, detail=g.detail + _why_not(wider, grown, cap)) for g in gaps]
             break
         widened += gaps
         reduction = wider
     analyses.certificate = Certificate(reduction, tuple(widened), tuple(unproven))
+    return analyses
+
+
+def _fits_full_unroll(plan: Plan) -> bool:
+    """Whether --exhaustive would accept `plan` (its size guard, syncverify.budget)."""
+    from syncverify.budget import check_size
+    from syncverify.findings import PlanError
+    try:
+        check_size(plan, exhaustive=True)
+    except PlanError:
+        return False
+    return True
+
+
+def _unrolled(plan: Plan, widened: list[Gap]):
+    """The analyses of the full unroll (steps certified as --exhaustive's), standing in for a
+    reduction that could not be proven exact within its cap."""
+    analyses = certified_analyses(plan, reduce=False)
+    cert = analyses.certificate
+    analyses.certificate = Certificate(cert.reduction, tuple(widened) + cert.widened, cert.unproven)
     return analyses
 
 
@@ -298,17 +324,19 @@ def certified_reduction(plan: Plan) -> Reduction:
 
 
 def node_cap(reduce: bool) -> int:
-    """The most nodes a widened graph may have: the default check's budget (syncverify.budget:
-    about 2 s), or the full unroll's under --exhaustive."""
+    """The most nodes a widened graph may have: the full unroll's budget (syncverify.budget
+    FULL, about a minute), in both modes. A widened graph is never larger than the full one, so
+    whatever --exhaustive can check the default check certifies too, and says the same (it may
+    then take as long as --exhaustive: a device token carrier over many microbatches)."""
     from syncverify import budget
-    limits = getattr(budget, "CHECK" if reduce else "FULL", None)
+    limits = getattr(budget, "FULL", None)
     return limits.nodes if limits is not None else budget.MAX_DAG_NODES
 
 
 def _why_not(wider: Reduction, grown: float, cap: int) -> str:
     if wider.steps > MAX_STEPS:
         return f"; no fixed point within {MAX_STEPS} decode steps"
-    return f"; the wider graph (~{int(grown):,} nodes) is over the default check's {cap:,}-node cap"
+    return f"; the wider graph (~{int(grown):,} nodes) is over the {cap:,}-node cap"
 
 
 def _growth(plan: Plan, old: Reduction, new: Reduction, analyses) -> float:
