@@ -13,25 +13,15 @@ from syncverify.graph import builder
 from tests.support import load_dict
 
 
-UNCERTIFIED = "the default check adds SV118 where --exhaustive runs"
-REFUSED = "the default check refuses (SV014) what --exhaustive checks"
-
 # Open defects the widened property tests found and nobody has fixed yet: each masks exactly one
 # class of difference (a pattern blanked out of messages) or excludes one class of draws (None),
 # and is listed in the tests' docstrings and docs/semantics.md, so the properties still hold the
 # rest. Delete an entry when its defect is fixed (and keep its plan in tests/regressions/
-# properties). Fixed so far: D1 (a size-mismatch SV601 named the kept representative rank) was
-# masked until 0b221d7.
-OPEN_DEFECTS: dict[str, "re.Pattern | None"] = {
-    # D3: the certificate stops widening at the default check's node cap, so the default check
-    # reports SV118 ("could not be fully verified") on plans whose full unroll --exhaustive
-    # checks; such draws are skipped (fail-closed, but not the identical output issue 10 asks)
-    UNCERTIFIED: None,
-    # D2/D2b: for the same reason (the default check's caps are lower than --exhaustive's) the
-    # default check refuses (SV014) plans whose full unroll --exhaustive checks, e.g. 6 ranks
-    # whose dp selector keeps every idle-replica scenario; such draws are skipped
-    REFUSED: None,
-}
+# properties). None is open. Fixed so far (/work/notes/disagreements.md): D1, a size-mismatch
+# SV601 named the kept representative rank (masked until 0b221d7); D2/D2b, the default check
+# refused (SV014) plans --exhaustive checked (excluded until 72bd11a and 0353eea); D3, the default
+# check added SV118 where --exhaustive checked the plan (excluded until 451e7e6).
+OPEN_DEFECTS: dict[str, "re.Pattern | None"] = {}
 
 
 def _masks(masked: tuple[str, ...]) -> list:
@@ -82,10 +72,7 @@ def checked_both(loaded) -> tuple[list, list]:
     try:
         reduced = check_plan(loaded)
     except PlanError as error:
-        assume(REFUSED not in OPEN_DEFECTS)
         raise AssertionError(f"the default check refuses what --exhaustive checks: {error}") from None
-    if UNCERTIFIED in OPEN_DEFECTS:
-        assume(not any(f.code == "SV118" for f in reduced))
     return reduced, full
 
 

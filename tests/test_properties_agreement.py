@@ -14,8 +14,7 @@ Three samples:
 
 Sizes come from the hypothesis profile (tests/profiles.py); each run draws fresh plans.
 Not examples: plans refused by the loader, by the executor, or by either check as too large
-(SV014). Where only the default check refuses, the symmetry tests fail, except while that
-defect (D2b, tests/properties.py OPEN_DEFECTS) is open. Excluded draws: none.
+(SV014; where only the default check refuses, the symmetry tests fail). Excluded draws: none.
 """
 from hypothesis import assume, given, settings
 

@@ -12,11 +12,8 @@ full unroll's: code, place, message, help, where and trace. Three samples:
 
 Sizes come from the hypothesis profile (tests/profiles.py); each run draws fresh plans.
 A plan --exhaustive refuses as too large (SV014) is not an example; one the default check
-refuses while --exhaustive checks it is a failure. Excluded while open (tests/properties.py
-OPEN_DEFECTS, docs/semantics.md), both because the default check's caps are lower than
---exhaustive's: draws on which the default check reports SV118 ("could not be fully verified")
-although --exhaustive checks the plan (D3), and draws it refuses as too large (SV014) although
---exhaustive checks them (D2b). No message is masked. The plans these tests found are kept in
+refuses while --exhaustive checks it is a failure. Excluded draws and masked differences: none
+(tests/properties.py OPEN_DEFECTS is empty). The plans these tests found are kept in
 tests/regressions/properties and checked in both modes on every run.
 """
 from pathlib import Path

@@ -5,9 +5,7 @@ defect, the findings of the default check and of `--exhaustive` are identical, m
 ranges and counterexample included. The number of examples comes from the hypothesis profile
 (tests/profiles.py: 50 fresh ones a run in CI); `bench/symmetry.py --generator classic` runs
 the same comparison on thousands (`--count`). tests/test_properties_symmetry.py runs it on the
-widened generators of tests/strategies.py. Excluded while open (tests/properties.py
-OPEN_DEFECTS): draws on which the default check reports SV118 or refuses (SV014) although
---exhaustive checks the plan (D3, D2b: its caps are lower than --exhaustive's).
+widened generators of tests/strategies.py.
 """
 import copy
 
