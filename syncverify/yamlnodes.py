@@ -5,7 +5,8 @@ hostile shapes before anything walks them (size, nesting depth, alias expansion,
 aliases, non-standard tags), and builds dicts, lists and scalars itself so that each value keeps
 its position: `spans[path]` for the value and `spans[("@key",) + path]` for its key, where
 `path` is the tuple of keys and list indices leading to it. Duplicate keys and YAML 1.1 traps
-(octal `010`, base-60 `1:30`) are noted on the way; deciding what they mean is the loader's job.
+(octal `010`) are noted on the way; deciding what they mean is the loader's job. Base-60 numbers
+(`1:30`) are off, as in YAML 1.2: they stay the text written.
 """
 from __future__ import annotations
 
@@ -435,6 +436,11 @@ class _Builder:
         self.doc.raw[path] = (node.value, node.style or None)   # the C loader says '' for plain
         if node.tag in (STR, TIMESTAMP):     # a date-looking name stays the text written
             return node.value
+        if node.tag in (INT, FLOAT) and ":" in node.value:
+            # base 60 is off, as in YAML 1.2: `1:30` is the text written (an id stays an id; a
+            # number field names the text in its type error), never converted (PyYAML converts
+            # base 60 in quadratic time)
+            return node.value
         _check_digits(node, path)
         try:
             value = _construct(node)
@@ -449,10 +455,7 @@ class _Builder:
         if node.style or node.tag not in (INT, FLOAT):
             return
         text = node.value
-        if ":" in text:
-            self.doc.traps[path] = (f"YAML 1.1 reads {text} as the base-60 number {value}",
-                                    f"write {value} if that is what you mean, or quote it")
-        elif node.tag == INT and _OCTAL.fullmatch(text):
+        if node.tag == INT and _OCTAL.fullmatch(text):
             decimal = int(text.replace("_", ""), 10)
             if decimal != value:
                 self.doc.traps[path] = (f"YAML 1.1 reads {text} as the octal number {value}, "
@@ -545,11 +548,10 @@ def _construct(node: ScalarNode) -> Any:
 
 
 def _check_digits(node: ScalarNode, path: tuple) -> None:
-    """Refuse an integer (or a base-60 number) written with more than MAX_DIGITS digits before
-    anything converts it: Python refuses decimal strings of more than 4,300 digits and converts
-    base-60 in quadratic time (3 MB took minutes); hex and binary convert at any length, then
-    fail when a message prints them."""
-    if node.tag != INT and not (node.tag == FLOAT and ":" in node.value):
+    """Refuse an integer written with more than MAX_DIGITS digits before anything converts it:
+    Python refuses decimal strings of more than 4,300 digits; hex and binary convert at any
+    length, then fail when a message prints them. (Base 60 never gets here: it is text.)"""
+    if node.tag != INT:
         return
     count = sum(1 for c in node.value if c.isalnum()) - (2 if _PREFIXED.match(node.value) else 0)
     if count > MAX_DIGITS:

@@ -370,7 +370,8 @@ BAD = {
     "ranks unknown axis": (with_line(11, "group: tp}", "group: tp, ranks: {tensor: 0}}"), "SV003", 11, 77,
                            "unknown axis 'tensor'", "axes: tp, sp, dp, pp, ep"),
     "octal number": (with_line(8, "batch: 64", "batch: 010"), "SV013", 8, 36, "octal number 8, not 10", "write 10"),
-    "base-60 number": (with_line(8, "batch: 64", "batch: 1:04"), "SV013", 8, 36, "base-60 number 64", ""),
+    "base-60 is text (YAML 1.2)": (with_line(8, "batch: 64", "batch: 1:04"), "SV005", 8, 36,
+                                   "not the string '1:04'", ""),
 }
 
 

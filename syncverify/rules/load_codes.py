@@ -300,10 +300,12 @@ sync:
 ```
 """)
 
-AMBIGUOUS_NUMBER = _load_rule("SV013", "ambiguous-yaml-number", "a number YAML 1.1 reads differently from how it looks (`010` is 8, `1:30` is 90)", """
+AMBIGUOUS_NUMBER = _load_rule("SV013", "ambiguous-yaml-number", "a number YAML 1.1 reads differently from how it looks (`010` is 8)", """
 ## What it checks
 Integers written the way YAML 1.1 (and so PyYAML) reads differently from decimal: a leading
-zero makes an octal number (`010` is 8) and colons make a base-60 number (`1:30` is 90).
+zero makes an octal number (`010` is 8). Colons, which YAML 1.1 reads as a base-60 number
+(`1:30` as 90), are text in syncverify, as in YAML 1.2: an id `1:30` stays `'1:30'`, and a
+number field written `1:30` is a type error (SV005) that names the text.
 
 ## Why it matters
 The plan would silently say `tp: 8` where you wrote `tp: 010`, and every check would verify a
