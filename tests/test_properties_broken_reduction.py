@@ -11,7 +11,8 @@ in CI notices:
   plan disagrees (a device-token pipeline of 2 stages that deadlocks from its fourth microbatch).
 
 What is not shown in CI: the generated plans catch an assumed layer period of one only rarely
-(about 1 draw in 12 of `reducible_plans(16)`, 7 s each), so CI relies on the regression plan
+(1 of 12 draws of `reducible_plans(16)` in one bench run, 0 of 24 in another; 7 s a draw), so
+CI relies on the regression plan
 state-alternating-every-layer.yaml for it; `bench/symmetry.py --broken layers` counts it on
 generated plans.
 """
