@@ -18,7 +18,9 @@ draw from the space a user's plans live in, then apply up to three edits:
   one with a rank selector (single or multi coordinate, one or two axes, on groups of one too),
   add any collective over any group after any anchor (`sample`, `prefill_end`, `step_end`,
   `stage_boundary` included; `all_to_all` outside MoE, `tensor: kv` on qkv / prefill_end), or
-  change one degree of one phase.
+  add an all_to_all over tp, dp, sp or world after o_proj, attn_residual, down or mlp_residual
+  (state that alternates from layer to layer: a wrong layer period shows), or change one degree
+  of one phase.
 
 `reducible_plans()` draws worlds of 16-64 ranks (tp 4-8, dp 4-8, pp 1-2) with 8-layer models and
 up to 3 x pp decode microbatches, where the default check's reduction (graph.quotient,
@@ -354,7 +356,9 @@ def _change_degree(d, plan: dict) -> str:
     return f"{phase} {axis} -> {degree}"
 
 
-EDITS = ("remove", "duplicate", "retarget", "async", "select", "add", "degree")
+EDITS = ("remove", "duplicate", "retarget", "async", "select", "add", "alternate", "degree")
+# all_to_all after these permutes what a layer leaves for the next: state alternating by layer
+ALTERNATING_ANCHORS = ("o_proj", "attn_residual", "down", "mlp_residual")
 
 
 def _edit(d, plan: dict, number: int) -> str:
@@ -366,6 +370,11 @@ def _edit(d, plan: dict, number: int) -> str:
         syncs.insert(d.integer(0, len(syncs)), sync)
         return (f"add {sync['collective']} over {sync['group']} after {sync['after']}"
                 f"{' (' + sync['tensor'] + ')' if 'tensor' in sync else ''}")
+    if kind == "alternate":
+        sync = {"id": f"alternate-{number}", "after": d.choice(ALTERNATING_ANCHORS),
+                "collective": "all_to_all", "group": d.choice(["tp", "dp", "sp", "world"])}
+        syncs.insert(d.integer(0, len(syncs)), sync)
+        return f"add all_to_all over {sync['group']} after {sync['after']}"
     if kind == "degree":
         return _change_degree(d, plan)
     i = d.integer(0, len(syncs) - 1)

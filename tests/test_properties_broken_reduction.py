@@ -11,8 +11,8 @@ in CI notices:
   plan disagrees (a device-token pipeline of 2 stages that deadlocks from its fourth microbatch).
 
 What is not shown in CI: the generated plans catch an assumed layer period of one only rarely
-(1 of 12 draws of `reducible_plans(16)` in one bench run, 0 of 24 in another; 7 s a draw), so
-CI relies on the regression plan
+(1 of 24 draws of `reducible_plans(16)` in a bench run, 2 s a draw), so CI relies on the
+regression plan
 state-alternating-every-layer.yaml for it; `bench/symmetry.py --broken layers` counts it on
 generated plans.
 """
