@@ -79,3 +79,17 @@ def test_run_classes_cover_each_layer_once_with_its_residue(a, length, period):
             assert (after - 1 - before) % p == 0
     # the last two layers are always kept as themselves (the hand-off to what follows)
     assert all(classes.get(l) == (l,) for l in (b - 1, b) if l >= a)
+
+
+def test_a_window_over_the_cap_falls_back_to_the_full_unroll_when_it_fits(monkeypatch):
+    from syncverify.analysis import certificate as module
+
+    path = Path(__file__).parent / "regressions" / "properties" / \
+        "uncertified-window-falls-back-to-full-unroll.yaml"
+    widened = certified_analyses(load_plan(str(path)))
+    assert widened.certificate.exact and widened.graph.graph["classes"].ranks   # cut, then widened
+    monkeypatch.setattr(module, "node_cap", lambda reduce: 1_000)    # no room to widen
+    unrolled = certified_analyses(load_plan(str(path)))
+    assert unrolled.certificate.exact
+    assert unrolled.graph.graph["classes"].ranks == {}              # the full unroll: nothing cut
+    assert any(gap.window == "microbatches" for gap in unrolled.certificate.widened)

@@ -253,19 +253,22 @@ def _widen_cuts(plan: Plan, graph, values: dict, reduction: Reduction) -> tuple[
     return reduction, gaps
 
 
-def initial_reduction(plan: Plan) -> tuple[Reduction, list[Gap]]:
-    """The symmetry argument's windows, with the rank axes kept whole where the phases number
-    their devices differently (checked before anything is built)."""
+def initial_reduction(plan: Plan) -> tuple[Reduction, list[Gap], list[Gap]]:
+    """The symmetry argument's windows, with the rank axes kept whole where a rank check fails
+    (checked before anything is built): (reduction, gaps widened, gaps still unproven)."""
     reduction = Reduction()
+    gaps = _rank_checks(plan, reduction)
+    if not gaps:
+        return reduction, [], []
+    reduction = reduction.widened(whole_axes=frozenset({"tp", "dp"}))
+    still = _rank_checks(plan, reduction)
+    return reduction, gaps, [replace(g, detail=g.detail + "; still so with tp and dp kept whole")
+                             for g in still]
+
+
+def _rank_checks(plan: Plan, reduction: Reduction) -> list[Gap]:
     _, classes = quotient(plan, reduction)
-    gaps = rank_gaps(plan, classes) + size_gaps(plan, classes)
-    if gaps:
-        reduction = reduction.widened(whole_axes=frozenset({"tp", "dp"}))
-        _, classes = quotient(plan, reduction)
-        if rank_gaps(plan, classes) or size_gaps(plan, classes):
-            return reduction, gaps + [Gap("ranks", "the rank classes still differ between "
-                                                   "phases with tp and dp kept whole")]
-    return reduction, gaps
+    return rank_gaps(plan, classes) + size_gaps(plan, classes)
 
 
 def certified_analyses(plan: Plan, reduce: bool = True):
@@ -275,9 +278,7 @@ def certified_analyses(plan: Plan, reduce: bool = True):
     steps are certified."""
     from syncverify.analysis import run_analyses
     cap = node_cap(reduce)
-    reduction, widened = (initial_reduction(plan) if reduce else (Reduction(), []))
-    unproven = [g for g in widened if "still differ" in g.detail]
-    widened = [g for g in widened if g not in unproven]
+    reduction, widened, unproven = initial_reduction(plan) if reduce else (Reduction(), [], [])
     if unproven and _fits_full_unroll(plan):
         return _unrolled(plan, widened + unproven)
     while True:
