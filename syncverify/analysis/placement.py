@@ -524,6 +524,12 @@ class Placement:
             return replace(base, tokens=merged, copies=base.copies * (2 if overlap else 1))
         if len({v.feat for v in vals}) > 1:
             feat = feat_union([v.feat for v in vals])
+            if feat is None and _leaves_a_gap({v.feat for v in vals}):
+                # S19: an all_gather concatenates along the dim its input is sharded on; shares
+                # with a hole between them (after an all_to_all split each member's share) make
+                # no slice of the whole value (the executor cannot build it). Reported once,
+                # then repaired to the whole value so nothing downstream cascades.
+                self.report("untiled-gather", node, sync.index)
             return replace(base, feat=feat if feat is not None else FULL)
         return replace(base, copies=base.copies * sum(self._weights(node, sync, members).values()))
 
@@ -647,6 +653,20 @@ class Placement:
         if producer is not None and producer[0] == "op":
             return producer[6]
         return None
+
+
+def _leaves_a_gap(feats: set) -> bool:
+    """Whether distinct feature shares of one dim leave a hole between their lowest and highest
+    bound (overlapping copies of one share, as replicated KV heads give, leave none)."""
+    if len({f[0] for f in feats}) != 1:
+        return False
+    spans = sorted((f[1], f[2]) for f in feats)
+    reach = spans[0][1]
+    for lo, hi in spans[1:]:
+        if lo > reach:
+            return True
+        reach = max(reach, hi)
+    return False
 
 
 def _feat_text(feat: tuple) -> str:

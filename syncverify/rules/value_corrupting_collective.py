@@ -42,6 +42,9 @@ MESSAGES = {
     "combine-undispatched": "{label} combines tokens that were never dispatched: it scrambles their order",
     "duplicated": "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
     "wrong-shard": "{label} hands {op} {feat} where it needs {expected}",
+    "untiled-gather": "{label} concatenates shares that do not tile one range (an earlier "
+                      "collective split each member's share): the result is pieces of "
+                      "different parts, not the whole value",
     "scrambled-tokens": "{label} exchanges the sampled tokens (one id per sequence, nothing to "
                         "split): it hands each rank other sequences' tokens, so the output and "
                         "the next step read scrambled tokens",
