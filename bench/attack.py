@@ -13,6 +13,7 @@ A case passes when it exits with one of its expected codes (0, 1 or 2) within th
 changes no input. Cases owned by the cost model (issue 11 item 1) are marked; the summary says
 which of them still exceed the limits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,16 +78,35 @@ def measured(case, folder: Path, options) -> dict:
     if run.stdin is not None:
         stdin = folder / ".stdin"
         stdin.write_bytes(run.stdin)
-    spec = {"args": command(run), "cwd": str(folder), "env": environment(run),
-            "stdin": stdin and str(stdin), "close_stdin": run.close_stdin, "cpu": options.cpu,
-            "memory": options.memory, "wall": options.wall, "interrupt": run.interrupt_after}
-    launched = subprocess.run([sys.executable, "-c", LAUNCHER, json.dumps(spec)],
-                              capture_output=True, text=True, check=True)
+    spec = {
+        "args": command(run),
+        "cwd": str(folder),
+        "env": environment(run),
+        "stdin": stdin and str(stdin),
+        "close_stdin": run.close_stdin,
+        "cpu": options.cpu,
+        "memory": options.memory,
+        "wall": options.wall,
+        "interrupt": run.interrupt_after,
+    }
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     code, killed, wall, cpu, peak, traceback = json.loads(launched.stdout)
     unchanged = all(digest(path) == was for path, was in before.items())
-    ok = (not killed and code in case.exits and not traceback and unchanged)
-    return {"code": code, "killed": killed, "wall": wall, "cpu": cpu, "peak": peak,
-            "unchanged": unchanged, "ok": ok}
+    ok = not killed and code in case.exits and not traceback and unchanged
+    return {
+        "code": code,
+        "killed": killed,
+        "wall": wall,
+        "cpu": cpu,
+        "peak": peak,
+        "unchanged": unchanged,
+        "ok": ok,
+    }
 
 
 def ending(figures: dict) -> str:
@@ -96,7 +116,8 @@ def ending(figures: dict) -> str:
         return "killed (wall)"
     if code < 0:
         return {signal.SIGXCPU: "SIGXCPU (cpu)", signal.SIGKILL: "SIGKILL"}.get(
-            -code, signal.Signals(-code).name)
+            -code, signal.Signals(-code).name
+        )
     return str(code)
 
 
@@ -108,7 +129,7 @@ def main() -> int:
     parser.add_argument("names", nargs="*", help="only cases whose name contains one of these")
     options = parser.parse_args()
     cases = [c for c in ATTACKS if not options.names or any(n in c.name for n in options.names)]
-    print(f"| case | owner | exit | wall s | cpu s | peak MB | inputs unchanged | within limits |")
+    print("| case | owner | exit | wall s | cpu s | peak MB | inputs unchanged | within limits |")
     print("|---|---|---:|---:|---:|---:|---|---|")
     over = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -116,14 +137,18 @@ def main() -> int:
             folder = Path(scratch) / f"case{number}"
             folder.mkdir()
             figures = measured(case, folder, options)
-            print(f"| {case.name} | {case.owner} | {ending(figures)} | {figures['wall']:.2f} | "
-                  f"{figures['cpu']:.2f} | {figures['peak']:.0f} | "
-                  f"{'yes' if figures['unchanged'] else 'NO'} | {'yes' if figures['ok'] else 'NO'} |",
-                  flush=True)
+            print(
+                f"| {case.name} | {case.owner} | {ending(figures)} | {figures['wall']:.2f} | "
+                f"{figures['cpu']:.2f} | {figures['peak']:.0f} | "
+                f"{'yes' if figures['unchanged'] else 'NO'} | {'yes' if figures['ok'] else 'NO'} |",
+                flush=True,
+            )
             if not figures["ok"]:
                 over.append(case)
-    print(f"\n{len(cases)} cases, limits {options.cpu} s cpu and {options.memory} MB; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"\n{len(cases)} cases, limits {options.cpu} s cpu and {options.memory} MB; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     mine = [c.name for c in over if c.owner != "cost model"]
     theirs = [c.name for c in over if c.owner == "cost model"]
     print("over the limits: " + (", ".join(mine) if mine else "none"))

@@ -17,6 +17,7 @@ the budget refuses it, quickly.
 - selectors: dp 65,536 (the attack's) or 1,024 with n gathers over dp, each naming one replica;
 - pp: 1 to 128 pipeline stages of a 128-layer model, 2 microbatches.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,14 +32,28 @@ sys.path.insert(0, str(ROOT))
 
 from tests.hostile_inputs import SMALL  # noqa: E402
 
-ANCHORS = ("embed", "attn_norm", "qkv", "attention", "o_proj", "attn_residual", "mlp_norm",
-           "gate_up", "down", "mlp_residual", "final_norm", "lm_head", "sample")
+ANCHORS = (
+    "embed",
+    "attn_norm",
+    "qkv",
+    "attention",
+    "o_proj",
+    "attn_residual",
+    "mlp_norm",
+    "gate_up",
+    "down",
+    "mlp_residual",
+    "final_norm",
+    "lm_head",
+    "sample",
+)
 
 
 def spread_syncs(count: int) -> str:
     return SMALL + "".join(
         f"  - {{after: {ANCHORS[i % len(ANCHORS)]}, collective: barrier, group: {'pp' if i % 3 == 0 else 'tp'}}}\n"
-        for i in range(count))
+        for i in range(count)
+    )
 
 
 def chained_syncs(count: int) -> str:
@@ -51,8 +66,10 @@ def chained_broadcasts(count: int) -> str:
 
 def selectors(count: int, dp: int = 65536) -> str:
     text = SMALL.replace("parallel: {tp: 2, pp: 2}", f"parallel: {{tp: 1, pp: 1, dp: {dp}}}")
-    return text + "".join(f"  - {{after: sample, collective: gather, group: dp, ranks: {{dp: [{i}]}}}}\n"
-                          for i in range(count))
+    return text + "".join(
+        f"  - {{after: sample, collective: gather, group: dp, ranks: {{dp: [{i}]}}}}\n"
+        for i in range(count)
+    )
 
 
 def stages(pp: int) -> str:
@@ -67,8 +84,14 @@ FAMILIES = {
     "selectors (dp 1,024)": (lambda n: selectors(n, 1024), [1, 3, 10, 30, 100, 300, 1000]),
     "pp (128 layers)": (stages, [1, 2, 4, 8, 16, 32, 64, 128]),
 }
-QUICK = {"sync points, spread": [10, 100, 1000], "sync points, one anchor": [10, 100, 1000], "broadcasts, one anchor": [10, 100, 300],
-         "selectors (dp 65,536)": [10, 1000], "selectors (dp 1,024)": [1, 10, 100], "pp (128 layers)": [1, 8, 64]}
+QUICK = {
+    "sync points, spread": [10, 100, 1000],
+    "sync points, one anchor": [10, 100, 1000],
+    "broadcasts, one anchor": [10, 100, 300],
+    "selectors (dp 65,536)": [10, 1000],
+    "selectors (dp 1,024)": [1, 10, 100],
+    "pp (128 layers)": [1, 8, 64],
+}
 
 
 def budget_figures(path: Path) -> tuple[str, str]:
@@ -76,6 +99,7 @@ def budget_figures(path: Path) -> tuple[str, str]:
     from syncverify.budget import estimate
     from syncverify.findings import PlanError
     from syncverify.loader import load_plan
+
     try:
         found = estimate(load_plan(str(path)))
     except PlanError as exc:
@@ -88,19 +112,50 @@ def measure(path: Path) -> tuple[float, float, float, int, str]:
     MB (GNU time's %M), exit code and what happened, of one check."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as times:
         start = time.perf_counter()
-        child = subprocess.run(["/usr/bin/time", "-o", times.name, "-f", "%U %S %M", sys.executable,
-                                "-m", "syncverify", "check", "--isolated", "-f", "concise",
-                                str(path)], capture_output=True, text=True, cwd=path.parent)
+        child = subprocess.run(
+            [
+                "/usr/bin/time",
+                "-o",
+                times.name,
+                "-f",
+                "%U %S %M",
+                sys.executable,
+                "-m",
+                "syncverify",
+                "check",
+                "--isolated",
+                "-f",
+                "concise",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=path.parent,
+        )
         wall = time.perf_counter() - start
         user, system, peak_kb = times.read().split()[-3:]
-    refused = next((line for line in (child.stdout + child.stderr).splitlines()
-                    if "SV014" in line or "SV011" in line), "")
+    refused = next(
+        (
+            line
+            for line in (child.stdout + child.stderr).splitlines()
+            if "SV014" in line or "SV011" in line
+        ),
+        "",
+    )
     what = "checked" if child.returncode in (0, 1) else "refused: " + _gist(refused)
     return wall, float(user) + float(system), int(peak_kb) / 1024, child.returncode, what
 
 
 def _gist(line: str) -> str:
-    for words in ("DAG nodes", "DAG edges", "vector-clock", "pairs of blocking", "rank walks", "ranks", "values"):
+    for words in (
+        "DAG nodes",
+        "DAG edges",
+        "vector-clock",
+        "pairs of blocking",
+        "rank walks",
+        "ranks",
+        "values",
+    ):
         if words in line:
             return words
     return line[-60:] if line else "?"
@@ -118,11 +173,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="three sizes per family")
     args = parser.parse_args()
-    print("| family | n | estimated nodes | chained sync pairs | wall s | CPU s | peak MB | exit | outcome |")
+    print(
+        "| family | n | estimated nodes | chained sync pairs | wall s | CPU s | peak MB | exit | outcome |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for family, (make, sizes) in FAMILIES.items():
-            for n in (QUICK[family] if args.quick else sizes):
+            for n in QUICK[family] if args.quick else sizes:
                 print(run_one(family, make, n, Path(tmp)), flush=True)
 
 

@@ -8,6 +8,7 @@ with --exhaustive), the wall time of the whole check in this process, with the c
 garbage-collector threshold (load, every rule, every analysis; the median of 3 runs) and the
 number of findings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,8 @@ def main() -> int:
     args = parser.parse_args()
     plans = args.plans or sorted((ROOT / "plans").glob("*.yaml"))
     mode = "exhaustive" if args.exhaustive else "reduced"
-    gc.set_threshold(*GC_THRESHOLD)        # as `syncverify check` runs
-    print(f"| plan | mode | DAG nodes | DAG edges | check s (median of 3) | findings |")
+    gc.set_threshold(*GC_THRESHOLD)  # as `syncverify check` runs
+    print("| plan | mode | DAG nodes | DAG edges | check s (median of 3) | findings |")
     print("|---|---|---:|---:|---:|---:|")
     for path in plans:
         try:

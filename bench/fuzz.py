@@ -9,6 +9,7 @@ the run: each distinct failure (exception type and the line that raised, or the 
 is printed once with the smallest input that showed it. At the end: how many inputs ran, the
 exit codes they gave, the failures, and the slowest input with its time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 def _signature(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/syncverify/" in f.filename or "fuzzing.py" in f.filename] or frames
+    ours = [
+        f for f in frames if "/syncverify/" in f.filename or "fuzzing.py" in f.filename
+    ] or frames
     last = ours[-1] if ours else None
     where = f"{Path(last.filename).name}:{last.lineno}" if last else "?"
     first = str(exc).splitlines()[0][:160] if str(exc) else ""
@@ -39,18 +42,28 @@ def worker(job: tuple[str, int, int]) -> dict:
 
     from tests.fuzzing import SOURCES, check_text, small_graphs
 
-    stats = {"source": source, "ran": 0, "codes": collections.Counter(), "failures": {},
-             "slowest": (0.0, "")}
+    stats = {
+        "source": source,
+        "ran": 0,
+        "codes": collections.Counter(),
+        "failures": {},
+        "slowest": (0.0, ""),
+    }
 
     @seed(seed_value)
-    @settings(max_examples=count, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(SOURCES[source]())
     def run(text):
         start = time.perf_counter()
         try:
             stats["codes"][check_text(text)] += 1
-        except BaseException as exc:       # keep going: every distinct failure is reported
+        except BaseException as exc:  # keep going: every distinct failure is reported
             if isinstance(exc, KeyboardInterrupt):
                 raise
             key = _signature(exc)
@@ -71,11 +84,17 @@ def worker(job: tuple[str, int, int]) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=100_000, help="inputs in all (default 100,000)")
+    parser.add_argument(
+        "--count", type=int, default=100_000, help="inputs in all (default 100,000)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1, help="processes (each its own seed)")
-    parser.add_argument("--source", choices=["yaml", "mutated", "valid"], action="append",
-                        help="only these sources (default: all three)")
+    parser.add_argument(
+        "--source",
+        choices=["yaml", "mutated", "valid"],
+        action="append",
+        help="only these sources (default: all three)",
+    )
     options = parser.parse_args()
     sources = options.source or ["yaml", "mutated", "valid"]
     jobs = []
@@ -101,12 +120,16 @@ def main() -> int:
         codes.update(stats["codes"])
         for key, (count, text) in stats["failures"].items():
             known = failures.get(key)
-            failures[key] = (count + (known[0] if known else 0),
-                             text if known is None or len(text) < len(known[1]) else known[1])
+            failures[key] = (
+                count + (known[0] if known else 0),
+                text if known is None or len(text) < len(known[1]) else known[1],
+            )
         if stats["slowest"][0] > slowest[0]:
             slowest = (stats["slowest"][0], stats["source"], stats["slowest"][1])
     total = sum(ran.values())
-    print(f"inputs: {total:,} in {elapsed:.0f} s ({', '.join(f'{s} {n:,}' for s, n in ran.items())})")
+    print(
+        f"inputs: {total:,} in {elapsed:.0f} s ({', '.join(f'{s} {n:,}' for s, n in ran.items())})"
+    )
     print(f"exit codes: {', '.join(f'{c}: {n:,}' for c, n in sorted(codes.items()))}")
     print(f"failures: {sum(n for n, _ in failures.values()):,} ({len(failures)} distinct)")
     for key, (count, text) in sorted(failures.items()):
@@ -117,7 +140,9 @@ def main() -> int:
 
 def _indent(text: str, limit: int = 60) -> str:
     lines = text.split("\n")
-    shown = lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else [])
+    shown = lines[:limit] + (
+        [f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else []
+    )
     return "\n".join("    " + line for line in shown)
 
 

@@ -10,6 +10,7 @@ not inflate) and the process's peak resident memory (ru_maxrss from wait4), next
 figures for an interpreter that only starts syncverify (`--version`). The targets: exit code 2,
 under a second and under 200 MB each.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,11 +48,17 @@ print(json.dumps([os.waitstatus_to_exitcode(status), wall, usage.ru_utime + usag
 """
 
 
-def measured(args: list[str], stdin_path: str | None, cwd: Path) -> tuple[int, float, float, float, str]:
+def measured(
+    args: list[str], stdin_path: str | None, cwd: Path
+) -> tuple[int, float, float, float, str]:
     """(exit code, wall s, cpu s, peak MB, first output line) of one `syncverify` process."""
     command = [sys.executable, "-m", "syncverify", *args]
-    launched = subprocess.run([sys.executable, "-c", LAUNCHER, json.dumps([command, stdin_path, str(cwd)])],
-                              capture_output=True, text=True, check=True)
+    launched = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, json.dumps([command, stdin_path, str(cwd)])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     code, wall, cpu, peak, first = json.loads(launched.stdout)
     return code, wall, cpu, peak, first[0] if first else ""
 
@@ -74,9 +80,15 @@ def main() -> int:
             if case.stdin:
                 stdin = folder / "stdin"
                 stdin.write_bytes(case.stdin())
-            rows.append((case.name, ["check", "--format", "concise", "--isolated", *case.args, plan],
-                         stdin and str(stdin), folder))
-        print(f"| input | exit | wall s | cpu s | peak MB | first line |")
+            rows.append(
+                (
+                    case.name,
+                    ["check", "--format", "concise", "--isolated", *case.args, plan],
+                    stdin and str(stdin),
+                    folder,
+                )
+            )
+        print("| input | exit | wall s | cpu s | peak MB | first line |")
         print("|---|---:|---:|---:|---:|---|")
         worst_wall = worst_cpu = worst_mb = 0.0
         failures = []
@@ -90,11 +102,17 @@ def main() -> int:
             print(f"| {name} | {code} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | {line} |")
             if name.startswith("("):
                 continue
-            worst_wall, worst_cpu, worst_mb = max(worst_wall, wall), max(worst_cpu, cpu), max(worst_mb, peak)
+            worst_wall, worst_cpu, worst_mb = (
+                max(worst_wall, wall),
+                max(worst_cpu, cpu),
+                max(worst_mb, peak),
+            )
             if code != 2 or cpu > SECOND or peak > MEGABYTES:
                 failures.append(name)
-    print(f"\n{len(rows) - 1} inputs; worst wall {worst_wall:.2f} s, worst cpu {worst_cpu:.2f} s, "
-          f"worst peak {worst_mb:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"\n{len(rows) - 1} inputs; worst wall {worst_wall:.2f} s, worst cpu {worst_cpu:.2f} s, "
+        f"worst peak {worst_mb:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     if failures:
         print("over target (exit 2, < 1 s cpu, < 200 MB): " + ", ".join(failures))
         return 1

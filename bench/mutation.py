@@ -14,6 +14,7 @@ checker is still run on them and any error it reports there is listed as a false
 Prints: the findings on the originals, the kill rate per operator, the equivalent mutants by
 reason, and every survivor with the findings it got.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 def load_yaml(path: Path) -> dict:
     """The plan as data, its hf_config made absolute so that mutants load from text."""
     import yaml
+
     data = yaml.safe_load(path.read_text())
     model = data.get("model")
     if isinstance(model, dict) and "hf_config" in model:
@@ -44,6 +46,7 @@ def verdict(data: dict) -> list:
     from syncverify.engine import check_plan
     from syncverify.findings import PlanError
     from syncverify.loader import load_plan
+
     try:
         return check_plan(load_plan("mutant.yaml", text=yaml.safe_dump(data, sort_keys=False)))
     except PlanError as error:
@@ -64,15 +67,28 @@ def run_plan(job: tuple[str, tuple]) -> dict:
             continue
         start = time.perf_counter()
         found = verdict(mutant.plan)
-        rows.append({"operator": mutant.operator, "label": mutant.label, "equivalent": mutant.equivalent,
-                     "killers": sorted({f.code for f in mutant.killed_by(found)}),
-                     "errors": sorted({f"{f.code} {f.category}" for f in found if f.severity == "error"}),
-                     "others": sorted({f"{f.code} {f.severity}" for f in found if f.severity != "error"}),
-                     "seconds": time.perf_counter() - start})
+        rows.append(
+            {
+                "operator": mutant.operator,
+                "label": mutant.label,
+                "equivalent": mutant.equivalent,
+                "killers": sorted({f.code for f in mutant.killed_by(found)}),
+                "errors": sorted(
+                    {f"{f.code} {f.category}" for f in found if f.severity == "error"}
+                ),
+                "others": sorted(
+                    {f"{f.code} {f.severity}" for f in found if f.severity != "error"}
+                ),
+                "seconds": time.perf_counter() - start,
+            }
+        )
     original = verdict(data)
-    return {"plan": path.name, "original": [f"{f.line}:{f.column} {f.severity} {f.code} {f.message}"
-                                            for f in original],
-            "original_errors": sum(f.severity == "error" for f in original), "rows": rows}
+    return {
+        "plan": path.name,
+        "original": [f"{f.line}:{f.column} {f.severity} {f.code} {f.message}" for f in original],
+        "original_errors": sum(f.severity == "error" for f in original),
+        "rows": rows,
+    }
 
 
 def main() -> int:
@@ -90,7 +106,9 @@ def main() -> int:
     else:
         results = [run_plan(job) for job in jobs]
     report(results, time.perf_counter() - start)
-    survivors = [r for res in results for r in res["rows"] if not r["equivalent"] and not r["killers"]]
+    survivors = [
+        r for res in results for r in res["rows"] if not r["equivalent"] and not r["killers"]
+    ]
     return 1 if survivors or any(res["original_errors"] for res in results) else 0
 
 
@@ -113,22 +131,28 @@ def report(results: list, seconds: float) -> None:
             else:
                 counts["survived"] += 1
     total = collections.Counter()
-    print(f"\n## Kill rate per operator\n")
+    print("\n## Kill rate per operator\n")
     print("| operator | mutants | equivalent | killed | survived | kill rate |")
     print("|---|---:|---:|---:|---:|---:|")
     for operator, c in table.items():
         total.update(c)
-        print(f"| {operator} | {c['mutants']} | {c['equivalent']} | {c['killed']} | {c['survived']} | "
-              f"{_rate(c)} |")
-    print(f"| all | {total['mutants']} | {total['equivalent']} | {total['killed']} | {total['survived']} | "
-          f"{_rate(total)} |")
+        print(
+            f"| {operator} | {c['mutants']} | {c['equivalent']} | {c['killed']} | {c['survived']} | "
+            f"{_rate(c)} |"
+        )
+    print(
+        f"| all | {total['mutants']} | {total['equivalent']} | {total['killed']} | {total['survived']} | "
+        f"{_rate(total)} |"
+    )
     print(f"\n{total['mutants']} mutants of {len(results)} plans checked in {seconds:.0f} s")
     reasons = collections.defaultdict(list)
     alarms = []
     for res in results:
         for row in res["rows"]:
             if row["equivalent"]:
-                reasons[(row["operator"], _reason_class(row["equivalent"]))].append(f"{res['plan']}: {row['label']}")
+                reasons[(row["operator"], _reason_class(row["equivalent"]))].append(
+                    f"{res['plan']}: {row['label']}"
+                )
                 if row["errors"]:
                     alarms.append((res["plan"], row))
     print("\n## Equivalent mutants (no defect under S1-S23; not counted)\n")
@@ -136,7 +160,9 @@ def report(results: list, seconds: float) -> None:
         print(f"- {operator}: {reason} ({len(labels)}), e.g. {labels[0]}")
     print("\n## Errors the checker reports on equivalent mutants (false alarms)\n")
     for plan, row in alarms:
-        print(f"- {plan}: {row['label']}: {', '.join(row['errors'])} -- equivalent because {row['equivalent']}")
+        print(
+            f"- {plan}: {row['label']}: {', '.join(row['errors'])} -- equivalent because {row['equivalent']}"
+        )
     if not alarms:
         print("none")
     print("\n## Survivors (defects the checker missed)\n")
@@ -149,8 +175,10 @@ def report(results: list, seconds: float) -> None:
                 print(f"- {res['plan']}: {row['operator']}: {row['label']}: got {got}")
     if not any_survivor:
         print("none")
-    slowest = max(((row["seconds"], res["plan"], row["label"]) for res in results for row in res["rows"]),
-                  default=(0, "", ""))
+    slowest = max(
+        ((row["seconds"], res["plan"], row["label"]) for res in results for row in res["rows"]),
+        default=(0, "", ""),
+    )
     print(f"\nslowest mutant: {slowest[0]:.2f} s ({slowest[1]}: {slowest[2]})")
 
 
@@ -161,8 +189,13 @@ def _rate(c) -> str:
 
 def _reason_class(reason: str) -> str:
     """The reason without the per-mutant details (degrees, axes), to group equivalents."""
-    return reason.split(":")[0] + ": " + reason.split(":", 1)[1].split(" for ")[0].split(" here")[0].strip() \
-        if ":" in reason else reason
+    return (
+        reason.split(":")[0]
+        + ": "
+        + reason.split(":", 1)[1].split(" for ")[0].split(" here")[0].strip()
+        if ":" in reason
+        else reason
+    )
 
 
 if __name__ == "__main__":

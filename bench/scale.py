@@ -15,6 +15,7 @@ table meets them.
 Bytecode caching is on in the children (as after `pip install`); the first run of each plan
 warms it and is not counted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,13 +48,13 @@ class Row:
     gpus: int = 0
     layers: int = 0
     microbatches: int = 0
-    modes: dict = field(default_factory=dict)     # mode -> Measured or a reason it was not run
+    modes: dict = field(default_factory=dict)  # mode -> Measured or a reason it was not run
 
 
 @dataclass
 class Measured:
     wall: float
-    cpu: float                  # user + system seconds: what the run costs whatever else runs
+    cpu: float  # user + system seconds: what the run costs whatever else runs
     peak_mb: float
     nodes: int
     edges: int
@@ -71,15 +72,26 @@ def run_child(argv: list[str]) -> str:
     """The stdout of one child process (exit code 0 or 1: findings are not a failure)."""
     proc = subprocess.run(argv, capture_output=True, env=child_env())
     if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(argv)} exited {proc.returncode}: {proc.stderr.decode()[-2000:]}"
+        )
     return proc.stdout.decode()
 
 
 def measure(path: Path, mode: str, runs: int) -> Measured:
-    check = [sys.executable, "-m", "syncverify", "check", "--format", "json", "--isolated", str(path)]
+    check = [
+        sys.executable,
+        "-m",
+        "syncverify",
+        "check",
+        "--format",
+        "json",
+        "--isolated",
+        str(path),
+    ]
     if mode == "exhaustive":
         check.append("--exhaustive")
-    run_child(check)                                   # warm the bytecode cache
+    run_child(check)  # warm the bytecode cache
     walls, cpus, peaks, output = [], [], [], ""
     for _ in range(runs):
         wall, cpu, peak, output = measure_peak(check)
@@ -88,13 +100,17 @@ def measure(path: Path, mode: str, runs: int) -> Measured:
         peaks.append(peak)
     sizes = run_child([sys.executable, "-c", GRAPH_SIZE, str(path), mode])
     nodes, edges = (int(x) for x in sizes.split())
-    return Measured(statistics.median(walls), statistics.median(cpus), max(peaks), nodes, edges, output)
+    return Measured(
+        statistics.median(walls), statistics.median(cpus), max(peaks), nodes, edges, output
+    )
 
 
 def measure_peak(argv: list[str]) -> tuple[float, float, float, str]:
     """One run's wall time, CPU time and peak RSS (os.wait4 reports the child alone)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env())
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=child_env()
+    )
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -108,6 +124,7 @@ def estimated_exhaustive_nodes(path: Path) -> int:
     sys.path.insert(0, str(ROOT))
     from syncverify.budget import estimate
     from syncverify.loader import load_plan
+
     return sum(e.nodes for e in estimate(load_plan(str(path)), exhaustive=True))
 
 
@@ -132,24 +149,49 @@ def plans(tmp: Path, quick: bool) -> list[Row]:
     rows = []
     worlds = [8, 16, 64, 256, 1024, 4096, 16384] if not quick else [16, 1024]
     for world in worlds:
-        path = init_plan(tmp / f"deepseek-dp{world}.yaml", deepseek, dp=world, ep=min(world, 32),
-                         overlap="two_batch", microbatches=2, nodes=max(world // 8, 1),
-                         gpus_per_node=min(world, 8))
+        path = init_plan(
+            tmp / f"deepseek-dp{world}.yaml",
+            deepseek,
+            dp=world,
+            ep=min(world, 32),
+            overlap="two_batch",
+            microbatches=2,
+            nodes=max(world // 8, 1),
+            gpus_per_node=min(world, 8),
+        )
         rows.append(Row("world: DeepSeek-V3, DP attention + EP32", path.name, path, world, 61, 2))
     for world in [w for w in worlds if w >= 16]:
-        path = init_plan(tmp / f"llama405b-tp8-pp2-dp{world // 16}.yaml", llama, tp=8, pp=2,
-                         dp=world // 16, microbatches=2, nodes=world // 8, gpus_per_node=8)
+        path = init_plan(
+            tmp / f"llama405b-tp8-pp2-dp{world // 16}.yaml",
+            llama,
+            tp=8,
+            pp=2,
+            dp=world // 16,
+            microbatches=2,
+            nodes=world // 8,
+            gpus_per_node=8,
+        )
         rows.append(Row("world: Llama-3.1-405B, TP8 x PP2 x DP", path.name, path, world, 126, 2))
-    for layers in ([8, 32, 128] if not quick else [8, 128]):
-        path = init_plan(tmp / f"llama-{layers}-layers-tp8-pp2-dp4.yaml", llama_with_layers(tmp, layers),
-                         tp=8, pp=2, dp=4, microbatches=2)
+    for layers in [8, 32, 128] if not quick else [8, 128]:
+        path = init_plan(
+            tmp / f"llama-{layers}-layers-tp8-pp2-dp4.yaml",
+            llama_with_layers(tmp, layers),
+            tp=8,
+            pp=2,
+            dp=4,
+            microbatches=2,
+        )
         rows.append(Row("layers: Llama-shaped, TP8 x PP2 x DP4", path.name, path, 64, layers, 2))
-    for mbs in ([1, 8, 64] if not quick else [1, 64]):
-        path = init_plan(tmp / f"llama405b-tp8-pp4-mb{mbs}.yaml", llama, tp=8, pp=4, microbatches=mbs)
+    for mbs in [1, 8, 64] if not quick else [1, 64]:
+        path = init_plan(
+            tmp / f"llama405b-tp8-pp4-mb{mbs}.yaml", llama, tp=8, pp=4, microbatches=mbs
+        )
         rows.append(Row("microbatches: Llama-3.1-405B, TP8 x PP4", path.name, path, 32, 126, mbs))
-    for name, gpus, layers, mbs in [("deepseek-v3-1024gpu-dp-ep.yaml", 1024, 61, 2),
-                                    ("llama-3.1-405b-tp8-pp4.yaml", 32, 126, 4),
-                                    ("llama-3.1-70b-tp8-pp2.yaml", 16, 80, 2)]:
+    for name, gpus, layers, mbs in [
+        ("deepseek-v3-1024gpu-dp-ep.yaml", 1024, 61, 2),
+        ("llama-3.1-405b-tp8-pp4.yaml", 32, 126, 4),
+        ("llama-3.1-70b-tp8-pp2.yaml", 16, 80, 2),
+    ]:
         rows.append(Row("shipped plans", name, ROOT / "plans" / name, gpus, layers, mbs))
     return rows
 
@@ -166,24 +208,41 @@ def run(rows: list[Row], runs: int, cap: int) -> None:
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| family | plan | GPUs | layers | mbs | reduced s (CPU s) | peak MB | nodes | edges "
-             "| exhaustive s (CPU s) | peak MB | nodes | edges | speed-up | same findings |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| family | plan | GPUs | layers | mbs | reduced s (CPU s) | peak MB | nodes | edges "
+        "| exhaustive s (CPU s) | peak MB | nodes | edges | speed-up | same findings |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for row in rows:
         r, e = row.modes["reduced"], row.modes["exhaustive"]
-        cells = [row.family, row.name, f"{row.gpus:,}", str(row.layers), str(row.microbatches),
-                 f"{r.wall:.2f} ({r.cpu:.2f})", f"{r.peak_mb:.0f}", f"{r.nodes:,}", f"{r.edges:,}"]
+        cells = [
+            row.family,
+            row.name,
+            f"{row.gpus:,}",
+            str(row.layers),
+            str(row.microbatches),
+            f"{r.wall:.2f} ({r.cpu:.2f})",
+            f"{r.peak_mb:.0f}",
+            f"{r.nodes:,}",
+            f"{r.edges:,}",
+        ]
         if isinstance(e, Measured):
             same = "yes" if e.output == r.output else "NO"
-            cells += [f"{e.wall:.2f} ({e.cpu:.2f})", f"{e.peak_mb:.0f}", f"{e.nodes:,}", f"{e.edges:,}",
-                      f"{e.wall / r.wall:.1f}x", same]
+            cells += [
+                f"{e.wall:.2f} ({e.cpu:.2f})",
+                f"{e.peak_mb:.0f}",
+                f"{e.nodes:,}",
+                f"{e.edges:,}",
+                f"{e.wall / r.wall:.1f}x",
+                same,
+            ]
         else:
             cells += [e, "", "", "", "", ""]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-STARTUP_RUNS = 21      # one run varies by +-15% on these machines: many, in turns
+STARTUP_RUNS = 21  # one run varies by +-15% on these machines: many, in turns
 
 
 def startup(plan: Path) -> dict[str, tuple[float, float]]:
@@ -198,8 +257,14 @@ def startup(plan: Path) -> dict[str, tuple[float, float]]:
     turns = [(measure_peak(check), measure_peak(base)) for _ in range(STARTUP_RUNS)]
     out = {}
     for name, pick in (("median", statistics.median), ("fastest", min)):
-        for side, runs_of_one in (("check", [c for c, _ in turns]), ("base", [b for _, b in turns])):
-            out[f"{side} {name}"] = (pick(r[0] for r in runs_of_one), pick(r[1] for r in runs_of_one))
+        for side, runs_of_one in (
+            ("check", [c for c, _ in turns]),
+            ("base", [b for _, b in turns]),
+        ):
+            out[f"{side} {name}"] = (
+                pick(r[0] for r in runs_of_one),
+                pick(r[1] for r in runs_of_one),
+            )
     return out
 
 
@@ -209,60 +274,81 @@ def targets(rows: list[Row], runs: int) -> list[str]:
     ds = by_name.get("deepseek-v3-1024gpu-dp-ep.yaml")
     if ds:
         wall, cpu = ds.modes["reduced"].wall, ds.modes["reduced"].cpu
-        out.append(f"DeepSeek-V3 on 1,024 GPUs: {wall:.2f} s wall, {cpu:.2f} s CPU (target <= 1.0 s): "
-                   f"{'met' if wall <= 1.0 else 'missed'}")
+        out.append(
+            f"DeepSeek-V3 on 1,024 GPUs: {wall:.2f} s wall, {cpu:.2f} s CPU (target <= 1.0 s): "
+            f"{'met' if wall <= 1.0 else 'missed'}"
+        )
     for family in sorted({row.family for row in rows if row.family.startswith("world")}):
         series = {row.gpus: row.modes["reduced"] for row in rows if row.family == family}
         if 16 in series and 16384 in series:
             ratio = series[16384].wall / series[16].wall
             cpu_ratio = series[16384].cpu / series[16].cpu
-            out.append(f"{family}: time at 16,384 / 16 GPUs = {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
-                       f"(target <= 1.5): {'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
+            out.append(
+                f"{family}: time at 16,384 / 16 GPUs = {ratio:.2f} wall, {cpu_ratio:.2f} CPU "
+                f"(target <= 1.5): {'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}"
+            )
     peak = max(row.modes["reduced"].peak_mb for row in rows)
-    out.append(f"peak memory in reduced mode: {peak:.0f} MB (target <= 200 MB): "
-               f"{'met' if peak <= 200 else 'missed'}")
-    exhaustive = [(row.modes["exhaustive"], row) for row in rows
-                  if isinstance(row.modes["exhaustive"], Measured)]
+    out.append(
+        f"peak memory in reduced mode: {peak:.0f} MB (target <= 200 MB): "
+        f"{'met' if peak <= 200 else 'missed'}"
+    )
+    exhaustive = [
+        (row.modes["exhaustive"], row)
+        for row in rows
+        if isinstance(row.modes["exhaustive"], Measured)
+    ]
     if exhaustive:
         sized = [(e, r) for e, r in exhaustive if e.nodes > 2000]
         per_node = statistics.median(e.wall / e.nodes for e, _ in sized)
         cpu_per_node = sorted(e.cpu / e.nodes * 1e6 for e, _ in sized)
-        out.append(f"--exhaustive: {per_node * 1e6:.0f} us wall per DAG node (median); CPU per node "
-                   f"{cpu_per_node[0]:.0f}-{cpu_per_node[-1]:.0f} us over {len(sized)} plans of "
-                   f"{min(e.nodes for e, _ in sized):,}-{max(e.nodes for e, _ in sized):,} nodes "
-                   f"(linear in DAG size); different findings on "
-                   f"{sum(e.output != r.modes['reduced'].output for e, r in exhaustive)} of {len(exhaustive)} plans")
+        out.append(
+            f"--exhaustive: {per_node * 1e6:.0f} us wall per DAG node (median); CPU per node "
+            f"{cpu_per_node[0]:.0f}-{cpu_per_node[-1]:.0f} us over {len(sized)} plans of "
+            f"{min(e.nodes for e, _ in sized):,}-{max(e.nodes for e, _ in sized):,} nodes "
+            f"(linear in DAG size); different findings on "
+            f"{sum(e.output != r.modes['reduced'].output for e, r in exhaustive)} of {len(exhaustive)} plans"
+        )
         if ds and not isinstance(ds.modes["exhaustive"], Measured):
             nodes = estimated_exhaustive_nodes(ds.path)
             ratio = nodes * per_node / ds.modes["reduced"].wall
-            out.append(f"DeepSeek-V3 on 1,024 GPUs exhaustive: ~{nodes:,} nodes, ~{nodes * per_node:,.0f} s "
-                       f"at that rate (over the SV014 cap, not run): reduced is ~{ratio:,.0f}x faster")
+            out.append(
+                f"DeepSeek-V3 on 1,024 GPUs exhaustive: ~{nodes:,} nodes, ~{nodes * per_node:,.0f} s "
+                f"at that rate (over the SV014 cap, not run): reduced is ~{ratio:,.0f}x faster"
+            )
     seventy = by_name.get("llama-3.1-70b-tp8-pp2.yaml")
     if seventy:
         times = startup(seventy.path)
         for name in ("median", "fastest"):
             (wall, cpu), (base_wall, base_cpu) = times[f"check {name}"], times[f"base {name}"]
             ratio, cpu_ratio = wall / base_wall, cpu / base_cpu
-            out.append(f"`syncverify check` of the Llama-3.1-70B example, {name} of {STARTUP_RUNS}: "
-                       f"{wall:.3f} s wall, {cpu:.3f} s CPU / import of networkx, yaml, click, "
-                       f"rich.console {base_wall:.3f} s wall, {base_cpu:.3f} s CPU = {ratio:.2f} wall, "
-                       f"{cpu_ratio:.2f} CPU (target <= 1.5): "
-                       f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}")
+            out.append(
+                f"`syncverify check` of the Llama-3.1-70B example, {name} of {STARTUP_RUNS}: "
+                f"{wall:.3f} s wall, {cpu:.3f} s CPU / import of networkx, yaml, click, "
+                f"rich.console {base_wall:.3f} s wall, {base_cpu:.3f} s CPU = {ratio:.2f} wall, "
+                f"{cpu_ratio:.2f} CPU (target <= 1.5): "
+                f"{'met' if max(ratio, cpu_ratio) <= 1.5 else 'missed'}"
+            )
     return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per plan in reduced mode")
-    parser.add_argument("--exhaustive-cap", type=int, default=150_000,
-                        help="run --exhaustive only under this many estimated DAG nodes")
+    parser.add_argument(
+        "--exhaustive-cap",
+        type=int,
+        default=150_000,
+        help="run --exhaustive only under this many estimated DAG nodes",
+    )
     parser.add_argument("--quick", action="store_true", help="a few rows only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = plans(Path(tmp), args.quick)
         run(rows, args.runs, args.exhaustive_cap)
-        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-              f"load average {os.getloadavg()[0]:.2f}")
+        print(
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"load average {os.getloadavg()[0]:.2f}"
+        )
         print(table(rows))
         print()
         for line in targets(rows, args.runs):

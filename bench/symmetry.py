@@ -16,6 +16,7 @@ seed, the command that shows it and the two outputs' difference. `--broken` chec
 deliberately wrong reduction (tests/broken_reduction.py) instead, to count how many plans
 catch it (there every plan is expected to agree except those that catch it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,15 +54,18 @@ def difference(plan: dict) -> list[str]:
         reduced, full = reduced_check(loaded), check_plan(loaded, exhaustive=True)
     except PlanError:
         return []
-    except Exception as error:           # a crash in either mode is a difference too
+    except Exception as error:  # a crash in either mode is a difference too
         return [f"crash: {type(error).__name__}: {error}"]
     if comparable(reduced) == comparable(full):
         return []
-    return list(difflib.unified_diff(shown(reduced), shown(full), "default", "--exhaustive",
-                                     lineterm="", n=0))[2:]
+    return list(
+        difflib.unified_diff(
+            shown(reduced), shown(full), "default", "--exhaustive", lineterm="", n=0
+        )
+    )[2:]
 
 
-BROKEN_WINDOW = None       # --broken: the name of a deliberately wrong reduction to apply
+BROKEN_WINDOW = None  # --broken: the name of a deliberately wrong reduction to apply
 
 
 def reduced_check(loaded):
@@ -83,7 +87,7 @@ def compare(plan: dict) -> dict:
         full = check_plan(loaded, exhaustive=True)
         out["reduced s"], out["exhaustive s"] = middle - start, time.perf_counter() - middle
     except PlanError:
-        return dict(out, status="rejected")         # drawn config errors, or too large (SV014)
+        return dict(out, status="rejected")  # drawn config errors, or too large (SV014)
     except Exception as error:
         return dict(out, status="disagree", crash=f"{type(error).__name__}: {error}")
     out["findings"] = bool(full)
@@ -103,9 +107,11 @@ def write_disagreement(out: Path, seed: int, plan: dict, generator: str, do_mini
     diff = difference(small) or difference(plan)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{generator}-seed-{seed}.yaml"
-    header = [f"drawn by bench/symmetry.py --generator {generator} (seed {seed}): {plan['name']}",
-              f"reproduce: syncverify check {path.name}; syncverify check --exhaustive {path.name}",
-              "default vs --exhaustive:"] + diff
+    header = [
+        f"drawn by bench/symmetry.py --generator {generator} (seed {seed}): {plan['name']}",
+        f"reproduce: syncverify check {path.name}; syncverify check --exhaustive {path.name}",
+        "default vs --exhaustive:",
+    ] + diff
     text = "".join(f"# {line}\n" for line in header)
     path.write_text(text + yaml.safe_dump(dict(small, name=f"seed-{seed}"), sort_keys=False))
     return path
@@ -117,9 +123,12 @@ def classic_plans(count: int, seed: int) -> list[dict]:
     from hypothesis import seed as hypothesis_seed
 
     from tests.test_symmetry import plans
+
     drawn = []
 
-    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @hypothesis_seed(seed)
     @given(plans())
     def draw(plan):
@@ -131,7 +140,9 @@ def classic_plans(count: int, seed: int) -> list[dict]:
 
 def results(args) -> list[tuple]:
     if args.generator == "classic":
-        return [(i, plan, compare(plan)) for i, plan in enumerate(classic_plans(args.count, args.seed))]
+        return [
+            (i, plan, compare(plan)) for i, plan in enumerate(classic_plans(args.count, args.seed))
+        ]
     big = args.max_world if args.generator == "reducible" else 0
     jobs = [(args.seed * 1_000_003 + i, big) for i in range(args.count)]
     if args.jobs > 1:
@@ -146,20 +157,34 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--max-world", type=int, default=64, choices=(16, 32, 64),
-                        help="reducible: the largest world drawn (the full unroll of 64 ranks "
-                             "takes about 20 s a plan)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help=f"folder for the disagreeing plans (default {DEFAULT_OUT})")
-    parser.add_argument("--broken", choices=("microbatches", "layers"),
-                        help="check with a deliberately wrong reduction (tests/broken_reduction.py: "
-                             "a shorter microbatch window, an assumed layer period of one) to "
-                             "count how many generated plans catch it")
+    parser.add_argument(
+        "--max-world",
+        type=int,
+        default=64,
+        choices=(16, 32, 64),
+        help="reducible: the largest world drawn (the full unroll of 64 ranks "
+        "takes about 20 s a plan)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"folder for the disagreeing plans (default {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--broken",
+        choices=("microbatches", "layers"),
+        help="check with a deliberately wrong reduction (tests/broken_reduction.py: "
+        "a shorter microbatch window, an assumed layer period of one) to "
+        "count how many generated plans catch it",
+    )
     parser.add_argument("--no-minimise", action="store_true", help="write disagreements as drawn")
     args = parser.parse_args()
     global BROKEN_WINDOW
-    BROKEN_WINDOW = {"microbatches": "a shorter microbatch window",
-                     "layers": "an assumed layer period of one"}.get(args.broken)
+    BROKEN_WINDOW = {
+        "microbatches": "a shorter microbatch window",
+        "layers": "an assumed layer period of one",
+    }.get(args.broken)
     start = time.perf_counter()
     done = results(args)
     tally = {"plans": 0, "agree": 0, "disagree": 0, "with findings": 0, "rejected": 0}
@@ -176,15 +201,21 @@ def main() -> int:
         exhaustive_s += verdict["exhaustive s"]
         if verdict["status"] == "disagree":
             disagreements.append((seed, plan))
-    print(f"generator {args.generator}, seed {args.seed}: plans {tally['plans']}, agree {tally['agree']}, "
-          f"disagree {tally['disagree']}, with findings {tally['with findings']} "
-          f"(drawn {args.count}; refused by the loader or too large for --exhaustive: {tally['rejected']})")
-    print(f"time: {time.perf_counter() - start:.1f} s wall with {args.jobs} job(s); check time "
-          f"reduced {reduced_s:.1f} s, exhaustive {exhaustive_s:.1f} s")
+    print(
+        f"generator {args.generator}, seed {args.seed}: plans {tally['plans']}, agree {tally['agree']}, "
+        f"disagree {tally['disagree']}, with findings {tally['with findings']} "
+        f"(drawn {args.count}; refused by the loader or too large for --exhaustive: {tally['rejected']})"
+    )
+    print(
+        f"time: {time.perf_counter() - start:.1f} s wall with {args.jobs} job(s); check time "
+        f"reduced {reduced_s:.1f} s, exhaustive {exhaustive_s:.1f} s"
+    )
     for seed, plan in disagreements:
         print(f"DISAGREE seed {seed}: {plan['name']}", flush=True)
-        print(f"  -> {write_disagreement(args.out, seed, plan, args.generator, not args.no_minimise)}",
-              flush=True)
+        print(
+            f"  -> {write_disagreement(args.out, seed, plan, args.generator, not args.no_minimise)}",
+            flush=True,
+        )
     return 0 if not disagreements else 1
 
 

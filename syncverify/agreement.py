@@ -10,13 +10,13 @@ Plans come from `syncverify.synthesis` (correct by construction) and single muta
 remove a sync, make one async without a wait, duplicate a reduction, change a group, restrict
 the ranks that issue one, add a sync point that changes no value.
 """
+
 from __future__ import annotations
 
 import copy
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Optional
 
 import yaml
 
@@ -31,12 +31,12 @@ OVERLAP_WITH_ASYNC = ("comm_compute", "two_batch")
 @dataclass
 class Verdicts:
     label: str
-    refused: list = field(default_factory=list)       # codes that keep the executor out
-    unjudged: list = field(default_factory=list)      # codes that keep the checker's graph out
+    refused: list = field(default_factory=list)  # codes that keep the executor out
+    unjudged: list = field(default_factory=list)  # codes that keep the checker's graph out
     checker_codes: list = field(default_factory=list)  # missing-sync/ordering/SV402/SV403 codes
-    redundant_only: bool = False                       # redundant-sync warnings, no bad finding
-    outcome: Optional[object] = None
-    check_seconds: float = 0.0                         # CPU time of each side (bench figures)
+    redundant_only: bool = False  # redundant-sync warnings, no bad finding
+    outcome: object | None = None
+    check_seconds: float = 0.0  # CPU time of each side (bench figures)
     simulate_seconds: float = 0.0
 
     @property
@@ -80,10 +80,13 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
     out.check_seconds = time.process_time() - started
     blocking = {r.code for r in ALL_RULES if r.blocks_graph}
     out.unjudged = sorted({f.code for f in found if f.code in blocking})
-    out.checker_codes = sorted({f.code for f in found if f.category in BAD_CATEGORIES
-                                or f.code in VALUE_CORRUPTING})
+    out.checker_codes = sorted(
+        {f.code for f in found if f.category in BAD_CATEGORIES or f.code in VALUE_CORRUPTING}
+    )
     # redundant syncs (SV401, SV404) and nothing that changes a value or misses a sync
-    out.redundant_only = not out.checker_codes and any(f.category == "redundant-sync" for f in found)
+    out.redundant_only = not out.checker_codes and any(
+        f.category == "redundant-sync" for f in found
+    )
     started = time.process_time()
     out.outcome = simulate(plan, steps).outcome
     out.simulate_seconds = time.process_time() - started
@@ -92,21 +95,39 @@ def verdicts_of(plan, label: str = "", steps: int = 3) -> Verdicts:
 
 # ---- single mutations -----------------------------------------------------------------------
 
-KINDS = ("remove a sync", "make one async without a wait", "duplicate a reduction",
-         "change a group", "restrict the ranks", "add a sync point")
+KINDS = (
+    "remove a sync",
+    "make one async without a wait",
+    "duplicate a reduction",
+    "change a group",
+    "restrict the ranks",
+    "add a sync point",
+)
 
 # Sync points meant to change no value: where the checker finds them only redundant the
 # simulation must match (the claim's second half). Appended after an async sync on the same
 # anchor one reads that output before it completes: a race both must report.
 REDUNDANT_EXTRAS = (
-    ("a barrier after attention over tp", {"after": "attention", "collective": "barrier", "group": "tp"}),
-    ("a broadcast of the replicated residual over tp",
-     {"after": "attn_residual", "collective": "broadcast", "group": "tp"}),
-    ("an all_reduce over a group of one", {"after": "o_proj", "collective": "all_reduce", "group": "sp",
-                                           "phases": ["decode"]}),
-    ("an all_gather of the logits over a group of one",
-     {"after": "lm_head", "collective": "all_gather", "group": "sp", "phases": ["decode"]}),
-    ("a second stage transfer", {"after": "stage_boundary", "collective": "send_recv", "group": "pp"}),
+    (
+        "a barrier after attention over tp",
+        {"after": "attention", "collective": "barrier", "group": "tp"},
+    ),
+    (
+        "a broadcast of the replicated residual over tp",
+        {"after": "attn_residual", "collective": "broadcast", "group": "tp"},
+    ),
+    (
+        "an all_reduce over a group of one",
+        {"after": "o_proj", "collective": "all_reduce", "group": "sp", "phases": ["decode"]},
+    ),
+    (
+        "an all_gather of the logits over a group of one",
+        {"after": "lm_head", "collective": "all_gather", "group": "sp", "phases": ["decode"]},
+    ),
+    (
+        "a second stage transfer",
+        {"after": "stage_boundary", "collective": "send_recv", "group": "pp"},
+    ),
 )
 
 
@@ -123,28 +144,32 @@ def mutations_by_kind(plan: dict) -> dict[str, list[tuple[str, dict]]]:
         if _can_be_async(plan, sync):
             changed = {k: v for k, v in sync.items() if k != "wait_before"} | {"async": True}
             out["make one async without a wait"].append(
-                (f"make {name} async without a wait", _edit(plan, i, changed)))
+                (f"make {name} async without a wait", _edit(plan, i, changed))
+            )
         if sync["collective"] in REDUCTIONS:
             mutant = copy.deepcopy(plan)
             mutant["sync"].insert(i + 1, dict(sync, id=f"{name}-again"))
             out["duplicate a reduction"].append((f"duplicate {name}", mutant))
         for group in GROUPS:
             if group != sync["group"]:
-                out["change a group"].append((f"{name} over {group}", _edit(plan, i, dict(sync, group=group))))
+                out["change a group"].append(
+                    (f"{name} over {group}", _edit(plan, i, dict(sync, group=group)))
+                )
         for axis, size in _axes(plan).items():
             if size > 1 and "ranks" not in sync:
                 out["restrict the ranks"].append(
-                    (f"{name} only on {axis} 0", _edit(plan, i, dict(sync, ranks={axis: 0}))))
+                    (f"{name} only on {axis} 0", _edit(plan, i, dict(sync, ranks={axis: 0})))
+                )
     for label, extra in REDUNDANT_EXTRAS:
         if extra["after"] == "stage_boundary" and _axes(plan)["pp"] == 1:
-            continue                                    # no stage boundary to anchor on
+            continue  # no stage boundary to anchor on
         mutant = copy.deepcopy(plan)
         mutant["sync"].append(dict(extra, id="extra"))
         out["add a sync point"].append((f"add {label}", mutant))
     return out
 
 
-def _edit(plan: dict, index: int, sync: Optional[dict]) -> dict:
+def _edit(plan: dict, index: int, sync: dict | None) -> dict:
     mutant = copy.deepcopy(plan)
     if sync is None:
         del mutant["sync"][index]
@@ -156,8 +181,11 @@ def _edit(plan: dict, index: int, sync: Optional[dict]) -> dict:
 def _can_be_async(plan: dict, sync: dict) -> bool:
     """S11: async only where every phase it runs in allows overlap (else a config error)."""
     phases = sync.get("phases", list(plan["phases"]))
-    return all(plan["phases"].get(p, {}).get("overlap", "none") in OVERLAP_WITH_ASYNC
-               for p in phases if p in plan["phases"])
+    return all(
+        plan["phases"].get(p, {}).get("overlap", "none") in OVERLAP_WITH_ASYNC
+        for p in phases
+        if p in plan["phases"]
+    )
 
 
 def _axes(plan: dict) -> dict:
@@ -171,10 +199,23 @@ def _axes(plan: dict) -> dict:
 # ---- random small layouts (tests/strategies.py `layouts()` without hypothesis) ---------------
 
 TINY_DENSE = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 4, "ffn": 512, "vocab": 1000}
-TINY_MOE = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 8, "ffn": 512, "vocab": 1000,
-            "moe": {"experts": 8, "top_k": 2, "layers": "1..1", "shared_experts": 1, "ffn": 128}}
-TINY_MOE_ALL = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 2, "vocab": 1000,
-                "moe": {"experts": 8, "top_k": 2, "layers": "all", "ffn": 128}}
+TINY_MOE = {
+    "layers": 2,
+    "hidden": 256,
+    "heads": 8,
+    "kv_heads": 8,
+    "ffn": 512,
+    "vocab": 1000,
+    "moe": {"experts": 8, "top_k": 2, "layers": "1..1", "shared_experts": 1, "ffn": 128},
+}
+TINY_MOE_ALL = {
+    "layers": 2,
+    "hidden": 256,
+    "heads": 8,
+    "kv_heads": 2,
+    "vocab": 1000,
+    "moe": {"experts": 8, "top_k": 2, "layers": "all", "ffn": 128},
+}
 MODELS = (TINY_DENSE, TINY_MOE, TINY_MOE_ALL)
 
 
@@ -189,9 +230,21 @@ def random_layout(rng: random.Random, max_tp: int = 2) -> dict:
     sp = 1
     if ep == 1 and rng.random() < 0.25:
         sp, dp = 2, 1
-    return dict(model=model, tp=tp, pp=pp, dp=dp, ep=ep, overlap=overlap, prefill_sp=sp,
-                decode_dp=sp if sp > 1 else None, prefill_microbatches=mb, decode_microbatches=mb,
-                token_return=rng.choice(["host", "device"]), tokens=64, batch=8)
+    return {
+        "model": model,
+        "tp": tp,
+        "pp": pp,
+        "dp": dp,
+        "ep": ep,
+        "overlap": overlap,
+        "prefill_sp": sp,
+        "decode_dp": sp if sp > 1 else None,
+        "prefill_microbatches": mb,
+        "decode_microbatches": mb,
+        "token_return": rng.choice(["host", "device"]),
+        "tokens": 64,
+        "batch": 8,
+    }
 
 
 def random_plan(rng: random.Random, max_tp: int = 2) -> tuple[str, dict]:
@@ -210,7 +263,11 @@ def random_plan(rng: random.Random, max_tp: int = 2) -> tuple[str, dict]:
 
 
 def layout_label(layout: dict) -> str:
-    model = "moe-all" if layout["model"] is TINY_MOE_ALL else ("moe" if "moe" in layout["model"] else "dense")
+    model = (
+        "moe-all"
+        if layout["model"] is TINY_MOE_ALL
+        else ("moe" if "moe" in layout["model"] else "dense")
+    )
     parts = [model] + [f"{k}{layout[k]}" for k in ("tp", "pp", "dp", "ep") if layout[k] > 1]
     if layout["prefill_sp"] > 1:
         parts.append(f"sp{layout['prefill_sp']}")

@@ -9,14 +9,16 @@ same loader and rules as `syncverify check`, and returns a `Report`. It never re
 configuration file and never raises for a bad plan: load problems come back as
 `report.problems` (exit code 2), as the CLI reports them. Documented in docs/api.md.
 """
+
 from __future__ import annotations
 
 import io
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Union
 
 from syncverify.findings import Finding
 from syncverify.report import Report as BaseReport
@@ -66,8 +68,15 @@ class Report(BaseReport):
         return {f.code for f in self.all_findings()}
 
 
-def check(source: Source, *, exhaustive: bool = False, select: Names = None,
-          ignore: Names = None, fail_on: str = "error", name: Optional[str] = None) -> Report:
+def check(
+    source: Source,
+    *,
+    exhaustive: bool = False,
+    select: Names = None,
+    ignore: Names = None,
+    fail_on: str = "error",
+    name: str | None = None,
+) -> Report:
     """Check one plan and return its Report.
 
     `source` is a path (str or os.PathLike) to a plan file, a plan as a dict, or YAML text (a
@@ -92,16 +101,23 @@ def check(source: Source, *, exhaustive: bool = False, select: Names = None,
             raise FileNotFoundError(f"no plan file at '{path}'")
         commands.check_one(report, path, selection=selection, exhaustive=exhaustive)
     else:
-        commands.check_one(report, commands.STDIN, stdin_filename=name or "<plan>",
-                           stdin=io.StringIO(text), selection=selection, exhaustive=exhaustive)
+        commands.check_one(
+            report,
+            commands.STDIN,
+            stdin_filename=name or "<plan>",
+            stdin=io.StringIO(text),
+            selection=selection,
+            exhaustive=exhaustive,
+        )
     report.exit_code = exit_code(report, fail_on)
     return report
 
 
-def _text_of(source: Source) -> Optional[str]:
+def _text_of(source: Source) -> str | None:
     """The YAML text of a dict or text source; None for a path."""
     if isinstance(source, dict):
         import yaml
+
         return yaml.safe_dump(source, sort_keys=False)
     if isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{")):
         return source
@@ -118,8 +134,11 @@ def _selection(select: Names, ignore: Names):
     from syncverify.rules import ALL_RULES
 
     try:
-        reported = commands.codes_named("select", _joined(select), ALL_RULES) if select \
+        reported = (
+            commands.codes_named("select", _joined(select), ALL_RULES)
+            if select
             else {r.code for r in ALL_RULES}
+        )
         reported -= commands.codes_named("ignore", _joined(ignore), ALL_RULES) if ignore else set()
     except commands.UsageProblem as exc:
         raise ValueError(str(exc)) from None

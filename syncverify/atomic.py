@@ -1,4 +1,5 @@
 """Writing a file so that readers see the old content or the new one, never half of it."""
+
 from __future__ import annotations
 
 import errno
@@ -24,8 +25,14 @@ def write_text_atomically(path: str | os.PathLike, text: str) -> None:
     target = Path(os.path.realpath(path))
     existing = replaced_file(target)
     handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", delete=False, dir=target.parent,
-        prefix=f".{name_start(target.name)}.", suffix=".tmp")
+        "w",
+        encoding="utf-8",
+        newline="",
+        delete=False,
+        dir=target.parent,
+        prefix=f".{name_start(target.name)}.",
+        suffix=".tmp",
+    )
     try:
         with handle:
             handle.write(text)
@@ -70,14 +77,18 @@ def keep_attributes(temporary: str, existing: os.stat_result | None) -> None:
     os.chmod(temporary, stat.S_IMODE(existing.st_mode))
     mine = os.stat(temporary)
     if (mine.st_uid, mine.st_gid) != (existing.st_uid, existing.st_gid):
-        os.chown(temporary, existing.st_uid, existing.st_gid)   # PermissionError: not replaced
+        os.chown(temporary, existing.st_uid, existing.st_gid)  # PermissionError: not replaced
 
 
 def file_kind(mode: int) -> str:
     """What a non-regular file is, for messages."""
-    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISSOCK, "a socket"))
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
     return next((name for test, name in kinds if test(mode)), "a special file")
 
 

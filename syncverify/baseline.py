@@ -14,6 +14,7 @@ not checked in this run and pruning those that no longer match.
 A finding that stops the graph rules (`Rule.blocks_graph`) is never recorded nor hidden: the
 plan it is on was not checked, and a baseline must not turn that into "no findings".
 """
+
 from __future__ import annotations
 
 import json
@@ -21,17 +22,17 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from syncverify.commands import UsageProblem
 from syncverify.findings import Finding
 
-Counts = dict[str, dict[str, int]]        # plan key -> code -> count
+Counts = dict[str, dict[str, int]]  # plan key -> code -> count
 
 
 @dataclass(frozen=True)
 class Stale:
     """A baseline entry that records more findings than a checked plan has now."""
+
     plan: str
     code: str
     recorded: int
@@ -40,12 +41,12 @@ class Stale:
 
 def plan_key(file: str, folder: Path) -> str:
     """The key of a plan in a baseline kept in `folder`: its path relative to that folder."""
-    if file.startswith("<"):                      # <stdin> without --stdin-filename
+    if file.startswith("<"):  # <stdin> without --stdin-filename
         return file
     absolute = os.path.abspath(file)
     try:
         relative = os.path.relpath(absolute, folder)
-    except ValueError:                            # another drive (Windows)
+    except ValueError:  # another drive (Windows)
         return Path(absolute).as_posix()
     return Path(relative).as_posix()
 
@@ -53,9 +54,10 @@ def plan_key(file: str, folder: Path) -> str:
 def read(path: str) -> Counts:
     """The counts of a baseline file (UsageProblem if it is not one)."""
     from syncverify.yamlnodes import MAX_BYTES
+
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)     # never further: /dev/zero has no end
+            raw = handle.read(MAX_BYTES + 1)  # never further: /dev/zero has no end
         if len(raw) > MAX_BYTES:
             raise UsageProblem(f"--baseline: '{path}' is larger than {MAX_BYTES:,} bytes")
         document = json.loads(raw.decode("utf-8"))
@@ -65,9 +67,10 @@ def read(path: str) -> Counts:
         raise UsageProblem(f"--baseline: '{path}' is not JSON: {exc}") from None
     except RecursionError:
         raise UsageProblem(f"--baseline: '{path}' is nested too deeply to be a baseline") from None
-    except ValueError:      # Python converts no integer of more than 4,300 digits
-        raise UsageProblem(f"--baseline: '{path}' holds a number of more than 4,300 digits: "
-                           "not a baseline") from None
+    except ValueError:  # Python converts no integer of more than 4,300 digits
+        raise UsageProblem(
+            f"--baseline: '{path}' holds a number of more than 4,300 digits: not a baseline"
+        ) from None
     return validated(document, path)
 
 
@@ -83,8 +86,9 @@ def validated(document, path: str) -> Counts:
         for code, entry in rules.items():
             count = entry.get("count") if isinstance(entry, dict) else None
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                raise UsageProblem(f"--baseline: '{path}': {plan}: {code}: "
-                                   "expected {\"count\": N} with N >= 0")
+                raise UsageProblem(
+                    f"--baseline: '{path}': {plan}: {code}: expected {{\"count\": N}} with N >= 0"
+                )
             counts[plan][code] = count
     return counts
 
@@ -97,13 +101,14 @@ def _recordable(finding: Finding) -> bool:
 
 def current_counts(findings: list[Finding], folder: Path) -> Counts:
     counts: Counts = defaultdict(dict)
-    for (plan, code), n in sorted(Counter((plan_key(f.file, folder), f.code)
-                                          for f in findings if _recordable(f)).items()):
+    for (plan, code), n in sorted(
+        Counter((plan_key(f.file, folder), f.code) for f in findings if _recordable(f)).items()
+    ):
         counts[plan][code] = n
     return dict(counts)
 
 
-Judged = dict[str, Optional[frozenset]]    # plan key -> the codes this run reported (None: all)
+Judged = dict[str, frozenset | None]  # plan key -> the codes this run reported (None: all)
 
 
 def judges(judged: Judged, plan: str, code: str) -> bool:
@@ -140,7 +145,7 @@ def apply(findings: list[Finding], recorded: Counts, folder: Path) -> tuple[list
     return kept, hidden
 
 
-def merged(previous: Optional[Counts], now: Counts, judged: Judged) -> Counts:
+def merged(previous: Counts | None, now: Counts, judged: Judged) -> Counts:
     """The counts to write: this run's for what it judged, the previous file's for the rest
     (a run over part of the fleet, or with some rules left out, does not forget the others)."""
     out: dict[str, dict[str, int]] = {}
@@ -154,6 +159,7 @@ def merged(previous: Optional[Counts], now: Counts, judged: Judged) -> Counts:
 
 
 def render(counts: Counts) -> str:
-    document = {plan: {code: {"count": n} for code, n in rules.items()}
-                for plan, rules in counts.items()}
+    document = {
+        plan: {code: {"count": n} for code, n in rules.items()} for plan, rules in counts.items()
+    }
     return json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -42,10 +42,11 @@ clocks of the rest of its chain, in constant time, but the values read below it 
 are judged again: k value-moving syncs at one anchor cost k x k per instance of the anchor
 (barriers move none and are not counted).
 """
+
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Optional
 
 from syncverify.load_codes import PLAN_TOO_LARGE
 from syncverify.plan import DENSE_LAYER_OPS, LAYER_OPS, MOE_LAYER_OPS, Phase, Plan, SyncPoint
@@ -60,19 +61,20 @@ MAX_DAG_EDGES = 750_000
 MAX_FULL_CLOCK_ENTRIES = 16_000_000
 MAX_SYNC_PAIRS = 2_000_000
 MAX_RANK_WALKS = 1_000_000
-EDGES_PER_NODE = 3          # measured: 1.7 to 2.6 edges per node, before the microbatch pairs
+EDGES_PER_NODE = 3  # measured: 1.7 to 2.6 edges per node, before the microbatch pairs
 MAX_LAYER_SCANS = 2_000_000
 MAX_SELECTED_LAYERS = 1_000_000
-DECODE_STEPS = 3            # graph.world.DECODE_STEPS: steps 0, 1 and 2 (docs/semantics.md)
-LAYER_REPRESENTATIVES = 4   # graph.reduction: the first two and last two layers of a run
+DECODE_STEPS = 3  # graph.world.DECODE_STEPS: steps 0, 1 and 2 (docs/semantics.md)
+LAYER_REPRESENTATIVES = 4  # graph.reduction: the first two and last two layers of a run
 OPS_PER_LAYER = len(MOE_LAYER_OPS)
-OPS_OUTSIDE_LAYERS = 4      # embed, final_norm, lm_head, sample
-HOST_AND_SINK = 2           # the host's token slot and the output sink, per step and microbatch
+OPS_OUTSIDE_LAYERS = 4  # embed, final_norm, lm_head, sample
+HOST_AND_SINK = 2  # the host's token slot and the output sink, per step and microbatch
 
 
 @dataclass(frozen=True)
 class Limits:
     """The caps one kind of run is held to."""
+
     nodes: int
     edges: int
     clock_entries: int
@@ -80,16 +82,25 @@ class Limits:
 
 
 # the default check builds the reduced graph: held to about 2 s and 300 MB on this machine
-CHECK = Limits(nodes=MAX_CHECKED_NODES, edges=MAX_CHECKED_EDGES, clock_entries=MAX_CLOCK_ENTRIES,
-               sync_pairs=MAX_SYNC_PAIRS)
+CHECK = Limits(
+    nodes=MAX_CHECKED_NODES,
+    edges=MAX_CHECKED_EDGES,
+    clock_entries=MAX_CLOCK_ENTRIES,
+    sync_pairs=MAX_SYNC_PAIRS,
+)
 # --exhaustive and `simulate` unroll everything, asked for by name: held to about a minute
-FULL = Limits(nodes=MAX_DAG_NODES, edges=MAX_DAG_EDGES, clock_entries=MAX_FULL_CLOCK_ENTRIES,
-              sync_pairs=MAX_SYNC_PAIRS)
+FULL = Limits(
+    nodes=MAX_DAG_NODES,
+    edges=MAX_DAG_EDGES,
+    clock_entries=MAX_FULL_CLOCK_ENTRIES,
+    sync_pairs=MAX_SYNC_PAIRS,
+)
 
 
 @dataclass(frozen=True)
 class Estimate:
     """What one phase unrolls to, factor by factor."""
+
     phase: Phase
     ranks: int
     layers: int
@@ -99,8 +110,8 @@ class Estimate:
     nodes: int
     edges: int = 0
     sync_pairs: int = 0
-    worst_chain: Optional[SyncPoint] = None   # the first sync of the longest chain
-    chain: int = 0                            # how many blocking syncs that chain holds
+    worst_chain: SyncPoint | None = None  # the first sync of the longest chain
+    chain: int = 0  # how many blocking syncs that chain holds
 
 
 def check_size(plan: Plan, exhaustive: bool = False) -> None:
@@ -113,18 +124,23 @@ def check_size(plan: Plan, exhaustive: bool = False) -> None:
     if too_many:
         _too_many_ranks(plan, too_many, problems)
         raise problems.error()
-    walks = {p.name: p.degrees.world * sum(1 for s in plan.syncs if s.runs_in(p.name))
-             for p in plan.phases}
+    walks = {
+        p.name: p.degrees.world * sum(1 for s in plan.syncs if s.runs_in(p.name))
+        for p in plan.phases
+    }
     if sum(walks.values()) > MAX_RANK_WALKS:
         worst = max(plan.phases, key=lambda p: walks[p.name])
         _too_many_walks(plan, worst, sum(walks.values()), problems)
         raise problems.error()
     scans = plan.model.layers * max(len(plan.syncs), 1)
     if scans > MAX_LAYER_SCANS:
-        problems.add(PLAN_TOO_LARGE, plan.span(("model", "layers")),
-                     f"model.layers x sync points is {plan.model.layers:,} x {len(plan.syncs):,} "
-                     f"= {scans:,}, more than the {MAX_LAYER_SCANS:,} syncverify scans",
-                     help="no served model has that many layers and sync points; check the numbers")
+        problems.add(
+            PLAN_TOO_LARGE,
+            plan.span(("model", "layers")),
+            f"model.layers x sync points is {plan.model.layers:,} x {len(plan.syncs):,} "
+            f"= {scans:,}, more than the {MAX_LAYER_SCANS:,} syncverify scans",
+            help="no served model has that many layers and sync points; check the numbers",
+        )
         raise problems.error()
     # --exhaustive is held to the default check's caps too: the default check must verify
     # whatever --exhaustive can (a plan refused by default is refused in every mode)
@@ -133,8 +149,9 @@ def check_size(plan: Plan, exhaustive: bool = False) -> None:
         _within_limits(plan, estimate(plan, exhaustive=True), FULL, True, problems)
 
 
-def _within_limits(plan: Plan, estimates: list, limits: Limits, exhaustive: bool,
-                   problems: Problems) -> None:
+def _within_limits(
+    plan: Plan, estimates: list, limits: Limits, exhaustive: bool, problems: Problems
+) -> None:
     """Raise PlanError (SV014) at the first of `limits` the estimates are over."""
     worst = max(estimates, key=lambda e: e.nodes)
     total = sum(e.nodes for e in estimates)
@@ -143,13 +160,27 @@ def _within_limits(plan: Plan, estimates: list, limits: Limits, exhaustive: bool
         raise problems.error()
     edges = sum(e.edges for e in estimates)
     if edges > limits.edges:
-        _too_much(plan, worst, f"about {edges:,} DAG edges", limits.edges, "DAG edges",
-                  exhaustive, problems)
+        _too_much(
+            plan,
+            worst,
+            f"about {edges:,} DAG edges",
+            limits.edges,
+            "DAG edges",
+            exhaustive,
+            problems,
+        )
         raise problems.error()
     width = max((e.ranks for e in estimates), default=1)
     if total * width > limits.clock_entries:
-        _too_much(plan, worst, f"{total:,} DAG nodes x {width:,} ranks = {total * width:,} "
-                  "vector-clock entries", limits.clock_entries, "entries", exhaustive, problems)
+        _too_much(
+            plan,
+            worst,
+            f"{total:,} DAG nodes x {width:,} ranks = {total * width:,} vector-clock entries",
+            limits.clock_entries,
+            "entries",
+            exhaustive,
+            problems,
+        )
         raise problems.error()
     pairs = sum(e.sync_pairs for e in estimates)
     if pairs > limits.sync_pairs:
@@ -173,8 +204,11 @@ def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
         other = sum(1 for s in plan.syncs if not s.is_per_layer and s.runs_in(phase.name))
         stage_ranks = ranks // d.pp
         # each rank unrolls its own stage's layers: over all stages, every unrolled layer once
-        per_mb = stage_ranks * (layers * (OPS_PER_LAYER + per_layer)
-                                + d.pp * (OPS_OUTSIDE_LAYERS + other)) + HOST_AND_SINK
+        per_mb = (
+            stage_ranks
+            * (layers * (OPS_PER_LAYER + per_layer) + d.pp * (OPS_OUTSIDE_LAYERS + other))
+            + HOST_AND_SINK
+        )
         nodes = graphs * steps * microbatches * per_mb
         edges = EDGES_PER_NODE * nodes
         if phase.name == "decode" and prefill is not None:
@@ -183,10 +217,29 @@ def estimate(plan: Plan, exhaustive: bool = False) -> list[Estimate]:
             prompt = prefill.microbatches if exhaustive else kept_microbatches(prefill)
             edges += graphs * prompt * microbatches * (steps * stage_ranks * layers + stage_ranks)
         chain, first = _longest_chain(plan, phase.name)
-        pairs = sum(count * count * (stage_ranks * layers if per else d.pp * stage_ranks)
-                    for count, per in _chains(plan, phase.name)) * microbatches * steps
-        out.append(Estimate(phase, stage_ranks * d.pp, layers, microbatches, steps, graphs, nodes,
-                            edges, pairs, first, chain))
+        pairs = (
+            sum(
+                count * count * (stage_ranks * layers if per else d.pp * stage_ranks)
+                for count, per in _chains(plan, phase.name)
+            )
+            * microbatches
+            * steps
+        )
+        out.append(
+            Estimate(
+                phase,
+                stage_ranks * d.pp,
+                layers,
+                microbatches,
+                steps,
+                graphs,
+                nodes,
+                edges,
+                pairs,
+                first,
+                chain,
+            )
+        )
     return out
 
 
@@ -203,11 +256,14 @@ def _chained(plan: Plan, phase: str) -> list[SyncPoint]:
     """The syncs whose chain costs pairs: blocking, not point-to-point, and moving a value
     (leaving out one of a chain re-judges the values read below it in the chain; barriers move
     none, and analysis.redundancy handles their chains in linear time)."""
-    return [s for s in plan.syncs if s.runs_in(phase) and not s.is_async
-            and s.collective not in ("send_recv", "barrier")]
+    return [
+        s
+        for s in plan.syncs
+        if s.runs_in(phase) and not s.is_async and s.collective not in ("send_recv", "barrier")
+    ]
 
 
-def _longest_chain(plan: Plan, phase: str) -> tuple[int, Optional[SyncPoint]]:
+def _longest_chain(plan: Plan, phase: str) -> tuple[int, SyncPoint | None]:
     by_anchor: dict[str, list[SyncPoint]] = {}
     for sync in _chained(plan, phase):
         by_anchor.setdefault(sync.after, []).append(sync)
@@ -215,18 +271,23 @@ def _longest_chain(plan: Plan, phase: str) -> tuple[int, Optional[SyncPoint]]:
     return len(longest), (longest[0] if longest else None)
 
 
-def layout_refusal(world: int, pp: int, microbatches: int) -> Optional[tuple[str, str]]:
+def layout_refusal(world: int, pp: int, microbatches: int) -> tuple[str, str] | None:
     """For `syncverify init`, before a plan is written out: (option, why) when a layout is
     too large to check whatever the model, from a lower bound of its reduced graph (every
     stage runs at least one dense layer for each kept microbatch, in prefill and 3 decode
     steps); None when it may fit."""
     if world > MAX_RANKS:
-        return "world", f"the layout runs on {world:,} ranks, more than the {MAX_RANKS:,} syncverify checks"
+        return (
+            "world",
+            f"the layout runs on {world:,} ranks, more than the {MAX_RANKS:,} syncverify checks",
+        )
     kept = min(microbatches, pp + 2)
     least = (1 + DECODE_STEPS) * kept * pp * len(DENSE_LAYER_OPS)
     if least > MAX_CHECKED_NODES:
-        return "pp", (f"{pp:,} stages x {kept:,} microbatches would unroll to at least {least:,} "
-                      f"DAG nodes, more than the {MAX_CHECKED_NODES:,} syncverify checks")
+        return "pp", (
+            f"{pp:,} stages x {kept:,} microbatches would unroll to at least {least:,} "
+            f"DAG nodes, more than the {MAX_CHECKED_NODES:,} syncverify checks"
+        )
     return None
 
 
@@ -249,24 +310,27 @@ def representative_layers(plan: Plan) -> int:
     for selected in chosen.values():
         starts.update(_edges(selected))
     bounds = sorted(s for s in starts if 0 <= s < count) + [count]
-    return sum(min(end - start, LAYER_REPRESENTATIVES) for start, end in zip(bounds, bounds[1:]))
+    return sum(min(end - start, LAYER_REPRESENTATIVES) for start, end in itertools.pairwise(bounds))
 
 
 def _edges(selected: frozenset) -> set[int]:
     """Where a set of layers starts or stops: the first layer of each run in or out of it."""
-    return {l for l in selected if l - 1 not in selected} | \
-           {l + 1 for l in selected if l + 1 not in selected}
+    return {l for l in selected if l - 1 not in selected} | {
+        l + 1 for l in selected if l + 1 not in selected
+    }
 
 
 def kept_ranks(plan: Plan, phase: Phase) -> int:
     """The ranks graph.quotient keeps (its own rule, so the estimate cannot drift)."""
     from syncverify.graph.quotient import ranks_kept
+
     return ranks_kept(plan, phase)
 
 
 def kept_microbatches(phase: Phase) -> int:
     """The microbatches graph.quotient keeps (pp + 2; pairs under two_batch)."""
     from syncverify.graph.quotient import microbatch_classes
+
     return len(microbatch_classes(phase))
 
 
@@ -286,10 +350,12 @@ def idle_scenarios(plan: Plan, exhaustive: bool = False) -> int:
 def kept_replicas(plan: Plan, phase: Phase) -> int:
     """The DP replicas graph.quotient keeps."""
     from syncverify.graph.quotient import replicas_kept
+
     return replicas_kept(plan, phase)
 
 
 # ---------------------------------------------------------------------------------- reports
+
 
 def _degree_path(plan: Plan, phase: Phase, axis: str) -> tuple:
     """Where the phase's degree on `axis` was written: the phase override, else `parallel`."""
@@ -308,10 +374,13 @@ def _too_many_ranks(plan: Plan, phases: list[Phase], problems: Problems) -> None
         d = group[0].degrees
         names = " and ".join(p.name for p in group)
         product = " x ".join(f"{a} {d.of(a):,}" for a in axes if d.of(a) > 1)
-        problems.add(PLAN_TOO_LARGE, plan.span(path),
-                     f"{names} run{'s' if len(group) == 1 else ''} on {d.world:,} ranks ({product}), "
-                     f"more than the {MAX_RANKS:,} syncverify checks",
-                     help=f"check the degrees: {axis} = {d.of(axis):,} is the largest factor")
+        problems.add(
+            PLAN_TOO_LARGE,
+            plan.span(path),
+            f"{names} run{'s' if len(group) == 1 else ''} on {d.world:,} ranks ({product}), "
+            f"more than the {MAX_RANKS:,} syncverify checks",
+            help=f"check the degrees: {axis} = {d.of(axis):,} is the largest factor",
+        )
 
 
 def _blame(plan: Plan, worst: Estimate) -> tuple:
@@ -329,51 +398,90 @@ def _blame(plan: Plan, worst: Estimate) -> tuple:
 
 def _factors(worst: Estimate) -> str:
     scenarios = f" x {worst.graphs} idle-replica scenarios" if worst.graphs > 1 else ""
-    return (f"{worst.phase.name}: {worst.ranks:,} ranks x {worst.layers:,} layers x "
-            f"{worst.microbatches:,} microbatches x {worst.steps} steps{scenarios}")
+    return (
+        f"{worst.phase.name}: {worst.ranks:,} ranks x {worst.layers:,} layers x "
+        f"{worst.microbatches:,} microbatches x {worst.steps} steps{scenarios}"
+    )
 
 
 def _way_out(exhaustive: bool) -> str:
-    return ("drop --exhaustive: representative layers, replicas and microbatches give the same "
-            "findings" if exhaustive else
-            "check the numbers; a smaller model of the same layout (fewer layers or microbatches) "
-            "has the same sync points")
+    return (
+        "drop --exhaustive: representative layers, replicas and microbatches give the same findings"
+        if exhaustive
+        else "check the numbers; a smaller model of the same layout (fewer layers or microbatches) "
+        "has the same sync points"
+    )
 
 
 def _too_many_walks(plan: Plan, worst: Phase, walks: int, problems: Problems) -> None:
     d = worst.degrees
     axis = max(("tp", "sp", "dp", "pp"), key=d.of)
     syncs = sum(1 for s in plan.syncs if s.runs_in(worst.name))
-    problems.add(PLAN_TOO_LARGE, plan.span(_degree_path(plan, worst, axis)),
-                 f"findings are told rank by rank: {worst.name} runs {d.world:,} ranks x {syncs:,} "
-                 f"sync points, {walks:,} rank walks in all phases, more than the "
-                 f"{MAX_RANK_WALKS:,} syncverify checks",
-                 help=f"check the degrees ({axis} = {d.of(axis):,}) and the sync list")
+    problems.add(
+        PLAN_TOO_LARGE,
+        plan.span(_degree_path(plan, worst, axis)),
+        f"findings are told rank by rank: {worst.name} runs {d.world:,} ranks x {syncs:,} "
+        f"sync points, {walks:,} rank walks in all phases, more than the "
+        f"{MAX_RANK_WALKS:,} syncverify checks",
+        help=f"check the degrees ({axis} = {d.of(axis):,}) and the sync list",
+    )
 
 
-def _too_many_nodes(plan: Plan, worst: Estimate, total: int, limit: int, exhaustive: bool,
-                    problems: Problems) -> None:
-    problems.add(PLAN_TOO_LARGE, plan.span(_blame(plan, worst)),
-                 f"the plan would unroll to about {total:,} DAG nodes, more than the "
-                 f"{limit:,} syncverify checks ({_factors(worst)})", help=_way_out(exhaustive))
+def _too_many_nodes(
+    plan: Plan, worst: Estimate, total: int, limit: int, exhaustive: bool, problems: Problems
+) -> None:
+    problems.add(
+        PLAN_TOO_LARGE,
+        plan.span(_blame(plan, worst)),
+        f"the plan would unroll to about {total:,} DAG nodes, more than the "
+        f"{limit:,} syncverify checks ({_factors(worst)})",
+        help=_way_out(exhaustive),
+    )
 
 
-def _too_much(plan: Plan, worst: Estimate, amount: str, limit: int, unit: str, exhaustive: bool,
-              problems: Problems) -> None:
-    problems.add(PLAN_TOO_LARGE, plan.span(_blame(plan, worst)),
-                 f"the check would walk {amount}, more than the {limit:,} {unit} syncverify "
-                 f"checks ({_factors(worst)})", help=_way_out(exhaustive))
+def _too_much(
+    plan: Plan,
+    worst: Estimate,
+    amount: str,
+    limit: int,
+    unit: str,
+    exhaustive: bool,
+    problems: Problems,
+) -> None:
+    problems.add(
+        PLAN_TOO_LARGE,
+        plan.span(_blame(plan, worst)),
+        f"the check would walk {amount}, more than the {limit:,} {unit} syncverify "
+        f"checks ({_factors(worst)})",
+        help=_way_out(exhaustive),
+    )
 
 
-def _too_many_pairs(plan: Plan, worst: Estimate, pairs: int, limits: Limits,
-                    problems: Problems) -> None:
+def _too_many_pairs(
+    plan: Plan, worst: Estimate, pairs: int, limits: Limits, problems: Problems
+) -> None:
     first = worst.worst_chain
     at = first.path if first is not None else ("sync",)
-    problems.add(PLAN_TOO_LARGE, plan.span(at),
-                 f"the redundancy check would judge about {pairs:,} pairs of blocking sync points "
-                 f"issued back to back, more than the {limits.sync_pairs:,} syncverify checks (the "
-                 f"longest run: {worst.chain:,} after {first.after if first else '?'}, from here)",
-                 help="one sync point per collective is enough; check for repeated lines")
+    problems.add(
+        PLAN_TOO_LARGE,
+        plan.span(at),
+        f"the redundancy check would judge about {pairs:,} pairs of blocking sync points "
+        f"issued back to back, more than the {limits.sync_pairs:,} syncverify checks (the "
+        f"longest run: {worst.chain:,} after {first.after if first else '?'}, from here)",
+        help="one sync point per collective is enough; check for repeated lines",
+    )
 
 
-__all__ = ["CHECK", "FULL", "MAX_CHECKED_NODES", "MAX_DAG_NODES", "Limits", "MAX_LAYER_SCANS", "MAX_RANKS", "MAX_SELECTED_LAYERS", "Estimate", "check_size", "estimate"]
+__all__ = [
+    "CHECK",
+    "FULL",
+    "MAX_CHECKED_NODES",
+    "MAX_DAG_NODES",
+    "MAX_LAYER_SCANS",
+    "MAX_RANKS",
+    "MAX_SELECTED_LAYERS",
+    "Estimate",
+    "Limits",
+    "check_size",
+    "estimate",
+]

@@ -3,9 +3,10 @@
 In a wheel the repository's `rules/` folder is installed as `syncverify/catalog/`; in a source
 checkout (editable install) it is read from the repository root.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -20,7 +21,7 @@ def _catalog_file(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / "rules" / name
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict:
     # our own files: the C loader when PyYAML has it (15x faster than the Python one)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -3,6 +3,7 @@
 Exit codes: 0 no finding at or above the fail level, 1 findings at or above it, 2 an unusable
 plan or a bad invocation. No traceback reaches the user unless SYNCVERIFY_RAISE=1.
 """
+
 from __future__ import annotations
 
 import gc
@@ -17,8 +18,12 @@ from syncverify.report import AUTO, COLOR_MODES, DEFAULT_FORMAT, FORMATS
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 color_option = click.option(
-    "--color", type=click.Choice(COLOR_MODES), default="auto", show_default=True,
-    help="Colour and styles: auto follows the terminal, NO_COLOR and FORCE_COLOR.")
+    "--color",
+    type=click.Choice(COLOR_MODES),
+    default="auto",
+    show_default=True,
+    help="Colour and styles: auto follows the terminal, NO_COLOR and FORCE_COLOR.",
+)
 
 
 @click.group(context_settings=CONTEXT)
@@ -33,60 +38,132 @@ def cli() -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, metavar="PLAN...")
-@click.option("--format", "--output-format", "-f", "format_",
-              type=click.Choice([AUTO, *FORMATS], case_sensitive=False),
-              default=DEFAULT_FORMAT, show_default=True, envvar="SYNCVERIFY_OUTPUT_FORMAT",
-              show_envvar=True,
-              help="Output format; auto: github inside GitHub Actions, text elsewhere.")
-@click.option("--output", "-o", metavar="FILE",
-              help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--statistics", is_flag=True,
-              help="Print how many findings each rule reported instead of the findings.")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
-              help="Lowest severity that makes the exit code 1 [default: error, or the "
-                   "configuration's fail-on].")
-@click.option("--exit-zero", is_flag=True,
-              help="Exit 0 even when findings are reported (an unusable plan still exits 2).")
+@click.option(
+    "--format",
+    "--output-format",
+    "-f",
+    "format_",
+    type=click.Choice([AUTO, *FORMATS], case_sensitive=False),
+    default=DEFAULT_FORMAT,
+    show_default=True,
+    envvar="SYNCVERIFY_OUTPUT_FORMAT",
+    show_envvar=True,
+    help="Output format; auto: github inside GitHub Actions, text elsewhere.",
+)
+@click.option(
+    "--output",
+    "-o",
+    metavar="FILE",
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@click.option(
+    "--statistics",
+    is_flag=True,
+    help="Print how many findings each rule reported instead of the findings.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 [default: error, or the "
+    "configuration's fail-on].",
+)
+@click.option(
+    "--exit-zero",
+    is_flag=True,
+    help="Exit 0 even when findings are reported (an unusable plan still exits 2).",
+)
 @color_option
-@click.option("--quiet", "-q", is_flag=True,
-              help="Text format: findings only, without code frames, details or summary.")
-@click.option("--stdin-filename", metavar="NAME",
-              help="The name to report for a plan read from standard input (PLAN is -).")
-@click.option("--select", metavar="CODES",
-              help="Report only these rules: comma-separated codes, code prefixes (SV3) or slugs.")
-@click.option("--extend-select", metavar="CODES",
-              help="Report these rules too, on top of the configuration's select.")
-@click.option("--ignore", metavar="CODES",
-              help="Do not report these rules (codes, code prefixes or slugs).")
-@click.option("--per-file-ignores", metavar="PATTERN:CODES", multiple=True,
-              help="Do not report these rules for plans matching PATTERN (repeatable; e.g. "
-                   "'plans/legacy/*.yaml:SV7'), on top of the configuration's.")
-@click.option("--config", metavar="PATH",
-              type=click.Path(exists=True, dir_okay=False),
-              help="Use this configuration file (pyproject.toml or .syncverify.yaml) for "
-                   "every plan instead of the nearest one.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Text format: findings only, without code frames, details or summary.",
+)
+@click.option(
+    "--stdin-filename",
+    metavar="NAME",
+    help="The name to report for a plan read from standard input (PLAN is -).",
+)
+@click.option(
+    "--select",
+    metavar="CODES",
+    help="Report only these rules: comma-separated codes, code prefixes (SV3) or slugs.",
+)
+@click.option(
+    "--extend-select",
+    metavar="CODES",
+    help="Report these rules too, on top of the configuration's select.",
+)
+@click.option(
+    "--ignore", metavar="CODES", help="Do not report these rules (codes, code prefixes or slugs)."
+)
+@click.option(
+    "--per-file-ignores",
+    metavar="PATTERN:CODES",
+    multiple=True,
+    help="Do not report these rules for plans matching PATTERN (repeatable; e.g. "
+    "'plans/legacy/*.yaml:SV7'), on top of the configuration's.",
+)
+@click.option(
+    "--config",
+    metavar="PATH",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Use this configuration file (pyproject.toml or .syncverify.yaml) for "
+    "every plan instead of the nearest one.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--baseline", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
-              help="Hide the findings this baseline file records; report only new ones.")
-@click.option("--write-baseline", metavar="FILE",
-              help="Record the current findings in FILE as the baseline (stale entries pruned).")
-@click.option("--exhaustive", is_flag=True,
-              help="Unroll every layer instead of one representative per class (slower; the reference).")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
-              metavar="N", help="Check the plans on N processes (0: one per CPU); same output.")
-@click.option("--fix", is_flag=True,
-              help="Print the sync points the missing-sync findings ask for, as YAML list items.")
-@click.option("--write", is_flag=True,
-              help="Insert them into the plan files (implies --fix; comments and formatting kept), "
-                   "then check again.")
+@click.option(
+    "--baseline",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Hide the findings this baseline file records; report only new ones.",
+)
+@click.option(
+    "--write-baseline",
+    metavar="FILE",
+    help="Record the current findings in FILE as the baseline (stale entries pruned).",
+)
+@click.option(
+    "--exhaustive",
+    is_flag=True,
+    help="Unroll every layer instead of one representative per class (slower; the reference).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Check the plans on N processes (0: one per CPU); same output.",
+)
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Print the sync points the missing-sync findings ask for, as YAML list items.",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Insert them into the plan files (implies --fix; comments and formatting kept), "
+    "then check again.",
+)
 def check(paths, format_, **options) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
     sys.exit(commands.check(paths, format=format_.lower(), **options))
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--format", "-f", "format_", type=click.Choice(["table", "json", "markdown"]),
-              default="table", show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @color_option
 def rules(format_, color) -> None:
     """List every rule: code, slug, category, severity, summary."""
@@ -102,13 +179,24 @@ def explain(name, color) -> None:
 
 
 # `ruff rule F401` users type `rule`: the same command, not listed twice in --help
-cli.add_command(click.Command("rule", callback=explain.callback, params=explain.params,
-                              help=explain.help, context_settings=CONTEXT, hidden=True))
+cli.add_command(
+    click.Command(
+        "rule",
+        callback=explain.callback,
+        params=explain.params,
+        help=explain.help,
+        context_settings=CONTEXT,
+        hidden=True,
+    )
+)
 
 
 output_option = click.option(
-    "--output", "-o", metavar="FILE",
-    help="Write to FILE (atomically: a temporary file, then a rename) instead of stdout.")
+    "--output",
+    "-o",
+    metavar="FILE",
+    help="Write to FILE (atomically: a temporary file, then a rename) instead of stdout.",
+)
 
 
 @cli.command(context_settings=CONTEXT)
@@ -116,16 +204,28 @@ output_option = click.option(
 def schema(output) -> None:
     """Print the plan format's JSON Schema (draft-07), for editors and other tools."""
     from syncverify import subcommands
+
     sys.exit(subcommands.schema(output=output))
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("path", metavar="PLAN")
-@click.option("--steps", type=click.IntRange(min=1, max=commands.MAX_SIMULATED_STEPS), default=3,
-              show_default=True, help="Decode steps to run after prefill "
-                                      f"(at most {commands.MAX_SIMULATED_STEPS}).")
-@click.option("--format", "-f", "format_", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1, max=commands.MAX_SIMULATED_STEPS),
+    default=3,
+    show_default=True,
+    help=f"Decode steps to run after prefill (at most {commands.MAX_SIMULATED_STEPS}).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def simulate(path, steps, format_) -> None:
     """Run a plan on simulated devices with a tiny model; compare with one device (needs numpy)."""
     sys.exit(commands.simulate(path, steps=steps, format=format_))
@@ -135,80 +235,150 @@ degree = click.IntRange(min=1)
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--hf", "hf", required=True, metavar="CONFIG",
-              type=click.Path(exists=True, dir_okay=False),
-              help="The model's Hugging Face config.json.")
+@click.option(
+    "--hf",
+    "hf",
+    required=True,
+    metavar="CONFIG",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The model's Hugging Face config.json.",
+)
 @click.option("--tp", type=degree, default=1, show_default=True, help="Tensor parallel degree.")
 @click.option("--pp", type=degree, default=1, show_default=True, help="Pipeline stages.")
 @click.option("--dp", type=degree, default=1, show_default=True, help="Data parallel replicas.")
-@click.option("--sp", type=degree, default=1, show_default=True,
-              help="Sequence parallel degree in prefill (decode runs those devices as DP replicas).")
-@click.option("--ep", type=degree, default=1, show_default=True,
-              help="Expert parallel degree (MoE models).")
+@click.option(
+    "--sp",
+    type=degree,
+    default=1,
+    show_default=True,
+    help="Sequence parallel degree in prefill (decode runs those devices as DP replicas).",
+)
+@click.option(
+    "--ep", type=degree, default=1, show_default=True, help="Expert parallel degree (MoE models)."
+)
 @click.option("--nodes", type=degree, help="Nodes in the cluster.")
 @click.option("--gpus-per-node", type=degree, help="Devices per node.")
-@click.option("--overlap", type=click.Choice(["none", "comm_compute", "two_batch"]),
-              default="none", show_default=True,
-              help="Overlap mode of both phases (collectives become async where they can).")
-@click.option("--microbatches", type=degree,
-              help="Microbatches per step in both phases [default: one per stage; even under two_batch].")
-@click.option("--tokens", type=degree, default=4096, show_default=True,
-              help="Prompt tokens per sequence (prefill).")
-@click.option("--batch", type=degree, default=64, show_default=True,
-              help="Sequences per decode microbatch per DP replica.")
-@click.option("--token-return", type=click.Choice(["host", "device"]), default="host",
-              show_default=True, help="How step t's sampled token reaches step t+1 (S4).")
+@click.option(
+    "--overlap",
+    type=click.Choice(["none", "comm_compute", "two_batch"]),
+    default="none",
+    show_default=True,
+    help="Overlap mode of both phases (collectives become async where they can).",
+)
+@click.option(
+    "--microbatches",
+    type=degree,
+    help="Microbatches per step in both phases [default: one per stage; even under two_batch].",
+)
+@click.option(
+    "--tokens",
+    type=degree,
+    default=4096,
+    show_default=True,
+    help="Prompt tokens per sequence (prefill).",
+)
+@click.option(
+    "--batch",
+    type=degree,
+    default=64,
+    show_default=True,
+    help="Sequences per decode microbatch per DP replica.",
+)
+@click.option(
+    "--token-return",
+    type=click.Choice(["host", "device"]),
+    default="host",
+    show_default=True,
+    help="How step t's sampled token reaches step t+1 (S4).",
+)
 @output_option
 @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-@click.option("--check/--no-check", default=True, show_default=True,
-              help="Check the plan before writing it (refused when it has errors).")
+@click.option(
+    "--check/--no-check",
+    default=True,
+    show_default=True,
+    help="Check the plan before writing it (refused when it has errors).",
+)
 def init(hf, output, force, check, **layout) -> None:
     """Write a complete, commented plan with the minimal sync set for a model and a layout."""
     from syncverify import subcommands
     from syncverify.scaffold import Layout
+
     sys.exit(subcommands.init(hf, Layout(**layout), output=output, force=force, check=check))
 
 
-phase_option = click.option("--phase", type=click.Choice(["prefill", "decode"]),
-                            help="The phase to show [default: decode, or the plan's only phase].")
+phase_option = click.option(
+    "--phase",
+    type=click.Choice(["prefill", "decode"]),
+    help="The phase to show [default: decode, or the plan's only phase].",
+)
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("path", metavar="PLAN")
-@click.option("--format", "-f", "format_", type=click.Choice(["mermaid", "dot"]),
-              default="mermaid", show_default=True,
-              help="Mermaid (renders in GitHub markdown) or Graphviz DOT.")
+@click.option(
+    "--format",
+    "-f",
+    "format_",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid (renders in GitHub markdown) or Graphviz DOT.",
+)
 @phase_option
-@click.option("--steps", type=click.IntRange(1, 3), default=1, show_default=True,
-              help="Decode steps to draw.")
-@click.option("--microbatches", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Microbatches to draw.")
-@click.option("--finding", metavar="CODE",
-              help="Highlight where this rule's findings happen (code or slug).")
+@click.option(
+    "--steps", type=click.IntRange(1, 3), default=1, show_default=True, help="Decode steps to draw."
+)
+@click.option(
+    "--microbatches",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Microbatches to draw.",
+)
+@click.option(
+    "--finding", metavar="CODE", help="Highlight where this rule's findings happen (code or slug)."
+)
 @output_option
 def graph(path, format_, phase, steps, microbatches, finding, output) -> None:
     """Draw the plan's dependency DAG, collapsed by symmetry (ranks, layers, groups)."""
     from syncverify import subcommands
-    sys.exit(subcommands.graph(path, format=format_, phase=phase, steps=steps,
-                               microbatches=microbatches, finding=finding, output=output))
+
+    sys.exit(
+        subcommands.graph(
+            path,
+            format=format_,
+            phase=phase,
+            steps=steps,
+            microbatches=microbatches,
+            finding=finding,
+            output=output,
+        )
+    )
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("path", metavar="PLAN")
 @phase_option
-@click.option("--step", type=click.IntRange(0, 8), default=0, show_default=True,
-              help="The decode step to show (steps after 2 run like step 2).")
+@click.option(
+    "--step",
+    type=click.IntRange(0, 8),
+    default=0,
+    show_default=True,
+    help="The decode step to show (steps after 2 run like step 2).",
+)
 @color_option
 def timeline(path, phase, step, color) -> None:
     """Print what each device does during one step: compute, collectives, waits."""
     from syncverify import subcommands
+
     sys.exit(subcommands.timeline(path, phase=phase, step=step, color=color))
 
 
-GC_THRESHOLD = (200_000, 30, 30)     # gc.set_threshold arguments of the command line (main)
+GC_THRESHOLD = (200_000, 30, 30)  # gc.set_threshold arguments of the command line (main)
 
 
-INTERRUPTED = 130       # 128 + SIGINT, the shell's convention for Ctrl-C
+INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl-C
 
 
 def interrupted(signum, frame) -> None:
@@ -232,9 +402,11 @@ def main(argv=None) -> None:
         # the reader went away (`syncverify rules | head`): nothing left to say to it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    except Exception as exc:       # the last boundary; per-plan errors are caught earlier
+    except Exception as exc:  # the last boundary; per-plan errors are caught earlier
         if commands.should_raise():
             raise
-        sys.stderr.write(f"syncverify: internal error: {exc.__class__.__name__}: {exc} "
-                         "(SYNCVERIFY_RAISE=1 shows the traceback)\n")
+        sys.stderr.write(
+            f"syncverify: internal error: {exc.__class__.__name__}: {exc} "
+            "(SYNCVERIFY_RAISE=1 shows the traceback)\n"
+        )
         sys.exit(2)

@@ -22,13 +22,14 @@ selection, `--extend-select` and `--ignore` add to it, `--fail-on` replaces `fai
 `per-file-ignores` of both layers apply last, to the plans their patterns match (as in ruff,
 a `--select` does not undo them).
 """
+
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
 
 from syncverify.commands import UsageProblem, codes_named, suggestions
 from syncverify.findings import SEVERITIES
@@ -42,22 +43,24 @@ FAIL_LEVELS = ("error", "warning")
 @dataclass(frozen=True)
 class Settings:
     """One layer of options: a configuration file's, or the command line's."""
-    select: Optional[tuple[str, ...]] = None
+
+    select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    severity: tuple[tuple[str, str], ...] = ()      # (code, prefix or slug; severity)
-    fail_on: Optional[str] = None
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (file pattern, names)
-    root: Optional[Path] = None                     # the folder patterns are relative to (None: cwd)
-    source: str = "the command line"                # where it was read, for messages
+    severity: tuple[tuple[str, str], ...] = ()  # (code, prefix or slug; severity)
+    fail_on: str | None = None
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file pattern, names)
+    root: Path | None = None  # the folder patterns are relative to (None: cwd)
+    source: str = "the command line"  # where it was read, for messages
 
 
 @dataclass(frozen=True)
 class Policy:
     """What to do with one plan: which rules run, which codes are reported, severities."""
-    run: Optional[tuple] = None                 # rules to run (None: every rule)
-    reported: Optional[frozenset] = None        # codes to report (None: every code)
-    severity: Mapping[str, str] = field(default_factory=dict)    # code -> severity
+
+    run: tuple | None = None  # rules to run (None: every rule)
+    reported: frozenset | None = None  # codes to report (None: every code)
+    severity: Mapping[str, str] = field(default_factory=dict)  # code -> severity
     fail_on: str = "error"
 
     @property
@@ -67,6 +70,7 @@ class Policy:
 
 
 # ------------------------------------------------------------------------- reading files
+
 
 def names_list(value, where: str) -> tuple[str, ...]:
     """A list of rule names from a list of strings or one comma-separated string."""
@@ -79,25 +83,30 @@ def names_list(value, where: str) -> tuple[str, ...]:
 
 def severity_table(value, where: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict):
-        raise UsageProblem(f"{where}: expected a table of rule -> severity, "
-                           "e.g. {SV702 = \"error\"}")
+        raise UsageProblem(
+            f'{where}: expected a table of rule -> severity, e.g. {{SV702 = "error"}}'
+        )
     for name, level in value.items():
         if level not in SEVERITIES:
-            raise UsageProblem(f"{where}: {name}: expected one of {', '.join(SEVERITIES)}, "
-                               f"got {level!r}")
+            raise UsageProblem(
+                f"{where}: {name}: expected one of {', '.join(SEVERITIES)}, got {level!r}"
+            )
     return tuple((str(name), level) for name, level in value.items())
 
 
 def per_file_table(value, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """file pattern -> rule names, from a table of lists (or comma-separated strings)."""
     if not isinstance(value, dict):
-        raise UsageProblem(f"{where}: expected a table of file pattern -> rule names, "
-                           "e.g. {\"plans/legacy/*.yaml\" = [\"SV7\"]}")
-    return tuple((str(pattern), names_list(names, f"{where}: {pattern}"))
-                 for pattern, names in value.items())
+        raise UsageProblem(
+            f"{where}: expected a table of file pattern -> rule names, "
+            'e.g. {"plans/legacy/*.yaml" = ["SV7"]}'
+        )
+    return tuple(
+        (str(pattern), names_list(names, f"{where}: {pattern}")) for pattern, names in value.items()
+    )
 
 
-def settings_from(table, source: str, root: Optional[Path] = None) -> Settings:
+def settings_from(table, source: str, root: Path | None = None) -> Settings:
     """Validate a configuration table (already parsed) into Settings."""
     if table is None:
         table = {}
@@ -116,9 +125,13 @@ def settings_from(table, source: str, root: Optional[Path] = None) -> Settings:
         extend_select=names_list(table.get("extend-select", []), f"{source}: extend-select"),
         ignore=names_list(table.get("ignore", []), f"{source}: ignore"),
         severity=severity_table(table.get("severity", {}), f"{source}: severity"),
-        per_file_ignores=per_file_table(table.get("per-file-ignores", {}),
-                                        f"{source}: per-file-ignores"),
-        fail_on=fail_on, root=root, source=source)
+        per_file_ignores=per_file_table(
+            table.get("per-file-ignores", {}), f"{source}: per-file-ignores"
+        ),
+        fail_on=fail_on,
+        root=root,
+        source=source,
+    )
 
 
 # A configuration is a few dozen lines; a pyproject.toml holds other tools' tables too. No more
@@ -139,24 +152,29 @@ def read_config_text(path: Path, limit: int) -> str:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):
             # a FIFO waits for a writer that may never come, /dev/zero never ends
-            raise UsageProblem(f"{shown_path(path)}: is {file_kind(mode)}, not a configuration "
-                               f"file")
+            raise UsageProblem(
+                f"{shown_path(path)}: is {file_kind(mode)}, not a configuration file"
+            )
         with open(path, "rb") as handle:
             raw = handle.read(limit + 1)
     except OSError as exc:
         raise UsageProblem(f"{shown_path(path)}: cannot read: {exc.strerror or exc}") from None
     if len(raw) > limit:
-        raise UsageProblem(f"{shown_path(path)}: more than the {limit:,} bytes syncverify reads "
-                           f"of a configuration file")
+        raise UsageProblem(
+            f"{shown_path(path)}: more than the {limit:,} bytes syncverify reads "
+            f"of a configuration file"
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise UsageProblem(f"{shown_path(path)}:{line}: not UTF-8 text (byte "
-                           f"0x{raw[exc.start]:02x}); save it as UTF-8") from None
+        raise UsageProblem(
+            f"{shown_path(path)}:{line}: not UTF-8 text (byte "
+            f"0x{raw[exc.start]:02x}); save it as UTF-8"
+        ) from None
 
 
-def read_pyproject(path: Path) -> Optional[dict]:
+def read_pyproject(path: Path) -> dict | None:
     """The `[tool.syncverify]` table of a pyproject.toml, or None when it has none."""
     import tomllib
 
@@ -171,8 +189,10 @@ def read_pyproject(path: Path) -> Optional[dict]:
         raise UsageProblem(TOO_MANY_DIGITS.format(shown_path(path))) from None
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
-        raise UsageProblem(f"{shown_path(path)}: `tool` is {type(tool).__name__} {tool!r:.40}, "
-                           f"not a table: TOML tools read [tool.NAME] tables")
+        raise UsageProblem(
+            f"{shown_path(path)}: `tool` is {type(tool).__name__} {tool!r:.40}, "
+            f"not a table: TOML tools read [tool.NAME] tables"
+        )
     return tool.get("syncverify")
 
 
@@ -209,7 +229,7 @@ def shown_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def config_in(folder: Path) -> Optional[Path]:
+def config_in(folder: Path) -> Path | None:
     """The configuration file that counts in `folder`, if any."""
     for name in YAML_NAMES:
         if (folder / name).is_file():
@@ -221,6 +241,7 @@ def config_in(folder: Path) -> Optional[Path]:
 
 
 # ------------------------------------------------------------------------- discovery
+
 
 def resolved(path: Path) -> Path:
     """`path` with links and `..` resolved as far as they go (Path.resolve raises RuntimeError on
@@ -235,8 +256,14 @@ class Configurations:
     one folder reads one configuration.
     """
 
-    def __init__(self, cli: Settings, *, config: Optional[str] = None, isolated: bool = False,
-                 cwd: Optional[Path] = None):
+    def __init__(
+        self,
+        cli: Settings,
+        *,
+        config: str | None = None,
+        isolated: bool = False,
+        cwd: Path | None = None,
+    ):
         if config and isolated:
             raise UsageProblem("--config and --isolated exclude each other")
         self.cli = cli
@@ -244,10 +271,10 @@ class Configurations:
         self.cwd = Path(cwd or os.getcwd()).resolve()
         self.explicit = load_settings(Path(config)) if config else None
         self.files_read: list[Path] = [Path(config)] if config else []
-        self._nearest: dict[Path, Optional[Path]] = {}
-        self._policies: dict[Optional[Path], Policy] = {}
+        self._nearest: dict[Path, Path | None] = {}
+        self._policies: dict[Path | None, Policy] = {}
 
-    def nearest(self, folder: Path) -> Optional[Path]:
+    def nearest(self, folder: Path) -> Path | None:
         """The configuration file in `folder` or its nearest parent that has one."""
         trail = []
         found = None
@@ -263,14 +290,14 @@ class Configurations:
             self._nearest[visited] = found
         return found
 
-    def file_for(self, plan: Optional[str]) -> Optional[Path]:
+    def file_for(self, plan: str | None) -> Path | None:
         """The configuration file a plan (a path, or None for stdin) uses, if any."""
         if self.isolated:
             return None
         found = self.nearest(resolved(self.cwd / plan).parent) if plan else None
         return found if found is not None else self.nearest(self.cwd)
 
-    def policy_for(self, plan: Optional[str]) -> Policy:
+    def policy_for(self, plan: str | None) -> Policy:
         """The Policy of a plan path (None: standard input without a name)."""
         if self.explicit is not None:
             key, layers = None, [self.explicit, self.cli]
@@ -278,10 +305,14 @@ class Configurations:
             key = self.file_for(plan)
             layers = ([self.settings_of(key)] if key else []) + [self.cli]
         where = resolved(self.cwd / plan) if plan else None
-        matched = tuple(frozenset(pattern for pattern, _ in layer.per_file_ignores
-                                  if where is not None
-                                  and path_matches(pattern, where, layer.root or self.cwd))
-                        for layer in layers)
+        matched = tuple(
+            frozenset(
+                pattern
+                for pattern, _ in layer.per_file_ignores
+                if where is not None and path_matches(pattern, where, layer.root or self.cwd)
+            )
+            for layer in layers
+        )
         return self.policy((key, matched), layers, matched)
 
     def settings_of(self, path: Path) -> Settings:
@@ -309,12 +340,14 @@ def path_matches(pattern: str, plan: Path, root: Path) -> bool:
         return fnmatchcase(plan.name, pattern)
     relative = Path(os.path.relpath(plan, root)).as_posix()
     return fnmatchcase(relative, pattern) or (
-        pattern.startswith("**/") and fnmatchcase(relative, pattern[3:]))
+        pattern.startswith("**/") and fnmatchcase(relative, pattern[3:])
+    )
 
 
 # ------------------------------------------------------------------------- layering
 
-def resolve(layers: list[Settings], matched: Optional[tuple[frozenset, ...]] = None) -> Policy:
+
+def resolve(layers: list[Settings], matched: tuple[frozenset, ...] | None = None) -> Policy:
     """Apply the layers in order: `select` replaces what earlier layers chose, `extend-select`
     adds, `ignore` removes; severity overrides and `fail-on` of later layers win. Last, each
     layer's `per-file-ignores` whose pattern is in `matched` (one set per layer) remove theirs."""

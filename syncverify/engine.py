@@ -3,18 +3,18 @@
 A rule that crashes becomes an SV900 internal-error finding for users, and re-raises under
 tests (pytest sets PYTEST_CURRENT_TEST) or when SYNCVERIFY_RAISE=1, as checkov does.
 """
+
 from __future__ import annotations
 
 import os
 import traceback
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from syncverify.budget import check_size
 from syncverify.findings import Finding
 from syncverify.plan import Plan
 from syncverify.rules import ALL_RULES, INTERNAL_ERROR, Context, Rule
 from syncverify.suppressions import apply_suppressions
-
 
 BLOCKING_CODES = frozenset(r.code for r in ALL_RULES if r.blocks_graph)
 
@@ -32,11 +32,14 @@ def _run_rule(rule: Rule, ctx: Context) -> None:
         if _should_raise():
             raise
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        ctx.report(INTERNAL_ERROR, (),
-                   f"rule {rule.code} ({rule.slug}) crashed: {exc.__class__.__name__}: {exc} "
-                   f"at {os.path.basename(frame.filename)}:{frame.lineno}",
-                   help="please report this bug with the plan attached; "
-                        f"`--ignore {rule.code}` skips the rule meanwhile")
+        ctx.report(
+            INTERNAL_ERROR,
+            (),
+            f"rule {rule.code} ({rule.slug}) crashed: {exc.__class__.__name__}: {exc} "
+            f"at {os.path.basename(frame.filename)}:{frame.lineno}",
+            help="please report this bug with the plan attached; "
+            f"`--ignore {rule.code}` skips the rule meanwhile",
+        )
 
 
 def stops_selected_graph_rules(finding: Finding, reported) -> bool:
@@ -45,12 +48,14 @@ def stops_selected_graph_rules(finding: Finding, reported) -> bool:
     Such a finding is reported even when its own rule is deselected (`--ignore`, `select`,
     per-file-ignores), as it cannot be silenced by a comment: hiding it would turn a plan that
     was not checked into "no findings" (docs/suppressions.md)."""
-    return (finding.code in BLOCKING_CODES
-            and any(r.needs_graph and r.code in reported for r in ALL_RULES))
+    return finding.code in BLOCKING_CODES and any(
+        r.needs_graph and r.code in reported for r in ALL_RULES
+    )
 
 
-def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None,
-               exhaustive: bool = False) -> list[Finding]:
+def check_plan(
+    plan: Plan, rules: Iterable[Rule] | None = None, analyses=None, exhaustive: bool = False
+) -> list[Finding]:
     """Every finding of `rules` (default: all) on `plan`, sorted by position and code.
 
     Graph rules run only when no finding of a `blocks_graph` rule says the plan cannot be
@@ -58,7 +63,7 @@ def check_plan(plan: Plan, rules: Optional[Iterable[Rule]] = None, analyses=None
     layer instead of one representative per class (docs/semantics.md, "Symmetry"). Raises
     PlanError (SV014) for a plan too large to check (`syncverify.budget`).
     """
-    check_size(plan, exhaustive)       # SV014: refuse before building anything too large
+    check_size(plan, exhaustive)  # SV014: refuse before building anything too large
     rules = tuple(ALL_RULES if rules is None else rules)
     ctx = Context(plan, analyses, reduce=not exhaustive)
     static = [r for r in rules if not r.needs_graph]

@@ -2,13 +2,20 @@
 
 Rendering lives in `syncverify.report`; nothing here formats for a terminal.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field, asdict
-from typing import Optional
+from dataclasses import asdict, dataclass, field
 
-CATEGORIES = ("config", "shape", "missing-sync", "redundant-sync", "phase-illegal",
-              "ordering", "performance")
+CATEGORIES = (
+    "config",
+    "shape",
+    "missing-sync",
+    "redundant-sync",
+    "phase-illegal",
+    "ordering",
+    "performance",
+)
 SEVERITIES = ("error", "warning", "note")
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 
@@ -20,13 +27,14 @@ class Where:
     Each field is already collapsed into ranges ("0-7", "40-79", ">= 1") so that one
     finding can stand for a whole class of DAG instances.
     """
-    phase: Optional[str] = None
-    ranks: Optional[str] = None
-    layers: Optional[str] = None
-    steps: Optional[str] = None
-    microbatches: Optional[str] = None
-    op: Optional[str] = None
-    sync: Optional[str] = None
+
+    phase: str | None = None
+    ranks: str | None = None
+    layers: str | None = None
+    steps: str | None = None
+    microbatches: str | None = None
+    op: str | None = None
+    sync: str | None = None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -62,17 +70,24 @@ class Finding:
     end_line: int = 0
     end_column: int = 0
     where: Where = field(default_factory=Where)
-    trace: tuple[str, ...] = ()          # counterexample: the chain of DAG nodes that shows it
+    trace: tuple[str, ...] = ()  # counterexample: the chain of DAG nodes that shows it
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.code, self.message)
 
     def as_dict(self) -> dict:
         out = {
-            "code": self.code, "slug": self.slug, "category": self.category,
-            "severity": self.severity, "message": self.message, "help": self.help,
-            "file": self.file, "line": self.line, "column": self.column,
-            "end_line": self.end_line or self.line, "end_column": self.end_column or self.column,
+            "code": self.code,
+            "slug": self.slug,
+            "category": self.category,
+            "severity": self.severity,
+            "message": self.message,
+            "help": self.help,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line or self.line,
+            "end_column": self.end_column or self.column,
             "where": self.where.as_dict(),
         }
         if self.trace:
@@ -85,4 +100,6 @@ class PlanError(Exception):
 
     def __init__(self, problems: list[Finding]):
         self.problems = sorted(problems, key=Finding.sort_key)
-        super().__init__("; ".join(f"{p.file}:{p.line}:{p.column}: {p.message}" for p in self.problems))
+        super().__init__(
+            "; ".join(f"{p.file}:{p.line}:{p.column}: {p.message}" for p in self.problems)
+        )

@@ -11,22 +11,39 @@ order (embed, the layer's ops, stage_boundary, the tail, step_end), and at the s
 the gathers already there, since syncs at one anchor run in list order (S7) and a reduction or a
 combine must come before the gather that reads it.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from syncverify.findings import Finding
-from syncverify.report.escape import clean_line
 from syncverify.plan import BOUNDARIES, MODEL_TAIL_OPS, PHASES
+from syncverify.report.escape import clean_line
 
 FIX_CATEGORY = "missing-sync"
 ITEM_LINE = re.compile(r"^\s*- (\{.*\})\s*$")
-LAYER_FLOW = ("attn_norm", "qkv", "attention", "o_proj", "attn_residual", "mlp_norm", "gate_up",
-              "down", "router", "experts", "shared_experts", "mlp_residual")
-ANCHOR_ORDER = {name: i for i, name in enumerate(
-    ("prefill_end", "embed", *LAYER_FLOW, "stage_boundary", *MODEL_TAIL_OPS, "step_end"))}
+LAYER_FLOW = (
+    "attn_norm",
+    "qkv",
+    "attention",
+    "o_proj",
+    "attn_residual",
+    "mlp_norm",
+    "gate_up",
+    "down",
+    "router",
+    "experts",
+    "shared_experts",
+    "mlp_residual",
+)
+ANCHOR_ORDER = {
+    name: i
+    for i, name in enumerate(
+        ("prefill_end", "embed", *LAYER_FLOW, "stage_boundary", *MODEL_TAIL_OPS, "step_end")
+    )
+}
 GATHERS = ("all_gather", "gather", "broadcast", "barrier")
 # the keys that make two sync points the same (S8), in the order items are written
 IDENTITY = ("after", "collective", "group", "tensor", "role", "phases", "layers")
@@ -36,27 +53,36 @@ assert set(BOUNDARIES) <= set(ANCHOR_ORDER)
 @dataclass
 class SyncFix:
     """One sync point to add to a plan, and the findings that ask for it."""
+
     item: dict
     codes: list[str]
-    phases: set[str]              # where the findings saw it missing
+    phases: set[str]  # where the findings saw it missing
 
     @property
     def flow(self) -> str:
         """The item in flow style, as the plan's other items: {after: o_proj, ...}."""
         import yaml
 
-        return yaml.safe_dump(self.item, default_flow_style=True, sort_keys=False,
-                              width=10 ** 6).strip()
+        return yaml.safe_dump(
+            self.item, default_flow_style=True, sort_keys=False, width=10**6
+        ).strip()
 
     def narrow_to_phases(self, plan) -> None:
         """Run only in the phases it is missing from, when a sync of the same shape already
         runs in the others (a transfer or gather written for prefill only, say)."""
-        if "phases" in self.item or self.item["after"] in ("prefill_end", "step_end") \
-                or not self.phases:
+        if (
+            "phases" in self.item
+            or self.item["after"] in ("prefill_end", "step_end")
+            or not self.phases
+        ):
             return
         others = {p.name for p in plan.phases} - self.phases
-        same = [s for s in plan.syncs if (s.after, s.collective, s.group, s.tensor) ==
-                tuple(self.item.get(k) for k in ("after", "collective", "group", "tensor"))]
+        same = [
+            s
+            for s in plan.syncs
+            if (s.after, s.collective, s.group, s.tensor)
+            == tuple(self.item.get(k) for k in ("after", "collective", "group", "tensor"))
+        ]
         if others and any(others <= set(s.phases) for s in same):
             self.item["phases"] = [p for p in PHASES if p in self.phases]
 
@@ -77,7 +103,7 @@ def fixes_in(findings: list[Finding]) -> list[SyncFix]:
             if not isinstance(item, dict) or "after" not in item:
                 continue
             if item["after"] not in LAYER_FLOW:
-                item.pop("layers", None)         # `layers` selects per-layer anchors only
+                item.pop("layers", None)  # `layers` selects per-layer anchors only
             phases = set((finding.where.phase or "").split(", ")) & set(PHASES)
             fix = found.setdefault(_identity(item), SyncFix(item, [], set()))
             fix.codes.append(finding.code)
@@ -100,17 +126,19 @@ def unfixable(findings: list[Finding]) -> list[Finding]:
 
 # ------------------------------------------------------------------------ the text edit
 
+
 class CannotInsert(Exception):
     """The plan's `sync:` list is written in a form text insertion cannot extend."""
 
 
 def insert_syncs(text: str, plan, fixes: list[SyncFix]) -> str:
     """`text` with each fix inserted as a `- {...}` line into the `sync:` list."""
-    lines = text.split("\n")          # splitlines would also split at U+2028, NEL, form feeds
+    lines = text.split("\n")  # splitlines would also split at U+2028, NEL, form feeds
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1] + "\n"] if lines[-1] else [])
-    edited = "".join(_into_block_list(lines, plan, fixes) if plan.syncs
-                     else _into_empty_list(lines, plan, fixes))
-    if "\r\n" in text:                 # a CRLF file: the inserted lines end as its lines do
+    edited = "".join(
+        _into_block_list(lines, plan, fixes) if plan.syncs else _into_empty_list(lines, plan, fixes)
+    )
+    if "\r\n" in text:  # a CRLF file: the inserted lines end as its lines do
         edited = edited.replace("\r\n", "\n").replace("\n", "\r\n")
     return edited
 
@@ -118,7 +146,7 @@ def insert_syncs(text: str, plan, fixes: list[SyncFix]) -> str:
 def _into_block_list(lines: list[str], plan, fixes: list[SyncFix]) -> list[str]:
     starts = [_item_start(lines, plan, i) for i in range(len(plan.syncs))]
     dash = starts[0][1]
-    placed: dict[int, list[str]] = {}        # line index -> new lines to put before it
+    placed: dict[int, list[str]] = {}  # line index -> new lines to put before it
     for fix in sorted(fixes, key=lambda f: _order(f.item)):
         k = _last_before(plan.syncs, fix.item)
         if k + 1 < len(starts):
@@ -138,7 +166,7 @@ def _item_start(lines: list[str], plan, index: int) -> tuple[int, int]:
     """(0-based line, column of the dash) of sync item `index`."""
     span = plan.span(("sync", index))
     line = span.line - 1
-    before = lines[line][:span.column - 1].rstrip()
+    before = lines[line][: span.column - 1].rstrip()
     if not before.endswith("-"):
         raise CannotInsert("the sync list is written in flow style ([...])")
     return line, len(before) - 1
@@ -173,12 +201,12 @@ def _into_empty_list(lines: list[str], plan, fixes: list[SyncFix]) -> list[str]:
     line = key.line - 1
     head = lines[line]
     colon = head.index(":", key.column - 1)
-    rest = head[colon + 1:]
+    rest = head[colon + 1 :]
     if rest.split("#")[0].strip() not in ("", "[]", "null", "~"):
         raise CannotInsert("the sync list is written in flow style ([...])")
     indent = " " * (key.column - 1)
     items = [indent + item for item in items]
-    return lines[:line] + [head[:colon + 1] + "\n"] + items + lines[line + 1:]
+    return lines[:line] + [head[: colon + 1] + "\n"] + items + lines[line + 1 :]
 
 
 def _order(item: dict) -> tuple:
@@ -198,18 +226,21 @@ def _last_before(syncs, item: dict) -> int:
 
 # ------------------------------------------------------------------------ rounds
 
+
 @dataclass
 class Repair:
     """What `--fix` does to one plan: the sync points added and the text with them."""
+
     file: str
-    text: str                     # the plan as checked
-    fixed: str                    # the plan with the sync points inserted
+    text: str  # the plan as checked
+    fixed: str  # the plan with the sync points inserted
     added: list[SyncFix]
-    problem: str = ""             # why the text could not be edited ("" when it could)
+    problem: str = ""  # why the text could not be edited ("" when it could)
 
 
-def repair(file: str, text: str, findings: list[Finding], recheck: Callable, *,
-           rounds: int = 12) -> Repair:
+def repair(
+    file: str, text: str, findings: list[Finding], recheck: Callable, *, rounds: int = 12
+) -> Repair:
     """Add the sync points the findings ask for, checking again until none is missing.
 
     Each round first adds every pending sync point; if the check then finds an error that is
@@ -241,16 +272,19 @@ def repair(file: str, text: str, findings: list[Finding], recheck: Callable, *,
             added = {_identity(f.item) for f in result.added}
             pending = [f for f in fixes_in(findings) if _identity(f.item) not in added]
     except (CannotInsert, PlanError) as exc:
-        result.problem = str(exc) if isinstance(exc, CannotInsert) else \
-            "the edited plan does not load"
+        result.problem = (
+            str(exc) if isinstance(exc, CannotInsert) else "the edited plan does not load"
+        )
         result.added += pending
     return result
 
 
 def _new_errors(after: list[Finding], before: list[Finding]) -> bool:
     seen = {(f.code, f.message) for f in before}
-    return any(f.severity == "error" and f.category != FIX_CATEGORY
-               and (f.code, f.message) not in seen for f in after)
+    return any(
+        f.severity == "error" and f.category != FIX_CATEGORY and (f.code, f.message) not in seen
+        for f in after
+    )
 
 
 def repairs(report, recheck: Callable) -> list[Repair]:
@@ -267,11 +301,14 @@ def repairs(report, recheck: Callable) -> list[Repair]:
 
 # ------------------------------------------------------------------------ the command side
 
+
 def show(report, recheck: Callable, out, err) -> None:
     """`--fix`: print, per plan, the sync points to add, as YAML list items."""
     for fixed in repairs(report, recheck):
         count = f"{len(fixed.added)} sync point{'s' if len(fixed.added) != 1 else ''}"
-        out.write(f"# {clean_line(fixed.file)}: add to `sync:` ({count}; `--fix --write` inserts them)\n")
+        out.write(
+            f"# {clean_line(fixed.file)}: add to `sync:` ({count}; `--fix --write` inserts them)\n"
+        )
         for fix in fixed.added:
             out.write(f"- {fix.flow}  # {', '.join(dict.fromkeys(fix.codes))}\n")
         if fixed.problem:
@@ -290,18 +327,22 @@ def write(report, recheck: Callable, err) -> list[str]:
             if fixed.problem:
                 raise CannotInsert(fixed.problem)
             now = _read(fixed.file)
-            bom = "\ufeff" if now.startswith("\ufeff") else ""   # the loader reads past a BOM
-            if now[len(bom):] != fixed.text:
+            bom = "\ufeff" if now.startswith("\ufeff") else ""  # the loader reads past a BOM
+            if now[len(bom) :] != fixed.text:
                 raise CannotInsert("it changed since it was checked")
             write_text_atomically(fixed.file, bom + fixed.fixed)
         except (CannotInsert, OSError) as exc:
             reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
-            err.write(f"syncverify: error: {clean_line(fixed.file)}: not changed: {reason}; add these "
-                      f"by hand:\n" + "".join(f"  - {f.flow}\n" for f in fixed.added))
+            err.write(
+                f"syncverify: error: {clean_line(fixed.file)}: not changed: {reason}; add these "
+                f"by hand:\n" + "".join(f"  - {f.flow}\n" for f in fixed.added)
+            )
             continue
         written.append(fixed.file)
-        err.write(f"syncverify: {clean_line(fixed.file)}: added {len(fixed.added)} sync point"
-                  f"{'s' if len(fixed.added) != 1 else ''}\n")
+        err.write(
+            f"syncverify: {clean_line(fixed.file)}: added {len(fixed.added)} sync point"
+            f"{'s' if len(fixed.added) != 1 else ''}\n"
+        )
     _tell_rest(report, err)
     return written
 
@@ -314,9 +355,13 @@ def _read(file: str) -> str:
 def _tell_rest(report, err) -> None:
     rest = unfixable(report.findings)
     if rest:
-        err.write(f"syncverify: {len(rest)} finding{'s' if len(rest) != 1 else ''} "
-                  f"{'have' if len(rest) != 1 else 'has'} no sync point to add "
-                  f"(run without --fix to see them)\n")
+        err.write(
+            f"syncverify: {len(rest)} finding{'s' if len(rest) != 1 else ''} "
+            f"{'have' if len(rest) != 1 else 'has'} no sync point to add "
+            f"(run without --fix to see them)\n"
+        )
     if report.problems:
-        err.write(f"syncverify: {len(report.unusable_files())} plan(s) could not be checked "
-                  f"(run without --fix to see why)\n")
+        err.write(
+            f"syncverify: {len(report.unusable_files())} plan(s) could not be checked "
+            f"(run without --fix to see why)\n"
+        )

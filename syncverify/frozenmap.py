@@ -1,8 +1,9 @@
 """A read-only, hashable mapping, so that frozen Plan dataclasses holding one stay hashable."""
+
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 
 class FrozenMap(Mapping):

@@ -12,22 +12,29 @@ where present, is not the attention head size: transformers adds `head_dim: 64`
 (= qk_rope_head_dim) when it re-serialises DeepSeek-V2 configs, so it is ignored for MLA.
 `num_key_value_heads` is kept as written; it is nominal under MLA (one latent KV per token).
 """
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_LAYERS = 100_000        # as the plan schema's model.layers maximum
+MAX_LAYERS = 100_000  # as the plan schema's model.layers maximum
 
 # plan key -> the config field it is read from (for messages)
 HF_FIELDS = {
-    "layers": "num_hidden_layers", "hidden": "hidden_size", "heads": "num_attention_heads",
-    "kv_heads": "num_key_value_heads", "head_dim": "head_dim", "ffn": "intermediate_size",
-    "vocab": "vocab_size", "max_context": "max_position_embeddings",
+    "layers": "num_hidden_layers",
+    "hidden": "hidden_size",
+    "heads": "num_attention_heads",
+    "kv_heads": "num_key_value_heads",
+    "head_dim": "head_dim",
+    "ffn": "intermediate_size",
+    "vocab": "vocab_size",
+    "max_context": "max_position_embeddings",
     "experts": "n_routed_experts / num_experts / num_local_experts",
-    "top_k": "num_experts_per_tok", "shared_experts": "n_shared_experts",
+    "top_k": "num_experts_per_tok",
+    "shared_experts": "n_shared_experts",
     "moe_ffn": "moe_intermediate_size",
 }
 
@@ -45,7 +52,11 @@ def read_hf_config(path) -> dict:
     """
     config = _text_model(_load(Path(path)))
     out: dict[str, Any] = {}
-    _put(out, "layers", _int(config, "num_hidden_layers", "n_layer", "num_layers", maximum=MAX_LAYERS))
+    _put(
+        out,
+        "layers",
+        _int(config, "num_hidden_layers", "n_layer", "num_layers", maximum=MAX_LAYERS),
+    )
     _put(out, "hidden", _int(config, "hidden_size", "n_embd", "d_model"))
     _put(out, "heads", _int(config, "num_attention_heads", "n_head"))
     _put(out, "kv_heads", _int(config, "num_key_value_heads"))
@@ -54,7 +65,12 @@ def read_hf_config(path) -> dict:
     mla = _int(config, "kv_lora_rank", minimum=0)
     out["mla"] = bool(mla)
     _put(out, "head_dim", _head_dim(config, bool(mla)))
-    _put(out, "ffn", _int(config, "intermediate_size_mlp") or _int(config, "intermediate_size", "ffn_dim", "n_inner"))
+    _put(
+        out,
+        "ffn",
+        _int(config, "intermediate_size_mlp")
+        or _int(config, "intermediate_size", "ffn_dim", "n_inner"),
+    )
     moe = _moe(config, out.get("layers"))
     if moe:
         out["moe"] = moe
@@ -67,7 +83,7 @@ def _load(path: Path) -> dict:
             raise HfConfigError(f"'{path}' is a directory, not a config.json")
         if path.stat().st_size > MAX_BYTES:
             raise HfConfigError(f"'{path}' is larger than {MAX_BYTES:,} bytes: not a config.json")
-        with path.open("rb") as handle:      # devices and pipes (/dev/zero) report size 0
+        with path.open("rb") as handle:  # devices and pipes (/dev/zero) report size 0
             raw = handle.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
             raise HfConfigError(f"'{path}' is larger than {MAX_BYTES:,} bytes: not a config.json")
@@ -81,13 +97,15 @@ def _load(path: Path) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise HfConfigError(f"'{path}' is not valid JSON: {exc.msg} at line {exc.lineno} "
-                            f"column {exc.colno}") from None
+        raise HfConfigError(
+            f"'{path}' is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
     except RecursionError:
         raise HfConfigError(f"'{path}' is nested too deeply to be a config.json") from None
-    except ValueError:      # Python converts no integer of more than 4,300 digits
-        raise HfConfigError(f"'{path}' holds a number of more than 4,300 digits: "
-                            "not a config.json") from None
+    except ValueError:  # Python converts no integer of more than 4,300 digits
+        raise HfConfigError(
+            f"'{path}' holds a number of more than 4,300 digits: not a config.json"
+        ) from None
     if not isinstance(data, dict):
         raise HfConfigError(f"'{path}' holds a JSON {type(data).__name__}, not an object")
     return data
@@ -108,14 +126,17 @@ def _put(out: dict, key: str, value) -> None:
         out[key] = value
 
 
-def _int(config: dict, *names: str, minimum: int = 1, maximum: Optional[int] = None) -> Optional[int]:
+def _int(config: dict, *names: str, minimum: int = 1, maximum: int | None = None) -> int | None:
     """The first of `names` that is set, as an integer in range; None when none is set."""
     for name in names:
         value = config.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-                (isinstance(value, float) and not value.is_integer()):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not value.is_integer())
+        ):
             raise HfConfigError(f"{name} is {json.dumps(value)}, not an integer")
         if value < minimum:
             raise HfConfigError(f"{name} is {int(value)}, less than {minimum}")
@@ -125,18 +146,24 @@ def _int(config: dict, *names: str, minimum: int = 1, maximum: Optional[int] = N
     return None
 
 
-def _head_dim(config: dict, mla: bool) -> Optional[int]:
+def _head_dim(config: dict, mla: bool) -> int | None:
     if mla:
-        nope, rope = _int(config, "qk_nope_head_dim", minimum=0), _int(config, "qk_rope_head_dim", minimum=0)
+        nope, rope = (
+            _int(config, "qk_nope_head_dim", minimum=0),
+            _int(config, "qk_rope_head_dim", minimum=0),
+        )
         if nope is not None and rope is not None and nope + rope > 0:
             return nope + rope
-        return None         # their `head_dim`, if any, is not the attention head size
+        return None  # their `head_dim`, if any, is not the attention head size
     return _int(config, "head_dim")
 
 
-def _moe(config: dict, layers: Optional[int]) -> Optional[dict]:
-    experts = _int(config, "n_routed_experts", minimum=0) or _int(config, "num_experts", minimum=0) \
+def _moe(config: dict, layers: int | None) -> dict | None:
+    experts = (
+        _int(config, "n_routed_experts", minimum=0)
+        or _int(config, "num_experts", minimum=0)
         or _int(config, "num_local_experts", minimum=0)
+    )
     if not experts:
         return None
     moe: dict[str, Any] = {"experts": experts}
@@ -149,35 +176,38 @@ def _moe(config: dict, layers: Optional[int]) -> Optional[dict]:
 
 
 def _is_llama4(config: dict) -> bool:
-    return str(config.get("model_type", "")).startswith("llama4") or "interleave_moe_layer_step" in config
+    return (
+        str(config.get("model_type", "")).startswith("llama4")
+        or "interleave_moe_layer_step" in config
+    )
 
 
 def _shared_experts(config: dict) -> int:
     count = _int(config, "n_shared_experts", minimum=0)
     if count is not None:
-        return count                                       # DeepSeek, Kimi
+        return count  # DeepSeek, Kimi
     if _int(config, "shared_expert_intermediate_size", minimum=0):
-        return 1                                           # Qwen2-MoE: one shared expert of that width
-    return 1 if _is_llama4(config) else 0                  # Llama-4: one per MoE layer, no field says so
+        return 1  # Qwen2-MoE: one shared expert of that width
+    return 1 if _is_llama4(config) else 0  # Llama-4: one per MoE layer, no field says so
 
 
 def _moe_layers(config: dict, layers: int) -> frozenset[int]:
     """Which layers are MoE, by the fields each family uses."""
     explicit = config.get("moe_layers")
-    if isinstance(explicit, list):                         # Llama-4 (newer transformers)
+    if isinstance(explicit, list):  # Llama-4 (newer transformers)
         return frozenset(_index_list(explicit, "moe_layers"))
-    if config.get("first_k_dense_replace") is not None:   # DeepSeek, Kimi
+    if config.get("first_k_dense_replace") is not None:  # DeepSeek, Kimi
         first = _int(config, "first_k_dense_replace", minimum=0)
         every = _int(config, "moe_layer_freq") or 1
         return frozenset(i for i in range(layers) if i >= first and i % every == 0)
-    if "decoder_sparse_step" in config or "mlp_only_layers" in config:   # Qwen2-MoE, Qwen3-MoE
+    if "decoder_sparse_step" in config or "mlp_only_layers" in config:  # Qwen2-MoE, Qwen3-MoE
         step = _int(config, "decoder_sparse_step") or 1
         dense = set(_index_list(config.get("mlp_only_layers") or [], "mlp_only_layers"))
         return frozenset(i for i in range(layers) if i not in dense and (i + 1) % step == 0)
-    if config.get("interleave_moe_layer_step") is not None:   # Llama-4
+    if config.get("interleave_moe_layer_step") is not None:  # Llama-4
         step = _int(config, "interleave_moe_layer_step")
         return frozenset(range(step - 1, layers, step))
-    return frozenset(range(layers))                        # Mixtral, gpt-oss: every layer
+    return frozenset(range(layers))  # Mixtral, gpt-oss: every layer
 
 
 def _index_list(values: list, name: str) -> list[int]:

@@ -9,13 +9,14 @@ count. A worker that dies (killed, out of memory) breaks the whole pool: the pla
 unfinished are checked again one per fresh process, so that only the plan that kills its process
 is lost, and it is reported (`lost(file, exc)`) instead of the whole report.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from typing import Callable
 
 
 def jobs_wanted(jobs: int) -> int:
@@ -24,17 +25,20 @@ def jobs_wanted(jobs: int) -> int:
     return min(jobs, cpus) if jobs > 0 else cpus
 
 
-def map_in_processes(work: Callable, files: list, policies: list, *, jobs: int,
-                     lost: Callable, **options) -> list:
+def map_in_processes(
+    work: Callable, files: list, policies: list, *, jobs: int, lost: Callable, **options
+) -> list:
     """[work(file, policy, **options) for each file], computed on `jobs` processes; the result
     of a file whose process died is lost(file, exc)."""
     task = partial(work, **options)
     results: list = [None] * len(files)
     broken = _run(task, files, policies, range(len(files)), jobs, results)
-    for index in broken:                    # alone now: a second death is this plan's own
+    for index in broken:  # alone now: a second death is this plan's own
         if _run(task, files, policies, [index], 1, results):
-            results[index] = lost(files[index], BrokenProcessPool(
-                "the process checking this plan died (killed, or out of memory)"))
+            results[index] = lost(
+                files[index],
+                BrokenProcessPool("the process checking this plan died (killed, or out of memory)"),
+            )
     return results
 
 

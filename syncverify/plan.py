@@ -5,12 +5,13 @@ these dataclasses. Every value the user wrote can be located again through `Plan
 where `path` is the key path of the value in the file, e.g. ``("parallel", "tp")`` or
 ``("sync", 3, "group")``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping, Optional
 
 from syncverify.span import Span
 from syncverify.topology import Topology
@@ -20,10 +21,20 @@ AXES = ("tp", "sp", "dp", "pp", "ep")
 LAYOUT_AXES = ("tp", "sp", "dp", "pp")
 DEFAULT_LAYOUT = ("tp", "sp", "dp", "pp")
 GROUPS = ("tp", "sp", "pp", "ep", "dp", "world")
-COLLECTIVES = ("all_reduce", "reduce_scatter", "all_gather", "all_to_all", "send_recv",
-               "broadcast", "gather", "barrier")
-OVERLAP_MODES = {"prefill": ("none", "comm_compute", "two_batch"),
-                 "decode": ("none", "comm_compute", "two_batch", "across_steps")}
+COLLECTIVES = (
+    "all_reduce",
+    "reduce_scatter",
+    "all_gather",
+    "all_to_all",
+    "send_recv",
+    "broadcast",
+    "gather",
+    "barrier",
+)
+OVERLAP_MODES = {
+    "prefill": ("none", "comm_compute", "two_batch"),
+    "decode": ("none", "comm_compute", "two_batch", "across_steps"),
+}
 DP_IDLE_MODES = ("dummy_batch", "skip")
 TOKEN_RETURN_MODES = ("host", "device")
 ROLES = ("dispatch", "combine")
@@ -31,12 +42,40 @@ SHARDINGS = ("default", "replicated")
 
 MODEL_HEAD_OPS = ("embed",)
 MODEL_TAIL_OPS = ("final_norm", "lm_head", "sample")
-DENSE_LAYER_OPS = ("attn_norm", "qkv", "attention", "o_proj", "attn_residual", "mlp_norm",
-                   "gate_up", "down", "mlp_residual")
-MOE_LAYER_OPS_NO_SHARED = ("attn_norm", "qkv", "attention", "o_proj", "attn_residual", "mlp_norm",
-                           "router", "experts", "mlp_residual")
-MOE_LAYER_OPS = ("attn_norm", "qkv", "attention", "o_proj", "attn_residual", "mlp_norm",
-                 "router", "experts", "shared_experts", "mlp_residual")
+DENSE_LAYER_OPS = (
+    "attn_norm",
+    "qkv",
+    "attention",
+    "o_proj",
+    "attn_residual",
+    "mlp_norm",
+    "gate_up",
+    "down",
+    "mlp_residual",
+)
+MOE_LAYER_OPS_NO_SHARED = (
+    "attn_norm",
+    "qkv",
+    "attention",
+    "o_proj",
+    "attn_residual",
+    "mlp_norm",
+    "router",
+    "experts",
+    "mlp_residual",
+)
+MOE_LAYER_OPS = (
+    "attn_norm",
+    "qkv",
+    "attention",
+    "o_proj",
+    "attn_residual",
+    "mlp_norm",
+    "router",
+    "experts",
+    "shared_experts",
+    "mlp_residual",
+)
 LAYER_OPS = tuple(dict.fromkeys(DENSE_LAYER_OPS + MOE_LAYER_OPS))
 ALL_OPS = MODEL_HEAD_OPS + LAYER_OPS + MODEL_TAIL_OPS
 BOUNDARIES = ("stage_boundary", "step_end", "prefill_end")
@@ -61,11 +100,11 @@ class Model:
     kv_heads: int
     head_dim: int
     vocab: int
-    ffn: Optional[int] = None
+    ffn: int | None = None
     mla: bool = False
-    max_context: Optional[int] = None
-    moe: Optional[MoE] = None
-    hf_config: Optional[str] = None
+    max_context: int | None = None
+    moe: MoE | None = None
+    hf_config: str | None = None
 
     def is_moe_layer(self, layer: int) -> bool:
         return self.moe is not None and layer in self.moe.layers
@@ -113,11 +152,11 @@ class Degrees:
 
 @dataclass(frozen=True)
 class Phase:
-    name: str                    # "prefill" | "decode"
+    name: str  # "prefill" | "decode"
     degrees: Degrees
     topology: Topology
     microbatches: int = 1
-    tokens: Optional[int] = None
+    tokens: int | None = None
     batch: int = 1
     overlap: str = "none"
     dp_idle: str = "dummy_batch"
@@ -131,18 +170,18 @@ class Phase:
 
 @dataclass(frozen=True)
 class SyncPoint:
-    index: int                          # position in the `sync` list (0-based)
-    after: str                          # an op name or a boundary
+    index: int  # position in the `sync` list (0-based)
+    after: str  # an op name or a boundary
     collective: str
     group: str
-    id: Optional[str] = None
-    tensor: Optional[str] = None        # None: every output of the anchor op
-    role: Optional[str] = None          # all_to_all only; resolved (explicit or inferred)
-    phases: tuple[str, ...] = PHASES    # the phases it runs in (as written, default both)
-    layers: Optional[frozenset[int]] = None   # None: every layer (per-layer anchors only)
+    id: str | None = None
+    tensor: str | None = None  # None: every output of the anchor op
+    role: str | None = None  # all_to_all only; resolved (explicit or inferred)
+    phases: tuple[str, ...] = PHASES  # the phases it runs in (as written, default both)
+    layers: frozenset[int] | None = None  # None: every layer (per-layer anchors only)
     is_async: bool = False
-    wait_before: Optional[str] = None
-    ranks: Optional[Mapping[str, frozenset[int]]] = None   # S9 selector; None: every rank
+    wait_before: str | None = None
+    ranks: Mapping[str, frozenset[int]] | None = None  # S9 selector; None: every rank
 
     @property
     def label(self) -> str:
@@ -178,22 +217,22 @@ class SyncPoint:
 
 @dataclass(frozen=True)
 class Plan:
-    path: str                                   # as given by the user (used in output)
-    text: str                                   # the source, for code frames
+    path: str  # as given by the user (used in output)
+    text: str  # the source, for code frames
     name: str
     model: Model
-    parallel: Degrees                           # the shared degrees, before phase overrides
+    parallel: Degrees  # the shared degrees, before phase overrides
     layout: tuple[str, ...]
-    explicit_stages: Optional[tuple[int, ...]]
+    explicit_stages: tuple[int, ...] | None
     phases: tuple[Phase, ...]
     syncs: tuple[SyncPoint, ...]
-    cluster: Optional[Cluster] = None
+    cluster: Cluster | None = None
     op_sharding: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     spans: Mapping[tuple, Span] = field(default_factory=lambda: MappingProxyType({}))
     # keys the user wrote explicitly (phase overrides included), e.g. ("phases", "decode", "sp")
     written: frozenset[tuple] = frozenset()
 
-    def phase(self, name: str) -> Optional[Phase]:
+    def phase(self, name: str) -> Phase | None:
         return next((p for p in self.phases if p.name == name), None)
 
     def span(self, path: tuple) -> Span:

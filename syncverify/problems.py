@@ -1,4 +1,5 @@
 """Collecting load problems: each one a located `Finding` of a load rule (SV0xx)."""
+
 from __future__ import annotations
 
 from syncverify.findings import Finding, PlanError
@@ -14,10 +15,21 @@ class Problems:
         self.items: list[Finding] = []
 
     def add(self, rule: Rule, span: Span, message: str, help: str = "") -> None:
-        self.items.append(Finding(
-            code=rule.code, slug=rule.slug, category=rule.category, severity=rule.severity,
-            message=message, help=help, file=self.file, line=span.line, column=span.column,
-            end_line=span.end_line, end_column=span.end_column))
+        self.items.append(
+            Finding(
+                code=rule.code,
+                slug=rule.slug,
+                category=rule.category,
+                severity=rule.severity,
+                message=message,
+                help=help,
+                file=self.file,
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.items)

@@ -9,16 +9,18 @@ Code that does slow work says what it is doing with `stage("building the graph")
 counts plans (`advance()` after each). With no bar active both are free no-ops, so library
 callers (syncverify.check()) never see one.
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator, Optional, TextIO
+from typing import TextIO
 
-DELAY = 1.0          # seconds before the bar appears
+DELAY = 1.0  # seconds before the bar appears
 
-_active: Optional["_Bar"] = None
+_active: _Bar | None = None
 
 
 def wanted(stream: TextIO, environ=os.environ) -> bool:
@@ -28,7 +30,7 @@ def wanted(stream: TextIO, environ=os.environ) -> bool:
     isatty = getattr(stream, "isatty", None)
     try:
         return bool(isatty and isatty())
-    except ValueError:           # a closed stream
+    except ValueError:  # a closed stream
         return False
 
 
@@ -53,17 +55,29 @@ class _Bar:
 
     def show(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         with self.lock:
             if self.stopped:
                 return
             console = Console(file=self.stream, force_terminal=True)
-            self.progress = Progress(TextColumn("[bold]syncverify[/] {task.description}"),
-                                     BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                     console=console, transient=True)
-            self.task = self.progress.add_task(self.description, total=self.total,
-                                               completed=self.done)
+            self.progress = Progress(
+                TextColumn("[bold]syncverify[/] {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.progress.add_task(
+                self.description, total=self.total, completed=self.done
+            )
             self.progress.start()
 
     def update(self, description: str, advance: int = 0) -> None:
@@ -82,8 +96,9 @@ class _Bar:
 
 
 @contextmanager
-def bar(stream: TextIO, total: int, *, delay: Optional[float] = None,
-        enabled: Optional[bool] = None) -> Iterator[None]:
+def bar(
+    stream: TextIO, total: int, *, delay: float | None = None, enabled: bool | None = None
+) -> Iterator[None]:
     """Show a bar of `total` plans on `stream` while the block runs (when `wanted`), from
     `delay` seconds on (DELAY by default)."""
     global _active

@@ -1,10 +1,11 @@
 """Collapsing sets of integers into the ranges users read: "0-7", "0-3, 8-11", ">= 1"."""
+
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 
-def compact(values: Iterable[int], open_from: Optional[int] = None) -> str:
+def compact(values: Iterable[int], open_from: int | None = None) -> str:
     """'0-3, 6, 8-9' for {0,1,2,3,6,8,9}. With `open_from`, a run that reaches it reads '>= k'."""
     items = sorted(set(values))
     if not items:

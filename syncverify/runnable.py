@@ -5,6 +5,7 @@ shape finding, or SP in decode (SV501), is refused before anything runs. The che
 rules decide that; this module lives outside `syncverify.simulate` so that the executor itself
 shares no code with the checker's analyses (tests/simulate/test_independence.py).
 """
+
 from __future__ import annotations
 
 from syncverify.plan import Plan

@@ -7,13 +7,13 @@ saying why the layout needs it, citing the plan format's S-numbers. Before anyth
 the plan is checked; a layout that does not fit the model (heads that do not split over tp, ...)
 is refused with the checker's findings.
 """
+
 from __future__ import annotations
 
 import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import click
 
@@ -27,10 +27,10 @@ class Layout:
     dp: int = 1
     sp: int = 1
     ep: int = 1
-    nodes: Optional[int] = None
-    gpus_per_node: Optional[int] = None
+    nodes: int | None = None
+    gpus_per_node: int | None = None
     overlap: str = "none"
-    microbatches: Optional[int] = None
+    microbatches: int | None = None
     tokens: int = 4096
     batch: int = 64
     token_return: str = "host"
@@ -39,6 +39,7 @@ class Layout:
         """Refuse a layout too large to check before anything is synthesized or rendered
         (`--pp 10000000` wrote out a ten-million-entry stage list for a minute, SV014)."""
         from syncverify.budget import layout_refusal
+
         refused = layout_refusal(self.world, self.pp, self.default_microbatches())
         if refused:
             axis, why = refused
@@ -67,7 +68,7 @@ class Layout:
                 words.append(f"--{key.replace('_', '-')} {value}")
         return " ".join(words)
 
-    def cluster(self) -> Optional[tuple[int, int]]:
+    def cluster(self) -> tuple[int, int] | None:
         """(nodes, gpus_per_node) from either or both options; None when neither is given."""
         if self.nodes and self.gpus_per_node:
             return self.nodes, self.gpus_per_node
@@ -87,6 +88,7 @@ class InitProblem(Exception):
 
 
 # ------------------------------------------------------------------------ the model
+
 
 def model_keys(hf_path: str) -> dict:
     """The plan `model` keys a config gives, MoE layers written as "all", "a..b" or a list."""
@@ -116,18 +118,30 @@ def layer_selector(layers: list[int], total: int):
 
 # ------------------------------------------------------------------------ the plan
 
+
 def build_plan(model: dict, layout: Layout, name: str) -> dict:
     from syncverify.synthesis import synthesize_plan
 
     cluster = layout.cluster()
     microbatches = layout.default_microbatches()
     return synthesize_plan(
-        model, name=name, tp=layout.tp, pp=layout.pp, dp=layout.dp, ep=layout.ep,
-        prefill_sp=layout.sp, decode_dp=layout.dp * layout.sp if layout.sp > 1 else None,
-        overlap=layout.overlap, prefill_microbatches=microbatches,
-        decode_microbatches=microbatches, tokens=layout.tokens, batch=layout.batch,
-        token_return=layout.token_return, nodes=cluster and cluster[0],
-        gpus_per_node=cluster and cluster[1])
+        model,
+        name=name,
+        tp=layout.tp,
+        pp=layout.pp,
+        dp=layout.dp,
+        ep=layout.ep,
+        prefill_sp=layout.sp,
+        decode_dp=layout.dp * layout.sp if layout.sp > 1 else None,
+        overlap=layout.overlap,
+        prefill_microbatches=microbatches,
+        decode_microbatches=microbatches,
+        tokens=layout.tokens,
+        batch=layout.batch,
+        token_return=layout.token_return,
+        nodes=cluster and cluster[0],
+        gpus_per_node=cluster and cluster[1],
+    )
 
 
 def plan_name(hf_path: str, layout: Layout) -> str:
@@ -141,21 +155,27 @@ def plan_name(hf_path: str, layout: Layout) -> str:
     return "-".join(parts)
 
 
-def hf_reference(hf_path: str, output: Optional[str]) -> str:
+def hf_reference(hf_path: str, output: str | None) -> str:
     """The config's path as the plan names it: relative to the plan file's folder."""
     folder = Path(output).resolve().parent if output and output != "-" else Path.cwd()
     try:
         return Path(os.path.relpath(Path(hf_path).resolve(), folder)).as_posix()
-    except ValueError:                       # another drive (Windows)
+    except ValueError:  # another drive (Windows)
         return Path(hf_path).resolve().as_posix()
 
 
 # ------------------------------------------------------------------------ the text
 
+
 def render(plan: dict, model: dict, hf_ref: str, layout: Layout, argv: str) -> str:
     """The plan as commented YAML, one sync point per line."""
     lines = _header(plan, model, hf_ref, layout, argv)
-    lines += ["syncverify: 1", f"name: {_flow(plan['name'])}", "model:", f"  hf_config: {_flow(hf_ref)}"]
+    lines += [
+        "syncverify: 1",
+        f"name: {_flow(plan['name'])}",
+        "model:",
+        f"  hf_config: {_flow(hf_ref)}",
+    ]
     if "cluster" in plan:
         lines.append(f"cluster: {_flow(plan['cluster'])}")
     lines.append(f"parallel: {_flow(_without_ones(plan['parallel'], keep=('tp',)))}")
@@ -170,28 +190,44 @@ def render(plan: dict, model: dict, hf_ref: str, layout: Layout, argv: str) -> s
 
 
 def _header(plan: dict, model: dict, hf_ref: str, layout: Layout, argv: str) -> list[str]:
-    shape = (f"{model['layers']} layers, hidden {model['hidden']}, {model['heads']} heads, "
-             f"{model.get('kv_heads', model['heads'])} KV heads"
-             + (" (MLA: one latent KV per token)" if model.get("mla") else "")
-             + (f", ffn {model['ffn']}" if model.get("ffn") else "")
-             + f", vocab {model['vocab']}")
+    shape = (
+        f"{model['layers']} layers, hidden {model['hidden']}, {model['heads']} heads, "
+        f"{model.get('kv_heads', model['heads'])} KV heads"
+        + (" (MLA: one latent KV per token)" if model.get("mla") else "")
+        + (f", ffn {model['ffn']}" if model.get("ffn") else "")
+        + f", vocab {model['vocab']}"
+    )
     moe = model.get("moe")
     if moe:
         where = "in every layer" if moe["layers"] == "all" else f"in layers {moe['layers']}"
-        shape += (f"; MoE {where}: {moe['experts']} experts, top-{moe['top_k']}"
-                  + (f", {moe['shared_experts']} shared" if moe.get("shared_experts") else ""))
-    degrees = " x ".join(f"{axis.upper()}{getattr(layout, axis)}" for axis in
-                         ("tp", "sp", "dp", "pp") if getattr(layout, axis) > 1) or "one device"
+        shape += f"; MoE {where}: {moe['experts']} experts, top-{moe['top_k']}" + (
+            f", {moe['shared_experts']} shared" if moe.get("shared_experts") else ""
+        )
+    degrees = (
+        " x ".join(
+            f"{axis.upper()}{getattr(layout, axis)}"
+            for axis in ("tp", "sp", "dp", "pp")
+            if getattr(layout, axis) > 1
+        )
+        or "one device"
+    )
     world = f"{layout.world} device{'s' if layout.world != 1 else ''}"
-    text = [f"{Path(hf_ref).name}: {shape}.",
-            f"Layout: {degrees} = {world}"
-            + (f", EP{layout.ep} over the MoE layers" if layout.ep > 1 else "") + "."]
+    text = [
+        f"{Path(hf_ref).name}: {shape}.",
+        f"Layout: {degrees} = {world}"
+        + (f", EP{layout.ep} over the MoE layers" if layout.ep > 1 else "")
+        + ".",
+    ]
     if layout.sp > 1:
-        text.append(f"Prefill splits each prompt over {layout.sp} SP ranks; decode runs the same "
-                    f"devices as {layout.dp * layout.sp} DP replicas (SP is prefill-only, S5).")
-    text.append(f"Written by `{argv}`: the minimal sync set for this layout (each sync point "
-                "below is required, and the checker finds nothing missing). The numbers S1-S23 "
-                "refer to the plan format's semantics (docs/plan-format.md).")
+        text.append(
+            f"Prefill splits each prompt over {layout.sp} SP ranks; decode runs the same "
+            f"devices as {layout.dp * layout.sp} DP replicas (SP is prefill-only, S5)."
+        )
+    text.append(
+        f"Written by `{argv}`: the minimal sync set for this layout (each sync point "
+        "below is required, and the checker finds nothing missing). The numbers S1-S23 "
+        "refer to the plan format's semantics (docs/plan-format.md)."
+    )
     return [f"# {line}" for paragraph in text for line in _wrapped(paragraph, COMMENT_WIDTH - 2)]
 
 
@@ -208,23 +244,31 @@ def _without_ones(keys: dict, keep: tuple) -> dict:
 def _flow(value) -> str:
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False,
-                          width=10 ** 6).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 # ------------------------------------------------------------------------ why each sync
+
 
 def reason(sync: dict, plan: dict, model: dict) -> str:
     """Why the layout needs `sync`, in one or two sentences, citing S-numbers."""
     why = _reason_by_id(sync, plan, model)
     overlap = any(p.get("overlap", "none") != "none" for p in plan["phases"].values())
     if overlap and not sync.get("async") and sync["after"] != "sample":
-        why += (" Blocking: the next sync at this anchor reads its output when it is issued "
-                "(S7, S22).")
+        why += (
+            " Blocking: the next sync at this anchor reads its output when it is issued (S7, S22)."
+        )
     if sync.get("async"):
         if sync.get("wait_before"):
-            why += (f" Async: the ops after it run during the transfer; it is awaited before "
-                    f"{sync['wait_before']}, its first reader (S11).")
+            why += (
+                f" Async: the ops after it run during the transfer; it is awaited before "
+                f"{sync['wait_before']}, its first reader (S11)."
+            )
         else:
             why += " Async with no wait: the output sink waits for it (S18)."
     return why
@@ -237,47 +281,56 @@ def _reason_by_id(sync: dict, plan: dict, model: dict) -> str:
     only = f" ({phases[0]} only)" if phases and len(phases) == 1 else ""
     reasons = {
         "embed-ar": "TP: the embedding is vocab-parallel, so each TP rank holds a partial sum of "
-                    "every token's embedding; it is reduced before the first layer reads it "
-                    "(S2, S19).",
+        "every token's embedding; it is reduced before the first layer reads it "
+        "(S2, S19).",
         "kv-agg": "SP: each SP rank computes K/V for its chunk of the prompt, and attention needs "
-                  "the K/V of every token of its sequence; the all_gather also leaves the whole "
-                  "prompt's K/V on every rank for the hand-over to decode (S5, S6).",
+        "the K/V of every token of its sequence; the all_gather also leaves the whole "
+        "prompt's K/V on every rank for the hand-over to decode (S5, S6).",
         "attn-ar": "TP: o_proj is row-parallel, so its output is a partial sum over tp, reduced "
-                   "before attn_residual adds it (S19).",
+        "before attn_residual adds it (S19).",
         "mlp-ar": "TP: down is row-parallel, so its output is a partial sum over tp, reduced "
-                  "before mlp_residual adds it (S19)."
-                  + (" Dense layers only: the MoE layers' experts have their own sync."
-                     if sync.get("layers") == "dense" else ""),
-        "moe-ar": (f"MoE with ep = 1: each expert is split over the TP group like a dense MLP, "
-                   f"so the experts' output is a partial sum over tp (S12), reduced before the "
-                   f"residual add" if ep == 1 else
-                   f"MoE with EP{ep} inside the TP group: tokens are replicated over the EP group "
-                   f"and each rank runs its own experts on every token, so the output is a "
-                   f"partial sum over ep (S12), reduced before the residual add")
-                  + (" (shared experts are added before it, S13)." if _shared(model) else "."),
+        "before mlp_residual adds it (S19)."
+        + (
+            " Dense layers only: the MoE layers' experts have their own sync."
+            if sync.get("layers") == "dense"
+            else ""
+        ),
+        "moe-ar": (
+            "MoE with ep = 1: each expert is split over the TP group like a dense MLP, "
+            "so the experts' output is a partial sum over tp (S12), reduced before the "
+            "residual add"
+            if ep == 1
+            else f"MoE with EP{ep} inside the TP group: tokens are replicated over the EP group "
+            f"and each rank runs its own experts on every token, so the output is a "
+            f"partial sum over ep (S12), reduced before the residual add"
+        )
+        + (" (shared experts are added before it, S13)." if _shared(model) else "."),
         "dispatch": f"MoE with EP{ep} over ranks that hold different tokens: each token is sent "
-                    "once to the ranks that hold its experts, whose blocks sit contiguously over "
-                    "the EP group (S12).",
+        "once to the ranks that hold its experts, whose blocks sit contiguously over "
+        "the EP group (S12).",
         "combine": "MoE: brings each expert output back to the rank that sent the token, before "
-                   "the residual add (S12)"
-                   + (", where the shared experts' output joins it (S13)." if _shared(model) else "."),
+        "the residual add (S12)"
+        + (", where the shared experts' output joins it (S13)." if _shared(model) else "."),
         "moe-ag": f"MoE with tp = {tp} and EP across replicas: the dispatch took each TP rank's "
-                  f"1/tp share of its replica's tokens, so the combine returns only that share; "
-                  f"the all_gather over tp makes it whole again (S12).",
+        f"1/tp share of its replica's tokens, so the combine returns only that share; "
+        f"the all_gather over tp makes it whole again (S12).",
         "shared-ar": "MoE: the shared experts are TP-sharded like a dense MLP, a partial sum over "
-                     "tp reduced before mlp_residual adds it to the combined routed output (S13).",
+        "tp reduced before mlp_residual adds it to the combined routed output (S13).",
         "stage-xfer": "PP: each stage after the first receives the previous stage's activations; "
-                      "the send/recv pairs each rank with the next stage's rank of equal "
-                      "non-pp coordinates (S3).",
+        "the send/recv pairs each rank with the next stage's rank of equal "
+        "non-pp coordinates (S3).",
         "logits": "TP: lm_head is vocab-parallel, so each rank holds the logits of its vocabulary "
-                  "shard, and sample needs all of them (S19).",
+        "shard, and sample needs all of them (S19).",
         "token-back": "PP with token_return: device: step t's sampled token goes from the last "
-                      "stage back to stage 0's embed of step t+1, in decode only (S4).",
+        "stage back to stage 0's embed of step t+1, in decode only (S4).",
         "dp-out": f"DP: the output sink reads every replica's sampled tokens through one gather "
-                  f"over dp per microbatch (S18){only}.",
+        f"over dp per microbatch (S18){only}.",
     }
-    return reasons.get(sync.get("id"), f"required by the layout ({sync['collective']} over "
-                                       f"{sync['group']} after {sync['after']}).")
+    return reasons.get(
+        sync.get("id"),
+        f"required by the layout ({sync['collective']} over "
+        f"{sync['group']} after {sync['after']}).",
+    )
 
 
 def _shared(model: dict) -> bool:

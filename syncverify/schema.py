@@ -7,32 +7,55 @@ code: unknown keys (one per key, at the key, with a "did you mean"), wrong types
 hints), unknown names, out-of-range values and missing keys. Selectors (`layers`, `ranks`) and
 the layout permutation are checked by hand in the loader, so schema errors there are dropped.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from syncverify.load_codes import (INVALID_VALUE, MISSING_KEY, UNKNOWN_KEY, UNKNOWN_NAME,
-                                   WRONG_TYPE)
+from syncverify.load_codes import INVALID_VALUE, MISSING_KEY, UNKNOWN_KEY, UNKNOWN_NAME, WRONG_TYPE
 from syncverify.problems import Problems
 from syncverify.suggest import KEY_ALIASES, close_match, exact_match, suggest_value
 from syncverify.yamlnodes import Document, dotted
 
-TYPE_NAMES = {"integer": "an integer", "string": "a name (string)", "boolean": "true or false",
-              "array": "a list", "object": "a mapping", "number": "a number", "null": "empty"}
-NAME_KINDS = {"after": "op or boundary", "wait_before": "op", "collective": "collective",
-              "group": "group", "tensor": "tensor", "role": "role", "phases": "phase",
-              "overlap": "overlap mode", "dp_idle": "dp_idle mode", "sharding": "sharding",
-              "token_return": "token_return mode", "layout": "layout axis"}
+TYPE_NAMES = {
+    "integer": "an integer",
+    "string": "a name (string)",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "number": "a number",
+    "null": "empty",
+}
+NAME_KINDS = {
+    "after": "op or boundary",
+    "wait_before": "op",
+    "collective": "collective",
+    "group": "group",
+    "tensor": "tensor",
+    "role": "role",
+    "phases": "phase",
+    "overlap": "overlap mode",
+    "dp_idle": "dp_idle mode",
+    "sharding": "sharding",
+    "token_return": "token_return mode",
+    "layout": "layout axis",
+}
 REQUIRED_EXAMPLES = {
     "syncverify": "syncverify: 1",
     "model": "model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256}",
     "phases": "phases:\n  decode: {microbatches: 1, batch: 64}",
-    "after": "after: o_proj", "collective": "collective: all_reduce", "group": "group: tp",
-    "experts": "experts: 8", "top_k": "top_k: 2", "nodes": "nodes: 1", "gpus_per_node": "gpus_per_node: 8",
+    "after": "after: o_proj",
+    "collective": "collective: all_reduce",
+    "group": "group: tp",
+    "experts": "experts: 8",
+    "top_k": "top_k: 2",
+    "nodes": "nodes: 1",
+    "gpus_per_node": "gpus_per_node: 8",
     "sharding": "sharding: replicated",
 }
 YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
@@ -59,6 +82,7 @@ def _schema_text() -> str:
 @lru_cache(maxsize=1)
 def validator():
     from syncverify.schema_check import Validator
+
     return Validator(plan_schema())
 
 
@@ -91,7 +115,7 @@ def validate(doc: Document, problems: Problems) -> set[tuple]:
     reported: set[tuple] = _misspelled_required(errors)
     for path, error in errors:
         if path in typed and error.validator != "type":
-            continue                # a wrong type says it all; its enum/minimum errors are noise
+            continue  # a wrong type says it all; its enum/minimum errors are noise
         _report(doc, problems, path, error, reported)
     return reported
 
@@ -125,7 +149,12 @@ def _report(doc: Document, problems: Problems, path: tuple, error, reported: set
     span = doc.span_at(path)
     if keyword == "type":
         message, help = type_message(doc, path, error.instance, error.validator_value)
-        problems.add(WRONG_TYPE, span, message, _with_names(help, doc.raw.get(path), error.schema.get("enum")))
+        problems.add(
+            WRONG_TYPE,
+            span,
+            message,
+            _with_names(help, doc.raw.get(path), error.schema.get("enum")),
+        )
     elif keyword in ("enum", "const"):
         message, help = enum_message(path, error.instance, error.validator_value)
         problems.add(UNKNOWN_NAME, span, message, help)
@@ -135,6 +164,7 @@ def _report(doc: Document, problems: Problems, path: tuple, error, reported: set
 
 
 # ---------------------------------------------------------------------------------- unknown keys
+
 
 def _unknown_keys(doc: Document, problems: Problems, path: tuple, error, reported: set) -> None:
     allowed = list(error.schema.get("properties", {}))
@@ -158,8 +188,10 @@ def unknown_key_message(path: tuple, key: str, allowed: list[str]) -> tuple[str,
     else:
         message = f"unknown key '{key}' {where}"
     hint = key_hint(path, key, allowed)
-    listing = f"{'phases are' if path == ('phases',) else 'keys of ' + (dotted(path) if path else 'a plan') + ':'} " \
-              f"{', '.join(allowed)}"
+    listing = (
+        f"{'phases are' if path == ('phases',) else 'keys of ' + (dotted(path) if path else 'a plan') + ':'} "
+        f"{', '.join(allowed)}"
+    )
     return message, (hint + "\n" if hint else "") + listing
 
 
@@ -170,7 +202,7 @@ def key_hint(path: tuple, key: str, allowed: list[str]) -> str:
         return f"did you mean '{here}'?"
     homes = key_homes().get(key) or key_homes().get(key.lower())
     if homes:
-        if path == ("phases",) or path[:1] == ("phases",) and key in ("layout", "stages"):
+        if path == ("phases",) or (path[:1] == ("phases",) and key in ("layout", "stages")):
             return f"'{key}' is shared by both phases: set it under {_join(homes)}"
         return f"'{key}' belongs under {_join(homes)}"
     here = close_match(key, allowed)
@@ -201,7 +233,7 @@ def key_homes() -> dict[str, list[str]]:
             return
         seen = seen | {id(node)}
         for key, child in node.get("properties", {}).items():
-            if label != "ops":              # the keys of ops are op names, not keys
+            if label != "ops":  # the keys of ops are op names, not keys
                 homes.setdefault(key, []).append(label or "the top level")
             child_label = "ops.<op>" if label == "ops" else (f"{label}.{key}" if label else key)
             walk(child, child_label, seen)
@@ -217,9 +249,14 @@ def _join(labels: Iterable[str]) -> str:
 
 # ---------------------------------------------------------------------------------- missing keys
 
+
 def _missing(error) -> list[str]:
     instance = error.instance if isinstance(error.instance, dict) else {}
-    return [k for k in error.validator_value if k not in instance] if error.validator == "required" else []
+    return (
+        [k for k in error.validator_value if k not in instance]
+        if error.validator == "required"
+        else []
+    )
 
 
 def _missing_keys(doc: Document, problems: Problems, path: tuple, error, reported: set) -> None:
@@ -228,8 +265,12 @@ def _missing_keys(doc: Document, problems: Problems, path: tuple, error, reporte
     if error.validator == "minProperties":
         if (path, "minProperties") not in reported:
             reported.add((path, "minProperties"))
-            problems.add(MISSING_KEY, span, f"{dotted(path)} declares no phase",
-                         help="phases:\n  decode: {microbatches: 1, batch: 64}")
+            problems.add(
+                MISSING_KEY,
+                span,
+                f"{dotted(path)} declares no phase",
+                help="phases:\n  decode: {microbatches: 1, batch: 64}",
+            )
         return
     for key in _missing(error):
         if (path, "required", key) in reported or (path == () and key == "syncverify"):
@@ -255,12 +296,15 @@ def missing_help(path: tuple, key: str) -> str:
 
 # ---------------------------------------------------------------------------------- types, names, ranges
 
+
 def type_message(doc: Document, path: tuple, value: Any, expected) -> tuple[str, str]:
     expected = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(TYPE_NAMES.get(t, t) for t in expected)
     what = dotted(path) if path else "a plan"
     message = f"{what} must be {wanted}, not {describe(value)}"
-    return message, yaml11_hint(doc.raw.get(path), value, expected) or _shape_hint(path, value, expected)
+    return message, yaml11_hint(doc.raw.get(path), value, expected) or _shape_hint(
+        path, value, expected
+    )
 
 
 def _with_names(help: str, raw, names) -> str:
@@ -268,7 +312,7 @@ def _with_names(help: str, raw, names) -> str:
     if not names or (raw and raw[0] in names):
         return help
     if help.startswith("quote it"):
-        help = ""                    # quoting a number would not make it one of the names
+        help = ""  # quoting a number would not make it one of the names
     guess = suggest_value(raw[0], names) if raw else None
     listing = (f"did you mean '{guess}'? " if guess else "") + f"one of: {', '.join(names)}"
     return f"{help}\n{listing}" if help else listing
@@ -294,20 +338,32 @@ def yaml11_hint(raw, value: Any, expected: list[str]) -> str:
         return ""
     text, style = raw
     wants_number = "integer" in expected or "number" in expected
-    if isinstance(value, bool) and style is None and text.lower() in YAML11_BOOLS and "string" in expected:
+    if (
+        isinstance(value, bool)
+        and style is None
+        and text.lower() in YAML11_BOOLS
+        and "string" in expected
+    ):
         return f"YAML 1.1 reads unquoted `{text}` as a boolean: quote it ('{text}')"
     if isinstance(value, str) and wants_number:
         bare = text.strip()
         if style is None and _FLOATISH.fullmatch(bare):
             whole = _as_whole(bare)
-            instead = f"write {whole} (or {_signed_exponent(bare)})" if whole else \
-                f"write {_signed_exponent(bare)}"
+            instead = (
+                f"write {whole} (or {_signed_exponent(bare)})"
+                if whole
+                else f"write {_signed_exponent(bare)}"
+            )
             return f"YAML 1.1 reads {bare} as a string (its exponent needs a dot and a sign): {instead}"
         if style is None and _LEADING_ZERO.fullmatch(bare):
             return f"YAML 1.1 reads {bare} as a string (a leading zero): write {int(bare, 10)}"
         if re.fullmatch(r"[-+]?\d+", bare.replace("_", "")):
             return f"remove the quotes: {bare}"
-    if isinstance(value, str) and "boolean" in expected and text.strip().lower() in ("true", "false"):
+    if (
+        isinstance(value, str)
+        and "boolean" in expected
+        and text.strip().lower() in ("true", "false")
+    ):
         return f"remove the quotes: {text.strip().lower()}"
     if value is None and style is None:
         return "the key has no value: give it one or remove the key"
@@ -362,8 +418,11 @@ def _value_message(path: tuple, keyword: str, error) -> tuple[str, str]:
     what = dotted(path)
     value, limit = error.instance, error.validator_value
     if keyword == "minimum":
-        help = "a degree of 1 means no parallelism on that axis" if path[-1:] and path[-1] in \
-            ("tp", "pp", "dp", "sp", "ep") else ""
+        help = (
+            "a degree of 1 means no parallelism on that axis"
+            if path[-1:] and path[-1] in ("tp", "pp", "dp", "sp", "ep")
+            else ""
+        )
         return f"{what} must be at least {limit}, not {value}", help
     if keyword == "maximum":
         return f"{what} is {value}, more than {limit:,}, the largest syncverify accepts", ""
@@ -382,6 +441,7 @@ def _value_message(path: tuple, keyword: str, error) -> tuple[str, str]:
 
 # ---------------------------------------------------------------------------------- helpers
 
+
 def _where(path: tuple) -> str:
     if not path:
         return "at the top level"
@@ -389,4 +449,4 @@ def _where(path: tuple) -> str:
 
 
 def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -10,12 +10,14 @@ importing it (with referencing, rpds and the bundled metaschemas) costs about as
 rest of a check of a 70B plan, on every run; tests/test_schema_check.py checks both agree on
 every plan and thousands of mutations of them.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 TYPES = {
     "object": lambda v: isinstance(v, dict),
@@ -24,27 +26,60 @@ TYPES = {
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
 }
 WEAK_MATCHES = frozenset({"anyOf", "oneOf"})
-KEYWORDS = frozenset({"type", "enum", "const", "minimum", "maximum", "minLength", "pattern",
-                      "properties", "patternProperties", "additionalProperties", "required",
-                      "minProperties", "items", "minItems", "maxItems", "uniqueItems", "anyOf",
-                      "not", "if"})
-UNCHECKED = frozenset({"$schema", "$id", "title", "description", "definitions", "then", "else",
-                       "default", "examples", "$comment"})
+KEYWORDS = frozenset(
+    {
+        "type",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "minLength",
+        "pattern",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "required",
+        "minProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "anyOf",
+        "not",
+        "if",
+    }
+)
+UNCHECKED = frozenset(
+    {
+        "$schema",
+        "$id",
+        "title",
+        "description",
+        "definitions",
+        "then",
+        "else",
+        "default",
+        "examples",
+        "$comment",
+    }
+)
 
 
 @dataclass
 class SchemaError:
-    validator: str                  # the keyword that failed
-    validator_value: Any            # its value in the schema
-    instance: Any                   # the value that failed it
-    schema: dict                    # the schema object holding the keyword
-    absolute_path: tuple            # from the document's root
-    relative_path: tuple = ()       # from the anyOf/not that holds it (its own root for others)
-    context: list = field(default_factory=list)     # the branches' errors, for anyOf
+    validator: str  # the keyword that failed
+    validator_value: Any  # its value in the schema
+    instance: Any  # the value that failed it
+    schema: dict  # the schema object holding the keyword
+    absolute_path: tuple  # from the document's root
+    relative_path: tuple = ()  # from the anyOf/not that holds it (its own root for others)
+    context: list = field(default_factory=list)  # the branches' errors, for anyOf
 
     @property
     def path(self) -> tuple:
@@ -115,7 +150,7 @@ class Validator:
         if schema is False:
             yield SchemaError("false", False, instance, {}, path, relative)
             return
-        if "$ref" in schema:         # draft-07: a $ref's siblings are ignored
+        if "$ref" in schema:  # draft-07: a $ref's siblings are ignored
             yield from self._errors(instance, self._resolve(schema["$ref"]), path, relative)
             return
         for keyword, value in schema.items():
@@ -212,7 +247,7 @@ class Validator:
 
     def _uniqueItems(self, value, instance, schema, path, relative):
         if value and isinstance(instance, list):
-            if any(equal(a, b) for i, a in enumerate(instance) for b in instance[i + 1:]):
+            if any(equal(a, b) for i, a in enumerate(instance) for b in instance[i + 1 :]):
                 yield self._error("uniqueItems", value, instance, schema, path, relative)
 
     def _anyOf(self, value, instance, schema, path, relative):
@@ -237,8 +272,13 @@ class Validator:
 def relevance(error: SchemaError) -> tuple:
     """How well an error explains a failure (the `jsonschema` package's default heuristic):
     shallower first, then earlier, then a strong keyword, then one whose type matches."""
-    return (-len(error.path), error.path, error.validator not in WEAK_MATCHES, False,
-            not error.matches_type())
+    return (
+        -len(error.path),
+        error.path,
+        error.validator not in WEAK_MATCHES,
+        False,
+        not error.matches_type(),
+    )
 
 
 def best_match(errors) -> SchemaError | None:

@@ -5,10 +5,11 @@ a non-empty list of indices and ranges. `ranks` (S9): a mapping from tp/sp/dp/pp
 coordinate or a non-empty list of coordinates. Only the syntax is checked here: indices past the
 model's last layer and coordinates past an axis's size are kept for the config rules.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from syncverify.load_codes import BAD_SELECTOR, UNKNOWN_KEY
 from syncverify.plan import AXES
@@ -32,7 +33,7 @@ class SelectorError(Exception):
         self.message, self.help, self.at = message, help, at
 
 
-def _whole(value: Any) -> Optional[int]:
+def _whole(value: Any) -> int | None:
     """An integer written as 8 or 8.0; None for anything else (booleans included)."""
     if isinstance(value, bool):
         return None
@@ -44,6 +45,7 @@ def _whole(value: Any) -> Optional[int]:
 
 
 # ---------------------------------------------------------------------------------- layers
+
 
 def parse_layers(value: Any, keywords: tuple[str, ...]) -> LayerSelection:
     """A keyword from `keywords`, or the frozenset of layer indices selected.
@@ -81,8 +83,13 @@ def layer_list_errors(value: list, keywords: tuple[str, ...]) -> list[SelectorEr
     errors = []
     for index, item in enumerate(value):
         if isinstance(item, str) and item.strip() in keywords:
-            errors.append(SelectorError(f"'{item}' cannot be mixed into a list of layers",
-                                        f"write `layers: {item}` alone", at=(index,)))
+            errors.append(
+                SelectorError(
+                    f"'{item}' cannot be mixed into a list of layers",
+                    f"write `layers: {item}` alone",
+                    at=(index,),
+                )
+            )
             continue
         try:
             _indices(item)
@@ -108,14 +115,18 @@ def _range(text: str, keywords: tuple[str, ...]) -> set[int]:
     if match:
         first, last = int(match.group(1)), int(match.group(2))
         if first > last:
-            raise SelectorError(f"the range '{text}' is empty ({first} > {last})",
-                                f'write "{last}..{first}": ranges count upwards and include both ends')
+            raise SelectorError(
+                f"the range '{text}' is empty ({first} > {last})",
+                f'write "{last}..{first}": ranges count upwards and include both ends',
+            )
         _check_cap(last)
         return set(range(first, last + 1))
     near = LOOKS_LIKE_RANGE.fullmatch(text)
     if near:
-        raise SelectorError(f"malformed layer range '{text}'",
-                            f'write "{near.group(1)}..{near.group(2)}" (inclusive at both ends)')
+        raise SelectorError(
+            f"malformed layer range '{text}'",
+            f'write "{near.group(1)}..{near.group(2)}" (inclusive at both ends)',
+        )
     if text.strip() in ("dense", "moe", "all"):
         raise SelectorError(f"'{text.strip()}' is not a selector here", _layers_help(keywords))
     raise SelectorError(f"malformed layer selector '{text}'", _layers_help(keywords))
@@ -123,8 +134,11 @@ def _range(text: str, keywords: tuple[str, ...]) -> set[int]:
 
 def _check_cap(index: int) -> None:
     if index > MAX_LAYER_INDEX:
-        raise SelectorError(f"layer index {index} is past {MAX_LAYER_INDEX:,}, the last layer index "
-                            "syncverify accepts", "layer indices count from 0 up to model.layers - 1")
+        raise SelectorError(
+            f"layer index {index} is past {MAX_LAYER_INDEX:,}, the last layer index "
+            "syncverify accepts",
+            "layer indices count from 0 up to model.layers - 1",
+        )
 
 
 def _layers_help(keywords: tuple[str, ...]) -> str:
@@ -146,11 +160,16 @@ def check_layers(doc: Document, problems: Problems, path: tuple, keywords: tuple
         except SelectorError as exc:
             errors = [exc]
     for error in errors:
-        problems.add(BAD_SELECTOR, doc.span_at(path + error.at), f"{dotted(path)}: {error.message}",
-                     error.help)
+        problems.add(
+            BAD_SELECTOR,
+            doc.span_at(path + error.at),
+            f"{dotted(path)}: {error.message}",
+            error.help,
+        )
 
 
 # ---------------------------------------------------------------------------------- ranks
+
 
 def parse_ranks(value: dict) -> dict[str, frozenset[int]]:
     """Axis -> the coordinates selected, for a ranks selector that passed `check_ranks`."""
@@ -165,16 +184,22 @@ def check_ranks(doc: Document, problems: Problems, path: tuple) -> None:
     """Report a malformed ranks selector at `path`: unknown axes (SV003), bad coordinates (SV012)."""
     value = _get(doc.data, path)
     if not isinstance(value, dict):
-        problems.add(BAD_SELECTOR, doc.span_at(path),
-                     f"{dotted(path)} must map axes to coordinates, not {describe(value)}",
-                     "for example `ranks: {tp: [0, 1], pp: 0}`")
+        problems.add(
+            BAD_SELECTOR,
+            doc.span_at(path),
+            f"{dotted(path)} must map axes to coordinates, not {describe(value)}",
+            "for example `ranks: {tp: [0, 1], pp: 0}`",
+        )
         return
     for axis, coords in value.items():
         if axis not in AXES:
             hint = key_hint(path, axis, list(AXES))
-            problems.add(UNKNOWN_KEY, doc.spans.get(("@key",) + path + (axis,), doc.span_at(path)),
-                         f"unknown axis '{axis}' in {dotted(path)}",
-                         (hint + "\n" if hint else "") + "axes: " + ", ".join(AXES))
+            problems.add(
+                UNKNOWN_KEY,
+                doc.spans.get(("@key",) + path + (axis,), doc.span_at(path)),
+                f"unknown axis '{axis}' in {dotted(path)}",
+                (hint + "\n" if hint else "") + "axes: " + ", ".join(AXES),
+            )
             continue
         _check_coordinates(doc, problems, path + (axis,), coords)
 
@@ -182,15 +207,21 @@ def check_ranks(doc: Document, problems: Problems, path: tuple) -> None:
 def _check_coordinates(doc: Document, problems: Problems, path: tuple, coords: Any) -> None:
     items = coords if isinstance(coords, list) else [coords]
     if isinstance(coords, list) and not coords:
-        problems.add(BAD_SELECTOR, doc.span_at(path), f"{dotted(path)} is an empty list: it selects no rank",
-                     "remove the axis to select every coordinate")
+        problems.add(
+            BAD_SELECTOR,
+            doc.span_at(path),
+            f"{dotted(path)} is an empty list: it selects no rank",
+            "remove the axis to select every coordinate",
+        )
         return
     for index, item in enumerate(items):
         at = path + (index,) if isinstance(coords, list) else path
         number = _whole(item)
         if number is not None and number >= 0:
             continue
-        problems.add(BAD_SELECTOR, doc.span_at(at), _coordinate_message(path, item), _coordinate_help(item))
+        problems.add(
+            BAD_SELECTOR, doc.span_at(at), _coordinate_message(path, item), _coordinate_help(item)
+        )
 
 
 def _coordinate_message(path: tuple, item: Any) -> str:
@@ -203,7 +234,11 @@ def _coordinate_message(path: tuple, item: Any) -> str:
 def _coordinate_help(item: Any) -> str:
     if isinstance(item, str):
         match = RANGE.fullmatch(item) or LOOKS_LIKE_RANGE.fullmatch(item)
-        if match and int(match.group(1)) <= int(match.group(2)) and int(match.group(2)) - int(match.group(1)) < 64:
+        if (
+            match
+            and int(match.group(1)) <= int(match.group(2))
+            and int(match.group(2)) - int(match.group(1)) < 64
+        ):
             listed = ", ".join(str(i) for i in range(int(match.group(1)), int(match.group(2)) + 1))
             return f"list the coordinates: [{listed}]"
         if re.fullmatch(r"\s*\d+\s*", item):
@@ -213,9 +248,8 @@ def _coordinate_help(item: Any) -> str:
 
 # ---------------------------------------------------------------------------------- helpers
 
+
 def _get(data: Any, path: tuple) -> Any:
     for part in path:
         data = data[part]
     return data
-
-

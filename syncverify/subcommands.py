@@ -2,21 +2,22 @@
 for `check`, `rules` and `explain`): plain functions that write their output and return the exit
 code. Each imports what it needs when it runs, so `syncverify --help` stays fast.
 """
+
 from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, TextIO
+from typing import TextIO
 
 
 def fail(err: TextIO, message: str) -> int:
     from syncverify.report.escape import clean_line
 
-    err.write(f"syncverify: error: {clean_line(message)}\n")     # may quote a config.json's values
+    err.write(f"syncverify: error: {clean_line(message)}\n")  # may quote a config.json's values
     return 2
 
 
-def emit(text: str, output: Optional[str], out: TextIO, err: TextIO) -> int:
+def emit(text: str, output: str | None, out: TextIO, err: TextIO) -> int:
     """Write `text` to `output` atomically, or to `out` when no file is named."""
     if not output or output == "-":
         out.write(text)
@@ -30,7 +31,7 @@ def emit(text: str, output: Optional[str], out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def refusal(output: Optional[str], inputs: list) -> Optional[str]:
+def refusal(output: str | None, inputs: list) -> str | None:
     """Why `output` must not be written (an input of the run: (path, what it is); not a
     regular file nor a new path), or None."""
     from syncverify.commands import UsageProblem, refuse_writing_over
@@ -44,8 +45,10 @@ def refusal(output: Optional[str], inputs: list) -> Optional[str]:
 
 # ---------------------------------------------------------------------------------- schema
 
-def schema(*, output: Optional[str] = None, out: Optional[TextIO] = None,
-           err: Optional[TextIO] = None) -> int:
+
+def schema(
+    *, output: str | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """`syncverify schema`: the plan format's JSON Schema (draft-07), the file the loader uses."""
     from syncverify.schema import schema_text
 
@@ -54,8 +57,17 @@ def schema(*, output: Optional[str] = None, out: Optional[TextIO] = None,
 
 # ---------------------------------------------------------------------------------- init
 
-def init(hf: str, layout, *, output: Optional[str] = None, force: bool = False,
-         check: bool = True, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+
+def init(
+    hf: str,
+    layout,
+    *,
+    output: str | None = None,
+    force: bool = False,
+    check: bool = True,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """`syncverify init`: write the commented minimal plan for `hf` on `layout`.
 
     0: written (warnings, if any, on stderr); 1: the layout gives error findings, nothing
@@ -90,26 +102,33 @@ def _check_new_plan(text: str, name: str, err: TextIO) -> int:
 
     report = check(text, name=name)
     for finding in report.all_findings():
-        err.write(f"{finding.file}:{finding.line}:{finding.column}: {finding.severity} "
-                  f"{finding.code} {finding.message}\n")
+        err.write(
+            f"{finding.file}:{finding.line}:{finding.column}: {finding.severity} "
+            f"{finding.code} {finding.message}\n"
+        )
     if report.errors:
         if any(f.category == "ordering" for f in report.errors):
             # a deadlock of the minimal sync set itself (a device token carrier's rendezvous
             # with more microbatches than the pipeline can hold, S3, S4): init never writes it
-            err.write("syncverify: error: this layout's schedule hangs (the findings above); "
-                      "nothing written. With --token-return device and pp > 1, use "
-                      "--overlap comm_compute (the token carrier becomes async), fewer "
-                      "--microbatches, or --token-return host\n")
+            err.write(
+                "syncverify: error: this layout's schedule hangs (the findings above); "
+                "nothing written. With --token-return device and pp > 1, use "
+                "--overlap comm_compute (the token carrier becomes async), fewer "
+                "--microbatches, or --token-return host\n"
+            )
         else:
-            err.write("syncverify: error: this layout does not fit the model (the findings "
-                      "above); nothing written\n")
+            err.write(
+                "syncverify: error: this layout does not fit the model (the findings "
+                "above); nothing written\n"
+            )
         return 1
     return 0
 
 
 # ---------------------------------------------------------------------------------- graph
 
-def _load(path: str, phase: Optional[str], err: TextIO):
+
+def _load(path: str, phase: str | None, err: TextIO):
     """The plan at `path`, or None after saying why it cannot be drawn (the caller exits 2):
     its load problems, or a `phase` it does not have."""
     from syncverify.findings import PlanError
@@ -129,16 +148,25 @@ def _load(path: str, phase: Optional[str], err: TextIO):
     return None
 
 
-def _phase_problem(plan, phase: Optional[str]) -> Optional[str]:
+def _phase_problem(plan, phase: str | None) -> str | None:
     names = [p.name for p in plan.phases]
     if phase and phase not in names:
         return f"the plan has no {phase} phase (it has {', '.join(names)})"
     return None
 
 
-def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, steps: int = 1,
-          microbatches: int = 1, finding: Optional[str] = None, output: Optional[str] = None,
-          out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def graph(
+    path: str,
+    *,
+    format: str = "mermaid",
+    phase: str | None = None,
+    steps: int = 1,
+    microbatches: int = 1,
+    finding: str | None = None,
+    output: str | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """`syncverify graph`: the plan's DAG collapsed by symmetry, as Mermaid or DOT."""
     from syncverify import pictures
     from syncverify.findings import PlanError
@@ -146,9 +174,15 @@ def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, st
     out, err = out or sys.stdout, err or sys.stderr
     from syncverify.loader import referenced_hf_config
 
-    refused = refusal(output, [(path, "the plan being drawn")] + (
-        [(referenced_hf_config(path), "the hf_config of the plan being drawn")]
-        if output and path != "-" else []))
+    refused = refusal(
+        output,
+        [(path, "the plan being drawn")]
+        + (
+            [(referenced_hf_config(path), "the hf_config of the plan being drawn")]
+            if output and path != "-"
+            else []
+        ),
+    )
     if refused:
         return fail(err, refused)
     plan = _load(path, phase, err)
@@ -158,9 +192,10 @@ def graph(path: str, *, format: str = "mermaid", phase: Optional[str] = None, st
         found = _findings_named(plan, finding) if finding else []
         if isinstance(found, str):
             return fail(err, found)
-        text = pictures.draw(plan, format=format, phase=phase, steps=steps,
-                             microbatches=microbatches, findings=found)
-    except PlanError as exc:        # too large to check or draw (SV014): located, as check says
+        text = pictures.draw(
+            plan, format=format, phase=phase, steps=steps, microbatches=microbatches, findings=found
+        )
+    except PlanError as exc:  # too large to check or draw (SV014): located, as check says
         return _refused(err, exc)
     return emit(text, output, out, err)
 
@@ -190,8 +225,16 @@ def _findings_named(plan, name: str):
 
 # ---------------------------------------------------------------------------------- timeline
 
-def timeline(path: str, *, phase: Optional[str] = None, step: int = 0, color: str = "auto",
-             out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+
+def timeline(
+    path: str,
+    *,
+    phase: str | None = None,
+    step: int = 0,
+    color: str = "auto",
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """`syncverify timeline`: per-device lanes of one step, styled on a terminal."""
     from syncverify import pictures
     from syncverify.findings import PlanError

@@ -16,32 +16,37 @@ mypy's blocking errors and ruff's syntax errors, which no `# type: ignore` or `n
 PyYAML's composer throws comments away, so they are recovered from the source text between
 the scanner's tokens: a `#` inside a quoted or block scalar is part of a token, never a gap.
 """
+
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from syncverify.findings import Finding, Where
 
 MARKER = re.compile(r"#\s*syncverify\s*:", re.IGNORECASE)
-DIRECTIVE = re.compile(r"#\s*syncverify\s*:\s*(?P<kind>[A-Za-z][\w-]*)(?P<rest>.*)$",
-                       re.IGNORECASE)
+DIRECTIVE = re.compile(r"#\s*syncverify\s*:\s*(?P<kind>[A-Za-z][\w-]*)(?P<rest>.*)$", re.IGNORECASE)
 KINDS = ("disable-line", "disable-next-line", "disable", "enable", "disable-file")
-CODE_LIKE = re.compile(r"^(?:[A-Za-z]{2}\d+|[Ss][Vv]\w*\d\w*)$")   # meant as a code
+CODE_LIKE = re.compile(r"^(?:[A-Za-z]{2}\d+|[Ss][Vv]\w*\d\w*)$")  # meant as a code
 UNSILENCEABLE = re.compile(r"^SV0\d\d$|^SV900$")
-SELF_CODES = ("SV901", "SV902")      # findings about the suppressions themselves
+SELF_CODES = ("SV901", "SV902")  # findings about the suppressions themselves
 # words other linters use for their directives -> ours
-OTHER_TOOLS = {"ignore": "disable-line", "noqa": "disable-line", "disable-all": "disable-file",
-               "off": "disable", "on": "enable"}
+OTHER_TOOLS = {
+    "ignore": "disable-line",
+    "noqa": "disable-line",
+    "disable-all": "disable-file",
+    "off": "disable",
+    "on": "enable",
+}
 
 
 @dataclass(frozen=True)
 class Comment:
-    line: int           # 1-based
-    column: int         # 1-based, the `#`
-    text: str           # from `#` to the end of the line, trailing blanks removed
+    line: int  # 1-based
+    column: int  # 1-based, the `#`
+    text: str  # from `#` to the end of the line, trailing blanks removed
 
 
 @dataclass
@@ -49,12 +54,13 @@ class Directive:
     kind: str
     codes: tuple[str, ...]
     comment: Comment
-    used: set = field(default_factory=set)      # the codes that silenced a finding
+    used: set = field(default_factory=set)  # the codes that silenced a finding
 
 
 @dataclass(frozen=True)
 class Scope:
     """One code silenced over lines first..last by a directive."""
+
     code: str
     first: int
     last: int
@@ -65,10 +71,11 @@ class Scope:
 class Parsed:
     directives: list[Directive] = field(default_factory=list)
     scopes: list[Scope] = field(default_factory=list)
-    invalid: list[tuple[Comment, str, str]] = field(default_factory=list)   # comment, msg, help
+    invalid: list[tuple[Comment, str, str]] = field(default_factory=list)  # comment, msg, help
 
 
 # ------------------------------------------------------------------------- comments
+
 
 def comments_and_content_lines(text: str) -> tuple[list[Comment], set[int]]:
     """Every comment of a YAML text and the lines that hold something other than comments."""
@@ -107,6 +114,7 @@ def comments_in(text: str, begin: int, end: int, starts: list[int]) -> list[Comm
 
 # ------------------------------------------------------------------------- directives
 
+
 def rule_names(rest: str, known: dict[str, str]) -> tuple[list[str], list[str]]:
     """(codes named, unknown code-like tokens) at the start of `rest`; the rest is a reason."""
     codes, unknown = [], []
@@ -118,7 +126,7 @@ def rule_names(rest: str, known: dict[str, str]) -> tuple[list[str], list[str]]:
         elif CODE_LIKE.match(token):
             unknown.append(token)
         else:
-            break                        # `--`, `#` or the first word of a reason
+            break  # `--`, `#` or the first word of a reason
     return codes, unknown
 
 
@@ -132,10 +140,16 @@ def parse(comments: Iterable[Comment], content: set[int], known: dict[str, str])
         kind = match.group("kind").lower()
         if kind not in KINDS:
             from syncverify.commands import suggestions
+
             close = [OTHER_TOOLS[kind]] if kind in OTHER_TOOLS else suggestions(kind, KINDS)
-            if close:     # `# syncverify: <prose>` is not a directive; a typo of one is
-                parsed.invalid.append((comment, f"unknown suppression directive '{kind}'",
-                                       f"did you mean `# syncverify: {close[0].lower()} CODE`?"))
+            if close:  # `# syncverify: <prose>` is not a directive; a typo of one is
+                parsed.invalid.append(
+                    (
+                        comment,
+                        f"unknown suppression directive '{kind}'",
+                        f"did you mean `# syncverify: {close[0].lower()} CODE`?",
+                    )
+                )
             continue
         codes, unknown = rule_names(match.group("rest"), known)
         problem = directive_problem(kind, codes, unknown, comment, content, first_content)
@@ -150,28 +164,40 @@ def directive_problem(kind, codes, unknown, comment, content, first_content):
     """(message, help) when a directive cannot be used as written, else None."""
     example = f"`# syncverify: {kind} SV301`"
     if unknown:
-        return (f"suppression names no rule: {', '.join(unknown)}",
-                "`syncverify rules` lists the codes and slugs")
+        return (
+            f"suppression names no rule: {', '.join(unknown)}",
+            "`syncverify rules` lists the codes and slugs",
+        )
     if not codes:
-        return (f"`{kind}` without a rule code: suppressions silence named rules only",
-                f"name the rules it silences, e.g. {example}")
+        return (
+            f"`{kind}` without a rule code: suppressions silence named rules only",
+            f"name the rules it silences, e.g. {example}",
+        )
     blocked = [c for c in codes if UNSILENCEABLE.match(c)]
     if blocked:
-        return (f"{', '.join(blocked)} cannot be suppressed: the plan could not be checked",
-                "fix the plan so that it loads, or report the internal error")
+        return (
+            f"{', '.join(blocked)} cannot be suppressed: the plan could not be checked",
+            "fix the plan so that it loads, or report the internal error",
+        )
     stopping = [c for c in codes if c in graph_stoppers()]
     if stopping:
-        return (f"{', '.join(stopping)} cannot be suppressed: "
-                f"{'its finding stops' if len(stopping) == 1 else 'their findings stop'} the "
-                "graph rules (the plan cannot be unrolled), so the plan would pass unchecked",
-                f"fix the plan (`syncverify explain {stopping[0]}`) and the graph rules run")
+        return (
+            f"{', '.join(stopping)} cannot be suppressed: "
+            f"{'its finding stops' if len(stopping) == 1 else 'their findings stop'} the "
+            "graph rules (the plan cannot be unrolled), so the plan would pass unchecked",
+            f"fix the plan (`syncverify explain {stopping[0]}`) and the graph rules run",
+        )
     if kind == "disable-line" and comment.line not in content:
-        return ("`disable-line` on a line of its own silences nothing",
-                f"put it after the value, or use `# syncverify: disable-next-line "
-                f"{' '.join(codes)}` above it")
+        return (
+            "`disable-line` on a line of its own silences nothing",
+            f"put it after the value, or use `# syncverify: disable-next-line "
+            f"{' '.join(codes)}` above it",
+        )
     if kind == "disable-file" and first_content and comment.line > first_content:
-        return ("`disable-file` must come before the plan's first key",
-                "move it to the comments at the top of the file")
+        return (
+            "`disable-file` must come before the plan's first key",
+            "move it to the comments at the top of the file",
+        )
     return None
 
 
@@ -189,9 +215,13 @@ def scope(parsed: Parsed, content: set[int], last_line: int) -> None:
             missing = [c for c in directive.codes if c not in closed]
             if missing:
                 names = " ".join(missing)
-                parsed.invalid.append((directive.comment, f"`enable {names}` without an "
-                                       f"earlier `disable {names}`",
-                                       "remove it, or add the `disable` it ends"))
+                parsed.invalid.append(
+                    (
+                        directive.comment,
+                        f"`enable {names}` without an earlier `disable {names}`",
+                        "remove it, or add the `disable` it ends",
+                    )
+                )
             continue
         if directive.kind == "disable":
             for code in directive.codes:
@@ -201,10 +231,10 @@ def scope(parsed: Parsed, content: set[int], last_line: int) -> None:
             first = last = line
         elif directive.kind == "disable-next-line":
             first = last = min((n for n in content if n > line), default=line + 1)
-        else:                                               # disable-file
+        else:  # disable-file
             first, last = 1, last_line
         parsed.scopes.extend(Scope(code, first, last, directive) for code in directive.codes)
-    for code, (first, opened) in open_blocks.items():       # never re-enabled: to the end
+    for code, (first, opened) in open_blocks.items():  # never re-enabled: to the end
         parsed.scopes.append(Scope(code, first, last_line, opened))
 
 
@@ -214,6 +244,7 @@ def lines_of(directive: Directive, scopes: list[Scope], code: str) -> tuple[int,
 
 
 # ------------------------------------------------------------------------- applying
+
 
 def graph_stoppers() -> frozenset[str]:
     """The codes whose findings keep the graph rules from running (`Rule.blocks_graph`)."""
@@ -231,7 +262,7 @@ def known_names() -> dict[str, str]:
     return names
 
 
-def directives_of(text: str) -> Optional[Parsed]:
+def directives_of(text: str) -> Parsed | None:
     """The scoped directives of a plan text, or None when it has no `# syncverify:` comment."""
     import yaml
 
@@ -239,7 +270,7 @@ def directives_of(text: str) -> Optional[Parsed]:
         return None
     try:
         comments, content = comments_and_content_lines(text)
-    except yaml.YAMLError:    # the loader accepted the plan, so this is not expected
+    except yaml.YAMLError:  # the loader accepted the plan, so this is not expected
         return None
     parsed = parse(comments, content, known_names())
     scope(parsed, content, text.count("\n") + 1)
@@ -283,12 +314,22 @@ def own_findings(plan, parsed: Parsed, ran: set[str], crashed: bool) -> list[Fin
     if unused_suppression.RULE.code in ran and not crashed:
         for directive in parsed.directives:
             for code in directive.codes:
-                if code in ran and code not in directive.used and code not in SELF_CODES \
-                        and directive.kind != "enable":
-                    out.append(finding_at(plan, unused_suppression.RULE, directive.comment,
-                                          unused_message(directive, parsed.scopes, code),
-                                          f"remove {code} from the comment (the finding it "
-                                          "silenced is gone), or the whole comment"))
+                if (
+                    code in ran
+                    and code not in directive.used
+                    and code not in SELF_CODES
+                    and directive.kind != "enable"
+                ):
+                    out.append(
+                        finding_at(
+                            plan,
+                            unused_suppression.RULE,
+                            directive.comment,
+                            unused_message(directive, parsed.scopes, code),
+                            f"remove {code} from the comment (the finding it "
+                            "silenced is gone), or the whole comment",
+                        )
+                    )
     return out
 
 
@@ -302,7 +343,17 @@ def unused_message(directive: Directive, scopes: list[Scope], code: str) -> str:
 
 
 def finding_at(plan, rule, comment: Comment, message: str, help_text: str) -> Finding:
-    return Finding(code=rule.code, slug=rule.slug, category=rule.category,
-                   severity=rule.severity, message=message, help=help_text, file=plan.path,
-                   line=comment.line, column=comment.column, end_line=comment.line,
-                   end_column=comment.column + len(comment.text), where=Where())
+    return Finding(
+        code=rule.code,
+        slug=rule.slug,
+        category=rule.category,
+        severity=rule.severity,
+        message=message,
+        help=help_text,
+        file=plan.path,
+        line=comment.line,
+        column=comment.column,
+        end_line=comment.line,
+        end_column=comment.column + len(comment.text),
+        where=Where(),
+    )

@@ -4,20 +4,21 @@ Ranks are numbered by `layout`, fastest axis first: rank = sum(coord_i * prod_{j
 A group is the set of physical ranks that differ only in one axis. EP groups cut the flattened
 non-pp coordinates of one stage, in layout order, into consecutive chunks of `ep` ranks.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Mapping
 
 LAYOUT_AXES = ("tp", "sp", "dp", "pp")
 
 
 @dataclass(frozen=True)
 class Topology:
-    sizes: Mapping[str, int]            # tp, sp, dp, pp (and ep, which is not a layout axis)
-    layout: tuple[str, ...]             # a permutation of LAYOUT_AXES, fastest first
-    stages: tuple[int, ...]             # layers per pp stage (len == pp)
+    sizes: Mapping[str, int]  # tp, sp, dp, pp (and ep, which is not a layout axis)
+    layout: tuple[str, ...]  # a permutation of LAYOUT_AXES, fastest first
+    stages: tuple[int, ...]  # layers per pp stage (len == pp)
 
     def __hash__(self) -> int:
         return hash((tuple(sorted(self.sizes.items())), self.layout, self.stages))

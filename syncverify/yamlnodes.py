@@ -8,6 +8,7 @@ its position: `spans[path]` for the value and `spans[("@key",) + path]` for its 
 (octal `010`) are noted on the way; deciding what they mean is the loader's job. Base-60 numbers
 (`1:30`) are off, as in YAML 1.2: they stay the text written.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,14 +16,19 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from syncverify.load_codes import (DUPLICATE_KEY, UNREADABLE_FILE, UNSAFE_YAML, WRONG_TYPE,
-                                   YAML_SYNTAX)
+from syncverify.load_codes import (
+    DUPLICATE_KEY,
+    UNREADABLE_FILE,
+    UNSAFE_YAML,
+    WRONG_TYPE,
+    YAML_SYNTAX,
+)
 from syncverify.problems import Problems
 from syncverify.report.escape import shown
 from syncverify.span import Span
@@ -43,19 +49,20 @@ TIMESTAMP, MAP, SEQ, MERGE = (_TAG + t for t in ("timestamp", "map", "seq", "mer
 _SCALAR_TAGS = {STR, INT, FLOAT, BOOL, NULL, TIMESTAMP}
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 _PREFIXED = re.compile(r"[-+]?0[bx]")
-MAX_DIGITS = 30         # a plan's numbers fit in 64 bits (every degree is capped at 65,536)
+MAX_DIGITS = 30  # a plan's numbers fit in 64 bits (every degree is capped at 65,536)
 _CONSTRUCTOR = SafeConstructor()
 
 
 @dataclass
 class Document:
     """A composed plan: its data, where each part was written, and the raw scalar texts."""
+
     text: str
     data: Any = None
     spans: dict = field(default_factory=dict)
-    raw: dict = field(default_factory=dict)      # path -> (text as written, quote style or None)
-    traps: dict = field(default_factory=dict)    # path -> why YAML 1.1 read it unlike it looks
-    fatal: bool = False                          # nothing usable (unreadable, bad syntax, hostile)
+    raw: dict = field(default_factory=dict)  # path -> (text as written, quote style or None)
+    traps: dict = field(default_factory=dict)  # path -> why YAML 1.1 read it unlike it looks
+    fatal: bool = False  # nothing usable (unreadable, bad syntax, hostile)
 
     def span_at(self, path: tuple) -> Span:
         """The span of the value at `path`, or of its nearest written ancestor."""
@@ -74,12 +81,17 @@ class _Refused(Exception):
 
 # ---------------------------------------------------------------------------------- reading
 
-def read_text(path: str, text: Optional[str], problems: Problems) -> Optional[str]:
+
+def read_text(path: str, text: str | None, problems: Problems) -> str | None:
     """The plan's text, or None after reporting why it cannot be read (SV001, SV011)."""
     if text is not None:
         if len(text) > MAX_BYTES:
-            problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is more than the {MAX_BYTES:,} "
-                         "characters syncverify reads", help=TOO_LONG)
+            problems.add(
+                UNSAFE_YAML,
+                Span(1, 1),
+                f"the plan is more than the {MAX_BYTES:,} characters syncverify reads",
+                help=TOO_LONG,
+            )
             return None
         return _checked_text(text, problems)
     raw = _read_bytes(Path(path), problems)
@@ -88,12 +100,16 @@ def read_text(path: str, text: Optional[str], problems: Problems) -> Optional[st
     return _decode(raw, problems)
 
 
-def _read_bytes(path: Path, problems: Problems) -> Optional[bytes]:
+def _read_bytes(path: Path, problems: Problems) -> bytes | None:
     try:
         if path.is_dir():
-            problems.add(UNREADABLE_FILE, Span(1, 1), f"'{path}' is a directory, not a plan file",
-                         help="name a plan file; `syncverify check DIR` checks the *.yaml and "
-                              "*.yml files under DIR, and finds no plan files under this one")
+            problems.add(
+                UNREADABLE_FILE,
+                Span(1, 1),
+                f"'{path}' is a directory, not a plan file",
+                help="name a plan file; `syncverify check DIR` checks the *.yaml and "
+                "*.yml files under DIR, and finds no plan files under this one",
+            )
             return None
         size = path.stat().st_size
         if size <= MAX_BYTES:
@@ -103,11 +119,17 @@ def _read_bytes(path: Path, problems: Problems) -> Optional[bytes]:
             if len(raw) <= MAX_BYTES:
                 return raw
         length = f"{size:,} bytes, more than the" if size else "more than the"
-        problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is {length} {MAX_BYTES:,} bytes "
-                     "syncverify reads", help=TOO_LONG)
+        problems.add(
+            UNSAFE_YAML,
+            Span(1, 1),
+            f"the plan is {length} {MAX_BYTES:,} bytes syncverify reads",
+            help=TOO_LONG,
+        )
         return None
     except FileNotFoundError:
-        problems.add(UNREADABLE_FILE, Span(1, 1), f"cannot read '{path}': no such file or directory")
+        problems.add(
+            UNREADABLE_FILE, Span(1, 1), f"cannot read '{path}': no such file or directory"
+        )
     except PermissionError:
         problems.add(UNREADABLE_FILE, Span(1, 1), f"cannot read '{path}': permission denied")
     except OSError as exc:
@@ -115,10 +137,14 @@ def _read_bytes(path: Path, problems: Problems) -> Optional[bytes]:
     return None
 
 
-def _decode(raw: bytes, problems: Problems) -> Optional[str]:
+def _decode(raw: bytes, problems: Problems) -> str | None:
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        problems.add(UNREADABLE_FILE, Span(1, 1), "the plan is UTF-16 text, not UTF-8",
-                     help="save the file as UTF-8")
+        problems.add(
+            UNREADABLE_FILE,
+            Span(1, 1),
+            "the plan is UTF-16 text, not UTF-8",
+            help="save the file as UTF-8",
+        )
         return None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -127,24 +153,34 @@ def _decode(raw: bytes, problems: Problems) -> Optional[str]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        column = len(raw[line_start:exc.start].decode("utf-8", "replace")) + 1
-        problems.add(UNREADABLE_FILE, Span(line, column),
-                     f"the plan is not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line}",
-                     help="save the file as UTF-8")
+        column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+        problems.add(
+            UNREADABLE_FILE,
+            Span(line, column),
+            f"the plan is not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line}",
+            help="save the file as UTF-8",
+        )
         return None
     return _checked_text(text, problems)
 
 
-def _checked_text(text: str, problems: Problems) -> Optional[str]:
+def _checked_text(text: str, problems: Problems) -> str | None:
     nul = text.find("\x00")
     if nul >= 0:
-        problems.add(UNREADABLE_FILE, _offset_span(text, nul),
-                     "the plan holds a NUL byte: it is not a text file")
+        problems.add(
+            UNREADABLE_FILE,
+            _offset_span(text, nul),
+            "the plan holds a NUL byte: it is not a text file",
+        )
         return None
     bad = re.search(r"[\ud800-\udfff]", text)
     if bad:
-        problems.add(UNREADABLE_FILE, _offset_span(text, bad.start()),
-                     "the plan is not UTF-8 text", help="save the file as UTF-8")
+        problems.add(
+            UNREADABLE_FILE,
+            _offset_span(text, bad.start()),
+            "the plan is not UTF-8 text",
+            help="save the file as UTF-8",
+        )
         return None
     return text
 
@@ -156,6 +192,7 @@ def _offset_span(text: str, offset: int) -> Span:
 
 
 # ---------------------------------------------------------------------------------- composing
+
 
 def compose(text: str, problems: Problems) -> Document:
     """Compose and convert `text`; problems found are added to `problems`."""
@@ -170,8 +207,12 @@ def compose(text: str, problems: Problems) -> Document:
         doc.fatal = True
         return doc
     except RecursionError:
-        problems.add(UNSAFE_YAML, Span(1, 1), f"the plan is nested more than {MAX_DEPTH} levels deep",
-                     help=FLATTEN)
+        problems.add(
+            UNSAFE_YAML,
+            Span(1, 1),
+            f"the plan is nested more than {MAX_DEPTH} levels deep",
+            help=FLATTEN,
+        )
         doc.fatal = True
         return doc
     if root is None:
@@ -180,8 +221,12 @@ def compose(text: str, problems: Problems) -> Document:
         _check_expansion(root)
         doc.data = _Builder(doc, problems).convert(root, (), 0)
     except _Refused as refused:
-        problems.add(UNSAFE_YAML, _node_span(refused.node, text, text.split("\n")), refused.message,
-                     refused.help)
+        problems.add(
+            UNSAFE_YAML,
+            _node_span(refused.node, text, text.split("\n")),
+            refused.message,
+            refused.help,
+        )
         doc.fatal = True
     return doc
 
@@ -196,34 +241,44 @@ def _shape_ok(text: str, problems: Problems) -> bool:
     many values, not all of it; aliases count once here and are expanded later).
     """
     if len(text) <= MAX_DEPTH:
-        return True                 # too short to nest deeper than MAX_DEPTH
+        return True  # too short to nest deeper than MAX_DEPTH
     depth = values = 0
     try:
         for event in yaml.parse(text, Loader=LOADER):
             if isinstance(event, yaml.NodeEvent):
                 values += 1
                 if values > MAX_EXPANDED_NODES:
-                    problems.add(UNSAFE_YAML, _mark_span(text, event.start_mark),
-                                 f"the plan holds more than {MAX_EXPANDED_NODES:,} values",
-                                 help="split it: a plan describes one deployment")
+                    problems.add(
+                        UNSAFE_YAML,
+                        _mark_span(text, event.start_mark),
+                        f"the plan holds more than {MAX_EXPANDED_NODES:,} values",
+                        help="split it: a plan describes one deployment",
+                    )
                     return False
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    problems.add(UNSAFE_YAML, _mark_span(text, event.start_mark),
-                                 f"the plan is nested more than {MAX_DEPTH} levels deep",
-                                 help=FLATTEN)
+                    problems.add(
+                        UNSAFE_YAML,
+                        _mark_span(text, event.start_mark),
+                        f"the plan is nested more than {MAX_DEPTH} levels deep",
+                        help=FLATTEN,
+                    )
                     return False
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError as exc:
         if "nesting depth" not in str(exc):
-            return True      # compose reports the syntax error with its position
+            return True  # compose reports the syntax error with its position
         # newer PyYAML (6.0.4) refuses deep flow nesting itself, while scanning ahead: report
         # it as ours, at the bracket that goes past MAX_DEPTH
         line, column = _deep_flow_position(text)
-        problems.add(UNSAFE_YAML, Span(line, column),
-                     f"the plan is nested more than {MAX_DEPTH} levels deep", help=FLATTEN)
+        problems.add(
+            UNSAFE_YAML,
+            Span(line, column),
+            f"the plan is nested more than {MAX_DEPTH} levels deep",
+            help=FLATTEN,
+        )
         return False
     return True
 
@@ -233,7 +288,14 @@ def _deep_flow_position(text: str) -> tuple[int, int]:
 
     A block mapping or sequence at the root counts as the first level, as in the event stream.
     """
-    first = next((l.strip() for l in text.split("\n") if l.strip() and not l.strip().startswith(("#", "%", "---"))), "")
+    first = next(
+        (
+            l.strip()
+            for l in text.split("\n")
+            if l.strip() and not l.strip().startswith(("#", "%", "---"))
+        ),
+        "",
+    )
     depth, quote = (0 if first.startswith(("[", "{")) else 1), None
     for number, line in enumerate(text.split("\n"), start=1):
         for column, char in enumerate(line, start=1):
@@ -265,7 +327,9 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, problems: Problems) -> None:
         elif context:
             message += f" ({context})"
         lines = text.split("\n")
-        found = lines[span.line - 1][span.column - 1:span.column] if span.line <= len(lines) else ""
+        found = (
+            lines[span.line - 1][span.column - 1 : span.column] if span.line <= len(lines) else ""
+        )
         problems.add(YAML_SYNTAX, span, message, help=_syntax_help(problem, context, found))
         return
     position = getattr(exc, "position", None)
@@ -311,11 +375,15 @@ def _check_expansion(root: Node) -> None:
             size[id(node)] = 1 + sum(size[id(c)] for c in _children(node))
             if size[id(node)] > MAX_EXPANDED_NODES:
                 aliased = size[id(node)] > _plain_size(node)
-                raise _Refused(node, f"{'aliases here expand to' if aliased else 'the plan holds'} "
-                               f"more than {MAX_EXPANDED_NODES:,} values"
-                               + (" (an alias bomb?)" if aliased else ""),
-                               help="write the plan out without nested aliases" if aliased else
-                               "split it: a plan describes one deployment")
+                raise _Refused(
+                    node,
+                    f"{'aliases here expand to' if aliased else 'the plan holds'} "
+                    f"more than {MAX_EXPANDED_NODES:,} values"
+                    + (" (an alias bomb?)" if aliased else ""),
+                    help="write the plan out without nested aliases"
+                    if aliased
+                    else "split it: a plan describes one deployment",
+                )
             continue
         if id(node) in size:
             continue
@@ -323,8 +391,11 @@ def _check_expansion(root: Node) -> None:
         stack.append((node, True))
         for child in _children(node):
             if id(child) in open_nodes:
-                raise _Refused(child, "a recursive alias: this value contains itself",
-                               help="an alias (`*name`) must not refer to a value that encloses it")
+                raise _Refused(
+                    child,
+                    "a recursive alias: this value contains itself",
+                    help="an alias (`*name`) must not refer to a value that encloses it",
+                )
             if id(child) not in size:
                 stack.append((child, False))
 
@@ -350,8 +421,9 @@ def _children(node: Node) -> list[Node]:
 
 def _node_span(node: Node, text: str, lines: list[str]) -> Span:
     (start_line, start_column), (end_line, end_column) = (
-        _editor_position(text, mark.line, mark.column) for mark in (node.start_mark, node.end_mark))
-    if end_column == 0 and end_line > start_line:     # a block collection ends where the next begins
+        _editor_position(text, mark.line, mark.column) for mark in (node.start_mark, node.end_mark)
+    )
+    if end_column == 0 and end_line > start_line:  # a block collection ends where the next begins
         end_line, end_column = _last_content_before(lines, start_line, end_line)
     return Span(start_line + 1, start_column + 1, end_line + 1, end_column + 1)
 
@@ -368,7 +440,7 @@ _YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @lru_cache(maxsize=2)
-def _yaml_lines(text: str) -> Optional[tuple[list[int], list[int]]]:
+def _yaml_lines(text: str) -> tuple[list[int], list[int]] | None:
     """(offset where each YAML line starts, offset of each LF), or None when they agree."""
     if not _OTHER_BREAK.search(text):
         return None
@@ -383,7 +455,7 @@ def _editor_position(text: str, line: int, column: int) -> tuple[int, int]:
         return line, column
     starts, feeds = lines
     offset = starts[line] + column
-    before = bisect_left(feeds, offset)             # LFs before the offset
+    before = bisect_left(feeds, offset)  # LFs before the offset
     return before, offset - (feeds[before - 1] + 1 if before else 0)
 
 
@@ -398,10 +470,11 @@ def _last_content_before(lines: list[str], first: int, line: int) -> tuple[int, 
 
 # ---------------------------------------------------------------------------------- building
 
+
 class _Builder:
     """Builds plain data from nodes, filling the document's spans, raw texts and traps."""
 
-    def __init__(self, doc: Document, problems: Problems, parent: Optional["_Builder"] = None):
+    def __init__(self, doc: Document, problems: Problems, parent: _Builder | None = None):
         self.doc, self.problems = doc, problems
         self._spans: dict[int, Span] = parent._spans if parent else {}
         self.lines = parent.lines if parent else doc.text.split("\n")
@@ -427,14 +500,17 @@ class _Builder:
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:
-            raise _Refused(node, f"the tag '{_short_tag(node.tag)}' is not allowed: a plan is plain YAML",
-                           help="remove the tag; syncverify never constructs language objects")
+            raise _Refused(
+                node,
+                f"the tag '{_short_tag(node.tag)}' is not allowed: a plan is plain YAML",
+                help="remove the tag; syncverify never constructs language objects",
+            )
 
     def scalar(self, node: ScalarNode, path: tuple) -> Any:
         if node.tag not in _SCALAR_TAGS:
             self._check_tag(node, STR)
-        self.doc.raw[path] = (node.value, node.style or None)   # the C loader says '' for plain
-        if node.tag in (STR, TIMESTAMP):     # a date-looking name stays the text written
+        self.doc.raw[path] = (node.value, node.style or None)  # the C loader says '' for plain
+        if node.tag in (STR, TIMESTAMP):  # a date-looking name stays the text written
             return node.value
         if node.tag in (INT, FLOAT) and ":" in node.value:
             # base 60 is off, as in YAML 1.2: `1:30` is the text written (an id stays an id; a
@@ -445,8 +521,11 @@ class _Builder:
         try:
             value = _construct(node)
         except Exception:
-            self.problems.add(WRONG_TYPE, self.span(node),
-                              f"'{shown(node.value)}' cannot be read as {_short_tag(node.tag)}")
+            self.problems.add(
+                WRONG_TYPE,
+                self.span(node),
+                f"'{shown(node.value)}' cannot be read as {_short_tag(node.tag)}",
+            )
             return node.value
         self._note_trap(node, path, value)
         return value
@@ -458,8 +537,10 @@ class _Builder:
         if node.tag == INT and _OCTAL.fullmatch(text):
             decimal = int(text.replace("_", ""), 10)
             if decimal != value:
-                self.doc.traps[path] = (f"YAML 1.1 reads {text} as the octal number {value}, "
-                                        f"not {decimal}", f"write {decimal} without the leading zero")
+                self.doc.traps[path] = (
+                    f"YAML 1.1 reads {text} as the octal number {value}, not {decimal}",
+                    f"write {decimal} without the leading zero",
+                )
 
     def mapping(self, node: MappingNode, path: tuple, depth: int) -> dict:
         out: dict = {}
@@ -481,7 +562,7 @@ class _Builder:
             self.merge(source, out, path, depth)
         return out
 
-    def key(self, key_node: Node, path: tuple) -> Optional[str]:
+    def key(self, key_node: Node, path: tuple) -> str | None:
         """The key's name; None (after reporting it) for keys that are not names."""
         if isinstance(key_node, ScalarNode) and key_node.tag in (STR, TIMESTAMP):
             return key_node.value
@@ -489,33 +570,48 @@ class _Builder:
             _check_digits(key_node, path)
             read = _construct(key_node) if key_node.tag != NULL else None
             kind = {BOOL: "boolean", NULL: "null", INT: "number", FLOAT: "number"}[key_node.tag]
-            hint = f"quote it ('{key_node.value}') if it is meant as a name" if key_node.tag == BOOL \
+            hint = (
+                f"quote it ('{key_node.value}') if it is meant as a name"
+                if key_node.tag == BOOL
                 else "keys are names"
-            shown = "null" if read is None else str(read).lower() if isinstance(read, bool) else read
-            self.problems.add(WRONG_TYPE, self.span(key_node),
-                              f"the key `{key_node.value}` is read by YAML 1.1 as the {kind} "
-                              f"{shown}, not a name", help=hint)
+            )
+            shown = (
+                "null" if read is None else str(read).lower() if isinstance(read, bool) else read
+            )
+            self.problems.add(
+                WRONG_TYPE,
+                self.span(key_node),
+                f"the key `{key_node.value}` is read by YAML 1.1 as the {kind} {shown}, not a name",
+                help=hint,
+            )
             return None
         if isinstance(key_node, ScalarNode):
             self._check_tag(key_node, STR)
-        self.problems.add(WRONG_TYPE, self.span(key_node), "a key must be a plain name, "
-                          "not a list or mapping")
+        self.problems.add(
+            WRONG_TYPE, self.span(key_node), "a key must be a plain name, not a list or mapping"
+        )
         return None
 
     def _duplicate(self, key: str, first: Node, again: Node, path: tuple) -> None:
         where = " in " + dotted(path) if path else ""
-        self.problems.add(DUPLICATE_KEY, self.span(again),
-                          f"duplicate key '{key}'{where}: first at {_where(self.doc.text, first, again)}, "
-                          f"again at {_where(self.doc.text, again, first)}",
-                          help="keep one of them: YAML would silently use only the last")
+        self.problems.add(
+            DUPLICATE_KEY,
+            self.span(again),
+            f"duplicate key '{key}'{where}: first at {_where(self.doc.text, first, again)}, "
+            f"again at {_where(self.doc.text, again, first)}",
+            help="keep one of them: YAML would silently use only the last",
+        )
 
     def merge(self, source: Node, out: dict, path: tuple, depth: int) -> None:
         """`<<: *defaults` (or a list of them): keys not written here are taken from the source."""
         sources = source.value if isinstance(source, SequenceNode) else [source]
         for item in sources:
             if not isinstance(item, MappingNode):
-                self.problems.add(WRONG_TYPE, self.span(item),
-                                  "a merge key (<<) takes a mapping or a list of mappings")
+                self.problems.add(
+                    WRONG_TYPE,
+                    self.span(item),
+                    "a merge key (<<) takes a mapping or a list of mappings",
+                )
                 continue
             scratch = Document(self.doc.text)
             merged = _Builder(scratch, self.problems, parent=self).mapping(item, path, depth)
@@ -524,7 +620,10 @@ class _Builder:
                 out[key] = merged[key]
             for table in ("spans", "raw", "traps"):
                 getattr(self.doc, table).update(
-                    (p, v) for p, v in getattr(scratch, table).items() if _merged_key(p, path) in adopted)
+                    (p, v)
+                    for p, v in getattr(scratch, table).items()
+                    if _merged_key(p, path) in adopted
+                )
 
 
 def _where(text: str, node: Node, other: Node) -> str:
@@ -542,8 +641,11 @@ def _merged_key(entry: tuple, path: tuple):
 def _construct(node: ScalarNode) -> Any:
     if node.tag == NULL:
         return None
-    method = {INT: _CONSTRUCTOR.construct_yaml_int, FLOAT: _CONSTRUCTOR.construct_yaml_float,
-              BOOL: _CONSTRUCTOR.construct_yaml_bool}[node.tag]
+    method = {
+        INT: _CONSTRUCTOR.construct_yaml_int,
+        FLOAT: _CONSTRUCTOR.construct_yaml_float,
+        BOOL: _CONSTRUCTOR.construct_yaml_bool,
+    }[node.tag]
     return method(node)
 
 
@@ -555,13 +657,16 @@ def _check_digits(node: ScalarNode, path: tuple) -> None:
         return
     count = sum(1 for c in node.value if c.isalnum()) - (2 if _PREFIXED.match(node.value) else 0)
     if count > MAX_DIGITS:
-        raise _Refused(node, f"{dotted(path)}: a number of {count:,} digits; syncverify reads "
-                       f"numbers of at most {MAX_DIGITS}",
-                       help="a plan's numbers are degrees, sizes and counts")
+        raise _Refused(
+            node,
+            f"{dotted(path)}: a number of {count:,} digits; syncverify reads "
+            f"numbers of at most {MAX_DIGITS}",
+            help="a plan's numbers are degrees, sizes and counts",
+        )
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
 def dotted(path: tuple) -> str:

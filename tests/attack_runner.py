@@ -1,18 +1,27 @@
 """Running one attack case (tests/attack_inputs.py) as a user does: `python -m syncverify` in
 its own folder, its own process. Shared by tests/test_attack.py and bench/attack.py."""
+
 from __future__ import annotations
 
 import hashlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from tests.attack_inputs import Attack, Result, Run
 
-DROPPED_ENV = ("SYNCVERIFY_OUTPUT_FORMAT", "SYNCVERIFY_RAISE", "PYTEST_CURRENT_TEST",
-               "GITHUB_ACTIONS", "GITHUB_WORKFLOW", "FORCE_COLOR", "NO_COLOR", "COLUMNS")
+DROPPED_ENV = (
+    "SYNCVERIFY_OUTPUT_FORMAT",
+    "SYNCVERIFY_RAISE",
+    "PYTEST_CURRENT_TEST",
+    "GITHUB_ACTIONS",
+    "GITHUB_WORKFLOW",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "COLUMNS",
+)
 
 
 def environment(run: Run) -> dict:
@@ -21,7 +30,7 @@ def environment(run: Run) -> dict:
     return env
 
 
-def digest(path: Path) -> Optional[str]:
+def digest(path: Path) -> str | None:
     """The file's content hash (None when it is gone), following no link."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -33,16 +42,24 @@ def command(run: Run) -> list[str]:
     return [sys.executable, "-m", "syncverify", *run.args]
 
 
-def start(run: Run, folder: Path, limits: Optional[Callable] = None) -> subprocess.Popen:
+def start(run: Run, folder: Path, limits: Callable | None = None) -> subprocess.Popen:
     """The process of `run` (stdin: its bytes, closed, or nothing to read)."""
+
     def prepare():
         if limits:
             limits()
         if run.close_stdin:
             os.close(0)
-    return subprocess.Popen(command(run), cwd=folder, env=environment(run),
-                            stdin=subprocess.PIPE if run.stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=prepare)
+
+    return subprocess.Popen(
+        command(run),
+        cwd=folder,
+        env=environment(run),
+        stdin=subprocess.PIPE if run.stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=prepare,
+    )
 
 
 def attack(case: Attack, folder: Path, timeout: float = 300, limits=None):

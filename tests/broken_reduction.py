@@ -8,6 +8,7 @@ certificate's widening, which the window functions apply):
 - an assumed layer period of one: the graph builder cuts every run of equal layers as if what a
   layer leaves repeated after one layer (graph.reduction's periods are ignored).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -40,5 +41,7 @@ def layer_period_of_one():
         yield
 
 
-BROKEN = {"a shorter microbatch window": shorter_microbatch_window,
-          "an assumed layer period of one": layer_period_of_one}
+BROKEN = {
+    "a shorter microbatch window": shorter_microbatch_window,
+    "an assumed layer period of one": layer_period_of_one,
+}

@@ -7,6 +7,7 @@
     mb=1       SV702 warning  at 6:27 (prefill pipeline bubble)
     kv=1       SV709 note     at 4:16 (kv heads replicated over tp)
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,14 @@ sync:
   - {{id: logits, after: lm_head, collective: all_gather, group: tp}}
 """
 # environment variables that would change what `check` prints
-SCRUBBED = ("SYNCVERIFY_OUTPUT_FORMAT", "GITHUB_ACTIONS", "GITHUB_WORKFLOW", "FORCE_COLOR",
-            "NO_COLOR", "SYNCVERIFY_RAISE")
+SCRUBBED = (
+    "SYNCVERIFY_OUTPUT_FORMAT",
+    "GITHUB_ACTIONS",
+    "GITHUB_WORKFLOW",
+    "FORCE_COLOR",
+    "NO_COLOR",
+    "SYNCVERIFY_RAISE",
+)
 
 
 def plan_text(layers: int = 4, kv: int = 8, mb: int = 2) -> str:
@@ -49,6 +56,6 @@ def write(folder: Path, name: str, text: str) -> str:
 
 def check(*args: str, env: dict | None = None, **kwargs):
     """`syncverify check ARGS` in-process; stdout and stderr apart (result.stdout/.stderr)."""
-    environ = {name: None for name in SCRUBBED}
+    environ = dict.fromkeys(SCRUBBED)
     environ.update(env or {})
     return CliRunner().invoke(cli, ["check", *args], env=environ, **kwargs)

@@ -6,6 +6,7 @@ prints its plan, a `@reproduce_failure` blob and is kept in .hypothesis/ for the
 `--hypothesis-seed=N` (hypothesis' own option) instead runs every test with seed N and no
 failure database.
 """
+
 import os
 import random
 
@@ -16,7 +17,7 @@ PROFILE = register()
 
 def _run_seed() -> int:
     given = os.environ.get("HYPOTHESIS_RUN_SEED")
-    return int(given) if given else random.SystemRandom().randrange(2 ** 32)
+    return int(given) if given else random.SystemRandom().randrange(2**32)
 
 
 RUN_SEED = _run_seed()
@@ -27,15 +28,20 @@ def pytest_configure(config):
     # it with a printed number makes the run's draws reproducible without derandomizing them
     from hypothesis import core
 
-    if getattr(core, "threadlocal", None) is not None and config.getoption("hypothesis_seed") is None:
+    if (
+        getattr(core, "threadlocal", None) is not None
+        and config.getoption("hypothesis_seed") is None
+    ):
         core.threadlocal._hypothesis_global_random = random.Random(RUN_SEED)
 
 
 def _seed_line(config) -> str:
     if config.getoption("hypothesis_seed") is not None:
         return f"hypothesis profile {PROFILE!r}, every test seeded by --hypothesis-seed"
-    return (f"hypothesis profile {PROFILE!r}, run seed {RUN_SEED} "
-            f"(HYPOTHESIS_RUN_SEED={RUN_SEED} draws the same plans)")
+    return (
+        f"hypothesis profile {PROFILE!r}, run seed {RUN_SEED} "
+        f"(HYPOTHESIS_RUN_SEED={RUN_SEED} draws the same plans)"
+    )
 
 
 def pytest_report_header(config):

@@ -15,6 +15,7 @@ Graph-building inputs stay tiny: models of 1-3 layers, degrees up to 2-4, and wh
 size guard's DAG cap is lowered to FUZZ_MAX_DAG_NODES (larger mutants are refused with SV014 at
 once, which the property also accepts), so an example costs milliseconds, not seconds.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,17 +36,87 @@ from syncverify.synthesis import synthesize_plan
 FUZZ_MAX_DAG_NODES = 700
 ONE = {"layers": 1, "hidden": 64, "heads": 4, "kv_heads": 2, "ffn": 128, "vocab": 100}
 TWO = {"layers": 2, "hidden": 256, "heads": 8, "kv_heads": 4, "ffn": 512, "vocab": 1000}
-THREE_MOE = {"layers": 3, "hidden": 256, "heads": 8, "kv_heads": 2, "ffn": 512, "vocab": 1000,
-             "moe": {"experts": 4, "top_k": 2, "layers": "1..2", "shared_experts": 1, "ffn": 128}}
+THREE_MOE = {
+    "layers": 3,
+    "hidden": 256,
+    "heads": 8,
+    "kv_heads": 2,
+    "ffn": 512,
+    "vocab": 1000,
+    "moe": {"experts": 4, "top_k": 2, "layers": "1..2", "shared_experts": 1, "ffn": 128},
+}
 MODELS = (ONE, TWO, THREE_MOE)
 AXES = ("tp", "pp", "dp", "sp", "ep")
-PLAN_KEYS = ("syncverify", "name", "model", "cluster", "parallel", "phases", "sync", "ops", "prefill",
-             "decode", "layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "moe", "experts",
-             "top_k", "microbatches", "tokens", "batch", "overlap", "dp_idle", "token_return", "after",
-             "collective", "group", "async", "wait_before", "ranks", "tensor", "role", "id", "stages",
-             "layout", "nodes", "gpus_per_node", "x-extra") + AXES
-ODD_VALUES = (0, -1, 1, 2, 3, 7, 2.5, 10 ** 12, "", "x", "0..1", "1..0", "all", "moe", "none", "yes",
-              True, False, None, [], [0], [1, "0..1"], {}, {"tp": 0}, {"a": 1}, "tp", "all_reduce")
+PLAN_KEYS = (
+    "syncverify",
+    "name",
+    "model",
+    "cluster",
+    "parallel",
+    "phases",
+    "sync",
+    "ops",
+    "prefill",
+    "decode",
+    "layers",
+    "hidden",
+    "heads",
+    "kv_heads",
+    "ffn",
+    "vocab",
+    "moe",
+    "experts",
+    "top_k",
+    "microbatches",
+    "tokens",
+    "batch",
+    "overlap",
+    "dp_idle",
+    "token_return",
+    "after",
+    "collective",
+    "group",
+    "async",
+    "wait_before",
+    "ranks",
+    "tensor",
+    "role",
+    "id",
+    "stages",
+    "layout",
+    "nodes",
+    "gpus_per_node",
+    "x-extra",
+) + AXES
+ODD_VALUES = (
+    0,
+    -1,
+    1,
+    2,
+    3,
+    7,
+    2.5,
+    10**12,
+    "",
+    "x",
+    "0..1",
+    "1..0",
+    "all",
+    "moe",
+    "none",
+    "yes",
+    True,
+    False,
+    None,
+    [],
+    [0],
+    [1, "0..1"],
+    {},
+    {"tp": 0},
+    {"a": 1},
+    "tp",
+    "all_reduce",
+)
 
 
 # ---------------------------------------------------------------------------------- property
@@ -54,12 +125,11 @@ ODD_VALUES = (0, -1, 1, 2, 3, 7, 2.5, 10 ** 12, "", "x", "0..1", "1..0", "all", 
 # stays as a regression test (tests/test_fuzz.py). Each entry: what crashed -> the smallest input.
 PAST_CRASHES = {
     # a race whose consumer waits at the output sink (a 4-tuple node) was read as an op node
-    "rule SV310 (unawaited-collective) crashed: IndexError: tuple index out of range":
-        "syncverify: 1\nmodel: {layers: 2, hidden: 256, heads: 8, kv_heads: 4, ffn: 512, vocab: 1000}\n"
-        "parallel: {dp: 2}\nphases:\n  prefill: {microbatches: 1, tokens: 16, overlap: comm_compute}\n"
-        "  decode: {microbatches: 1, batch: 4, overlap: comm_compute}\nsync:\n"
-        "  - {after: sample, collective: gather, group: dp, async: true}\n"
-        "  - {after: sample, collective: gather, group: dp, async: true}\n",
+    "rule SV310 (unawaited-collective) crashed: IndexError: tuple index out of range": "syncverify: 1\nmodel: {layers: 2, hidden: 256, heads: 8, kv_heads: 4, ffn: 512, vocab: 1000}\n"
+    "parallel: {dp: 2}\nphases:\n  prefill: {microbatches: 1, tokens: 16, overlap: comm_compute}\n"
+    "  decode: {microbatches: 1, batch: 4, overlap: comm_compute}\nsync:\n"
+    "  - {after: sample, collective: gather, group: dp, async: true}\n"
+    "  - {after: sample, collective: gather, group: dp, async: true}\n",
 }
 
 
@@ -108,8 +178,15 @@ def small_graphs(cap: int = FUZZ_MAX_DAG_NODES):
 
 def run_check(text: str) -> tuple[int, dict, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = commands.check(["-"], format="json", isolated=True, stdin=io.StringIO(text),
-                          stdin_filename="fuzz.yaml", out=out, err=err)
+    code = commands.check(
+        ["-"],
+        format="json",
+        isolated=True,
+        stdin=io.StringIO(text),
+        stdin_filename="fuzz.yaml",
+        out=out,
+        err=err,
+    )
     return code, json.loads(out.getvalue()), err.getvalue()
 
 
@@ -140,6 +217,7 @@ def _shape(text: str) -> tuple[dict, int]:
     """Each phase's world size and the model's layers, as the loader read them (when it does)."""
     from syncverify.findings import PlanError
     from syncverify.loader import load_plan
+
     try:
         plan = load_plan("fuzz.yaml", text=text)
     except PlanError:
@@ -151,9 +229,30 @@ def _shape(text: str) -> tuple[dict, int]:
 
 JUNK_KEYS = ("", "pipline", "tpp", "Model", "sync ", "ñ", "1", "<<", "x-")
 SCALAR_POOL = ODD_VALUES[:20] + ANCHORS + COLLECTIVES + GROUPS + JUNK_KEYS
-NOISE = ("{", "]", "\t", "&a ", "*a", "!!python/name:os.system ", "<<: *a\n", "\x00", "\ufeff", "010",
-         "1:30", "no", "- ", ": ", "---\n", "%YAML 1.2\n", "'", '"', "#", "|\n", "? ")
-SEEDS = st.integers(0, 2 ** 32 - 1)
+NOISE = (
+    "{",
+    "]",
+    "\t",
+    "&a ",
+    "*a",
+    "!!python/name:os.system ",
+    "<<: *a\n",
+    "\x00",
+    "\ufeff",
+    "010",
+    "1:30",
+    "no",
+    "- ",
+    ": ",
+    "---\n",
+    "%YAML 1.2\n",
+    "'",
+    '"',
+    "#",
+    "|\n",
+    "? ",
+)
+SEEDS = st.integers(0, 2**32 - 1)
 
 
 def _random_data(rng: random.Random, depth: int = 0):
@@ -163,7 +262,10 @@ def _random_data(rng: random.Random, depth: int = 0):
         return rng.choice(SCALAR_POOL) if rng.random() < 0.8 else rng.randint(-3, 70)
     if roll < 0.65:
         return [_random_data(rng, depth + 1) for _ in range(rng.randint(0, 4))]
-    return {rng.choice(PLAN_KEYS + JUNK_KEYS): _random_data(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+    return {
+        rng.choice(PLAN_KEYS + JUNK_KEYS): _random_data(rng, depth + 1)
+        for _ in range(rng.randint(0, 5))
+    }
 
 
 def random_document(seed: int) -> str:
@@ -217,19 +319,36 @@ def small_layouts(draw):
     overlap = draw(st.sampled_from(["none", "comm_compute", "two_batch"]))
     mb = 2 if overlap == "two_batch" else draw(st.sampled_from([1, 2]))
     sp = 2 if not moe and dp == 1 and draw(st.booleans()) else 1
-    return dict(model=model, tp=tp, pp=min(pp, model["layers"]), dp=dp, ep=ep, overlap=overlap,
-                prefill_sp=sp, decode_dp=2 if sp > 1 else None, prefill_microbatches=mb,
-                decode_microbatches=mb, token_return=draw(st.sampled_from(["host", "device"])),
-                tokens=16, batch=4)
+    return {
+        "model": model,
+        "tp": tp,
+        "pp": min(pp, model["layers"]),
+        "dp": dp,
+        "ep": ep,
+        "overlap": overlap,
+        "prefill_sp": sp,
+        "decode_dp": 2 if sp > 1 else None,
+        "prefill_microbatches": mb,
+        "decode_microbatches": mb,
+        "token_return": draw(st.sampled_from(["host", "device"])),
+        "tokens": 16,
+        "batch": 4,
+    }
 
 
 def _sync_field(draw, field: str):
-    choices = {"after": ANCHORS, "collective": COLLECTIVES, "group": GROUPS,
-               "wait_before": ALL_OPS + ("nowhere",), "async": (True, False),
-               "tensor": ("q", "kv", "x"), "role": ("dispatch", "combine"),
-               "phases": (["prefill"], ["decode"], ["prefill", "decode"], [], ["steps"]),
-               "layers": ("all", "dense", "moe", "0..1", [0], [2], "1..0", 5),
-               "ranks": ({"tp": 0}, {"pp": 1}, {"dp": [0, 1]}, {"tp": 5}, {"zz": 0}, {"ep": 0})}
+    choices = {
+        "after": ANCHORS,
+        "collective": COLLECTIVES,
+        "group": GROUPS,
+        "wait_before": ALL_OPS + ("nowhere",),
+        "async": (True, False),
+        "tensor": ("q", "kv", "x"),
+        "role": ("dispatch", "combine"),
+        "phases": (["prefill"], ["decode"], ["prefill", "decode"], [], ["steps"]),
+        "layers": ("all", "dense", "moe", "0..1", [0], [2], "1..0", 5),
+        "ranks": ({"tp": 0}, {"pp": 1}, {"dp": [0, 1]}, {"tp": 5}, {"zz": 0}, {"ep": 0}),
+    }
     return draw(st.sampled_from(choices[field]))
 
 
@@ -240,7 +359,7 @@ def mutated_plans(draw):
     for _ in range(draw(st.integers(1, 4))):
         plan = _mutate(draw, plan)
     text = yaml.safe_dump(plan, sort_keys=False, default_flow_style=draw(st.booleans()))
-    if draw(st.integers(0, 5)) == 0:                # a duplicated line: duplicate keys, items
+    if draw(st.integers(0, 5)) == 0:  # a duplicated line: duplicate keys, items
         lines = text.split("\n")
         at = draw(st.integers(0, len(lines) - 1))
         lines.insert(at, lines[at])
@@ -250,8 +369,20 @@ def mutated_plans(draw):
 
 def _mutate(draw, plan: dict) -> dict:
     plan = copy.deepcopy(plan)
-    kind = draw(st.sampled_from(["delete", "duplicate", "retype", "rename", "degree", "sync-field",
-                                 "sync-field", "degree"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "delete",
+                "duplicate",
+                "retype",
+                "rename",
+                "degree",
+                "sync-field",
+                "sync-field",
+                "degree",
+            ]
+        )
+    )
     paths = list(_paths(plan))
     if kind == "degree":
         where = draw(st.sampled_from([("parallel",), ("phases", "prefill"), ("phases", "decode")]))
@@ -261,12 +392,29 @@ def _mutate(draw, plan: dict) -> dict:
         if isinstance(block, dict):
             block[draw(st.sampled_from(AXES))] = draw(st.sampled_from([1, 2, 3, 4]))
         return plan
-    syncs = [s for s in plan.get("sync") or [] if isinstance(s, dict)] \
-        if isinstance(plan.get("sync"), list) else []
+    syncs = (
+        [s for s in plan.get("sync") or [] if isinstance(s, dict)]
+        if isinstance(plan.get("sync"), list)
+        else []
+    )
     if kind == "sync-field" and syncs:
         sync = draw(st.sampled_from(syncs))
-        field = draw(st.sampled_from(["after", "collective", "group", "wait_before", "async",
-                                      "tensor", "role", "phases", "layers", "ranks"]))
+        field = draw(
+            st.sampled_from(
+                [
+                    "after",
+                    "collective",
+                    "group",
+                    "wait_before",
+                    "async",
+                    "tensor",
+                    "role",
+                    "phases",
+                    "layers",
+                    "ranks",
+                ]
+            )
+        )
         sync[field] = _sync_field(draw, field)
         return plan
     if not paths:
@@ -281,7 +429,7 @@ def _mutate(draw, plan: dict) -> dict:
     elif kind == "rename" and isinstance(parent, dict):
         new = draw(st.one_of(st.sampled_from(PLAN_KEYS), st.text(min_size=1, max_size=6)))
         parent[new] = parent.pop(key)
-    else:                                           # retype (and duplicate/rename's fallback)
+    else:  # retype (and duplicate/rename's fallback)
         parent[key] = draw(st.sampled_from(ODD_VALUES))
     return plan
 
@@ -295,8 +443,16 @@ def valid_plans(draw):
     return schema_plan(draw(SEEDS))
 
 
-SMALL_INTEGERS = {"layers": (1, 3), "microbatches": (1, 3), "tokens": (1, 64), "batch": (1, 8),
-                  "nodes": (1, 2), "gpus_per_node": (1, 8), "experts": (1, 8), "top_k": (1, 2)}
+SMALL_INTEGERS = {
+    "layers": (1, 3),
+    "microbatches": (1, 3),
+    "tokens": (1, 64),
+    "batch": (1, 8),
+    "nodes": (1, 2),
+    "gpus_per_node": (1, 8),
+    "experts": (1, 8),
+    "top_k": (1, 2),
+}
 
 
 def schema_plan(seed: int) -> str:
@@ -306,8 +462,10 @@ def schema_plan(seed: int) -> str:
     data = _from_schema(rng, schema, schema)
     data["syncverify"] = 1
     written = data.get("model") if isinstance(data.get("model"), dict) else {}
-    data["model"] = dict(rng.choice(MODELS), **{k: v for k, v in written.items()
-                                               if k in ("kv_heads", "head_dim", "mla")})
+    data["model"] = dict(
+        rng.choice(MODELS),
+        **{k: v for k, v in written.items() if k in ("kv_heads", "head_dim", "mla")},
+    )
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -327,12 +485,16 @@ def _from_schema(rng: random.Random, schema: dict, node: dict, name: str = "", d
         lo, hi = SMALL_INTEGERS.get(name, (low, low + (3 if name in AXES else 2)))
         return rng.randint(max(lo, low), hi)
     if kind == "string":
-        return rng.choice(["0..1", "1..2", "0..0"] if "pattern" in node else ["a", "b", "tp-ar", "x"])
+        return rng.choice(
+            ["0..1", "1..2", "0..0"] if "pattern" in node else ["a", "b", "tp-ar", "x"]
+        )
     if kind == "boolean":
         return rng.random() < 0.5
     if kind == "array":
         size = rng.randint(node.get("minItems", 0), min(node.get("maxItems", 4), 4))
-        items = [_from_schema(rng, schema, node.get("items", {}), name, depth + 1) for _ in range(size)]
+        items = [
+            _from_schema(rng, schema, node.get("items", {}), name, depth + 1) for _ in range(size)
+        ]
         if node.get("uniqueItems"):
             items = [item for i, item in enumerate(items) if item not in items[:i]]
         return items
@@ -340,11 +502,22 @@ def _from_schema(rng: random.Random, schema: dict, node: dict, name: str = "", d
         properties = {k: v for k, v in node.get("properties", {}).items() if k != "hf_config"}
         chosen = set(rng.sample(sorted(properties), min(len(properties), rng.randint(0, 6))))
         chosen |= set(node.get("required", [])) & set(properties)
-        return {key: _from_schema(rng, schema, properties[key], key, depth + 1) for key in sorted(chosen)}
+        return {
+            key: _from_schema(rng, schema, properties[key], key, depth + 1)
+            for key in sorted(chosen)
+        }
     return None
 
 
 SOURCES = {"yaml": yaml_documents, "mutated": mutated_plans, "valid": valid_plans}
 
-__all__ = ["FUZZ_MAX_DAG_NODES", "PAST_CRASHES", "SOURCES", "check_text", "mutated_plans", "small_graphs",
-           "valid_plans", "yaml_documents"]
+__all__ = [
+    "FUZZ_MAX_DAG_NODES",
+    "PAST_CRASHES",
+    "SOURCES",
+    "check_text",
+    "mutated_plans",
+    "small_graphs",
+    "valid_plans",
+    "yaml_documents",
+]

@@ -5,11 +5,12 @@ setting (fewer microbatches, overlap none, dp_idle default) or the layout, keepi
 under which the predicate still holds, until none does. Hypothesis shrinks the property tests'
 draws itself; this serves the benchmarks' random draws.
 """
+
 from __future__ import annotations
 
 import copy
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 SYNC_KEYS = ("async", "wait_before", "phases", "ranks", "layers", "tensor")
 
@@ -55,8 +56,9 @@ def candidates(plan: dict) -> Iterator[dict]:
     yield from _without_sync_keys(plan)
 
 
-def minimise(plan: dict, holds: Callable[[dict], bool], budget: int = 400,
-             seconds: float = 120.0) -> dict:
+def minimise(
+    plan: dict, holds: Callable[[dict], bool], budget: int = 400, seconds: float = 120.0
+) -> dict:
     """The smallest plan reached from `plan` on which `holds` is still true, within `budget`
     tries and about `seconds` (a large plan takes seconds a try)."""
     current = copy.deepcopy(plan)

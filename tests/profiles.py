@@ -13,6 +13,7 @@ replayed first on the next local run. tests/conftest.py prints the run's seed.
 A property test states its share of the profile's budget with `examples(weight)`: the number of
 examples is the profile's `max_examples` times the weight (at least one).
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,14 @@ SLOW_DRAWS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filt
 def register() -> str:
     """Register the three profiles and load the one HYPOTHESIS_PROFILE names (default "ci")."""
     for name, count in PROFILES.items():
-        settings.register_profile(name, max_examples=count, deadline=None, derandomize=False,
-                                  print_blob=True, suppress_health_check=SLOW_DRAWS)
+        settings.register_profile(
+            name,
+            max_examples=count,
+            deadline=None,
+            derandomize=False,
+            print_blob=True,
+            suppress_health_check=SLOW_DRAWS,
+        )
     name = os.environ.get("HYPOTHESIS_PROFILE", DEFAULT_PROFILE)
     if name not in PROFILES:
         raise SystemExit(f"HYPOTHESIS_PROFILE={name!r}: expected one of {', '.join(PROFILES)}")

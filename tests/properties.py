@@ -1,4 +1,5 @@
 """What the property tests compare: findings as users read them, at a chosen number of steps."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,6 @@ from syncverify.findings import PlanError
 from syncverify.graph import builder
 from tests.support import load_dict
 
-
 # Open defects the widened property tests found and nobody has fixed yet: each masks exactly one
 # class of difference (a pattern blanked out of messages) or excludes one class of draws (None),
 # and is listed in the tests' docstrings and docs/semantics.md, so the properties still hold the
@@ -21,7 +21,7 @@ from tests.support import load_dict
 # SV601 named the kept representative rank (masked until 0b221d7); D2/D2b, the default check
 # refused (SV014) plans --exhaustive checked (excluded until 72bd11a and 0353eea); D3, the default
 # check added SV118 where --exhaustive checked the plan (excluded until 451e7e6).
-OPEN_DEFECTS: dict[str, "re.Pattern | None"] = {}
+OPEN_DEFECTS: dict[str, re.Pattern | None] = {}
 
 
 def _masks(masked: tuple[str, ...]) -> list:
@@ -31,8 +31,10 @@ def _masks(masked: tuple[str, ...]) -> list:
 def comparable(findings, masked: tuple[str, ...] = ()) -> list[tuple]:
     """Everything a finding shows: code, place, message, help, where and trace; the parts that
     the `masked` OPEN_DEFECTS entries describe are blanked out of messages."""
-    return [(f.code, f.line, f.column, _mask(f.message, masked), f.help, f.where, f.trace)
-            for f in findings]
+    return [
+        (f.code, f.line, f.column, _mask(f.message, masked), f.help, f.where, f.trace)
+        for f in findings
+    ]
 
 
 def _mask(message: str, masked: tuple[str, ...]) -> str:
@@ -43,9 +45,19 @@ def _mask(message: str, masked: tuple[str, ...]) -> str:
 
 def places(findings) -> list[tuple]:
     """Code and place only (what stays the same when more decode steps are unrolled)."""
-    return sorted({(f.code, f.line, f.column, f.where.phase if f.where else None,
-                    f.where.ranks if f.where else None, f.where.op if f.where else None)
-                   for f in findings})
+    return sorted(
+        {
+            (
+                f.code,
+                f.line,
+                f.column,
+                f.where.phase if f.where else None,
+                f.where.ranks if f.where else None,
+                f.where.op if f.where else None,
+            )
+            for f in findings
+        }
+    )
 
 
 def loaded_or_rejected(plan: dict):
@@ -72,7 +84,9 @@ def checked_both(loaded) -> tuple[list, list]:
     try:
         reduced = check_plan(loaded)
     except PlanError as error:
-        raise AssertionError(f"the default check refuses what --exhaustive checks: {error}") from None
+        raise AssertionError(
+            f"the default check refuses what --exhaustive checks: {error}"
+        ) from None
     return reduced, full
 
 

@@ -41,10 +41,12 @@ What they still never draw (so no property test covers it):
 Draws go through a `Draws` object (`HypothesisDraws` for `@given`, `RandomDraws(seed)` for
 bench/, which needs plain reproducible draws in worker processes), so both run the same code.
 """
+
 from __future__ import annotations
 
+import itertools
 import random
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from hypothesis import strategies as st
 
@@ -52,11 +54,17 @@ from syncverify.plan import ANCHORS, COLLECTIVES, GROUPS, LAYER_OPS
 from syncverify.synthesis import FIRST_CONSUMER, synthesize_syncs
 from tests.support import TINY_DENSE, TINY_MOE
 
-TINY_MOE_ALL = {"layers": 4, "hidden": 256, "heads": 8, "kv_heads": 2, "vocab": 1000,
-                "moe": {"experts": 8, "top_k": 2, "layers": "all", "ffn": 128}}
+TINY_MOE_ALL = {
+    "layers": 4,
+    "hidden": 256,
+    "heads": 8,
+    "kv_heads": 2,
+    "vocab": 1000,
+    "moe": {"experts": 8, "top_k": 2, "layers": "all", "ffn": 128},
+}
 MODELS = [TINY_DENSE, TINY_MOE, TINY_MOE_ALL]
-SMALL_WORLD = 8        # wide_plans: ranks of a phase, so that the full unroll stays cheap
-SMALL_LAYERS = 4       # and layers (pp up to 4 takes uneven splits of them)
+SMALL_WORLD = 8  # wide_plans: ranks of a phase, so that the full unroll stays cheap
+SMALL_LAYERS = 4  # and layers (pp up to 4 takes uneven splits of them)
 
 
 @st.composite
@@ -72,12 +80,25 @@ def layouts(draw, max_tp: int = 4):
     sp = 1
     if ep == 1 and draw(st.booleans()) and draw(st.booleans()):
         sp, dp = 2, 1
-    return dict(model=model, tp=tp, pp=pp, dp=dp, ep=ep, overlap=overlap, prefill_sp=sp,
-                decode_dp=sp if sp > 1 else None, prefill_microbatches=mb, decode_microbatches=mb,
-                token_return=draw(st.sampled_from(["host", "device"])), tokens=64, batch=8)
+    return {
+        "model": model,
+        "tp": tp,
+        "pp": pp,
+        "dp": dp,
+        "ep": ep,
+        "overlap": overlap,
+        "prefill_sp": sp,
+        "decode_dp": sp if sp > 1 else None,
+        "prefill_microbatches": mb,
+        "decode_microbatches": mb,
+        "token_return": draw(st.sampled_from(["host", "device"])),
+        "tokens": 64,
+        "batch": 8,
+    }
 
 
 # ---- draws: one interface over hypothesis and random.Random ----------------------------------
+
 
 class HypothesisDraws:
     """Draws through hypothesis (shrinks to the simplest choice: the first of each list)."""
@@ -113,10 +134,17 @@ class RandomDraws:
 
 # ---- models ----------------------------------------------------------------------------------
 
-def _model(d, layers: int, moe_layers: Optional[str]) -> dict:
+
+def _model(d, layers: int, moe_layers: str | None) -> dict:
     heads = 8
-    model = {"layers": layers, "hidden": 256, "heads": heads, "kv_heads": d.choice([8, 4, 2]),
-             "ffn": 512, "vocab": 1000}
+    model = {
+        "layers": layers,
+        "hidden": 256,
+        "heads": heads,
+        "kv_heads": d.choice([8, 4, 2]),
+        "ffn": 512,
+        "vocab": 1000,
+    }
     if moe_layers:
         model["moe"] = {"experts": 64, "top_k": 2, "layers": moe_layers, "ffn": 128}
         if moe_layers != "all":
@@ -134,6 +162,7 @@ def _draw_model(d, layers: int, moe: bool) -> dict:
 
 # ---- degrees ---------------------------------------------------------------------------------
 
+
 def _ep_options(tp: int, dp: int) -> list[int]:
     """S1/S12 EP degrees the synthesis handles: none, inside the TP group, or spanning replicas."""
     return sorted({1, tp} | {tp * k for k in (2, 4, 8) if dp % k == 0})
@@ -149,7 +178,7 @@ def _stages(d, layers: int, pp: int) -> list[int]:
     while len(cuts) < pp - 1:
         cuts.add(d.integer(1, layers - 1))
     bounds = [0] + sorted(cuts) + [layers]
-    return [b - a for a, b in zip(bounds, bounds[1:])]
+    return [b - a for a, b in itertools.pairwise(bounds)]
 
 
 def _dp_idle(d) -> str:
@@ -168,39 +197,50 @@ def _phase_degrees(d, big: int, pp: int) -> tuple[dict, dict]:
     largest world of a reducible plan (0: a wide plan of up to SMALL_WORLD ranks)."""
     if big:
         tp, dp = d.choice([(t, n) for t in (4, 8) for n in (4, 8) if t * n * pp <= big])
-        return dict(tp=tp, sp=1, dp=dp), dict(tp=tp, sp=1, dp=dp)
+        return {"tp": tp, "sp": 1, "dp": dp}, {"tp": tp, "sp": 1, "dp": dp}
     per_stage = SMALL_WORLD // pp
     tp = d.choice([t for t in (1, 2, 4) if t <= per_stage])
     dp = d.choice([n for n in (1, 2, 3) if tp * n <= per_stage])
     sp = 1
     if 2 * tp * dp <= per_stage and d.chance(3):
-        sp = 2                                   # sp prefill -> dp decode
-    prefill = dict(tp=tp, sp=sp, dp=dp)
-    decode = dict(tp=tp, sp=1, dp=dp * sp)
-    if d.chance(3):                              # a different tp / dp split in decode
+        sp = 2  # sp prefill -> dp decode
+    prefill = {"tp": tp, "sp": sp, "dp": dp}
+    decode = {"tp": tp, "sp": 1, "dp": dp * sp}
+    if d.chance(3):  # a different tp / dp split in decode
         per_stage = tp * sp * dp
         decode_tp = d.choice([t for t in (1, 2, 4, 8) if per_stage % t == 0])
-        decode = dict(tp=decode_tp, sp=1, dp=per_stage // decode_tp)
+        decode = {"tp": decode_tp, "sp": 1, "dp": per_stage // decode_tp}
     return prefill, decode
 
 
 # ---- synthesis per phase, merged -------------------------------------------------------------
 
+
 def _runs_in(sync: dict, phase: str) -> bool:
     return phase in sync.get("phases", ["prefill", "decode"])
 
 
-def _phase_syncs(model: dict, phase: str, degrees: dict, pp: int, overlap: str,
-                 device_token: bool) -> list[dict]:
+def _phase_syncs(
+    model: dict, phase: str, degrees: dict, pp: int, overlap: str, device_token: bool
+) -> list[dict]:
     """The synthesized syncs one phase needs, each marked as running in that phase."""
-    syncs = synthesize_syncs(model, tp=degrees["tp"], pp=pp, dp=degrees["dp"], ep=degrees["ep"],
-                             prefill_sp=degrees["sp"], decode_dp=degrees["dp"],
-                             pp_device_token=device_token, overlap=overlap)
+    syncs = synthesize_syncs(
+        model,
+        tp=degrees["tp"],
+        pp=pp,
+        dp=degrees["dp"],
+        ep=degrees["ep"],
+        prefill_sp=degrees["sp"],
+        decode_dp=degrees["dp"],
+        pp_device_token=device_token,
+        overlap=overlap,
+    )
     return [dict(s, phases=[phase]) for s in syncs if _runs_in(s, phase)]
 
 
 def _merge(prefill: list[dict], decode: list[dict]) -> list[dict]:
     """One sync for what both phases synthesized alike; phase-only ones keep `phases`."""
+
     def key(sync):
         return repr(sorted((k, v) for k, v in sync.items() if k not in ("phases", "id")))
 
@@ -233,7 +273,7 @@ def _base_plan(d, big: int) -> tuple[dict, list[str]]:
     moe = prefill["sp"] == 1 and d.chance(3)
     model = _draw_model(d, layers, moe)
     if big:
-        model["kv_heads"] = 8                    # tp divides the KV heads: tp is cut (S20)
+        model["kv_heads"] = 8  # tp divides the KV heads: tp is cut (S20)
     for degrees in (prefill, decode):
         degrees["ep"] = d.choice(_ep_options(degrees["tp"], degrees["dp"])) if moe else 1
     overlaps = {p: d.choice(["none", "comm_compute", "two_batch"]) for p in ("prefill", "decode")}
@@ -245,11 +285,19 @@ def _base_plan(d, big: int) -> tuple[dict, list[str]]:
     if pp > 1:
         parallel["stages"] = _stages(d, layers, pp)
     phases = {
-        "prefill": {"microbatches": _microbatches(d, overlaps["prefill"], 4), "tokens": 64,
-                    "overlap": overlaps["prefill"], "dp_idle": _dp_idle(d)},
-        "decode": {"microbatches": _microbatches(d, overlaps["decode"], 3 * pp), "batch": 8,
-                   "overlap": overlaps["decode"], "dp_idle": _dp_idle(d),
-                   "token_return": token_return},
+        "prefill": {
+            "microbatches": _microbatches(d, overlaps["prefill"], 4),
+            "tokens": 64,
+            "overlap": overlaps["prefill"],
+            "dp_idle": _dp_idle(d),
+        },
+        "decode": {
+            "microbatches": _microbatches(d, overlaps["decode"], 3 * pp),
+            "batch": 8,
+            "overlap": overlaps["decode"],
+            "dp_idle": _dp_idle(d),
+            "token_return": token_return,
+        },
     }
     if prefill["sp"] > 1:
         phases["prefill"]["sp"] = prefill["sp"]
@@ -257,25 +305,52 @@ def _base_plan(d, big: int) -> tuple[dict, list[str]]:
         if decode[axis] != prefill[axis]:
             phases["decode"][axis] = decode[axis]
     device = token_return == "device"
-    syncs = _merge(_phase_syncs(model, "prefill", prefill, pp, overlaps["prefill"], device),
-                   _phase_syncs(model, "decode", decode, pp, overlaps["decode"], device))
+    syncs = _merge(
+        _phase_syncs(model, "prefill", prefill, pp, overlaps["prefill"], device),
+        _phase_syncs(model, "decode", decode, pp, overlaps["decode"], device),
+    )
     if _needs_handover(prefill, decode):
-        syncs.append({"id": "kv-handover", "after": "prefill_end", "collective": "all_to_all",
-                      "group": "world", "tensor": "kv"})
-    label = [_degrees_label("prefill", prefill, pp), _degrees_label("decode", decode, pp),
-             f"layout {layout or 'default'}", f"stages {parallel.get('stages', [layers])}",
-             f"{'moe ' + model['moe']['layers'] if moe else 'dense'} kv{model['kv_heads']}",
-             f"overlap {overlaps['prefill']}/{overlaps['decode']}",
-             f"mb {phases['prefill']['microbatches']}/{phases['decode']['microbatches']}",
-             f"token {token_return}"]
-    plan = {"syncverify": 1, "name": "generated", "model": model, "parallel": parallel,
-            "phases": phases, "sync": syncs}
+        syncs.append(
+            {
+                "id": "kv-handover",
+                "after": "prefill_end",
+                "collective": "all_to_all",
+                "group": "world",
+                "tensor": "kv",
+            }
+        )
+    label = [
+        _degrees_label("prefill", prefill, pp),
+        _degrees_label("decode", decode, pp),
+        f"layout {layout or 'default'}",
+        f"stages {parallel.get('stages', [layers])}",
+        f"{'moe ' + model['moe']['layers'] if moe else 'dense'} kv{model['kv_heads']}",
+        f"overlap {overlaps['prefill']}/{overlaps['decode']}",
+        f"mb {phases['prefill']['microbatches']}/{phases['decode']['microbatches']}",
+        f"token {token_return}",
+    ]
+    plan = {
+        "syncverify": 1,
+        "name": "generated",
+        "model": model,
+        "parallel": parallel,
+        "phases": phases,
+        "sync": syncs,
+    }
     return plan, label
 
 
-_LAYOUTS = [("tp", "sp", "dp", "pp"), ("dp", "tp", "sp", "pp"), ("sp", "tp", "dp", "pp"),
-            ("tp", "dp", "sp", "pp"), ("pp", "tp", "sp", "dp"), ("tp", "pp", "dp", "sp"),
-            ("dp", "sp", "pp", "tp"), ("sp", "dp", "tp", "pp"), ("pp", "dp", "sp", "tp")]
+_LAYOUTS = [
+    ("tp", "sp", "dp", "pp"),
+    ("dp", "tp", "sp", "pp"),
+    ("sp", "tp", "dp", "pp"),
+    ("tp", "dp", "sp", "pp"),
+    ("pp", "tp", "sp", "dp"),
+    ("tp", "pp", "dp", "sp"),
+    ("dp", "sp", "pp", "tp"),
+    ("sp", "dp", "tp", "pp"),
+    ("pp", "dp", "sp", "tp"),
+]
 
 
 def _degrees_label(phase: str, degrees: dict, pp: int) -> str:
@@ -284,6 +359,7 @@ def _degrees_label(phase: str, degrees: dict, pp: int) -> str:
 
 
 # ---- edits -----------------------------------------------------------------------------------
+
 
 def _sizes(plan: dict) -> dict[str, list[int]]:
     """Every degree an axis takes in some phase (selectors name coordinates below them)."""
@@ -303,7 +379,7 @@ def _selector(d, plan: dict) -> dict:
         axes.append(d.choice([a for a in sorted(sizes) if a != axes[0]]))
     out = {}
     for axis in axes:
-        size = min(sizes[axis])                  # in range in every phase
+        size = min(sizes[axis])  # in range in every phase
         coords = sorted({d.integer(0, size - 1) for _ in range(d.integer(1, 3))})
         out[axis] = coords[0] if len(coords) == 1 and d.chance(2) else coords
     return out
@@ -330,8 +406,12 @@ def _new_sync(d, plan: dict, index: int) -> dict:
         anchors = [a for a in anchors if a in LAYER_OPS]
     after = d.choice(anchors)
     collective = "all_to_all" if d.chance(3) else d.choice(COLLECTIVES)
-    sync = {"id": f"added-{index}", "after": after, "collective": collective,
-            "group": d.choice(GROUPS)}
+    sync = {
+        "id": f"added-{index}",
+        "after": after,
+        "collective": collective,
+        "group": d.choice(GROUPS),
+    }
     if after in ("qkv", "prefill_end") and d.chance(2):
         sync["tensor"] = "kv" if after == "prefill_end" else d.choice(["q", "kv"])
     if after != "prefill_end" and d.chance(3):
@@ -368,11 +448,17 @@ def _edit(d, plan: dict, number: int) -> str:
     if kind == "add" or not syncs:
         sync = _new_sync(d, plan, number)
         syncs.insert(d.integer(0, len(syncs)), sync)
-        return (f"add {sync['collective']} over {sync['group']} after {sync['after']}"
-                f"{' (' + sync['tensor'] + ')' if 'tensor' in sync else ''}")
+        return (
+            f"add {sync['collective']} over {sync['group']} after {sync['after']}"
+            f"{' (' + sync['tensor'] + ')' if 'tensor' in sync else ''}"
+        )
     if kind == "alternate":
-        sync = {"id": f"alternate-{number}", "after": d.choice(ALTERNATING_ANCHORS),
-                "collective": "all_to_all", "group": d.choice(["tp", "dp", "sp", "world"])}
+        sync = {
+            "id": f"alternate-{number}",
+            "after": d.choice(ALTERNATING_ANCHORS),
+            "collective": "all_to_all",
+            "group": d.choice(["tp", "dp", "sp", "world"]),
+        }
         syncs.insert(d.integer(0, len(syncs)), sync)
         return f"add all_to_all over {sync['group']} after {sync['after']}"
     if kind == "degree":
@@ -430,6 +516,7 @@ def random_plan(seed: int, big: int = 0, max_edits: int = 3) -> dict:
 
 
 # ---- what the default check's reduction cut --------------------------------------------------
+
 
 def reduction_cut(loaded) -> dict[str, tuple[int, int]]:
     """For a loaded plan: each quantity the default check reduced, as (kept, real):

@@ -1,4 +1,5 @@
 """`syncverify.check`: the Python API a configuration search calls (docs/api.md)."""
+
 import copy
 import io
 import subprocess
@@ -50,7 +51,7 @@ def test_yaml_text_that_cannot_load_gives_problems_not_an_exception():
     report = syncverify.check("syncverify: 1\nparallel: {tp: 8, pipline: 2}\n")
     assert report.exit_code == 2 and not report.ok
     assert report.findings == [] and report.problems
-    assert "SV003" in report.codes()           # the unknown key, located
+    assert "SV003" in report.codes()  # the unknown key, located
     unknown = report.by_code()["SV003"][0]
     assert (unknown.line, unknown.column) == (2, 19)
 
@@ -69,11 +70,11 @@ def test_ignoring_a_finding_that_stops_the_graph_rules_does_not_pass_the_plan():
     broken["sync"][0]["wait_before"] = "attn_norm"
     report = syncverify.check(broken, ignore=["SV108"])
     assert not report.ok and report.codes() == {"SV108"}
-    assert syncverify.check(broken, select="SV2").ok      # no graph rule selected: none skipped
+    assert syncverify.check(broken, select="SV2").ok  # no graph rule selected: none skipped
 
 
 def test_fail_on_warning_fails_on_warnings():
-    bubble = synth(tp=2, pp=2)              # one microbatch over two stages: SV702, a warning
+    bubble = synth(tp=2, pp=2)  # one microbatch over two stages: SV702, a warning
     assert syncverify.check(bubble).ok
     report = syncverify.check(bubble, fail_on="warning")
     assert report.exit_code == 1 and {f.code for f in report.warnings} == {"SV702"}
@@ -97,7 +98,9 @@ def test_a_report_renders_in_every_cli_format():
 
 
 def test_import_syncverify_stays_light():
-    code = ("import sys, syncverify; heavy = [m for m in ('networkx', 'yaml', 'jsonschema', "
-            "'rich', 'click', 'syncverify.loader') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, syncverify; heavy = [m for m in ('networkx', 'yaml', 'jsonschema', "
+        "'rich', 'click', 'syncverify.loader') if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "[]", out.stderr

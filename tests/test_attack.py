@@ -2,9 +2,8 @@
 must end with an expected exit code (0, 1 or 2), no traceback, every input it reads unchanged,
 and what its own check asks (a refusal's message, escaped output, a kept file mode...).
 bench/attack.py replays the same catalogue with time and memory limits."""
-import io
+
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -31,7 +30,7 @@ def outcomes(tmp_path_factory):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_attack(case, outcomes):
-    folder, run, result, changed = outcomes[case.name]
+    folder, _run, result, changed = outcomes[case.name]
     assert "Traceback" not in result.both, result.both
     assert result.code in case.exits, (result.code, result.both)
     assert not changed, f"inputs changed: {changed}"
@@ -84,14 +83,24 @@ def test_a_killed_worker_loses_only_its_plan(tmp_path):
 
     files = []
     for name in ("a.yaml", "kill.yaml", "b.yaml", "c.yaml"):
-        (tmp_path / name).write_text(SMALL.replace("tp: 2,", "tp: 3,") if name == "c.yaml" else SMALL)
+        (tmp_path / name).write_text(
+            SMALL.replace("tp: 2,", "tp: 3,") if name == "c.yaml" else SMALL
+        )
         files.append(str(tmp_path / name))
-    policies = plan_policies(files, None, config=None, isolated=True, select=None, ignore=None,
-                             extend_select=None, fail_on=None)
+    policies = plan_policies(
+        files,
+        None,
+        config=None,
+        isolated=True,
+        select=None,
+        ignore=None,
+        extend_select=None,
+        fail_on=None,
+    )
     parts = map_in_processes(killing_check, files, policies, jobs=2, lost=lost_part)
     assert [part.files for part in parts] == [[f] for f in files]
     killed = parts[1].problems
     assert [(p.code, p.file, p.line) for p in killed] == [("SV900", files[1], 1)]
     assert "died" in killed[0].message
     assert not parts[0].problems and not parts[2].problems and not parts[0].findings
-    assert parts[3].problems or parts[3].findings          # tp 3 is reported, not lost
+    assert parts[3].problems or parts[3].findings  # tp 3 is reported, not lost

@@ -1,13 +1,16 @@
 """The certificate of the reduced check (syncverify.analysis.certificate): each window is proven
 on the plan or widened, and a window that cannot be widened is an SV118 error, never a silent
 pass."""
+
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from syncverify.analysis.certificate import certified_analyses, next_period, PERIOD_LADDER
+from syncverify.analysis.certificate import PERIOD_LADDER, certified_analyses, next_period
 from syncverify.engine import check_plan
 from syncverify.graph.reduction import WHOLE, run_classes
 from syncverify.loader import load_plan
@@ -74,7 +77,7 @@ def test_run_classes_cover_each_layer_once_with_its_residue(a, length, period):
         assert all((l - rep) % max(p, 1) == 0 for l in real)
     # the layer after the repeating block in the reduced graph has the residue of the real one
     kept = sorted(classes)
-    for before, after in zip(kept, kept[1:]):
+    for before, after in itertools.pairwise(kept):
         if after != before + 1 and p:
             assert (after - 1 - before) % p == 0
     # the last two layers are always kept as themselves (the hand-off to what follows)
@@ -84,12 +87,16 @@ def test_run_classes_cover_each_layer_once_with_its_residue(a, length, period):
 def test_a_window_over_the_cap_falls_back_to_the_full_unroll_when_it_fits(monkeypatch):
     from syncverify.analysis import certificate as module
 
-    path = Path(__file__).parent / "regressions" / "properties" / \
-        "uncertified-window-falls-back-to-full-unroll.yaml"
+    path = (
+        Path(__file__).parent
+        / "regressions"
+        / "properties"
+        / "uncertified-window-falls-back-to-full-unroll.yaml"
+    )
     widened = certified_analyses(load_plan(str(path)))
-    assert widened.certificate.exact and widened.graph.graph["classes"].ranks   # cut, then widened
-    monkeypatch.setattr(module, "node_cap", lambda reduce: 1_000)    # no room to widen
+    assert widened.certificate.exact and widened.graph.graph["classes"].ranks  # cut, then widened
+    monkeypatch.setattr(module, "node_cap", lambda reduce: 1_000)  # no room to widen
     unrolled = certified_analyses(load_plan(str(path)))
     assert unrolled.certificate.exact
-    assert unrolled.graph.graph["classes"].ranks == {}              # the full unroll: nothing cut
+    assert unrolled.graph.graph["classes"].ranks == {}  # the full unroll: nothing cut
     assert any(gap.window == "microbatches" for gap in unrolled.certificate.widened)

@@ -1,5 +1,6 @@
 """CI formats from the user's side: SARIF (validated against the OASIS schema), GitHub workflow
 commands, `--format auto`, `--output FILE` and `--statistics`, on small real plans."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,13 @@ import jsonschema
 import pytest
 
 from syncverify.findings import Finding
-from syncverify.report import Report
-from syncverify.report import github, sarif
+from syncverify.report import Report, github, sarif
 from tests.cli_plans import check, plan_text, write
 
 DATA = Path(__file__).parent / "data"
-SHARED_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / \
-    "sarif-schema-2.1.0.json"
+SHARED_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+)
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def validate_sarif(log: dict, schema_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- sarif
+
 
 def sarif_of(*args, **kwargs) -> tuple[dict, object]:
     result = check("--format", "sarif", "--isolated", *args, **kwargs)
@@ -88,13 +90,15 @@ def test_sarif_results_point_at_relative_uris_and_1_based_regions(plans):
     log, _ = sarif_of("plans")
     results = log["runs"][0]["results"]
     assert [(r["ruleId"], r["level"]) for r in results] == [
-        ("SV103", "error"), ("SV709", "note"), ("SV702", "warning")]
+        ("SV103", "error"),
+        ("SV709", "note"),
+        ("SV702", "warning"),
+    ]
     first = results[0]
     assert first["ruleIndex"] == 0
     location = first["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "plans/error.yaml", "uriBaseId": "%SRCROOT%"}
-    assert location["region"] == {"startLine": 4, "startColumn": 23, "endLine": 4,
-                                  "endColumn": 24}
+    assert location["region"] == {"startLine": 4, "startColumn": 23, "endLine": 4, "endColumn": 24}
     assert first["message"]["text"].startswith("5 layers do not split evenly over pp = 2")
     assert first["properties"]["where"] == {"phase": "prefill, decode"}
     assert first["locations"][0]["logicalLocations"] == [{"fullyQualifiedName": "prefill, decode"}]
@@ -105,11 +109,17 @@ def test_sarif_fingerprint_survives_lines_added_above(plans):
     before, _ = sarif_of("plans/error.yaml")
     write(plans, "plans/error.yaml", "# a comment\n\n" + plan_text(layers=5))
     after, _ = sarif_of("plans/error.yaml")
-    prints = [r["partialFingerprints"]["syncverify/v1"]
-              for log in (before, after) for r in log["runs"][0]["results"]]
+    prints = [
+        r["partialFingerprints"]["syncverify/v1"]
+        for log in (before, after)
+        for r in log["runs"][0]["results"]
+    ]
     assert prints[0] == prints[1] and prints[0].endswith(":1")
-    lines = [r["locations"][0]["physicalLocation"]["region"]["startLine"]
-             for log in (before, after) for r in log["runs"][0]["results"]]
+    lines = [
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for log in (before, after)
+        for r in log["runs"][0]["results"]
+    ]
     assert lines == [4, 6]
 
 
@@ -121,10 +131,16 @@ def test_sarif_fingerprints_differ_by_rule_and_file(plans):
 
 
 def test_sarif_counts_identical_findings_in_the_fingerprint():
-    same = dict(code="SV301", slug="s", category="missing-sync", severity="error",
-                message="m at line 3", file="p.yaml", column=1)
-    report = Report(files=["p.yaml"], findings=[Finding(line=3, **same),
-                                                  Finding(line=9, **same)])
+    same = {
+        "code": "SV301",
+        "slug": "s",
+        "category": "missing-sync",
+        "severity": "error",
+        "message": "m at line 3",
+        "file": "p.yaml",
+        "column": 1,
+    }
+    report = Report(files=["p.yaml"], findings=[Finding(line=3, **same), Finding(line=9, **same)])
     results = sarif.document(report)["runs"][0]["results"]
     prints = [r["partialFingerprints"]["syncverify/v1"] for r in results]
     assert prints[0].split(":")[0] == prints[1].split(":")[0]
@@ -138,7 +154,7 @@ def test_sarif_of_an_unusable_plan_is_a_result_and_an_unsuccessful_run(plans):
     run = log["runs"][0]
     assert run["invocations"] == [{"executionSuccessful": False, "exitCode": 2}]
     assert run["results"][0]["ruleId"].startswith("SV0")
-    assert "plans/broken.yaml" in result.stderr          # the reason is on stderr too
+    assert "plans/broken.yaml" in result.stderr  # the reason is on stderr too
     validate_sarif(log, DATA / "sarif-schema-2.1.0.json")
 
 
@@ -159,6 +175,7 @@ def test_sarif_clean_run_has_no_results_and_still_validates(plans):
 
 # ----------------------------------------------------------------------------- github
 
+
 def test_github_escaping_of_data_and_properties():
     assert github.escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
@@ -171,7 +188,8 @@ def test_github_annotations_grouped_per_file(plans):
     assert lines[0] == "::group::plans/error.yaml"
     assert lines[1].startswith(
         "::error file=plans/error.yaml,line=4,endLine=4,col=23,endColumn=23,"
-        "title=SV103 uneven-stages-unstated::plans/error.yaml:4:23: SV103 5 layers do not split")
+        "title=SV103 uneven-stages-unstated::plans/error.yaml:4:23: SV103 5 layers do not split"
+    )
     assert "%0Ahelp: state the split you deploy" in lines[1]
     assert lines[2] == "::endgroup::"
     assert lines[3] == "::group::plans/slow.yaml"
@@ -190,9 +208,11 @@ def test_github_annotates_10_per_severity_and_says_how_many_were_not(plans):
     assert sum(line.startswith("::warning ") for line in out) == 10
     plain = [line for line in out if line.startswith("many/")]
     assert len(plain) == 4 and plain[0].startswith("many/p10.yaml:4:23: error SV103 ")
-    assert out[-2] == ("::notice title=syncverify::4 more findings were not annotated: GitHub "
-                       "shows 10 annotations per severity and step. They are listed in the log "
-                       "above; a SARIF report (docs/ci.md) holds all of them")
+    assert out[-2] == (
+        "::notice title=syncverify::4 more findings were not annotated: GitHub "
+        "shows 10 annotations per severity and step. They are listed in the log "
+        "above; a SARIF report (docs/ci.md) holds all of them"
+    )
 
 
 def test_github_keeps_one_notice_for_itself(plans):
@@ -237,20 +257,22 @@ def test_auto_writes_text_to_a_file_even_inside_actions(plans):
 
 
 def test_explicit_format_and_environment_win_over_auto(plans):
-    assert check("--isolated", "-f", "concise", "plans/error.yaml",
-                 env=ACTIONS).stdout.startswith("plans/error.yaml:4:23: error SV103")
+    assert check("--isolated", "-f", "concise", "plans/error.yaml", env=ACTIONS).stdout.startswith(
+        "plans/error.yaml:4:23: error SV103"
+    )
     env = dict(ACTIONS, SYNCVERIFY_OUTPUT_FORMAT="json")
     assert json.loads(check("--isolated", "plans/error.yaml", env=env).stdout)["version"] == 1
 
 
 # ----------------------------------------------------------------------------- --output
 
+
 def test_output_writes_the_report_to_a_file_and_nothing_to_stdout(plans):
     (plans / "out").mkdir()
     result = check("--isolated", "-f", "json", "--output", "out/report.json", "plans")
     assert result.exit_code == 1 and result.stdout == ""
     assert json.loads((plans / "out" / "report.json").read_text())["summary"]["findings"] == 3
-    assert sorted(os.listdir(plans / "out")) == ["report.json"]       # no temporary left
+    assert sorted(os.listdir(plans / "out")) == ["report.json"]  # no temporary left
 
 
 def test_output_replaces_an_existing_file(plans):
@@ -279,6 +301,7 @@ def test_output_names_unusable_plans_on_stderr(plans):
 
 # ----------------------------------------------------------------------------- --statistics
 
+
 def test_statistics_counts_per_rule_most_frequent_first(plans):
     write(plans, "plans/error2.yaml", plan_text(layers=5))
     result = check("--isolated", "--statistics", "plans")
@@ -293,7 +316,8 @@ def test_statistics_counts_per_rule_most_frequent_first(plans):
 def test_statistics_as_json(plans):
     result = check("--isolated", "--statistics", "-f", "json", "plans/error.yaml")
     assert json.loads(result.stdout) == [
-        {"category": "config", "code": "SV103", "count": 1, "slug": "uneven-stages-unstated"}]
+        {"category": "config", "code": "SV103", "count": 1, "slug": "uneven-stages-unstated"}
+    ]
 
 
 def test_statistics_of_a_clean_run_is_empty_and_exits_0(plans):
@@ -308,21 +332,36 @@ def test_statistics_with_sarif_is_a_usage_error(plans):
 
 # ----------------------------------------------------------------------------- subprocess
 
+
 def syncverify(*args, cwd, env=None):
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("SYNCVERIFY_OUTPUT_FORMAT", "GITHUB_ACTIONS", "GITHUB_WORKFLOW",
-                            "FORCE_COLOR", "PYTEST_CURRENT_TEST")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "SYNCVERIFY_OUTPUT_FORMAT",
+            "GITHUB_ACTIONS",
+            "GITHUB_WORKFLOW",
+            "FORCE_COLOR",
+            "PYTEST_CURRENT_TEST",
+        )
+    }
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "syncverify", *args], capture_output=True,
-                          text=True, env=environ, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "syncverify", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=cwd,
+    )
 
 
 def test_subprocess_inside_github_actions_annotates_and_writes_sarif(plans):
     proc = syncverify("check", "--isolated", "plans", cwd=plans, env=ACTIONS)
     assert proc.returncode == 1
     assert proc.stdout.startswith("::group::plans/error.yaml\n::error file=plans/error.yaml,")
-    proc = syncverify("check", "--isolated", "--format", "sarif", "--output", "out.sarif",
-                      "plans", cwd=plans)
+    proc = syncverify(
+        "check", "--isolated", "--format", "sarif", "--output", "out.sarif", "plans", cwd=plans
+    )
     assert proc.returncode == 1 and proc.stdout == ""
-    validate_sarif(json.loads((plans / "out.sarif").read_text()),
-                   DATA / "sarif-schema-2.1.0.json")
+    validate_sarif(json.loads((plans / "out.sarif").read_text()), DATA / "sarif-schema-2.1.0.json")

@@ -6,6 +6,7 @@ tests pin the CLI's own behaviour (exit codes, formats, options) whatever rules 
     # fake-finding: SV201 error 6:18 64 heads do not split over tp = 6
     # fake-problem: SV002 4:8 unknown key 'pipline'
 """
+
 import json
 import re
 from types import SimpleNamespace
@@ -17,10 +18,21 @@ from syncverify import commands, engine
 from syncverify.cli import cli
 from syncverify.findings import Finding, PlanError, Where
 
-MARK = re.compile(r"#\s*fake-(finding|problem):\s*(SV\d+)\s+(?:(error|warning|note)\s+)?"
-                  r"(\d+):(\d+)\s+(.*)$")
-CATEGORY = {"0": "config", "1": "config", "9": "config", "2": "shape", "3": "missing-sync",
-            "4": "redundant-sync", "5": "phase-illegal", "6": "ordering", "7": "performance"}
+MARK = re.compile(
+    r"#\s*fake-(finding|problem):\s*(SV\d+)\s+(?:(error|warning|note)\s+)?"
+    r"(\d+):(\d+)\s+(.*)$"
+)
+CATEGORY = {
+    "0": "config",
+    "1": "config",
+    "9": "config",
+    "2": "shape",
+    "3": "missing-sync",
+    "4": "redundant-sync",
+    "5": "phase-illegal",
+    "6": "ordering",
+    "7": "performance",
+}
 
 
 def marks(text: str, kind: str, file: str) -> list[Finding]:
@@ -29,13 +41,21 @@ def marks(text: str, kind: str, file: str) -> list[Finding]:
         m = MARK.search(line)
         if m and m.group(1) == kind:
             code = m.group(2)
-            found.append(Finding(
-                code=code, slug=f"fake-{code.lower()}", category=CATEGORY[code[2]],
-                severity=m.group(3) or "error", message=m.group(6), file=file,
-                line=int(m.group(4)), column=int(m.group(5)),
-                help="add it:\n- {after: o_proj, collective: all_reduce, group: tp}",
-                where=Where(phase="decode", ranks="0-7", layers="0-39", op="o_proj"),
-                trace=("decode step 1 rank 0 layer 0 o_proj", "rank 0 layer 0 attn_residual")))
+            found.append(
+                Finding(
+                    code=code,
+                    slug=f"fake-{code.lower()}",
+                    category=CATEGORY[code[2]],
+                    severity=m.group(3) or "error",
+                    message=m.group(6),
+                    file=file,
+                    line=int(m.group(4)),
+                    column=int(m.group(5)),
+                    help="add it:\n- {after: o_proj, collective: all_reduce, group: tp}",
+                    where=Where(phase="decode", ranks="0-7", layers="0-39", op="o_proj"),
+                    trace=("decode step 1 rank 0 layer 0 o_proj", "rank 0 layer 0 attn_residual"),
+                )
+            )
     return found
 
 
@@ -55,21 +75,32 @@ def fake_load(path, *, text=None, display_path=None):
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch):
     monkeypatch.setattr(commands, "default_loader", lambda: fake_load)
-    monkeypatch.setattr(engine, "check_plan", lambda plan, rules=None, **_options: sorted(
-        marks(plan.text, "finding", plan.path), key=Finding.sort_key))
+    monkeypatch.setattr(
+        engine,
+        "check_plan",
+        lambda plan, rules=None, **_options: sorted(
+            marks(plan.text, "finding", plan.path), key=Finding.sort_key
+        ),
+    )
     monkeypatch.delenv("SYNCVERIFY_OUTPUT_FORMAT", raising=False)
     monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)
-    for name in ("GITHUB_ACTIONS", "GITHUB_WORKFLOW"):     # `--format auto` would pick github
+    for name in ("GITHUB_ACTIONS", "GITHUB_WORKFLOW"):  # `--format auto` would pick github
         monkeypatch.delenv(name, raising=False)
 
 
 CLEAN = "syncverify: 1\nname: clean\n"
-ERROR = ("syncverify: 1\nname: tp6\nparallel: {tp: 6, pp: 2}\n"
-         "# fake-finding: SV201 error 3:16 64 heads do not split over tp = 6\n")
-WARNING = ("syncverify: 1\nname: slow\nparallel: {tp: 16}\n"
-           "# fake-finding: SV701 warning 3:16 the tp group spans 2 nodes\n")
-UNUSABLE = ("syncverify: 1\nname: typo\nparallel: {tp: 8, pipline: 2}\n"
-            "# fake-problem: SV002 3:19 unknown key 'pipline' in parallel\n")
+ERROR = (
+    "syncverify: 1\nname: tp6\nparallel: {tp: 6, pp: 2}\n"
+    "# fake-finding: SV201 error 3:16 64 heads do not split over tp = 6\n"
+)
+WARNING = (
+    "syncverify: 1\nname: slow\nparallel: {tp: 16}\n"
+    "# fake-finding: SV701 warning 3:16 the tp group spans 2 nodes\n"
+)
+UNUSABLE = (
+    "syncverify: 1\nname: typo\nparallel: {tp: 8, pipline: 2}\n"
+    "# fake-problem: SV002 3:19 unknown key 'pipline' in parallel\n"
+)
 
 
 @pytest.fixture
@@ -79,6 +110,7 @@ def plan(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return str(path)
+
     return write
 
 
@@ -87,6 +119,7 @@ def run(*args, **kwargs):
 
 
 # ------------------------------------------------------------------------------ exit codes
+
 
 def test_clean_plan_exits_0(plan):
     result = run(plan(CLEAN))
@@ -131,6 +164,7 @@ def test_unusable_plan_among_others_still_checks_the_others(plan):
 def real_loader(monkeypatch):
     """A missing file or a folder without plans is reported by the real loader (SV001)."""
     from syncverify.loader import load_plan
+
     monkeypatch.setattr(commands, "default_loader", lambda: load_plan)
 
 
@@ -154,8 +188,10 @@ def test_internal_error_becomes_sv900_and_exit_2(plan):
     path = plan(CLEAN + "# fake-crash\n")
     result = run("--format", "concise", path)
     assert result.exit_code == 2
-    assert f"{path}:1:1: error SV900 internal error while checking this plan: RuntimeError: boom" \
+    assert (
+        f"{path}:1:1: error SV900 internal error while checking this plan: RuntimeError: boom"
         in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -174,6 +210,7 @@ def test_internal_error_reraises_under_syncverify_raise(plan, monkeypatch):
 
 
 # ------------------------------------------------------------------------------ inputs
+
 
 def test_directory_checks_every_yaml_below_it_sorted(plan, tmp_path):
     plan(ERROR, "plans/b.yml")
@@ -210,21 +247,25 @@ def test_stdin_filename_without_stdin_is_ignored_with_a_warning(plan):
     result = run("--format", "concise", "--stdin-filename", "mine.yaml", path)
     assert result.exit_code == 1
     assert result.stdout.startswith(f"{path}:3:16: error SV201 ")
-    assert result.stderr == ("syncverify: warning: --stdin-filename names the plan read from "
-                             "standard input ('-'), and no '-' was given: ignored\n")
+    assert result.stderr == (
+        "syncverify: warning: --stdin-filename names the plan read from "
+        "standard input ('-'), and no '-' was given: ignored\n"
+    )
 
 
 def test_stdin_problem_is_framed_from_the_text_read(plan, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    plan("syncverify: 1\nsomething else entirely\n", "mine.yaml")   # same name on disk
+    plan("syncverify: 1\nsomething else entirely\n", "mine.yaml")  # same name on disk
     result = run("--stdin-filename", "mine.yaml", "-", input=UNUSABLE)
     assert result.exit_code == 2
     assert "> 3 | parallel: {tp: 8, pipline: 2}" in result.output
 
 
 # an error that leaves the graph rules running (SV201 stops them, so deselecting it hides nothing)
-FFN_ERROR = ("syncverify: 1\nname: tp6\nparallel: {tp: 6, pp: 2}\n"
-             "# fake-finding: SV203 error 3:16 28672 ffn features do not split over tp = 6\n")
+FFN_ERROR = (
+    "syncverify: 1\nname: tp6\nparallel: {tp: 6, pp: 2}\n"
+    "# fake-finding: SV203 error 3:16 28672 ffn features do not split over tp = 6\n"
+)
 
 
 def test_ignore_hides_a_rule_by_code_prefix_or_slug(plan):
@@ -248,7 +289,7 @@ def test_deselecting_a_finding_that_stops_selected_graph_rules_still_reports_it(
     path = plan(ERROR)
     result = run("--format", "concise", "--ignore", "SV201", path)
     assert result.exit_code == 1 and "SV201" in result.output
-    result = run("--format", "concise", "--select", "SV2", path)     # no graph rule selected
+    result = run("--format", "concise", "--select", "SV2", path)  # no graph rule selected
     assert result.exit_code == 1 and "SV201" in result.output
     result = run("--format", "concise", "--select", "SV203", path)
     assert result.exit_code == 0 and result.output == ""
@@ -265,6 +306,7 @@ def test_ignore_never_hides_an_unusable_plan(plan):
 
 
 # ------------------------------------------------------------------------------ formats
+
 
 def test_concise_is_one_flake8_line_per_finding(plan):
     path = plan(ERROR + WARNING.splitlines()[-1] + "\n")
@@ -293,15 +335,37 @@ def test_json_report_contract(plan):
     assert report["version"] == 1
     assert report["tool"]["name"] == "syncverify"
     assert [(f["file"], f["code"]) for f in report["findings"]] == [
-        (bad, "SV002"), (good, "SV201"), (good, "SV701")]
+        (bad, "SV002"),
+        (good, "SV201"),
+        (good, "SV701"),
+    ]
     first = report["findings"][1]
-    assert {"code", "slug", "category", "severity", "message", "help", "file", "line", "column",
-            "end_line", "end_column", "where", "trace"} <= set(first)
+    assert {
+        "code",
+        "slug",
+        "category",
+        "severity",
+        "message",
+        "help",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "where",
+        "trace",
+    } <= set(first)
     assert first["where"] == {"phase": "decode", "ranks": "0-7", "layers": "0-39", "op": "o_proj"}
     assert report["summary"] == {
-        "files": 2, "findings": 3, "errors": 2, "warnings": 1, "notes": 0,
+        "files": 2,
+        "findings": 3,
+        "errors": 2,
+        "warnings": 1,
+        "notes": 0,
         "by_code": {"SV002": 1, "SV201": 1, "SV701": 1},
-        "by_category": {"config": 1, "performance": 1, "shape": 1}, "exit_code": 2}
+        "by_category": {"config": 1, "performance": 1, "shape": 1},
+        "exit_code": 2,
+    }
     assert result.exit_code == 2
 
 
@@ -309,8 +373,10 @@ def test_json_keeps_stdout_pure_and_names_unusable_plans_on_stderr(plan):
     path = plan(UNUSABLE)
     result = run("--format", "json", path)
     assert json.loads(result.stdout)["summary"]["exit_code"] == 2
-    assert result.stderr == \
-        f"syncverify: error: {path}:3:19: unknown key 'pipline' in parallel [SV002]\n"
+    assert (
+        result.stderr
+        == f"syncverify: error: {path}:3:19: unknown key 'pipline' in parallel [SV002]\n"
+    )
 
 
 def test_text_shows_frame_with_caret_help_where_and_trace(plan):
@@ -330,20 +396,25 @@ def test_text_shows_frame_with_caret_help_where_and_trace(plan):
     assert "  trace: decode step 1 rank 0 layer 0 o_proj" in lines
     assert "         -> rank 0 layer 0 attn_residual" in lines
     assert lines[-1] == "1 error in 1 file (1 SV201)"
-    assert "\x1b[" not in result.output          # not a terminal: plain text
+    assert "\x1b[" not in result.output  # not a terminal: plain text
 
 
 def test_text_summary_counts_unusable_plans(plan):
     result = run(plan(UNUSABLE, "a.yaml"), plan(WARNING, "b.yaml"))
-    assert result.output.splitlines()[-1] == \
-        "1 error, 1 warning in 2 files (1 SV002, 1 SV701); 1 plan could not be checked"
+    assert (
+        result.output.splitlines()[-1]
+        == "1 error, 1 warning in 2 files (1 SV002, 1 SV701); 1 plan could not be checked"
+    )
 
 
 def test_quiet_prints_only_the_findings(plan):
     path = plan(ERROR)
     result = run("--quiet", path)
     assert result.output.splitlines() == [
-        path, "  3:16  error  64 heads do not split over tp = 6  [SV201 fake-sv201]", ""]
+        path,
+        "  3:16  error  64 heads do not split over tp = 6  [SV201 fake-sv201]",
+        "",
+    ]
 
 
 def test_quiet_clean_plan_prints_nothing(plan):

@@ -1,4 +1,5 @@
 """`syncverify rules` and `syncverify explain`, and the generated rule catalog."""
+
 import json
 from pathlib import Path
 
@@ -28,7 +29,13 @@ def test_rules_table_in_a_pipe_is_one_line_per_rule():
     assert len(lines) == 1 + len(ALL_RULES)
     assert lines[0].split() == ["code", "slug", "category", "severity", "summary"]
     for line, rule in zip(lines[1:], ALL_RULES):
-        assert line.split(None, 4) == [rule.code, rule.slug, rule.category, rule.severity, rule.summary]
+        assert line.split(None, 4) == [
+            rule.code,
+            rule.slug,
+            rule.category,
+            rule.severity,
+            rule.summary,
+        ]
 
 
 def test_rules_json_has_every_field_of_every_rule():
@@ -47,7 +54,8 @@ def test_rules_markdown_is_a_table_row_per_rule():
 def test_catalog_is_up_to_date():
     assert CATALOG.read_text() == rules_markdown(ALL_RULES), (
         "rules/catalog.md is out of date with the rule registry; regenerate it with:\n"
-        "    syncverify rules --format markdown > rules/catalog.md")
+        "    syncverify rules --format markdown > rules/catalog.md"
+    )
 
 
 def test_explain_by_code_and_by_slug_prints_the_page():
@@ -88,12 +96,16 @@ def test_explain_renders_markdown_on_a_terminal():
 
 
 def test_rule_is_explain_under_ruffs_name():
-    assert invoke("rule", "SV301", "--color", "never").output == \
-        invoke("explain", "SV301", "--color", "never").output
-    assert "rule " not in invoke("--help").output        # one entry in the command list
+    assert (
+        invoke("rule", "SV301", "--color", "never").output
+        == invoke("explain", "SV301", "--color", "never").output
+    )
+    assert "rule " not in invoke("--help").output  # one entry in the command list
 
 
 def test_output_format_is_an_alias_of_format():
     bad = Path(__file__).resolve().parents[1] / "plans" / "bad" / "sv301-unreduced-partial-sum.yaml"
-    assert invoke("check", "--output-format", "concise", str(bad)).output == \
-        invoke("check", "-f", "concise", str(bad)).output
+    assert (
+        invoke("check", "--output-format", "concise", str(bad)).output
+        == invoke("check", "-f", "concise", str(bad)).output
+    )

@@ -3,6 +3,7 @@
 Each run is a fresh interpreter, so the plans are small: `small.yaml` is clean, `uneven.yaml`
 has a config error that stops the graph analyses early.
 """
+
 import json
 import os
 import re
@@ -16,12 +17,27 @@ DATA = Path(__file__).resolve().parent / "data" / "cli"
 
 
 def syncverify(*args, env=None):
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("SYNCVERIFY_OUTPUT_FORMAT", "SYNCVERIFY_RAISE", "FORCE_COLOR",
-                            "PYTEST_CURRENT_TEST", "GITHUB_ACTIONS", "GITHUB_WORKFLOW")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "SYNCVERIFY_OUTPUT_FORMAT",
+            "SYNCVERIFY_RAISE",
+            "FORCE_COLOR",
+            "PYTEST_CURRENT_TEST",
+            "GITHUB_ACTIONS",
+            "GITHUB_WORKFLOW",
+        )
+    }
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "syncverify", *args], capture_output=True,
-                          text=True, env=environ, cwd=DATA)
+    return subprocess.run(
+        [sys.executable, "-m", "syncverify", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=DATA,
+    )
 
 
 def assert_no_traceback(proc):
@@ -52,8 +68,7 @@ def test_unusable_plans_in_json_are_findings_and_exit_2():
     report = json.loads(proc.stdout)
     assert report["summary"]["exit_code"] == 2 and report["summary"]["files"] == 2
     assert {f["file"] for f in report["findings"]} == {"unknown-key.yaml", "malformed.yaml"}
-    assert all(f["code"].startswith("SV0") and f["severity"] == "error"
-               for f in report["findings"])
+    assert all(f["code"].startswith("SV0") and f["severity"] == "error" for f in report["findings"])
     assert "unknown-key.yaml:5:19: unknown key 'pipline'" in proc.stderr
 
 
@@ -66,8 +81,7 @@ def test_findings_exit_1_in_json():
 
 
 def test_exit_zero_and_fail_on_warning_with_real_rules():
-    assert syncverify("check", "--exit-zero", "--fail-on", "warning",
-                      "uneven.yaml").returncode == 0
+    assert syncverify("check", "--exit-zero", "--fail-on", "warning", "uneven.yaml").returncode == 0
 
 
 def test_ignoring_the_rule_that_blocks_the_graph_neither_crashes_nor_hides_it():
@@ -114,17 +128,21 @@ def test_rules_and_explain_run():
 
 
 def test_importing_the_cli_pulls_in_no_heavy_dependency():
-    code = ("import sys, syncverify.cli; "
-            "print(sorted(m for m in ('rich', 'networkx', 'jsonschema') if m in sys.modules))")
+    code = (
+        "import sys, syncverify.cli; "
+        "print(sorted(m for m in ('rich', 'networkx', 'jsonschema') if m in sys.modules))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]", proc.stderr
 
 
 def test_machine_formats_do_not_import_rich():
-    code = ("import os, sys\nfrom syncverify import commands\n"
-            "with open(os.devnull, 'w') as sink:\n"
-            "    commands.check(['uneven.yaml', 'unknown-key.yaml'], format='json', out=sink,"
-            " err=sink)\n"
-            "print('rich' in sys.modules)")
+    code = (
+        "import os, sys\nfrom syncverify import commands\n"
+        "with open(os.devnull, 'w') as sink:\n"
+        "    commands.check(['uneven.yaml', 'unknown-key.yaml'], format='json', out=sink,"
+        " err=sink)\n"
+        "print('rich' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=DATA)
     assert proc.stdout.strip() == "False", proc.stderr

@@ -1,5 +1,6 @@
 """The snippets in docs/ci.md, docs/config.md and docs/suppressions.md, and the hook manifest,
 do what the pages say: users copy them."""
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,13 @@ def blocks(page: str, language: str) -> list[str]:
 
 def pre_commit(*args: str) -> subprocess.CompletedProcess:
     pytest.importorskip("pre_commit")
-    return subprocess.run([sys.executable, "-m", "pre_commit", *args], capture_output=True,
-                          text=True, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args], capture_output=True, text=True, cwd=ROOT
+    )
 
 
 # ------------------------------------------------------------------------- pre-commit
+
 
 def manifest() -> dict:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
@@ -49,11 +52,19 @@ def test_hook_runs_check_serially_on_yaml_files():
     assert hook["require_serial"] is True and hook["types"] == ["yaml"]
 
 
-@pytest.mark.parametrize("path, matched", [
-    ("plans/llama.yaml", True), ("plan/a.yml", True), ("infra/deploy/x/y.yaml", True),
-    ("deployments/z.yaml", True), (".github/workflows/ci.yaml", False), ("plans.yaml", False),
-    ("myplans/a.yaml", False), ("plans/readme.md", False),
-])
+@pytest.mark.parametrize(
+    "path, matched",
+    [
+        ("plans/llama.yaml", True),
+        ("plan/a.yml", True),
+        ("infra/deploy/x/y.yaml", True),
+        ("deployments/z.yaml", True),
+        (".github/workflows/ci.yaml", False),
+        ("plans.yaml", False),
+        ("myplans/a.yaml", False),
+        ("plans/readme.md", False),
+    ],
+)
 def test_hook_files_pattern_keeps_to_plan_folders(path, matched):
     assert bool(re.search(manifest()["files"], path)) is matched
 
@@ -70,6 +81,7 @@ def test_pre_commit_configurations_in_the_docs_are_valid(tmp_path):
 
 # ------------------------------------------------------------------------- GitHub Actions
 
+
 def workflow() -> dict:
     found = [b for b in blocks("ci.md", "yaml") if b.startswith("name: plans")]
     assert len(found) == 1
@@ -79,8 +91,11 @@ def workflow() -> dict:
 def test_workflow_can_upload_sarif():
     job = workflow()["jobs"]["syncverify"]
     assert job["permissions"]["security-events"] == "write"
-    upload = [s for s in job["steps"] if s.get("uses", "").startswith(
-        "github/codeql-action/upload-sarif@")]
+    upload = [
+        s
+        for s in job["steps"]
+        if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+    ]
     assert upload and upload[0]["uses"].endswith("@v4")
     assert upload[0]["if"] == "always()"
     assert upload[0]["with"]["sarif_file"] == "syncverify.sarif"
@@ -90,8 +105,11 @@ def test_workflow_commands_work_on_a_repository(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "plans/ok.yaml", plan_text())
     write(tmp_path, "plans/bad.yaml", plan_text(layers=5))
-    runs = [s["run"] for s in workflow()["jobs"]["syncverify"]["steps"]
-            if s.get("run", "").startswith("syncverify ")]
+    runs = [
+        s["run"]
+        for s in workflow()["jobs"]["syncverify"]["steps"]
+        if s.get("run", "").startswith("syncverify ")
+    ]
     gate, sarif = (shlex.split(run)[1:] for run in runs)
     actions = {"GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": "plans"}
     result = check(*gate[1:], env=actions)
@@ -101,6 +119,7 @@ def test_workflow_commands_work_on_a_repository(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------- config, suppressions
+
 
 def test_both_configuration_examples_mean_the_same(tmp_path):
     (toml,) = blocks("config.md", "toml")
@@ -120,4 +139,9 @@ def test_suppression_example_is_well_formed():
     parsed = directives_of(example)
     assert parsed.invalid == []
     assert [d.kind for d in parsed.directives] == [
-        "disable-file", "disable-line", "disable-next-line", "disable", "enable"]
+        "disable-file",
+        "disable-line",
+        "disable-next-line",
+        "disable",
+        "enable",
+    ]

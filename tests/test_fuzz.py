@@ -2,15 +2,30 @@
 plans never crash it, exit 0/1/2, and every finding sits inside the file and names ranks and
 layers the plan has. 2,000 seeded examples (derandomized: the same every run); bench/fuzz.py
 runs 100,000+."""
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests.fuzzing import (PAST_CRASHES, check_text, mutated_plans, small_graphs, valid_plans,
-                           yaml_documents)
+from tests.fuzzing import (
+    PAST_CRASHES,
+    check_text,
+    mutated_plans,
+    small_graphs,
+    valid_plans,
+    yaml_documents,
+)
 
-SEEDED = settings(deadline=None, derandomize=True, database=None, print_blob=True,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                         HealthCheck.filter_too_much])
+SEEDED = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 
 
 @pytest.fixture(autouse=True, scope="module")

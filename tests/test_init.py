@@ -4,6 +4,7 @@ For every model config in tests/data/models and a few layouts each (small degree
 cost grows with the ranks), the written plan passes `check` with no error or warning, and
 removing any one of its sync points gives an error finding.
 """
+
 import re
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def removals(text: str):
             start = i
             while lines[start - 1].startswith("  # "):
                 start -= 1
-            yield line.strip(), "".join(lines[:start] + lines[i + 1:])
+            yield line.strip(), "".join(lines[:start] + lines[i + 1 :])
 
 
 @pytest.mark.parametrize("index,model", list(enumerate(MODELS)), ids=[m.stem for m in MODELS])
@@ -69,31 +70,40 @@ def test_init_plans_are_clean_and_every_sync_is_needed(tmp_path, index, model):
         assert result.exit_code == 0, f"{options}: {result.output}"
         assert result.stderr == "", f"{options}: the checker said {result.stderr}"
         if n:
-            continue            # one layout per model is mutated (in turn across the models)
+            continue  # one layout per model is mutated (in turn across the models)
         text = target.read_text()
         for item, mutant in removals(text):
             report = syncverify.check(mutant, name=str(target))
             assert report.problems == [], f"{options}: without {item}: {report.problems}"
-            assert any(f.category in ("missing-sync", "ordering") for f in report.errors), \
+            assert any(f.category in ("missing-sync", "ordering") for f in report.errors), (
                 f"{options}: removing {item} is not caught"
+            )
 
 
 def test_init_writes_a_commented_plan_naming_the_config_relative_to_it(tmp_path):
     (tmp_path / "plans").mkdir()
-    result, target = init(tmp_path, "--hf", str(LLAMA_8B), "--tp", "2", "--pp", "2",
-                          name="plans/llama.yaml")
+    result, target = init(
+        tmp_path, "--hf", str(LLAMA_8B), "--tp", "2", "--pp", "2", name="plans/llama.yaml"
+    )
     assert result.exit_code == 0
     text = target.read_text()
     plan = yaml.safe_load(text)
     assert (target.parent / plan["model"]["hf_config"]).resolve() == LLAMA_8B.resolve()
     assert not Path(plan["model"]["hf_config"]).is_absolute()
     assert plan["parallel"] == {"tp": 2, "pp": 2}
-    assert {s["id"] for s in plan["sync"]} == {"embed-ar", "attn-ar", "mlp-ar", "stage-xfer",
-                                                "logits"}
+    assert {s["id"] for s in plan["sync"]} == {
+        "embed-ar",
+        "attn-ar",
+        "mlp-ar",
+        "stage-xfer",
+        "logits",
+    }
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        if ITEM.match(line):                  # each sync point says why, citing S-numbers
-            assert lines[i - 1].startswith("  # ") and re.search(r"\(S\d+", lines[i - 1] + lines[i - 2])
+        if ITEM.match(line):  # each sync point says why, citing S-numbers
+            assert lines[i - 1].startswith("  # ") and re.search(
+                r"\(S\d+", lines[i - 1] + lines[i - 2]
+            )
     assert CliRunner().invoke(cli, ["check", "--isolated", str(target)]).exit_code == 0
 
 
@@ -125,7 +135,7 @@ def test_a_layout_that_does_not_fit_the_model_is_refused(tmp_path):
 def test_warnings_are_shown_and_the_plan_is_written(tmp_path):
     result, target = init(tmp_path, "--hf", str(LLAMA_8B), "--pp", "2", "--microbatches", "1")
     assert result.exit_code == 0 and target.exists()
-    assert "warning SV702" in result.stderr            # the pipeline bubble
+    assert "warning SV702" in result.stderr  # the pipeline bubble
 
 
 def test_an_unreadable_config_exits_2(tmp_path):

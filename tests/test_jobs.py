@@ -1,5 +1,6 @@
 """`syncverify check DIR -j N`: plans found recursively, checked on N processes, and the
 report is the same, byte for byte, as with one process."""
+
 import copy
 
 import pytest
@@ -31,7 +32,7 @@ def run(*args):
 def test_jobs_give_the_same_report_in_the_same_order(fleet):
     one = run(str(fleet), "--format", "json")
     two = run(str(fleet), "--format", "json", "-j", "2")
-    assert one.exit_code == two.exit_code == 2          # d.yaml cannot be loaded
+    assert one.exit_code == two.exit_code == 2  # d.yaml cannot be loaded
     assert two.stdout == one.stdout and two.stderr == one.stderr
     report = yaml.safe_load(two.stdout)
     assert report["summary"]["files"] == 4

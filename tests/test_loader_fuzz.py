@@ -1,4 +1,5 @@
 """Properties: whatever the text, the loader returns a Plan or raises PlanError, never anything else."""
+
 import re
 from pathlib import Path
 
@@ -12,17 +13,43 @@ from syncverify.plan import Plan
 from syncverify.schema import plan_schema
 
 ACCEPTANCE = Path(__file__).resolve().parent.parent.parent / "shared" / "acceptance" / "plans"
-SEEDS = [p.read_text() for p in sorted(ACCEPTANCE.glob("*.yaml"))
-         if not p.name.startswith(("16-", "17-"))] or [
+SEEDS = [
+    p.read_text()
+    for p in sorted(ACCEPTANCE.glob("*.yaml"))
+    if not p.name.startswith(("16-", "17-"))
+] or [
     "syncverify: 1\nmodel: {layers: 4, hidden: 64, heads: 8, ffn: 256, vocab: 1000}\n"
     "parallel: {tp: 2, pp: 2}\nphases:\n  decode: {batch: 4}\n"
-    "sync:\n  - {after: o_proj, collective: all_reduce, group: tp, layers: \"0..3\", ranks: {tp: 0}}\n"]
+    'sync:\n  - {after: o_proj, collective: all_reduce, group: tp, layers: "0..3", ranks: {tp: 0}}\n'
+]
 MODELS = Path(__file__).parent / "data" / "models"
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-YAMLISH = st.sampled_from(list("{}[]:,-'\"&*!#|>?%@` \n\t") + ["\x00", "\ufeff", "010", "1e3", "no", "..",
-                                                            "<<: *a", "&a", "*a", "!!python/name:os.system",
-                                                            "- ", ": ", "null", "~", "-1", "9999999999"])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+YAMLISH = st.sampled_from(
+    list("{}[]:,-'\"&*!#|>?%@` \n\t")
+    + [
+        "\x00",
+        "\ufeff",
+        "010",
+        "1e3",
+        "no",
+        "..",
+        "<<: *a",
+        "&a",
+        "*a",
+        "!!python/name:os.system",
+        "- ",
+        ": ",
+        "null",
+        "~",
+        "-1",
+        "9999999999",
+    ]
+)
 
 
 def check(text: str) -> None:
@@ -48,12 +75,16 @@ def mutated(draw):
         if kind == "insert":
             text = text[:at] + draw(YAMLISH) + text[at:]
         elif kind == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 12)):]
+            text = text[:at] + text[at + draw(st.integers(1, 12)) :]
         elif kind == "replace-token":
             tokens = list(re.finditer(r"[\w.]+", text))
             if tokens:
                 token = draw(st.sampled_from(tokens))
-                text = text[:token.start()] + draw(st.one_of(YAMLISH, st.text(max_size=6))) + text[token.end():]
+                text = (
+                    text[: token.start()]
+                    + draw(st.one_of(YAMLISH, st.text(max_size=6)))
+                    + text[token.end() :]
+                )
         else:
             lines = text.split("\n")
             i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
@@ -90,19 +121,33 @@ def from_schema(schema: dict, node: dict, depth: int = 0):
         return st.integers(low, min(node.get("maximum", low + 300), low + 300))
     if kind == "string":
         if "pattern" in node:
-            return st.tuples(st.integers(0, 90), st.integers(0, 90)).map(lambda ab: f"{ab[0]}..{ab[1]}")
+            return st.tuples(st.integers(0, 90), st.integers(0, 90)).map(
+                lambda ab: f"{ab[0]}..{ab[1]}"
+            )
         return st.sampled_from(["Llama-3.1-8B.json", "Qwen3-30B-A3B.json", "DeepSeek-V3.json", "x"])
     if kind == "boolean":
         return st.booleans()
     if kind == "array":
         items = from_schema(schema, node.get("items", {}), depth + 1)
-        return st.lists(items, min_size=node.get("minItems", 0), max_size=min(node.get("maxItems", 4), 4))
+        return st.lists(
+            items, min_size=node.get("minItems", 0), max_size=min(node.get("maxItems", 4), 4)
+        )
     if kind == "object" and depth < 6:
         properties = node.get("properties", {})
         required = set(node.get("required", []))
-        optional = st.sets(st.sampled_from(sorted(properties)), max_size=6) if properties else st.just(set())
-        return optional.flatmap(lambda chosen: st.fixed_dictionaries(
-            {key: from_schema(schema, properties[key], depth + 1) for key in sorted(chosen | required)}))
+        optional = (
+            st.sets(st.sampled_from(sorted(properties)), max_size=6)
+            if properties
+            else st.just(set())
+        )
+        return optional.flatmap(
+            lambda chosen: st.fixed_dictionaries(
+                {
+                    key: from_schema(schema, properties[key], depth + 1)
+                    for key in sorted(chosen | required)
+                }
+            )
+        )
     return st.none()
 
 

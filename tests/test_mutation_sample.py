@@ -3,6 +3,7 @@ every single mutation of a dense TP x PP plan and of an MoE plan with EP over DP
 comm_compute is caught with an error of the category it breaks, unless it is an equivalent
 mutant (no defect under S1-S23, decided by tests/mutants.py from the contract), on which the
 checker must report no error either. The originals give no finding."""
+
 import pytest
 import yaml
 
@@ -14,8 +15,16 @@ from tests.mutants import mutants
 from tests.support import TINY_MOE, synth
 
 DENSE = SMALL.replace("layers: 4,", "layers: 2,")
-MOE = yaml.safe_dump(synth(dict(TINY_MOE, layers=2, moe=dict(TINY_MOE["moe"], layers=[1])), tp=1, dp=2,
-                           ep=2, overlap="comm_compute"), sort_keys=False)
+MOE = yaml.safe_dump(
+    synth(
+        dict(TINY_MOE, layers=2, moe=dict(TINY_MOE["moe"], layers=[1])),
+        tp=1,
+        dp=2,
+        ep=2,
+        overlap="comm_compute",
+    ),
+    sort_keys=False,
+)
 PLANS = {"dense-tp2-pp2": DENSE, "moe-dp2-ep2-async": MOE}
 
 
@@ -28,9 +37,11 @@ def verdict(data: dict) -> list:
 
 def cases() -> list:
     # a list, not a generator: pytest 9 deprecates parametrizing over a bare iterator
-    return [pytest.param(mutant, id=f"{name}: {mutant.operator}: {mutant.label}")
-            for name, text in PLANS.items()
-            for mutant in mutants(yaml.safe_load(text), load_plan(f"{name}.yaml", text=text))]
+    return [
+        pytest.param(mutant, id=f"{name}: {mutant.operator}: {mutant.label}")
+        for name, text in PLANS.items()
+        for mutant in mutants(yaml.safe_load(text), load_plan(f"{name}.yaml", text=text))
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))

@@ -5,6 +5,7 @@ single mutation must be caught: removing any sync point gives a missing-sync (or
 error; duplicating any reducing collective gives a value-corrupting duplicate (SV402); making a
 blocking collective async without a wait gives a race (SV310). The originals give no error.
 """
+
 import copy
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 
 from syncverify.synthesis import synthesize_plan
 from tests.strategies import layouts
-from tests.support import errors, findings
+from tests.support import errors
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_PLANS = sorted(p for p in (ROOT / "plans").glob("*.yaml"))
@@ -39,7 +40,9 @@ def duplicates(plan: dict):
 def made_async(plan: dict):
     for i, sync in enumerate(plan["sync"]):
         # S18: the DP output gather may be async with no wait: the sink waits for it
-        if sync.get("async") or (sync["after"] == "sample" and sync["collective"] in ("gather", "all_gather")):
+        if sync.get("async") or (
+            sync["after"] == "sample" and sync["collective"] in ("gather", "all_gather")
+        ):
             continue
         mutant = copy.deepcopy(plan)
         mutant["sync"][i] = {k: v for k, v in sync.items() if k != "wait_before"} | {"async": True}
@@ -50,7 +53,9 @@ def assert_killed(plan: dict, mutants, accept) -> None:
     assert errors(plan) == [], "the original must be clean"
     for sync, mutant in mutants(plan):
         got = errors(mutant)
-        assert any(accept(f) for f in got), f"{mutants.__name__} of {sync} not caught: {[f.code for f in got]}"
+        assert any(accept(f) for f in got), (
+            f"{mutants.__name__} of {sync} not caught: {[f.code for f in got]}"
+        )
 
 
 def missing(f) -> bool:
@@ -59,9 +64,11 @@ def missing(f) -> bool:
 
 def anchored(sync):
     """The finding must name the place: its message, help or where mentions the anchor op."""
+
     def accept(f) -> bool:
         text = f"{f.message} {f.help} {f.where.describe()}"
         return missing(f) and (sync["after"] in text or sync["collective"] in text)
+
     return accept
 
 
@@ -78,13 +85,17 @@ def test_every_sync_of_a_real_plan_is_needed(path):
     assert errors(plan) == []
     for sync, mutant in removals(plan):
         got = errors(mutant)
-        assert any(anchored(sync)(f) for f in got), f"removing {sync} not caught: {[f.message for f in got]}"
+        assert any(anchored(sync)(f) for f in got), (
+            f"removing {sync} not caught: {[f.message for f in got]}"
+        )
 
 
 def first(mutants):
     """Only the first mutant of a kind: real plans are large, synthesized ones cover the rest."""
+
     def one(plan):
         yield from list(mutants(plan))[:1]
+
     one.__name__ = mutants.__name__
     return one
 

@@ -5,6 +5,7 @@ fails.
 Every subcommand and format runs on a copy of a plan (one with a finding `--fix` can repair);
 afterwards its bytes and modification time are unchanged and no temporary file is left. Output
 options pointed at the plan itself are refused."""
+
 import errno
 import io
 import os
@@ -27,32 +28,63 @@ MODELS = Path(__file__).resolve().parent / "data" / "models"
 def invocations() -> dict:
     """Name -> (arguments, standard input): every way a plan is read."""
     out = {f"check --format {fmt}": ([["check", "--format", fmt, PLAN]], None) for fmt in FORMATS}
-    out.update({
-        "check --statistics": ([["check", "--statistics", PLAN]], None),
-        "check --fix": ([["check", "--fix", PLAN]], None),
-        "check --exhaustive -j 2": ([["check", "--exhaustive", "-j", "2", PLAN, "other.yaml"]], None),
-        "check --output": ([["check", "--output", "report.txt", PLAN]], None),
-        "check --write-baseline, --baseline": ([["check", "--write-baseline", "base.json", PLAN],
-                                                ["check", "--baseline", "base.json", PLAN]], None),
-        "check stdin named as the plan": ([["check", "--stdin-filename", PLAN, "-"]], FIXABLE),
-        "check --output the plan (refused)": ([["check", "--output", PLAN, PLAN]], None),
-        "check --write-baseline the plan (refused)": ([["check", "--write-baseline", PLAN, PLAN]], None),
-        "graph": ([["graph", PLAN], ["graph", "--format", "dot", "-o", "dag.dot", PLAN]], None),
-        "graph --output the plan (refused)": ([["graph", "-o", PLAN, PLAN]], None),
-        "timeline": ([["timeline", PLAN]], None),
-        "simulate": ([["simulate", PLAN], ["simulate", "--format", "json", PLAN]], None),
-        "init --output the plan (refused)": ([["init", "--hf", str(MODELS / "Llama-3.1-8B.json"),
-                                                "--tp", "2", "-o", PLAN]], None),
-    })
+    out.update(
+        {
+            "check --statistics": ([["check", "--statistics", PLAN]], None),
+            "check --fix": ([["check", "--fix", PLAN]], None),
+            "check --exhaustive -j 2": (
+                [["check", "--exhaustive", "-j", "2", PLAN, "other.yaml"]],
+                None,
+            ),
+            "check --output": ([["check", "--output", "report.txt", PLAN]], None),
+            "check --write-baseline, --baseline": (
+                [
+                    ["check", "--write-baseline", "base.json", PLAN],
+                    ["check", "--baseline", "base.json", PLAN],
+                ],
+                None,
+            ),
+            "check stdin named as the plan": ([["check", "--stdin-filename", PLAN, "-"]], FIXABLE),
+            "check --output the plan (refused)": ([["check", "--output", PLAN, PLAN]], None),
+            "check --write-baseline the plan (refused)": (
+                [["check", "--write-baseline", PLAN, PLAN]],
+                None,
+            ),
+            "graph": ([["graph", PLAN], ["graph", "--format", "dot", "-o", "dag.dot", PLAN]], None),
+            "graph --output the plan (refused)": ([["graph", "-o", PLAN, PLAN]], None),
+            "timeline": ([["timeline", PLAN]], None),
+            "simulate": ([["simulate", PLAN], ["simulate", "--format", "json", PLAN]], None),
+            "init --output the plan (refused)": (
+                [["init", "--hf", str(MODELS / "Llama-3.1-8B.json"), "--tp", "2", "-o", PLAN]],
+                None,
+            ),
+        }
+    )
     return out
 
 
 def run(args, stdin, cwd):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SYNCVERIFY_OUTPUT_FORMAT", "SYNCVERIFY_RAISE", "PYTEST_CURRENT_TEST",
-                        "GITHUB_ACTIONS", "GITHUB_WORKFLOW")}
-    return subprocess.run([sys.executable, "-m", "syncverify", *args], input=stdin, text=True,
-                          capture_output=True, env=env, cwd=cwd, timeout=300)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "SYNCVERIFY_OUTPUT_FORMAT",
+            "SYNCVERIFY_RAISE",
+            "PYTEST_CURRENT_TEST",
+            "GITHUB_ACTIONS",
+            "GITHUB_WORKFLOW",
+        )
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "syncverify", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def state(folder):
@@ -70,7 +102,7 @@ def results(tmp_path_factory):
         folder.mkdir()
         (folder / PLAN).write_text(FIXABLE)
         (folder / "other.yaml").write_text(SMALL)
-        os.utime(folder / PLAN, ns=(1_000_000_000, 1_000_000_000))   # any change shows
+        os.utime(folder / PLAN, ns=(1_000_000_000, 1_000_000_000))  # any change shows
         jobs[name] = (folder, runs, stdin, state(folder))
 
     def one(job):
@@ -102,8 +134,9 @@ def fixable(tmp_path):
 
 def check_write(path) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = commands.check([str(path)], isolated=True, fix=True, write=True, format="concise",
-                          out=out, err=err)
+    code = commands.check(
+        [str(path)], isolated=True, fix=True, write=True, format="concise", out=out, err=err
+    )
     return code, err.getvalue()
 
 
@@ -143,31 +176,41 @@ def test_a_failed_write_keeps_the_original(tmp_path, monkeypatch, failure):
     before = path.read_bytes(), path.stat().st_mtime_ns
     if failure == "disk full mid-write":
         real = atomic.tempfile.NamedTemporaryFile
-        monkeypatch.setattr(atomic.tempfile, "NamedTemporaryFile", lambda *a, **k: HalfWriter(real(*a, **k)))
+        monkeypatch.setattr(
+            atomic.tempfile, "NamedTemporaryFile", lambda *a, **k: HalfWriter(real(*a, **k))
+        )
     else:
+
         def no_rename(source, target):
             raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
         monkeypatch.setattr(atomic.os, "replace", no_rename)
     code, err = check_write(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert "not changed" in err and "add these by hand" in err
-    assert code == 1                                   # the plan still has its finding
-    assert sorted(p.name for p in tmp_path.iterdir()) == [PLAN]   # no temporary file left
+    assert code == 1  # the plan still has its finding
+    assert sorted(p.name for p in tmp_path.iterdir()) == [PLAN]  # no temporary file left
 
 
 @pytest.mark.parametrize("target", ["baseline", "config"])
-def test_reports_are_not_written_over_the_baseline_or_configuration_read(tmp_path, monkeypatch, target):
+def test_reports_are_not_written_over_the_baseline_or_configuration_read(
+    tmp_path, monkeypatch, target
+):
     monkeypatch.chdir(tmp_path)
     fixable(tmp_path)
-    assert commands.check([PLAN], isolated=True, write_baseline="base.json", out=io.StringIO(),
-                          err=io.StringIO()) == 0
+    assert (
+        commands.check(
+            [PLAN], isolated=True, write_baseline="base.json", out=io.StringIO(), err=io.StringIO()
+        )
+        == 0
+    )
     (tmp_path / "conf.yaml").write_text("ignore: [SV4]\n")
     read = {"baseline": {"baseline": "base.json"}, "config": {"config": "conf.yaml"}}[target]
     victim = tmp_path / read[target]
     before = victim.read_bytes()
     for option in ("output", "write_baseline"):
         if target == "baseline" and option == "write_baseline":
-            continue                    # --write-baseline FILE updates a baseline: its job
+            continue  # --write-baseline FILE updates a baseline: its job
         err = io.StringIO()
         code = commands.check([PLAN], **read, **{option: victim.name}, out=io.StringIO(), err=err)
         what = "baseline" if target == "baseline" else "configuration file"

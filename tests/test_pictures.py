@@ -1,11 +1,11 @@
 """`syncverify graph`: the DAG collapsed by symmetry, as Mermaid or DOT, with a finding's boxes
 and arrows highlighted; `mermaid_summary` for CI summaries."""
+
 import copy
 import re
 import shutil
 import subprocess
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -59,21 +59,31 @@ def test_ranks_replicas_and_layers_collapse_into_lanes_and_layer_classes(tmp_pat
     assert result.exit_code == 0, result.output
     boxes, arrows, lanes, classes, _ = parse_mermaid(result.stdout)
     assert result.stdout.startswith("flowchart TB")
-    assert lanes == ["ranks 0-3"]                       # 2 TP ranks x 2 replicas: one lane
+    assert lanes == ["ranks 0-3"]  # 2 TP ranks x 2 replicas: one lane
     labels = set(boxes.values())
-    assert {"attn_residual L0", "attn_residual L1-5", "attn_residual L6", "attn_residual L7"} <= labels
-    assert "attn-ar: all_reduce tp L1-5 (2 groups)" in labels      # one per replica
+    assert {
+        "attn_residual L0",
+        "attn_residual L1-5",
+        "attn_residual L6",
+        "attn_residual L7",
+    } <= labels
+    assert "attn-ar: all_reduce tp L1-5 (2 groups)" in labels  # one per replica
     assert "dp-out: gather dp (2 groups)" in labels and "output sink" in labels
-    for tail, _, head in arrows:                        # every arrow joins declared boxes
+    for tail, _, head in arrows:  # every arrow joins declared boxes
         assert tail in boxes and head in boxes
     by_label = {label: box for box, label in boxes.items()}
-    assert (by_label["o_proj L0"], "-->", by_label["attn-ar: all_reduce tp L0 (2 groups)"]) in arrows
+    assert (
+        by_label["o_proj L0"],
+        "-->",
+        by_label["attn-ar: all_reduce tp L0 (2 groups)"],
+    ) in arrows
     assert set(classes["coll"]) == {b for b, l in boxes.items() if ": " in l and "host" not in l}
 
 
 def test_pipeline_stages_are_separate_lanes(tmp_path):
-    path = write(tmp_path, synth(EIGHT_LAYERS, tp=2, pp=2, prefill_microbatches=2,
-                                 decode_microbatches=2))
+    path = write(
+        tmp_path, synth(EIGHT_LAYERS, tp=2, pp=2, prefill_microbatches=2, decode_microbatches=2)
+    )
     _, _, lanes, _, _ = parse_mermaid(graph(path, "--phase", "prefill").stdout)
     assert lanes == ["ranks 0-1, stage 0", "ranks 2-3, stage 1"]
 
@@ -84,11 +94,16 @@ def test_a_finding_is_highlighted(tmp_path):
     assert result.exit_code == 0, result.output
     boxes, arrows, _, classes, hot = parse_mermaid(result.stdout)
     hot_boxes = {boxes[b] for b in classes["finding"]}
-    assert {"attn_residual L0", "attn_residual L1-5", "attn_residual L6", "attn_residual L7"} <= hot_boxes
+    assert {
+        "attn_residual L0",
+        "attn_residual L1-5",
+        "attn_residual L6",
+        "attn_residual L7",
+    } <= hot_boxes
     assert all(label.startswith("attn_residual") for label in hot_boxes)
     by_label = {label: box for box, label in boxes.items()}
     read = arrows.index((by_label["o_proj L0"], "-->", by_label["attn_residual L0"]))
-    assert read in hot                                  # the partial sum's read, drawn red
+    assert read in hot  # the partial sum's read, drawn red
     assert "stroke:#d00000" in result.stdout
 
 
@@ -101,17 +116,22 @@ def test_a_finding_the_plan_does_not_have_exits_2(tmp_path):
 
 
 def test_dot_output_file(tmp_path):
-    path = write(tmp_path, without(synth(EIGHT_LAYERS, tp=2, pp=2, prefill_microbatches=2,
-                                         decode_microbatches=2), "attn-ar"))
+    path = write(
+        tmp_path,
+        without(
+            synth(EIGHT_LAYERS, tp=2, pp=2, prefill_microbatches=2, decode_microbatches=2),
+            "attn-ar",
+        ),
+    )
     target = tmp_path / "plan.dot"
     result = graph(path, "--format", "dot", "--finding", "SV301", "--steps", "2", "-o", target)
     assert result.exit_code == 0 and result.stdout == ""
     text = target.read_text()
     assert text.startswith("digraph plan {") and text.rstrip().endswith("}")
     assert "subgraph cluster_0" in text and 'label="ranks 0-1, stage 0"' in text
-    assert "attn_residual L0 · s1" in text            # two steps: each box says which
+    assert "attn_residual L0 · s1" in text  # two steps: each box says which
     assert 'color="#d00000"' in text
-    if shutil.which("dot"):                             # Graphviz, when installed, lays it out
+    if shutil.which("dot"):  # Graphviz, when installed, lays it out
         subprocess.run(["dot", "-Tsvg", str(target)], check=True, capture_output=True)
 
 

@@ -8,6 +8,7 @@ the test keeps working as graph rules land):
   first `# expect:` line's terms (the format of ../shared/acceptance/run), and the ones expected
   clean get no error and no finding of a negated category from the static rules.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,11 @@ def test_good_plan_has_no_error_or_warning(plan: Path):
 def test_bad_plan_gives_exactly_its_expected_findings(plan: Path):
     expected = pinned(plan)
     assert expected, f"{plan.name} has no `# expect: CODE@LINE` header"
-    got = {(f.code, f.line) for f in reported(plan)
-           if f.severity != "note" or (f.code, f.line) in expected}
+    got = {
+        (f.code, f.line)
+        for f in reported(plan)
+        if f.severity != "note" or (f.code, f.line) in expected
+    }
     assert got == expected
 
 
@@ -71,8 +75,10 @@ def holds(term: str, findings: list) -> bool:
     if term.startswith("!"):
         return not any(f.category == term[1:] for f in findings)
     wanted, _, severity = term.partition(":")
-    return any(f.category in wanted.split("|") and (not severity or f.severity == severity)
-               for f in findings)
+    return any(
+        f.category in wanted.split("|") and (not severity or f.severity == severity)
+        for f in findings
+    )
 
 
 def acceptance(prefixes=None, clean=False) -> list[Path]:

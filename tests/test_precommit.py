@@ -11,6 +11,7 @@ The hook repository is a snapshot of this working tree (tracked and new files, a
 `pip install .` would see them) committed into a temporary git repository, so work in
 progress elsewhere in the tree cannot leave the installed package half-updated.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,10 +26,24 @@ pytest.importorskip("pre_commit")
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = ROOT / "tests" / "data" / "cli"
-GIT = ["git", "-c", "user.name=syncverify tests", "-c", "user.email=tests@localhost",
-       "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"]
-NETWORK_TROUBLE = ("Could not find a version", "NewConnectionError", "Temporary failure in name",
-                   "Network is unreachable", "No matching distribution")
+GIT = [
+    "git",
+    "-c",
+    "user.name=syncverify tests",
+    "-c",
+    "user.email=tests@localhost",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "init.defaultBranch=main",
+]
+NETWORK_TROUBLE = (
+    "Could not find a version",
+    "NewConnectionError",
+    "Temporary failure in name",
+    "Network is unreachable",
+    "No matching distribution",
+)
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -37,12 +52,19 @@ def git(cwd: Path, *args: str) -> None:
 
 def snapshot_of_this_repo(into: Path) -> Path:
     """This working tree's tracked and untracked-but-not-ignored files, committed."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                             "--exclude-standard"], cwd=ROOT, check=True,
-                            capture_output=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
-        if source.is_file():                        # deleted but still tracked: skip
+        if source.is_file():  # deleted but still tracked: skip
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, into / name)
     git(into, "init", "-q")
@@ -68,15 +90,38 @@ def test_pre_commit_try_repo_passes_good_plans_and_fails_bad_ones(tmp_path):
         pytest.skip("git is not installed")
     hook = snapshot_of_this_repo(tmp_path / "hook")
     consumer = consumer_repo(tmp_path / "consumer")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("GITHUB_ACTIONS", "GITHUB_WORKFLOW", "SYNCVERIFY_OUTPUT_FORMAT",
-                        "PYTEST_CURRENT_TEST", "FORCE_COLOR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "GITHUB_ACTIONS",
+            "GITHUB_WORKFLOW",
+            "SYNCVERIFY_OUTPUT_FORMAT",
+            "PYTEST_CURRENT_TEST",
+            "FORCE_COLOR",
+        )
+    }
     env["PRE_COMMIT_HOME"] = str(tmp_path / "cache")
 
     def try_repo(*args: str) -> subprocess.CompletedProcess:
-        proc = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hook),
-                               "syncverify", "--color", "never", *args], cwd=consumer, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pre_commit",
+                "try-repo",
+                str(hook),
+                "syncverify",
+                "--color",
+                "never",
+                *args,
+            ],
+            cwd=consumer,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         output = proc.stdout + proc.stderr
         if "error has occurred" in output and any(s in output for s in NETWORK_TROUBLE):
             pytest.skip("pre-commit could not install the hook: no access to the package index")
@@ -87,6 +132,6 @@ def test_pre_commit_try_repo_passes_good_plans_and_fails_bad_ones(tmp_path):
     assert "syncverify (parallel plan verifier)" in proc.stdout and "Failed" in proc.stdout
     assert "- exit code: 1" in proc.stdout
     assert "plans/bad.yaml\n  6:23  error" in proc.stdout and "SV103" in proc.stdout
-    assert "1 error in 2 files" in proc.stdout          # good.yaml was checked: no finding
+    assert "1 error in 2 files" in proc.stdout  # good.yaml was checked: no finding
     assert "plans/good.yaml" not in proc.stdout
-    assert "workflow.yaml" not in proc.stdout           # `files:` keeps to plan folders
+    assert "workflow.yaml" not in proc.stdout  # `files:` keeps to plan folders

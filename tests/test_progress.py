@@ -1,4 +1,5 @@
 """The progress bar: on a terminal only, never in CI, erased before the report."""
+
 import io
 from pathlib import Path
 
@@ -17,8 +18,8 @@ class Terminal(io.StringIO):
 
 def test_a_bar_is_wanted_on_a_terminal_outside_ci():
     assert progress.wanted(Terminal(), environ={})
-    assert not progress.wanted(io.StringIO(), environ={})            # a pipe or a log file
-    assert not progress.wanted(Terminal(), environ={"CI": "true"})   # GitHub Actions, GitLab CI
+    assert not progress.wanted(io.StringIO(), environ={})  # a pipe or a log file
+    assert not progress.wanted(Terminal(), environ={"CI": "true"})  # GitHub Actions, GitLab CI
     assert not progress.wanted(Terminal(), environ={"TERM": "dumb"})
 
 
@@ -50,13 +51,16 @@ def immediate_bar(monkeypatch):
 
 def test_check_on_a_terminal_draws_the_bar_on_stderr_and_erases_it(immediate_bar):
     out, err = io.StringIO(), Terminal()
-    plans = [str(PLANS_DIR / "llama-3.1-8b-tp4-dp2.yaml"), str(PLANS_DIR / "llama-3.1-70b-tp8-pp2.yaml")]
+    plans = [
+        str(PLANS_DIR / "llama-3.1-8b-tp4-dp2.yaml"),
+        str(PLANS_DIR / "llama-3.1-70b-tp8-pp2.yaml"),
+    ]
     code = check(plans, format="concise", out=out, err=err)
     assert code == 0
     drawn = err.getvalue()
     assert "syncverify" in drawn and "/2" in drawn
-    assert drawn.endswith("\x1b[2K")             # transient: the last thing it does is erase
-    assert "\x1b[" not in out.getvalue()         # the report itself is untouched
+    assert drawn.endswith("\x1b[2K")  # transient: the last thing it does is erase
+    assert "\x1b[" not in out.getvalue()  # the report itself is untouched
 
 
 def test_quiet_and_ci_runs_draw_no_bar(immediate_bar, monkeypatch):

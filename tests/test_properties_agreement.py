@@ -16,6 +16,7 @@ Sizes come from the hypothesis profile (tests/profiles.py); each run draws fresh
 Not examples: plans refused by the loader, by the executor, or by either check as too large
 (SV014; where only the default check refuses, the symmetry tests fail). Excluded draws: none.
 """
+
 from hypothesis import assume, given, settings
 
 from syncverify.agreement import verdicts
@@ -27,8 +28,10 @@ from tests.strategies import reducible_plans, reduction_cut, wide_plans
 
 
 def explain(v) -> str:
-    return (f"{v.label}: the checker reports {v.checker_codes or 'nothing'}, the executor "
-            f"{v.outcome.status}: {v.outcome.message} at {v.outcome.where()} ({v.outcome.scenario})")
+    return (
+        f"{v.label}: the checker reports {v.checker_codes or 'nothing'}, the executor "
+        f"{v.outcome.status}: {v.outcome.message} at {v.outcome.where()} ({v.outcome.scenario})"
+    )
 
 
 def judged(plan: dict):
@@ -69,5 +72,6 @@ def test_the_executor_gives_the_same_verdict_at_3_and_at_6_decode_steps(plan):
     v = judged(plan)
     at_six = simulate(loaded_or_rejected(plan), 6).outcome
     assert at_six.matches == v.outcome.matches, (
-        f"{v.label}: at 3 steps the executor {v.outcome.status}, at 6 {at_six.status}: {at_six.message}")
+        f"{v.label}: at 3 steps the executor {v.outcome.status}, at 6 {at_six.status}: {at_six.message}"
+    )
     assert v.checker_bad == (not at_six.matches), explain(v)

@@ -16,6 +16,7 @@ regression plan
 state-alternating-every-layer.yaml for it; `bench/symmetry.py --broken layers` counts it on
 generated plans.
 """
+
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def test_the_regression_plans_catch_a_broken_reduction(name):
     assert _disagreeing(BROKEN[name]), f"with {name}, every regression plan still agrees"
 
 
-GENERATED = 32      # the first plans of the widened generator (tests/strategies.random_plan)
+GENERATED = 32  # the first plans of the widened generator (tests/strategies.random_plan)
 
 
 def test_generated_plans_catch_a_shorter_microbatch_window():

@@ -16,16 +16,23 @@ refuses while --exhaustive checks it is a failure. Excluded draws and masked dif
 (tests/properties.py OPEN_DEFECTS is empty). The plans these tests found are kept in
 tests/regressions/properties and checked in both modes on every run.
 """
+
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 
 from syncverify.loader import load_plan
-
 from tests.profiles import examples, reducible_world
-from tests.properties import (OPEN_DEFECTS, checked, checked_both, comparable, decode_steps,
-                              loaded_or_rejected, places)
+from tests.properties import (
+    OPEN_DEFECTS,
+    checked,
+    checked_both,
+    comparable,
+    decode_steps,
+    loaded_or_rejected,
+    places,
+)
 from tests.strategies import reducible_plans, reduction_cut, wide_plans
 
 MASKED = tuple(OPEN_DEFECTS)

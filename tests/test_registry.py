@@ -1,4 +1,5 @@
 """Meta-tests that keep the rule registry honest: ids, categories, pages, fixtures."""
+
 from __future__ import annotations
 
 import inspect
@@ -11,14 +12,21 @@ from syncverify.rules import ALL_RULES
 from syncverify.rules.base import PAGE_SECTIONS
 
 FIXTURES = Path(__file__).parent / "rules"
-CATEGORY_OF_HUNDREDS = {"1": "config", "2": "shape", "3": "missing-sync", "4": "redundant-sync",
-                        "5": "phase-illegal", "6": "ordering", "7": "performance"}
+CATEGORY_OF_HUNDREDS = {
+    "1": "config",
+    "2": "shape",
+    "3": "missing-sync",
+    "4": "redundant-sync",
+    "5": "phase-illegal",
+    "6": "ordering",
+    "7": "performance",
+}
 
 
 def is_load_or_internal(code: str) -> bool:
     """SV0xx (reported by the loader) and SV900 (reported by the engine): no plan triggers them
     through check_plan."""
-    return code.startswith("SV0") or code.startswith("SV9")
+    return code.startswith(("SV0", "SV9"))
 
 
 def sections(page: str) -> dict[str, str]:

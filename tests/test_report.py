@@ -1,4 +1,5 @@
 """The renderers over hand-made reports: frames, carets, summaries, exit codes, formats."""
+
 import io
 import json
 
@@ -13,8 +14,17 @@ SOURCE = "syncverify: 1\nname: x\nparallel: {tp: 6, pp: 2}\nsync:\n  - {after: o
 
 def finding(code="SV201", severity="error", line=3, column=16, file="p.yaml", **extra):
     category = {"SV2": "shape", "SV7": "performance", "SV0": "config", "SV9": "config"}[code[:3]]
-    return Finding(code=code, slug="some-rule", category=category, severity=severity,
-                   message="a message", file=file, line=line, column=column, **extra)
+    return Finding(
+        code=code,
+        slug="some-rule",
+        category=category,
+        severity=severity,
+        message="a message",
+        file=file,
+        line=line,
+        column=column,
+        **extra,
+    )
 
 
 def rendered(report, format="text", **options):
@@ -23,14 +33,17 @@ def rendered(report, format="text", **options):
     return stream.getvalue()
 
 
-@pytest.mark.parametrize("severities, fail_on, exit_zero, expected", [
-    ([], "error", False, 0),
-    (["note"], "warning", False, 0),
-    (["warning"], "error", False, 0),
-    (["warning"], "warning", False, 1),
-    (["error"], "error", False, 1),
-    (["error", "warning"], "error", True, 0),
-])
+@pytest.mark.parametrize(
+    "severities, fail_on, exit_zero, expected",
+    [
+        ([], "error", False, 0),
+        (["note"], "warning", False, 0),
+        (["warning"], "error", False, 0),
+        (["warning"], "warning", False, 1),
+        (["error"], "error", False, 1),
+        (["error", "warning"], "error", True, 0),
+    ],
+)
 def test_exit_code_follows_the_fail_level(severities, fail_on, exit_zero, expected):
     report = Report(files=["p.yaml"], findings=[finding(severity=s) for s in severities])
     assert exit_code(report, fail_on, exit_zero) == expected
@@ -42,13 +55,22 @@ def test_problems_always_exit_2():
 
 
 def test_summary_counts_findings_and_problems_together():
-    report = Report(files=["a.yaml", "b.yaml"],
-                    findings=[finding(), finding(), finding("SV701", "warning")],
-                    problems=[finding("SV002", file="b.yaml")], exit_code=2)
+    report = Report(
+        files=["a.yaml", "b.yaml"],
+        findings=[finding(), finding(), finding("SV701", "warning")],
+        problems=[finding("SV002", file="b.yaml")],
+        exit_code=2,
+    )
     assert summary(report) == {
-        "files": 2, "findings": 4, "errors": 3, "warnings": 1, "notes": 0,
+        "files": 2,
+        "findings": 4,
+        "errors": 3,
+        "warnings": 1,
+        "notes": 0,
         "by_code": {"SV002": 1, "SV201": 2, "SV701": 1},
-        "by_category": {"config": 1, "performance": 1, "shape": 2}, "exit_code": 2}
+        "by_category": {"config": 1, "performance": 1, "shape": 2},
+        "exit_code": 2,
+    }
 
 
 def test_all_findings_are_sorted_by_file_line_column_code():
@@ -78,7 +100,9 @@ def test_unknown_format_is_refused():
 
 def test_frame_shows_one_line_before_and_the_line():
     assert text_report.frame_lines(SOURCE, finding()) == [
-        (2, "name: x"), (3, "parallel: {tp: 6, pp: 2}")]
+        (2, "name: x"),
+        (3, "parallel: {tp: 6, pp: 2}"),
+    ]
 
 
 def test_frame_of_a_multi_line_span_is_capped():
@@ -92,8 +116,10 @@ def test_frame_of_a_line_outside_the_source_is_empty():
 
 def test_caret_spans_the_columns_of_the_value():
     line = "parallel: {tp: 6, pp: 2}"
-    assert text_report.caret_line(line, finding(column=12, end_line=3, end_column=17)) == \
-        "           ^^^^^"
+    assert (
+        text_report.caret_line(line, finding(column=12, end_line=3, end_column=17))
+        == "           ^^^^^"
+    )
     assert text_report.caret_line(line, finding(column=16)) == " " * 15 + "^"
 
 
@@ -102,13 +128,16 @@ def test_caret_keeps_tabs_so_it_lines_up():
 
 
 def test_caret_of_a_multi_line_span_runs_to_the_end_of_the_line():
-    assert text_report.caret_line("model: {a: 1,", finding(column=8, end_line=5, end_column=2)) \
+    assert (
+        text_report.caret_line("model: {a: 1,", finding(column=8, end_line=5, end_column=2))
         == "       ^^^^^^"
+    )
 
 
 def test_internal_error_has_no_frame():
-    report = Report(files=["p.yaml"], problems=[finding("SV900", line=1, column=1)],
-                    sources={"p.yaml": SOURCE})
+    report = Report(
+        files=["p.yaml"], problems=[finding("SV900", line=1, column=1)], sources={"p.yaml": SOURCE}
+    )
     assert " | " not in rendered(report)
 
 
@@ -120,22 +149,35 @@ def test_frame_is_skipped_when_the_source_is_unreadable(tmp_path):
 
 
 def test_summary_line_words():
-    report = Report(files=["a.yaml", "b.yaml"],
-                    findings=[finding("SV701", "warning"), finding(), finding(),
-                              finding("SV701", "note")])
-    assert text_report.summary_line(report) == \
-        "2 errors, 1 warning, 1 note in 2 files (2 SV201, 2 SV701)"
+    report = Report(
+        files=["a.yaml", "b.yaml"],
+        findings=[finding("SV701", "warning"), finding(), finding(), finding("SV701", "note")],
+    )
+    assert (
+        text_report.summary_line(report)
+        == "2 errors, 1 warning, 1 note in 2 files (2 SV201, 2 SV701)"
+    )
     assert text_report.summary_line(Report(files=["a.yaml"])) == "no findings in 1 file"
 
 
 def test_concise_lines():
     report = Report(files=["p.yaml"], findings=[finding(), finding("SV701", "warning", line=5)])
     assert rendered(report, "concise") == (
-        "p.yaml:3:16: error SV201 a message\np.yaml:5:16: warning SV701 a message\n")
+        "p.yaml:3:16: error SV201 a message\np.yaml:5:16: warning SV701 a message\n"
+    )
 
 
 def test_markup_like_text_in_messages_is_printed_as_written():
-    odd = Finding(code="SV201", slug="s", category="shape", severity="error",
-                  message="ranks [bold]0-3[/bold] differ", file="p.yaml", line=3, column=1)
-    assert "ranks [bold]0-3[/bold] differ" in rendered(Report(files=["p.yaml"], findings=[odd],
-                                                             sources={"p.yaml": SOURCE}))
+    odd = Finding(
+        code="SV201",
+        slug="s",
+        category="shape",
+        severity="error",
+        message="ranks [bold]0-3[/bold] differ",
+        file="p.yaml",
+        line=3,
+        column=1,
+    )
+    assert "ranks [bold]0-3[/bold] differ" in rendered(
+        Report(files=["p.yaml"], findings=[odd], sources={"p.yaml": SOURCE})
+    )

@@ -6,6 +6,7 @@ with the same keyword, path, instance and schema object, and the same best match
 failures, on every shipped and acceptance plan and on every single-key mutation of the shipped
 plans (a key deleted, retyped, added); and the schema uses no keyword it does not support.
 """
+
 import copy
 from pathlib import Path
 
@@ -22,17 +23,32 @@ from tests.test_schema_command import GOOD_PLANS, mutations
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCEPTANCE = ROOT.parent / "shared" / "acceptance" / "plans"
-DOCUMENTS = sorted((ROOT / "plans").rglob("*.yaml")) + sorted((ROOT / "tests" / "rules").rglob("*.yaml")) \
+DOCUMENTS = (
+    sorted((ROOT / "plans").rglob("*.yaml"))
+    + sorted((ROOT / "tests" / "rules").rglob("*.yaml"))
     + (sorted(ACCEPTANCE.glob("*.yaml")) if ACCEPTANCE.is_dir() else [])
+)
 SCHEMA = plan_schema()
-REFERENCE, OURS = Draft7Validator(SCHEMA), Validator(SCHEMA)      # one schema: its objects compare by id
-MUTANTS = [(path, what, mutant) for path in GOOD_PLANS
-           for what, mutant in mutations(yaml.safe_load(path.read_text()))]
+REFERENCE, OURS = (
+    Draft7Validator(SCHEMA),
+    Validator(SCHEMA),
+)  # one schema: its objects compare by id
+MUTANTS = [
+    (path, what, mutant)
+    for path in GOOD_PLANS
+    for what, mutant in mutations(yaml.safe_load(path.read_text()))
+]
 
 
 def summary(error) -> tuple:
-    return (error.validator, tuple(error.absolute_path), repr(error.instance), id(error.schema),
-            repr(error.validator_value), len(error.context))
+    return (
+        error.validator,
+        tuple(error.absolute_path),
+        repr(error.instance),
+        id(error.schema),
+        repr(error.validator_value),
+        len(error.context),
+    )
 
 
 def agree(document) -> None:
@@ -66,12 +82,21 @@ def test_every_mutation_of_the_shipped_plans_gets_the_reference_errors():
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-3, 300) | st.floats(-2, 2, allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 300)
+    | st.floats(-2, 2, allow_nan=False)
     | st.sampled_from(["", "all", "moe", "dense", "1..3", " 2 .. 5 ", "x", "tp", "pp", "ep", "dp"]),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["tp", "layers", "ranks", "after", "bogus", "experts", "top_k", "x-a"]), inner,
-        max_size=4),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["tp", "layers", "ranks", "after", "bogus", "experts", "top_k", "x-a"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
@@ -112,8 +137,9 @@ def test_the_schema_uses_only_supported_keywords():
             for key, value in node.items():
                 if not under_names:
                     yield key
-                yield from keywords(value, under_names=key in ("properties", "patternProperties",
-                                                               "definitions"))
+                yield from keywords(
+                    value, under_names=key in ("properties", "patternProperties", "definitions")
+                )
         elif isinstance(node, list):
             for value in node:
                 yield from keywords(value)

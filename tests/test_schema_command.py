@@ -5,6 +5,7 @@ and on mutations of real plans (a key deleted, retyped, added) the schema and th
 what the schema rejects the loader refuses (exit 2), and what the schema accepts the loader never
 refuses for a reason the schema states (unknown key, wrong type, unknown name, missing key).
 """
+
 import copy
 import json
 import random
@@ -46,7 +47,7 @@ def test_schema_output_file_is_written_whole(tmp_path):
     result = CliRunner().invoke(cli, ["schema", "-o", str(target)])
     assert result.exit_code == 0 and result.output == ""
     assert json.loads(target.read_text()) == plan_schema()
-    assert [p.name for p in tmp_path.iterdir()] == ["plan.schema.json"]     # no temporary left
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.schema.json"]  # no temporary left
 
 
 def test_schema_output_into_a_missing_folder_exits_2(tmp_path):
@@ -63,6 +64,7 @@ def test_every_plan_in_plans_validates(path):
 
 def mutations(plan: dict):
     """(description, mutant) for every key deleted, every value retyped, a key added anywhere."""
+
     def walk(node, path):
         if isinstance(node, dict):
             yield path, node
@@ -121,5 +123,7 @@ def test_loader_and_schema_agree_on_mutated_plans():
             rejected += 1
             assert codes, f"{path.name}: {what}: the schema rejects it, the loader loads it"
         else:
-            assert not codes & SCHEMA_CODES, f"{path.name}: {what}: schema accepts, loader says {codes}"
-    assert rejected > 80          # the sample exercises the schema, not just free-text keys
+            assert not codes & SCHEMA_CODES, (
+                f"{path.name}: {what}: schema accepts, loader says {codes}"
+            )
+    assert rejected > 80  # the sample exercises the schema, not just free-text keys

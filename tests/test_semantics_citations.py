@@ -1,5 +1,6 @@
 """Every S-number a user can meet (in a message, a rule page, `init`'s comments, the docs or the
 README) resolves to an entry of docs/plan-format.md's numbered semantics."""
+
 from __future__ import annotations
 
 import re
@@ -44,14 +45,16 @@ def test_every_citation_in_the_rule_pages_is_defined():
 
 
 def test_init_comments_cite_only_defined_semantics(tmp_path):
-    from syncverify.cli import cli
     from click.testing import CliRunner
+
+    from syncverify.cli import cli
 
     hf = ROOT.parent / "shared" / "models" / "DeepSeek-V3.json"
     if not hf.is_file():
         pytest.skip("../shared/models is not beside the checkout")
     out = tmp_path / "plan.yaml"
-    result = CliRunner().invoke(cli, ["init", "--hf", str(hf), "--tp", "8", "--dp", "4", "--ep", "32",
-                                       "-o", str(out)])
+    result = CliRunner().invoke(
+        cli, ["init", "--hf", str(hf), "--tp", "8", "--dp", "4", "--ep", "32", "-o", str(out)]
+    )
     assert out.is_file(), result.output
     assert cited_in(out.read_text()) <= defined()

@@ -1,4 +1,5 @@
 """Inline suppressions from the user's side: `# syncverify: ...` comments in real plans."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from syncverify.suppressions import comments_and_content_lines
 from tests.cli_plans import check, plan_text, write
 
-PLAN = plan_text(mb=1, kv=1)      # SV709 note at 4:16, SV702 warning at 6:27
+PLAN = plan_text(mb=1, kv=1)  # SV709 note at 4:16, SV702 warning at 6:27
 LINES = PLAN.splitlines(keepends=True)
 
 
@@ -48,7 +49,7 @@ def test_disable_line_by_code_and_by_slug(tmp_path):
 
 
 def test_disable_line_lists_several_codes(tmp_path):
-    text = with_comment(4, "# syncverify: disable-line SV709, SV701")   # SV701 ran: unused
+    text = with_comment(4, "# syncverify: disable-line SV709, SV701")  # SV701 ran: unused
     assert found(text, tmp_path=tmp_path) == [(4, "SV901"), (6, "SV702")]
 
 
@@ -64,16 +65,18 @@ def test_disable_next_line_silences_the_next_line_with_content(tmp_path):
 
 def test_disable_enable_block(tmp_path):
     # after the first insertion the findings are on lines 5 and 7
-    text = inserted(8, "# syncverify: enable SV709, SV702",
-                    inserted(4, "# syncverify: disable SV709, SV702"))
+    text = inserted(
+        8, "# syncverify: enable SV709, SV702", inserted(4, "# syncverify: disable SV709, SV702")
+    )
     assert found(text, tmp_path=tmp_path) == []
     text = inserted(6, "# syncverify: enable SV702", inserted(4, "# syncverify: disable SV702"))
     assert found(text, tmp_path=tmp_path) == [(4, "SV901"), (5, "SV709"), (8, "SV702")]
 
 
 def test_enabling_one_code_of_a_block_keeps_the_others_disabled(tmp_path):
-    text = inserted(6, "# syncverify: enable SV709",
-                    inserted(4, "# syncverify: disable SV709, SV702"))
+    text = inserted(
+        6, "# syncverify: enable SV709", inserted(4, "# syncverify: disable SV709, SV702")
+    )
     assert found(text, tmp_path=tmp_path) == []
 
 
@@ -96,22 +99,30 @@ def test_a_suppression_without_a_code_is_rejected_and_silences_nothing(tmp_path)
     text = with_comment(6, "# syncverify: disable-line")
     path = write(tmp_path, "plan.yaml", text)
     result = check("-f", "concise", "--isolated", path)
-    assert result.stdout.splitlines()[-1] == \
-        f"{path}:6:{comment_column(6)}: error SV902 `disable-line` without a rule code: suppressions silence " \
+    assert (
+        result.stdout.splitlines()[-1]
+        == f"{path}:6:{comment_column(6)}: error SV902 `disable-line` without a rule code: suppressions silence "
         "named rules only"
+    )
     assert (6, "SV702") in found(text, tmp_path=tmp_path)
     assert result.exit_code == 1
 
 
-@pytest.mark.parametrize("comment, message", [
-    ("# syncverify: disable-line SV7020", "suppression names no rule: SV7020"),
-    ("# syncverify: disable-line SV702 SV999", "suppression names no rule: SV999"),
-    ("# syncverify: disabel-line SV702", "unknown suppression directive 'disabel-line'"),
-    ("# syncverify: ignore[SV702]", "unknown suppression directive 'ignore'"),
-    ("# syncverify: disable-line SV002", "SV002 cannot be suppressed"),
-    ("# syncverify: disable-line SV103", "SV103 cannot be suppressed: its finding stops the graph rules"),
-    ("# syncverify: enable SV702", "`enable SV702` without an earlier `disable SV702`"),
-])
+@pytest.mark.parametrize(
+    "comment, message",
+    [
+        ("# syncverify: disable-line SV7020", "suppression names no rule: SV7020"),
+        ("# syncverify: disable-line SV702 SV999", "suppression names no rule: SV999"),
+        ("# syncverify: disabel-line SV702", "unknown suppression directive 'disabel-line'"),
+        ("# syncverify: ignore[SV702]", "unknown suppression directive 'ignore'"),
+        ("# syncverify: disable-line SV002", "SV002 cannot be suppressed"),
+        (
+            "# syncverify: disable-line SV103",
+            "SV103 cannot be suppressed: its finding stops the graph rules",
+        ),
+        ("# syncverify: enable SV702", "`enable SV702` without an earlier `disable SV702`"),
+    ],
+)
 def test_rejected_suppressions(tmp_path, comment, message):
     path = write(tmp_path, "plan.yaml", with_comment(6, comment))
     out = check("-f", "concise", "--isolated", path).stdout
@@ -142,6 +153,7 @@ def test_comments_inside_flow_collections_are_found():
 
 # ------------------------------------------------------------------------- unused: only when ran
 
+
 def test_unused_is_not_reported_for_a_rule_that_did_not_run(tmp_path):
     # SV103 blocks the graph rules, so an SV301 suppression was never tested
     text = with_comment(9, "# syncverify: disable-line SV301", plan_text(layers=5))
@@ -149,6 +161,7 @@ def test_unused_is_not_reported_for_a_rule_that_did_not_run(tmp_path):
 
 
 # ------------------------------------------------------------------------- no masking (issue 10)
+
 
 def test_a_finding_that_stops_the_graph_rules_cannot_be_silenced_by_a_comment(tmp_path):
     text = with_comment(4, "# syncverify: disable-line SV103", plan_text(layers=5))
@@ -185,12 +198,17 @@ def test_unused_suppression_is_a_warning_that_can_be_ignored(tmp_path):
     text = with_comment(4, "# syncverify: disable-line SV709, SV701")
     path = write(tmp_path, "plan.yaml", text)
     out = check("-f", "concise", "--isolated", path).stdout
-    assert f"{path}:4:{comment_column(4)}: warning SV901 unused suppression: no SV701 finding on line 4" in out
+    assert (
+        f"{path}:4:{comment_column(4)}: warning SV901 unused suppression: no SV701 finding on line 4"
+        in out
+    )
     assert found(text, "--ignore", "SV901", tmp_path=tmp_path) == [(6, "SV702")]
 
 
 def test_unused_suppression_can_be_silenced_by_a_directive(tmp_path):
-    text = "# syncverify: disable-file SV901\n" + with_comment(4, "# syncverify: disable-line SV701")
+    text = "# syncverify: disable-file SV901\n" + with_comment(
+        4, "# syncverify: disable-line SV701"
+    )
     assert found(text, tmp_path=tmp_path) == [(5, "SV709"), (7, "SV702")]
 
 
@@ -198,6 +216,5 @@ def test_suppressions_work_on_stdin_with_every_format(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     text = with_comment(6, "# syncverify: disable-line SV702")
     for format in ("concise", "json", "sarif", "github", "text"):
-        result = check("-f", format, "--isolated", "--stdin-filename", "p.yaml", "-",
-                       input=text)
+        result = check("-f", format, "--isolated", "--stdin-filename", "p.yaml", "-", input=text)
         assert "SV709" in result.stdout and "SV702" not in result.stdout, format

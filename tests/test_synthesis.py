@@ -1,4 +1,5 @@
 """Synthesized plans are correct: the checker finds no error on any layout it covers."""
+
 from hypothesis import given, settings
 
 from syncverify.synthesis import synthesize_plan

@@ -7,6 +7,7 @@
 - hand-over: the prompt's K/V on every decode rank at prefill_end (S5);
 - redundancy and overlap: syncs that order nothing, blocking calls that could be async.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,7 @@ from typing import Optional
 
 import networkx as nx
 
+from syncverify import progress
 from syncverify.analysis.handover import HandoverResult, analyse_handover
 from syncverify.analysis.happens_before import OrderIndex, Race, analyse_order
 from syncverify.analysis.matching import Hang, missing_ranks, order_mismatches, size_mismatches
@@ -22,7 +24,6 @@ from syncverify.analysis.placement import PlacementResult, analyse_placement
 from syncverify.analysis.redundancy import Redundant, find_redundant
 from syncverify.graph.builder import Scenario, build_graph
 from syncverify.graph.quotient import Reduction, identity, quotient
-from syncverify import progress
 from syncverify.plan import Plan
 
 
@@ -33,12 +34,12 @@ class Analyses:
     placement: PlacementResult
     order: OrderIndex
     races: list[Race]
-    deadlock: Optional[list[tuple]]          # every node on a cycle of waits, or None
+    deadlock: list[tuple] | None  # every node on a cycle of waits, or None
     hangs: list[Hang]
-    handover: Optional[HandoverResult]
+    handover: HandoverResult | None
     redundant: list[Redundant] = field(default_factory=list)
     could_be_async: list[CouldBeAsync] = field(default_factory=list)
-    certificate: Optional[object] = None     # analysis.certificate.Certificate, when certified
+    certificate: object | None = None  # analysis.certificate.Certificate, when certified
 
 
 def _why_missing(plan: Plan, graph: nx.DiGraph):
@@ -52,10 +53,11 @@ def _why_missing(plan: Plan, graph: nx.DiGraph):
         if not world.selected(sync, rank):
             return "selector"
         return "never-reaches"
+
     return why
 
 
-def idle_scenarios(plan: Plan, reduce: bool = True, base: Optional[Scenario] = None) -> list[Scenario]:
+def idle_scenarios(plan: Plan, reduce: bool = True, base: Scenario | None = None) -> list[Scenario]:
     """S17: for each phase that lets an idle replica skip, one replica idle, the others busy
     (each scenario otherwise as `base`: its steps and layer periods).
 
@@ -68,7 +70,7 @@ def idle_scenarios(plan: Plan, reduce: bool = True, base: Optional[Scenario] = N
         if phase.dp_idle != "skip" or dp == 1:
             continue
         by_dp = any(s.ranks and "dp" in s.ranks for s in plan.syncs if s.runs_in(phase.name))
-        for replica in (range(dp) if by_dp else [0]):
+        for replica in range(dp) if by_dp else [0]:
             out.append(replace(base, idle=((phase.name, replica),)))
     return out
 
@@ -92,20 +94,37 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
     placement = analyse_placement(graph, plan)
     index, races = analyse_order(graph)
     deadlock = None if index.acyclic else index.cycle()
-    hangs = (missing_ranks(graph, _why_missing(plan, graph)) + order_mismatches(graph)
-             + size_mismatches(graph, placement.values))
+    hangs = (
+        missing_ranks(graph, _why_missing(plan, graph))
+        + order_mismatches(graph)
+        + size_mismatches(graph, placement.values)
+    )
     for idle in idle_scenarios(plan, reduce, scenario):
         idle_graph = build_graph(plan, idle)
-        hangs += [h for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph))
-                  if h.reason == "idle"]
+        hangs += [
+            h
+            for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph))
+            if h.reason == "idle"
+        ]
     handover = None
     worlds = graph.graph["worlds"]
     if "prefill" in worlds and "decode" in worlds:
-        handover = analyse_handover(plan, worlds["prefill"], worlds["decode"], placement.attention_kv)
+        handover = analyse_handover(
+            plan, worlds["prefill"], worlds["decode"], placement.attention_kv
+        )
     blamed = {d.sync for d in placement.defects if d.sync is not None} | {h.sync for h in hangs}
     redundant = find_redundant(plan, graph, placement.effects, index, races, blamed)
     if handover is not None:
         redundant += [Redundant(i, (), "handover") for i in handover.unneeded if i not in blamed]
-    return Analyses(original, graph, placement, index, races, deadlock, hangs, handover,
-                    redundant,
-                    find_could_be_async(plan, graph))
+    return Analyses(
+        original,
+        graph,
+        placement,
+        index,
+        races,
+        deadlock,
+        hangs,
+        handover,
+        redundant,
+        find_could_be_async(plan, graph),
+    )

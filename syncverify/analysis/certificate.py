@@ -34,10 +34,10 @@ wherever --exhaustive runs); otherwise the check stays uncertified: the findings
 graph built are reported together with an SV118 error that says which window could not be
 proven (never a silent "no findings").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
 
 from syncverify.frozenmap import FrozenMap
 from syncverify.graph.quotient import Classes, Reduction, quotient
@@ -47,22 +47,24 @@ from syncverify.plan import Plan
 MAX_LAYER_PERIOD = 4
 MAX_STEPS = 6
 PHASE_ORDER = {"prefill": 0, "handover": 1, "decode": 2}
-END_OF_STEP = 1 << 30          # step_end syncs (microbatch -1) come after every microbatch
+END_OF_STEP = 1 << 30  # step_end syncs (microbatch -1) come after every microbatch
 
 
 @dataclass(frozen=True)
 class Gap:
     """One window the certificate could not prove on this plan."""
-    window: str                 # "ranks" | "microbatches" | "layers" | "steps"
-    detail: str                 # what failed, as users read it
+
+    window: str  # "ranks" | "microbatches" | "layers" | "steps"
+    detail: str  # what failed, as users read it
 
 
 @dataclass(frozen=True)
 class Certificate:
     """What the certified check kept, and what it could not prove (empty: exact)."""
+
     reduction: Reduction
-    widened: tuple[Gap, ...] = ()       # windows widened after a failed check
-    unproven: tuple[Gap, ...] = ()      # windows that failed and could not be widened
+    widened: tuple[Gap, ...] = ()  # windows widened after a failed check
+    unproven: tuple[Gap, ...] = ()  # windows that failed and could not be widened
 
     @property
     def exact(self) -> bool:
@@ -79,9 +81,14 @@ def rank_gaps(plan: Plan, classes: Classes) -> list[Gap]:
     first, second = (classes.ranks.get(n, {}) for n in names[:2])
     for rank in first.keys() & second.keys():
         if set(first[rank]) != set(second[rank]):
-            return [Gap("ranks", f"kept rank {rank} stands for ranks {_short(first[rank])} in "
-                                 f"{names[0]} but {_short(second[rank])} in {names[1]} (the layouts "
-                                 "number the devices differently)")]
+            return [
+                Gap(
+                    "ranks",
+                    f"kept rank {rank} stands for ranks {_short(first[rank])} in "
+                    f"{names[0]} but {_short(second[rank])} in {names[1]} (the layouts "
+                    "number the devices differently)",
+                )
+            ]
     return []
 
 
@@ -101,8 +108,13 @@ def size_gaps(plan: Plan, classes: Classes) -> list[Gap]:
             continue
         for phase in plan.phases:
             if sync.runs_in(phase.name) and _cut(classes, phase.name):
-                return [Gap("ranks", f"{sync.label} splits its value by the size of its "
-                                     f"{sync.group} group, which the reduction would cut")]
+                return [
+                    Gap(
+                        "ranks",
+                        f"{sync.label} splits its value by the size of its "
+                        f"{sync.group} group, which the reduction would cut",
+                    )
+                ]
     return []
 
 
@@ -113,6 +125,7 @@ def _cut(classes: Classes, phase: str) -> bool:
 
 def _short(ranks) -> str:
     from syncverify.ranges import compact
+
     return compact(sorted(ranks))
 
 
@@ -130,10 +143,13 @@ def microbatch_gaps(plan: Plan, graph) -> dict[str, Gap]:
             continue
         phase = _phase_of(v)
         if phase not in out:
-            out[phase] = Gap("microbatches", f"in {phase} a rank waits on a later microbatch or "
-                                             "step than the one it runs (a token carried on the "
-                                             "device, S4), so the outcome depends on how many "
-                                             "microbatches there are")
+            out[phase] = Gap(
+                "microbatches",
+                f"in {phase} a rank waits on a later microbatch or "
+                "step than the one it runs (a token carried on the "
+                "device, S4), so the outcome depends on how many "
+                "microbatches there are",
+            )
     return out
 
 
@@ -141,7 +157,7 @@ def _phase_of(node: tuple) -> str:
     return "decode" if node[0] == "host" else node[1]
 
 
-def _slot_key(node: tuple, two_batch: set) -> Optional[tuple]:
+def _slot_key(node: tuple, two_batch: set) -> tuple | None:
     kind = node[0]
     if kind == "host":
         phase, step, mb = "decode", node[1], node[2]
@@ -169,14 +185,17 @@ def layer_gaps(plan: Plan, graph, values: dict, reduction: Reduction) -> dict[in
     for a, b in runs(plan):
         period = reduction.layer_periods.get(a, DEFAULT_PERIOD)
         if period[0] <= 0 or len(run_classes(a, b, period)) == b - a + 1:
-            continue                               # kept whole: nothing to prove
+            continue  # kept whole: nothing to prove
         before = period_start(a, period) - 1
         first, later = exits.get(before, {}), exits.get(before + period[0], {})
         if any(later.get(key) != value for key, value in first.items()):
             p = period[0]
-            out[a] = Gap("layers", f"layers {a}-{b}: what layer {before} leaves for the next "
-                                   f"layer differs from what layer {before + p} leaves (state "
-                                   f"that does not repeat every {p} layer{'s' if p > 1 else ''})")
+            out[a] = Gap(
+                "layers",
+                f"layers {a}-{b}: what layer {before} leaves for the next "
+                f"layer differs from what layer {before + p} leaves (state "
+                f"that does not repeat every {p} layer{'s' if p > 1 else ''})",
+            )
     return out
 
 
@@ -191,24 +210,33 @@ def next_period(period: tuple) -> tuple:
 
 
 # ---- steps --------------------------------------------------------------------------------
-def step_gap(graph, values: dict, steps: int) -> Optional[Gap]:
+def step_gap(graph, values: dict, steps: int) -> Gap | None:
     """The last two unrolled decode steps must leave equal values for the steps after them."""
     if steps < 2:
         return None
     crossing = set()
     for u, v in graph.edges():
-        if u[0] in ("op", "coll") and u[1] == "decode" and v[0] in ("op", "coll", "host") \
-                and _step_of(v) is not None and _step_of(v) > u[2] and u[2] == steps - 2:
+        if (
+            u[0] in ("op", "coll")
+            and u[1] == "decode"
+            and v[0] in ("op", "coll", "host")
+            and _step_of(v) is not None
+            and _step_of(v) > u[2]
+            and u[2] == steps - 2
+        ):
             crossing.add(u)
     for node in crossing:
         later = node[:2] + (node[2] + 1,) + node[3:]
         if later in values and values.get(node) != values[later]:
-            return Gap("steps", f"decode steps {steps - 2} and {steps - 1} leave different "
-                                f"values for the next step ({_what(node)})")
+            return Gap(
+                "steps",
+                f"decode steps {steps - 2} and {steps - 1} leave different "
+                f"values for the next step ({_what(node)})",
+            )
     return None
 
 
-def _step_of(node: tuple) -> Optional[int]:
+def _step_of(node: tuple) -> int | None:
     if node[0] == "host":
         return node[1]
     return node[2] if node[1] == "decode" else None
@@ -216,12 +244,14 @@ def _step_of(node: tuple) -> Optional[int]:
 
 def _what(node: tuple) -> str:
     from syncverify.graph.nodes import describe
+
     return describe(node)
 
 
 # ---- the widening loop ---------------------------------------------------------------------
-def widen(plan: Plan, analyses, reduction: Reduction,
-          reduce: bool = True) -> tuple[Reduction, list[Gap]]:
+def widen(
+    plan: Plan, analyses, reduction: Reduction, reduce: bool = True
+) -> tuple[Reduction, list[Gap]]:
     """The next reduction to try after checking `analyses` (built with `reduction`), and the
     gaps that made it wider; the same reduction and no gap when the certificate holds."""
     graph, values = analyses.graph, analyses.placement.values
@@ -235,7 +265,9 @@ def widen(plan: Plan, analyses, reduction: Reduction,
     return reduction, gaps
 
 
-def _widen_cuts(plan: Plan, graph, values: dict, reduction: Reduction) -> tuple[Reduction, list[Gap]]:
+def _widen_cuts(
+    plan: Plan, graph, values: dict, reduction: Reduction
+) -> tuple[Reduction, list[Gap]]:
     """The microbatch and layer windows the reduced graph disproves, widened."""
     gaps: list[Gap] = []
     mbs = microbatch_gaps(plan, graph)
@@ -262,8 +294,11 @@ def initial_reduction(plan: Plan) -> tuple[Reduction, list[Gap], list[Gap]]:
         return reduction, [], []
     reduction = reduction.widened(whole_axes=frozenset({"tp", "dp"}))
     still = _rank_checks(plan, reduction)
-    return reduction, gaps, [replace(g, detail=g.detail + "; still so with tp and dp kept whole")
-                             for g in still]
+    return (
+        reduction,
+        gaps,
+        [replace(g, detail=g.detail + "; still so with tp and dp kept whole") for g in still],
+    )
 
 
 def _rank_checks(plan: Plan, reduction: Reduction) -> list[Gap]:
@@ -277,6 +312,7 @@ def certified_analyses(plan: Plan, reduce: bool = True):
     `reduce=False` (--exhaustive) unrolls every rank, layer and microbatch; only its decode
     steps are certified."""
     from syncverify.analysis import run_analyses
+
     cap = node_cap(reduce)
     reduction, widened, unproven = initial_reduction(plan) if reduce else (Reduction(), [], [])
     if unproven and _fits_full_unroll(plan):
@@ -289,7 +325,7 @@ def certified_analyses(plan: Plan, reduce: bool = True):
         grown = _growth(plan, reduction, wider, analyses) * analyses.graph.number_of_nodes()
         if wider.steps > MAX_STEPS or grown > cap:
             if reduce and wider.steps <= MAX_STEPS and _fits_full_unroll(plan):
-                return _unrolled(plan, widened + gaps)      # the full unroll: exact by itself
+                return _unrolled(plan, widened + gaps)  # the full unroll: exact by itself
             unproven += [replace(g, detail=g.detail + _why_not(wider, grown, cap)) for g in gaps]
             break
         widened += gaps
@@ -302,6 +338,7 @@ def _fits_full_unroll(plan: Plan) -> bool:
     """Whether --exhaustive would accept `plan` (its size guard, syncverify.budget)."""
     from syncverify.budget import check_size
     from syncverify.findings import PlanError
+
     try:
         check_size(plan, exhaustive=True)
     except PlanError:
@@ -330,6 +367,7 @@ def node_cap(reduce: bool) -> int:
     whatever --exhaustive can check the default check certifies too, and says the same (it may
     then take as long as --exhaustive: a device token carrier over many microbatches)."""
     from syncverify import budget
+
     limits = getattr(budget, "FULL", None)
     return limits.nodes if limits is not None else budget.MAX_DAG_NODES
 
@@ -343,6 +381,7 @@ def _why_not(wider: Reduction, grown: float, cap: int) -> str:
 def _growth(plan: Plan, old: Reduction, new: Reduction, analyses) -> float:
     """How many times larger the graph of `new` is than that of `old` (an upper bound)."""
     from syncverify.graph.reduction import layer_classes
+
     factor = 1.0
     classes = analyses.graph.graph.get("classes")
     for phase in new.whole_microbatches - old.whole_microbatches:

@@ -7,8 +7,10 @@ sync `after: prefill_end` (an all_gather or all_to_all over a decode group; othe
 move none). With the same degrees and layout in both phases, each sequence stays on the replica
 that prefilled it; otherwise any decode replica may get it, so every one needs all of them.
 """
+
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,6 +23,7 @@ from syncverify.plan import Plan
 @dataclass(frozen=True)
 class Box:
     """K/V a rank holds: one layer, one token block, a share of its tokens and of its KV heads."""
+
     layer: int
     block: tuple
     lo: Fraction
@@ -30,9 +33,9 @@ class Box:
 
 @dataclass
 class HandoverResult:
-    missing: dict[tuple, set] = field(default_factory=dict)     # (rank, layer) -> blocks lacking
-    oversized: set = field(default_factory=set)                   # sync indices moving extra K/V
-    unneeded: list = field(default_factory=list)                  # prefill_end syncs never needed
+    missing: dict[tuple, set] = field(default_factory=dict)  # (rank, layer) -> blocks lacking
+    oversized: set = field(default_factory=set)  # sync indices moving extra K/V
+    unneeded: list = field(default_factory=list)  # prefill_end syncs never needed
 
 
 def _kv_share(plan: Plan, world: PhaseWorld, rank: int) -> tuple:
@@ -48,26 +51,28 @@ def _kv_share(plan: Plan, world: PhaseWorld, rank: int) -> tuple:
 
 def same_layout(plan: Plan) -> bool:
     prefill, decode = plan.phase("prefill"), plan.phase("decode")
-    return (prefill.degrees == decode.degrees and prefill.topology.stages == decode.topology.stages)
+    return prefill.degrees == decode.degrees and prefill.topology.stages == decode.topology.stages
 
 
-def analyse_handover(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld,
-                     attention_kv: dict) -> HandoverResult:
+def analyse_handover(
+    plan: Plan, prefill: PhaseWorld, decode: PhaseWorld, attention_kv: dict
+) -> HandoverResult:
     result = _coverage(plan, prefill, decode, attention_kv)
     # S19: a prefill_end sync the hand-over does not need (it delivers nothing anyone lacks)
     for sync in decode.handover_syncs():
         if len(decode.group(sync.group, 0)) == 1:
-            continue        # over a group of one it does nothing: SV401 says so, once
+            continue  # over a group of one it does nothing: SV401 says so, once
         without = _coverage(plan, prefill, decode, attention_kv, skip=sync.index)
         if set(without.missing) <= set(result.missing):
             result.unneeded.append(sync.index)
     return result
 
 
-def _coverage(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld, attention_kv: dict,
-              skip: int | None = None) -> HandoverResult:
+def _coverage(
+    plan: Plan, prefill: PhaseWorld, decode: PhaseWorld, attention_kv: dict, skip: int | None = None
+) -> HandoverResult:
     holdings: dict[int, set] = defaultdict(set)
-    for (phase, rank, layer, mb), val in attention_kv.items():
+    for (phase, rank, layer, _mb), val in attention_kv.items():
         if phase != "prefill":
             continue
         for block, lo, hi in val.tokens:
@@ -78,7 +83,7 @@ def _coverage(plan: Plan, prefill: PhaseWorld, decode: PhaseWorld, attention_kv:
         if sync.index == skip:
             continue
         if sync.collective not in ("all_gather", "all_to_all") or sync.tensor not in (None, "kv"):
-            continue                   # S5: other collectives deliver no K/V
+            continue  # S5: other collectives deliver no K/V
         _move(sync, decode, holdings, needs, result)
     for rank, (layers, heads, wanted) in needs.items():
         for layer in layers:
@@ -104,10 +109,10 @@ def _move(sync, decode, holdings, needs, result) -> None:
     for group in decode.topo.groups(sync.group):
         issuing = [m for m in group if decode.selected(sync, m)]
         if len(issuing) != len(group):
-            continue                   # a split group hangs: reported by collective matching
+            continue  # a split group hangs: reported by collective matching
         union = set().union(*(holdings[m] for m in group))
         for m in group:
-            layers, heads, wanted = needs[m]
+            layers, heads, _wanted = needs[m]
             if sync.collective == "all_gather":
                 extra = {b for b in union if b.layer not in layers or not _overlaps(b.heads, heads)}
                 if extra and len(group) > 1:
@@ -137,7 +142,7 @@ def _covered(boxes: set, layer: int, block: tuple, heads: tuple) -> bool:
         b_lo, b_hi = (ZERO, ONE) if _whole(b.heads) else (b.heads[1], b.heads[2])
         cuts |= {c for c in (b_lo, b_hi) if lo < c < hi}
     edges = sorted(cuts)
-    for a, z in zip(edges, edges[1:]):
+    for a, z in itertools.pairwise(edges):
         spans = sorted((b.lo, b.hi) for b in mine if _holds(b.heads, a, z))
         reach = ZERO
         for s_lo, s_hi in spans:

@@ -8,11 +8,12 @@ do: every rank's program is one chain; the clock of a node holds, per rank, one 
 position of that rank's ops that reach it. A query is then one comparison; collective, host and
 sink nodes (not on a rank's chain) are answered through their order successors.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Optional
 
 import networkx as nx
 
@@ -22,11 +23,12 @@ from syncverify.graph.edges import edges_with_data
 @dataclass(frozen=True)
 class Race:
     """A data edge with no order path: `consumer` may read `producer`'s output too early."""
+
     producer: tuple
     consumer: tuple
-    reason: str            # unawaited | awaited-late | host-token | unordered
-    sync: Optional[int] = None
-    wait: Optional[tuple] = None      # where the async collective is awaited on that rank, if anywhere
+    reason: str  # unawaited | awaited-late | host-token | unordered
+    sync: int | None = None
+    wait: tuple | None = None  # where the async collective is awaited on that rank, if anywhere
 
 
 class OrderIndex:
@@ -50,7 +52,7 @@ class OrderIndex:
         if self.acyclic:
             self._clocks(preds)
 
-    def _topological(self, preds) -> Optional[list]:
+    def _topological(self, preds) -> list | None:
         indeg = {n: len(preds.get(n, ())) for n in self.g.nodes}
         ready = [n for n, d in indeg.items() if d == 0]
         order = []
@@ -125,8 +127,11 @@ def incomplete(graph: nx.DiGraph, node: tuple) -> bool:
 
 def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[tuple] = ()) -> list[Race]:
     # a collective that never completes is a hang, reported by collective matching
-    skip = set(skip) | {n for n, a in graph.nodes(data=True)
-                        if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])}
+    skip = set(skip) | {
+        n
+        for n, a in graph.nodes(data=True)
+        if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])
+    }
     races = []
     for u, v, attrs in edges_with_data(graph):
         if not attrs["data"] or u in skip or v in skip:

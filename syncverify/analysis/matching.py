@@ -8,25 +8,25 @@ position in issue order. We report, in Flight Recorder's vocabulary:
 - `order mismatch`: members issue complete collectives in different orders (a cross wait);
 - `size mismatch`: members of one instance pass buffers of different sizes.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Optional
 
 import networkx as nx
 
 
 @dataclass(frozen=True)
 class Hang:
-    kind: str                     # missing-ranks | order-mismatch | size-mismatch
-    node: tuple                   # the collective instance (first one that diverges)
+    kind: str  # missing-ranks | order-mismatch | size-mismatch
+    node: tuple  # the collective instance (first one that diverges)
     sync: int
-    missing: tuple = ()           # ranks that never issue it
+    missing: tuple = ()  # ranks that never issue it
     issuers: tuple = ()
-    reason: str = ""              # selector | never-reaches | idle
-    other: Optional[tuple] = None  # order mismatch: the call the other member issues instead
-    ranks: tuple = ()             # order/size mismatch: the diverging ranks
+    reason: str = ""  # selector | never-reaches | idle
+    other: tuple | None = None  # order mismatch: the call the other member issues instead
+    ranks: tuple = ()  # order/size mismatch: the diverging ranks
     scenario: str = ""
 
 
@@ -42,11 +42,22 @@ def missing_ranks(graph: nx.DiGraph, why) -> list[Hang]:
         missing = tuple(sorted(set(attrs["members"]) - set(attrs["issuers"])))
         if missing and attrs["issuers"]:
             reasons = {why(node, r) for r in missing}
-            reason = "idle" if "idle" in reasons else ("selector" if "selector" in reasons
-                                                       else "never-reaches")
-            hangs.append(Hang("missing-ranks", node, attrs["sync"], missing,
-                              tuple(sorted(attrs["issuers"])), reason,
-                              scenario=graph.graph.get("scenario", "")))
+            reason = (
+                "idle"
+                if "idle" in reasons
+                else ("selector" if "selector" in reasons else "never-reaches")
+            )
+            hangs.append(
+                Hang(
+                    "missing-ranks",
+                    node,
+                    attrs["sync"],
+                    missing,
+                    tuple(sorted(attrs["issuers"])),
+                    reason,
+                    scenario=graph.graph.get("scenario", ""),
+                )
+            )
     return hangs
 
 
@@ -68,9 +79,16 @@ def order_mismatches(graph: nx.DiGraph) -> list[Hang]:
             seq = ordered[rank]
             for a, b in zip(reference, seq):
                 if a != b:
-                    hangs.append(Hang("order-mismatch", a, graph.nodes[a]["sync"], other=b,
-                                      ranks=(ranks[0], rank),
-                                      scenario=graph.graph.get("scenario", "")))
+                    hangs.append(
+                        Hang(
+                            "order-mismatch",
+                            a,
+                            graph.nodes[a]["sync"],
+                            other=b,
+                            ranks=(ranks[0], rank),
+                            scenario=graph.graph.get("scenario", ""),
+                        )
+                    )
                     break
             else:
                 continue
@@ -90,11 +108,15 @@ def size_mismatches(graph: nx.DiGraph, values: dict) -> list[Hang]:
     """Members of one instance whose input buffers differ in size (token count x width)."""
     hangs = []
     for node, attrs in graph.nodes(data=True):
-        if attrs.get("kind") != "coll" or attrs.get("collective") in ("barrier", "send_recv", "broadcast"):
+        if attrs.get("kind") != "coll" or attrs.get("collective") in (
+            "barrier",
+            "send_recv",
+            "broadcast",
+        ):
             continue
         sizes = {}
         for u, edge in graph.pred[node].items():
-            for slot, tensor, member in edge["data"]:
+            for _slot, tensor, member in edge["data"]:
                 rank = member if u[0] == "coll" else (u[4] if u[0] == "op" else None)
                 produced = values.get(u, {})
                 val = produced.get((tensor, member if u[0] == "coll" else None))
@@ -106,8 +128,15 @@ def size_mismatches(graph: nx.DiGraph, values: dict) -> list[Hang]:
         for tensor, per_rank in by_tensor.items():
             if len(set(per_rank.values())) > 1:
                 ranks = tuple(sorted(per_rank))
-                hangs.append(Hang("size-mismatch", node, attrs["sync"], ranks=ranks,
-                                  scenario=graph.graph.get("scenario", "")))
+                hangs.append(
+                    Hang(
+                        "size-mismatch",
+                        node,
+                        attrs["sync"],
+                        ranks=ranks,
+                        scenario=graph.graph.get("scenario", ""),
+                    )
+                )
     return hangs
 
 

@@ -6,6 +6,7 @@ microbatch's segment under two_batch, shared experts beside a combine, a sender'
 microbatch), the same collective issued `async` with `wait_before` its first consumer would run
 beside that op.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from syncverify.plan import Plan
 class CouldBeAsync:
     sync: int
     phase: str
-    example: tuple        # a collective instance
-    next_op: tuple        # the independent op that waits for it
+    example: tuple  # a collective instance
+    next_op: tuple  # the independent op that waits for it
 
 
 def _reads(graph: nx.DiGraph, coll: tuple, op: tuple, rank: int, depth: int = 0) -> bool:
@@ -57,11 +58,18 @@ def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
         if key in found:
             continue
         for rank in sorted(attrs["issuers"]):
-            nxt = [v for v in graph.successors(node)
-                   if graph.edges[node, v]["order"] and graph.nodes[v].get("rank") == rank
-                   and graph.nodes[v].get("kind") == "op"]
-            if nxt and not any(_reads(graph, node, op, rank) for op in nxt) \
-                    and not _next_call_reads(graph, node, rank):
+            nxt = [
+                v
+                for v in graph.successors(node)
+                if graph.edges[node, v]["order"]
+                and graph.nodes[v].get("rank") == rank
+                and graph.nodes[v].get("kind") == "op"
+            ]
+            if (
+                nxt
+                and not any(_reads(graph, node, op, rank) for op in nxt)
+                and not _next_call_reads(graph, node, rank)
+            ):
                 found[key] = CouldBeAsync(attrs["sync"], attrs["phase"], node, nxt[0])
                 break
     return sorted(found.values(), key=lambda c: (c.sync, c.phase))

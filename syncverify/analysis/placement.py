@@ -10,18 +10,31 @@ An unmet requirement is a `Defect`: the op that needed something, what it got, a
 collective that would have given it. After reporting, the analysis repairs the value (treats it
 as what the op needed) so one missing sync gives one defect per place, not a cascade.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Optional
 
 import networkx as nx
 
 from syncverify import catalog
-from syncverify.analysis.values import (FULL, Val, replace, add_have, blocks, chunk, covers_blocks, feat_contains,
-                                        feat_union, normalize, partial, shard, tokens)
+from syncverify.analysis.values import (
+    FULL,
+    Val,
+    add_have,
+    blocks,
+    chunk,
+    covers_blocks,
+    feat_contains,
+    feat_union,
+    normalize,
+    partial,
+    replace,
+    shard,
+    tokens,
+)
 from syncverify.graph.edges import edges_with_data
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
@@ -30,9 +43,10 @@ from syncverify.plan import Plan
 @dataclass(frozen=True)
 class Defect:
     """One unmet requirement at one DAG node. `info` holds hashable details for messages."""
+
     kind: str
     node: tuple
-    sync: Optional[int] = None
+    sync: int | None = None
     info: tuple = ()
 
     def get(self, key, default=None):
@@ -42,9 +56,9 @@ class Defect:
 @dataclass
 class PlacementResult:
     defects: list[Defect] = field(default_factory=list)
-    effects: dict[tuple, str] = field(default_factory=dict)       # coll -> identity|changed
+    effects: dict[tuple, str] = field(default_factory=dict)  # coll -> identity|changed
     attention_kv: dict[tuple, Val] = field(default_factory=dict)  # (phase, rank, layer) -> kv
-    values: dict[tuple, dict] = field(default_factory=dict)       # node -> {(tensor, member): Val}
+    values: dict[tuple, dict] = field(default_factory=dict)  # node -> {(tensor, member): Val}
 
 
 class Placement:
@@ -66,8 +80,11 @@ class Placement:
         self.peers = self._replicated_peers()
         self._preds = preds
         self._peer_tokens: dict[int, list] = {}
-        extra = {n: [u for p in peers if p != n for u, *_ in preds[p]]
-                 for peers in self.peers.values() for n in peers}
+        extra = {
+            n: [u for p in peers if p != n for u, *_ in preds[p]]
+            for peers in self.peers.values()
+            for n in peers
+        }
         for node in self._data_order(preds, extra):
             kind = node[0]
             if kind == "op":
@@ -95,7 +112,9 @@ class Placement:
 
     def _needs_replicated(self, node, world) -> bool:
         kind = self.sharding(node[6])["kind"]
-        return kind in ("column_parallel", "mlp") or (kind == "experts" and world.topo.sizes["ep"] == 1)
+        return kind in ("column_parallel", "mlp") or (
+            kind == "experts" and world.topo.sizes["ep"] == 1
+        )
 
     def _data_order(self, preds, extra) -> list:
         """Topological order of the data edges; `extra` adds "after every peer's input" edges."""
@@ -120,7 +139,7 @@ class Placement:
                     ready.append(v)
         return order
 
-    def report(self, kind: str, node: tuple, sync: Optional[int] = None, **info) -> None:
+    def report(self, kind: str, node: tuple, sync: int | None = None, **info) -> None:
         self.result.defects.append(Defect(kind, node, sync, tuple(sorted(info.items()))))
 
     def _inputs(self, items) -> dict[str, list]:
@@ -160,14 +179,14 @@ class Placement:
         return tokens(block, Fraction(coords["sp"], sp), Fraction(coords["sp"] + 1, sp))
 
     def sharding(self, op: str) -> dict:
-        spec = self._sharding.get(op)       # asked twice per op instance: kept per op name
+        spec = self._sharding.get(op)  # asked twice per op instance: kept per op name
         if spec is None:
             spec = self._sharding[op] = catalog.op_spec(op, self.plan.sharding(op))
         return spec
 
     # ---- ops ----------------------------------------------------------------------------
     def _eval_op(self, node: tuple, items) -> None:
-        _, phase, step, mb, rank, layer, op = node
+        _, phase, _step, _mb, rank, _layer, op = node
         world = self.world(phase)
         slots = self._inputs(items)
         spec = self.sharding(op)
@@ -189,7 +208,7 @@ class Placement:
         return Val(self.rank_tokens(world, mb, rank))
 
     def _report_missing(self, node, slot) -> None:
-        _, phase, step, mb, rank, layer, op = node
+        _, _phase, _step, _mb, _rank, _layer, op = node
         if op == "embed":
             self.report("missing-token", node, slot=slot)
         elif slot in ("x", "residual") and op in ("attn_norm", "attn_residual", "final_norm"):
@@ -202,28 +221,54 @@ class Placement:
         """The checks every op makes of a token-order input; returns the repaired value."""
         ok = True
         if val.order != "token":
-            self.report("expert-order", node, self._blame(producer), producer=self._origin(producer))
+            self.report(
+                "expert-order", node, self._blame(producer), producer=self._origin(producer)
+            )
             ok = False
         elif want_complete and not val.complete:
-            self.report("partial-input", node, self._blame_partial(producer), need=tuple(sorted(val.need)),
-                        have=val.have, producer=self._origin(producer))
+            self.report(
+                "partial-input",
+                node,
+                self._blame_partial(producer),
+                need=tuple(sorted(val.need)),
+                have=val.have,
+                producer=self._origin(producer),
+            )
             ok = False
         elif val.copies > 1:
-            self.report("duplicated", node, self._blame(producer, val), copies=val.copies,
-                        producer=self._origin(producer))
+            self.report(
+                "duplicated",
+                node,
+                self._blame(producer, val),
+                copies=val.copies,
+                producer=self._origin(producer),
+            )
             ok = False
         elif want_full and not val.full:
-            self.report("sharded-features", node, None, feat=self._feat_text(val.feat, node),
-                        producer=self._origin(producer))
+            self.report(
+                "sharded-features",
+                node,
+                None,
+                feat=self._feat_text(val.feat, node),
+                producer=self._origin(producer),
+            )
             ok = False
         if ok:
             return val
-        return replace(val, order="token", need=None, have=(), copies=1, feat=FULL,
-                       block=None, shares=frozenset(),
-                       tokens=val.tokens if val.order == "token" else self._own_tokens(node))
+        return replace(
+            val,
+            order="token",
+            need=None,
+            have=(),
+            copies=1,
+            feat=FULL,
+            block=None,
+            shares=frozenset(),
+            tokens=val.tokens if val.order == "token" else self._own_tokens(node),
+        )
 
     def _own_tokens(self, node) -> frozenset:
-        _, phase, step, mb, rank, *_ = node
+        _, phase, _step, mb, rank, *_ = node
         return self.rank_tokens(self.world(phase), mb, rank)
 
     def _first(self, slots, slot):
@@ -231,14 +276,14 @@ class Placement:
         return got[0] if got else (None, None, None)
 
     def _op_vocab_embed(self, node, world, rank, slots, spec):
-        _, phase, step, mb, *_ = node
+        _, phase, _step, mb, *_ = node
         if phase == "decode" and not slots.get("tokens"):
             self.report("missing-token", node)
         need, have = partial(world.group("tp", rank), rank)
         return Val(self.rank_tokens(world, mb, rank), need=need, have=have)
 
     def _op_embed(self, node, world, rank, slots, spec):
-        _, phase, step, mb, *_ = node
+        _, phase, _step, mb, *_ = node
         if phase == "decode" and not slots.get("tokens"):
             self.report("missing-token", node)
         return Val(self.rank_tokens(world, mb, rank))
@@ -258,8 +303,10 @@ class Placement:
         coord, tp = world.topo.coords(rank)["tp"], world.topo.sizes["tp"]
         val = replace(val, by=None)
         if node[6] == "qkv":
-            return {("q", None): replace(val, feat=shard("heads", coord, tp)),
-                    ("kv", None): replace(val, feat=self._kv_share(coord, tp))}
+            return {
+                ("q", None): replace(val, feat=shard("heads", coord, tp)),
+                ("kv", None): replace(val, feat=self._kv_share(coord, tp)),
+            }
         return replace(val, feat=shard(spec["dim"], coord, tp))
 
     def _kv_share(self, coord: int, tp: int) -> tuple:
@@ -281,8 +328,14 @@ class Placement:
         expected = shard(spec["dim"], coord, tp)
         val = self._require(node, val, producer, want_full=False)
         if val.feat != expected and not (val.feat == FULL and expected == FULL):
-            self.report("wrong-shard", node, self._blame(producer, val), feat=self._feat_text(val.feat, node),
-                        expected=self._feat_text(expected, node), producer=self._origin(producer))
+            self.report(
+                "wrong-shard",
+                node,
+                self._blame(producer, val),
+                feat=self._feat_text(val.feat, node),
+                expected=self._feat_text(expected, node),
+                producer=self._origin(producer),
+            )
         need, have = partial(world.group("tp", rank), rank)
         return replace(val, feat=FULL, need=need, have=have, by=None)
 
@@ -324,9 +377,14 @@ class Placement:
             if not feat_contains(kv.feat, self._kv_needed(q.feat)):
                 # the K/V are this rank's shard: a collective that widened q is to blame
                 blame = self._blame(kvp, kv)
-                self.report("wrong-shard", node, blame if blame is not None else q.by,
-                            feat=self._feat_text(kv.feat, node),
-                            expected=self._feat_text(self._kv_needed(q.feat), node), producer="qkv")
+                self.report(
+                    "wrong-shard",
+                    node,
+                    blame if blame is not None else q.by,
+                    feat=self._feat_text(kv.feat, node),
+                    expected=self._feat_text(self._kv_needed(q.feat), node),
+                    producer="qkv",
+                )
         return replace(q, feat=q.feat)
 
     def _kv_needed(self, qfeat: tuple) -> tuple:
@@ -336,7 +394,11 @@ class Placement:
         kv = model.kv_heads
         lo = (qfeat[1] * kv).__floor__()
         hi = -((-qfeat[2] * kv).__floor__())
-        return shard("kv_heads", lo, kv) if hi - lo == 1 else ("kv_heads", Fraction(lo, kv), Fraction(hi, kv))
+        return (
+            shard("kv_heads", lo, kv)
+            if hi - lo == 1
+            else ("kv_heads", Fraction(lo, kv), Fraction(hi, kv))
+        )
 
     def _op_add(self, node, world, rank, slots, spec):
         addends = []
@@ -346,7 +408,7 @@ class Placement:
                 if slot == "shared" or (slot == "residual" and not slots.get("branch")):
                     continue
                 if slot == "residual":
-                    continue        # a missing stage input is reported at attn_norm
+                    continue  # a missing stage input is reported at attn_norm
                 val = self._one(node, slots, slot, world, rank, node[3])
             addends.append((slot, val, producer))
         if not addends:
@@ -358,22 +420,43 @@ class Placement:
         base_slot, base, base_producer = addends[0]
         for slot, val, producer in addends[1:]:
             if val.order != "token":
-                self.report("expert-order", node, self._blame(producer), producer=self._origin(producer))
+                self.report(
+                    "expert-order", node, self._blame(producer), producer=self._origin(producer)
+                )
             elif val.same_placement(base):
                 continue
             elif val.complete != base.complete:
-                partial_one = (slot, val, producer) if not val.complete else (base_slot, base, base_producer)
-                self.report("partial-input", node, self._blame_partial(partial_one[2]),
-                            need=tuple(sorted(partial_one[1].need)), have=partial_one[1].have,
-                            producer=self._origin(partial_one[2]), addend=partial_one[0])
+                partial_one = (
+                    (slot, val, producer) if not val.complete else (base_slot, base, base_producer)
+                )
+                self.report(
+                    "partial-input",
+                    node,
+                    self._blame_partial(partial_one[2]),
+                    need=tuple(sorted(partial_one[1].need)),
+                    have=partial_one[1].have,
+                    producer=self._origin(partial_one[2]),
+                    addend=partial_one[0],
+                )
             elif val.copies != base.copies:
                 dup = (val, producer) if val.copies > 1 else (base, base_producer)
-                self.report("duplicated", node, self._blame(dup[1]), copies=dup[0].copies,
-                            producer=self._origin(dup[1]))
+                self.report(
+                    "duplicated",
+                    node,
+                    self._blame(dup[1]),
+                    copies=dup[0].copies,
+                    producer=self._origin(dup[1]),
+                )
             else:
-                self.report("addends-differ", node, self._blame(producer), addend=slot,
-                            producer=self._origin(producer), other=self._origin(base_producer),
-                            tokens_differ=val.tokens != base.tokens)
+                self.report(
+                    "addends-differ",
+                    node,
+                    self._blame(producer),
+                    addend=slot,
+                    producer=self._origin(producer),
+                    other=self._origin(base_producer),
+                    tokens_differ=val.tokens != base.tokens,
+                )
         if base.order != "token" or base.copies > 1:
             return replace(self._require(node, base, base_producer), by=None)
         return replace(base, by=None)
@@ -385,7 +468,7 @@ class Placement:
         if val.order == "expert":
             if not val.complete:
                 return self._require(node, val, producer)
-            return val                  # runs this rank's expert block on dispatched tokens
+            return val  # runs this rank's expert block on dispatched tokens
         val = self._require(node, val, producer)
         if world.topo.sizes["ep"] == 1:
             # S12: ep = 1 with tp > 1: every expert is split over tp like a dense MLP
@@ -424,8 +507,13 @@ class Placement:
             self._peer_tokens[id(peers)] = held
         if len(set(held)) <= 1:
             return val
-        self.report("not-replicated", node, None, group=world.group(axis, rank),
-                    producer=self._origin(producer))
+        self.report(
+            "not-replicated",
+            node,
+            None,
+            group=world.group(axis, rank),
+            producer=self._origin(producer),
+        )
         merged, _ = normalize(t for toks in held for t in toks)
         return replace(val, tokens=merged)
 
@@ -434,7 +522,7 @@ class Placement:
         attrs = self.g.nodes[node]
         sync = self.plan.syncs[attrs["sync"]]
         by_tensor: dict = defaultdict(dict)
-        for u, slot, tensor, member in items:
+        for u, _slot, tensor, member in items:
             produced = self.out.get(u, {})
             source_member = member if u[0] == "coll" else (u[4] if u[0] == "op" else None)
             val = produced.get((tensor, member if u[0] == "coll" else None))
@@ -460,7 +548,7 @@ class Placement:
         kind = sync.collective
         if kind in ("send_recv", "broadcast"):
             root = min(ins)
-            return {m: ins[root] for m in members}
+            return dict.fromkeys(members, ins[root])
         if kind in ("all_reduce", "reduce_scatter"):
             return self._reduce(node, sync, members, ins)
         if kind in ("all_gather", "gather"):
@@ -468,7 +556,7 @@ class Placement:
             if kind == "gather":
                 root = min(members)
                 return {m: (gathered if m == root else ins[m]) for m in ins}
-            return {m: gathered for m in members}
+            return dict.fromkeys(members, gathered)
         if kind == "all_to_all":
             return self._all_to_all(node, sync, members, ins, tensor)
         return dict(ins)
@@ -488,14 +576,25 @@ class Placement:
             if len({blocks(v.tokens) for v in vals}) > 1:
                 self.report("wrong-group", node, sync.index, reason="different-tokens", need=())
             elif len({v.feat for v in vals}) > 1:
-                self.report("reduce-sharded", node, sync.index, feat=self._feat_text(vals[0].feat, node))
+                self.report(
+                    "reduce-sharded", node, sync.index, feat=self._feat_text(vals[0].feat, node)
+                )
             else:
-                self.report("double-reduction", node, sync.index,
-                            times=sum(self._weights(node, sync, members).values()))
+                self.report(
+                    "double-reduction",
+                    node,
+                    sync.index,
+                    times=sum(self._weights(node, sync, members).values()),
+                )
             return dict(ins)
         if len({v.tokens for v in vals}) > 1 or len({v.order for v in vals}) > 1:
-            self.report("wrong-group", node, sync.index, reason="different-tokens",
-                        need=tuple(sorted(vals[0].need or ())))
+            self.report(
+                "wrong-group",
+                node,
+                sync.index,
+                reason="different-tokens",
+                need=tuple(sorted(vals[0].need or ())),
+            )
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         needs = {v.need for v in vals if v.need is not None}
         total = add_have(vals)
@@ -506,8 +605,13 @@ class Placement:
             self.report("double-reduction", node, sync.index, times=max(real_total.values()))
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         if set(total) - set(need) or len(needs) > 1:
-            self.report("wrong-group", node, sync.index, reason="extra-contributions",
-                        need=tuple(sorted(need)))
+            self.report(
+                "wrong-group",
+                node,
+                sync.index,
+                reason="extra-contributions",
+                need=tuple(sorted(need)),
+            )
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         if set(total) == set(need):
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
@@ -539,8 +643,9 @@ class Placement:
             # exchange: any all_to_all of them hands sequences' tokens to the wrong rank (S19)
             self.report("scrambled-tokens", node, sync.index)
             return dict(ins)
-        role = sync.role or ("dispatch" if sync.after == "router" else
-                             "combine" if sync.after == "experts" else None)
+        role = sync.role or (
+            "dispatch" if sync.after == "router" else "combine" if sync.after == "experts" else None
+        )
         if role == "dispatch":
             return self._dispatch(node, sync, members, ins)
         if role == "combine":
@@ -566,8 +671,13 @@ class Placement:
         for m in members:
             base = ins.get(m, vals[0])
             i = order.index(m)
-            out[m] = replace(base, order="expert", tokens=union, block=(Fraction(i, len(order)),
-                             Fraction(i + 1, len(order))), shares=frozenset(shares))
+            out[m] = replace(
+                base,
+                order="expert",
+                tokens=union,
+                block=(Fraction(i, len(order)), Fraction(i + 1, len(order))),
+                shares=frozenset(shares),
+            )
         return out
 
     def _combine(self, node, sync, members, ins):
@@ -600,8 +710,15 @@ class Placement:
                 base = ins.get(m, vals[0])
                 lo, hi = base.feat[1], base.feat[2]
                 width = (hi - lo) / len(order)
-                out[m] = replace(base, tokens=merged, feat=(base.feat[0] if base.feat[0] != "*" else heads,
-                                                            lo + width * i, lo + width * (i + 1)))
+                out[m] = replace(
+                    base,
+                    tokens=merged,
+                    feat=(
+                        base.feat[0] if base.feat[0] != "*" else heads,
+                        lo + width * i,
+                        lo + width * (i + 1),
+                    ),
+                )
         else:
             feat = feat_union([v.feat for v in vals]) or FULL
             for i, m in enumerate(order):
@@ -611,7 +728,7 @@ class Placement:
 
     # ---- the output sink (S18) ------------------------------------------------------------
     def _eval_sink(self, node, items) -> None:
-        _, phase, step, mb = node
+        _, phase, _step, mb = node
         world = self.world(phase)
         slots = self._inputs(items)
         held = frozenset().union(*(v.tokens for v, _, _ in slots.get("tokens", [])))
@@ -636,16 +753,16 @@ class Placement:
         return set(wanted) <= ends
 
     # ---- blame ------------------------------------------------------------------------------
-    def _blame(self, producer, val: Optional[Val] = None) -> Optional[int]:
+    def _blame(self, producer, val: Val | None = None) -> int | None:
         """The sync point whose collective produced the value (directly, or passed on by ops)."""
         if producer is not None and producer[0] == "coll":
             return self.g.nodes[producer].get("sync")
         return val.by if val is not None else None
 
-    def _blame_partial(self, producer) -> Optional[int]:
+    def _blame_partial(self, producer) -> int | None:
         return self._blame(producer)
 
-    def _origin(self, producer) -> Optional[str]:
+    def _origin(self, producer) -> str | None:
         """The op whose output it is, looking through collectives to their anchor."""
         while producer is not None and producer[0] == "coll":
             sync = self.plan.syncs[self.g.nodes[producer]["sync"]]

@@ -16,13 +16,13 @@ back are chains of nodes with one order predecessor each; kept as trees, a dropp
 subtree is emptied at once, so a chain of k costs k, not k x k (tests/test_budget.py compares
 the findings with the rebuild; syncverify.budget bounds what is left pairwise).
 """
+
 from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Optional
 
 import networkx as nx
 
@@ -34,8 +34,8 @@ from syncverify.plan import Plan
 @dataclass(frozen=True)
 class Redundant:
     sync: int
-    calls_per_step: tuple          # ((phase, calls per rank per step), ...)
-    reason: str                    # barrier | identity | unused
+    calls_per_step: tuple  # ((phase, calls per rank per step), ...)
+    reason: str  # barrier | identity | unused
 
 
 def _instances(graph: nx.DiGraph) -> dict[int, list]:
@@ -50,7 +50,7 @@ def _instances(graph: nx.DiGraph) -> dict[int, list]:
 def _reason(plan: Plan, graph: nx.DiGraph, effects: dict, nodes: list) -> str | None:
     sync = plan.syncs[graph.nodes[nodes[0]]["sync"]]
     if all(len(graph.nodes[n]["members"]) == 1 for n in nodes):
-        return None                    # a group of one: the static rule SV401 reports it
+        return None  # a group of one: the static rule SV401 reports it
     if sync.collective == "barrier":
         return "barrier"
     if all(effects.get(n, "identity") == "identity" for n in nodes):
@@ -78,8 +78,14 @@ def _calls_per_step(graph: nx.DiGraph, nodes: list) -> tuple:
     return tuple(sorted((phase, max(c.values())) for phase, c in per_rank.items()))
 
 
-def find_redundant(plan: Plan, graph: nx.DiGraph, effects: dict, index: OrderIndex,
-                   races: list, blamed: set[int] = frozenset()) -> list[Redundant]:
+def find_redundant(
+    plan: Plan,
+    graph: nx.DiGraph,
+    effects: dict,
+    index: OrderIndex,
+    races: list,
+    blamed: set[int] = frozenset(),
+) -> list[Redundant]:
     """`races`: those of the whole graph; `blamed`: syncs already reported as changing a value
     wrongly or hanging (not merely redundant)."""
     if not index.acyclic:
@@ -108,7 +114,7 @@ class LeaveOneOut:
     syncs at one anchor cost k per candidate, not k x k.
     """
 
-    MAX_DEPTH = 64                   # OrderIndex.ordered's bound on paths off the ranks' chains
+    MAX_DEPTH = 64  # OrderIndex.ordered's bound on paths off the ranks' chains
 
     def __init__(self, graph: nx.DiGraph, index: OrderIndex, races: list):
         self.nodes = graph.nodes
@@ -135,12 +141,15 @@ class LeaveOneOut:
                 readers[r].append((tins[0], v))
         self.readers = _by_tin(readers)
         # a collective some member never issues is a hang, judged apart (find_races skips it)
-        hanging = {n for n, a in graph.nodes(data=True)
-                   if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])}
+        hanging = {
+            n
+            for n, a in graph.nodes(data=True)
+            if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])
+        }
         unordered = {(r.producer, r.consumer) for r in races}
-        self.producers: dict[tuple, list] = defaultdict(list)    # consumer -> producers
-        self.through: dict[tuple, list] = defaultdict(list)      # node -> edges ordered via it
-        consumers: dict[tuple, list] = defaultdict(list)         # tree root -> (tin, consumer)
+        self.producers: dict[tuple, list] = defaultdict(list)  # consumer -> producers
+        self.through: dict[tuple, list] = defaultdict(list)  # node -> edges ordered via it
+        consumers: dict[tuple, list] = defaultdict(list)  # tree root -> (tin, consumer)
         for u, v, attrs in edges_with_data(graph):
             if not attrs["data"] or u in hanging or v in hanging or (u, v) in unordered:
                 continue
@@ -184,7 +193,7 @@ class LeaveOneOut:
         """Whether every data edge ordered in the full graph (and not touching `removed`) is
         still ordered once `removed` are dropped from the order graph."""
         removed = set(removed)
-        cuts: dict[tuple, list] = defaultdict(list)        # tree root -> dropped subtrees
+        cuts: dict[tuple, list] = defaultdict(list)  # tree root -> dropped subtrees
         for node in removed:
             cuts[self.root[node]].append((self.tin[node], self.tout[node]))
         changed = self._clocks_without(removed, cuts)
@@ -193,8 +202,10 @@ class LeaveOneOut:
             consumers += _within(self.consumers.get(r), spans)
         suspects = [(u, v) for v in consumers for u in self.producers.get(v, ())]
         suspects += [edge for node in removed for edge in self.through.get(node, ())]
-        return all(u in removed or v in removed or self._ordered(u, v, removed, cuts, changed)
-                   for u, v in suspects)
+        return all(
+            u in removed or v in removed or self._ordered(u, v, removed, cuts, changed)
+            for u, v in suspects
+        )
 
     def _clocks_without(self, removed: set, cuts: dict) -> dict[tuple, list]:
         """The tree roots whose vector clock differs once `removed` are dropped, with the new
@@ -202,8 +213,12 @@ class LeaveOneOut:
         index, nodes = self.index, self.nodes
         row, clock = index.row, index.clock
         changed: dict[tuple, list] = {}
-        todo = [(row[v], v) for r, spans in cuts.items()
-                for v in _within(self.readers.get(r), spans) if v not in removed]
+        todo = [
+            (row[v], v)
+            for r, spans in cuts.items()
+            for v in _within(self.readers.get(r), spans)
+            if v not in removed
+        ]
         heapq.heapify(todo)
         done = set()
         while todo:
@@ -215,7 +230,7 @@ class LeaveOneOut:
             for r, tins in self.groups.get(node, ()):
                 spans = cuts.get(r)
                 if spans and all(any(lo <= t < hi for lo, hi in spans) for t in tins):
-                    continue                # every predecessor in this tree is dropped or below
+                    continue  # every predecessor in this tree is dropped or below
                 inputs.append(changed.get(r) or clock[row[r]])
             if not inputs:
                 mine = list(self.zero)
@@ -237,12 +252,13 @@ class LeaveOneOut:
         """`node`'s vector clock once the nodes of `cuts` are dropped."""
         r = self.root[node]
         if r != node and any(lo <= self.tin[node] < hi for lo, hi in cuts.get(r, ())):
-            return self.zero                # its only path in was through a dropped node
+            return self.zero  # its only path in was through a dropped node
         mine = changed.get(r)
         return mine if mine is not None else self.index.clock[self.index.row[r]]
 
-    def _ordered(self, u: tuple, v: tuple, removed: set, cuts: dict, changed: dict,
-                 depth: int = 0) -> bool:
+    def _ordered(
+        self, u: tuple, v: tuple, removed: set, cuts: dict, changed: dict, depth: int = 0
+    ) -> bool:
         """OrderIndex.ordered on the graph without `removed`."""
         if u == v:
             return True
@@ -251,8 +267,10 @@ class LeaveOneOut:
             return self._clock(v, cuts, changed)[attrs["rank"]] >= attrs["position"] + 1
         if depth > self.MAX_DEPTH:
             return False
-        return any(s not in removed and (s == v or self._ordered(s, v, removed, cuts, changed, depth + 1))
-                   for s in self.index.succ.get(u, ()))
+        return any(
+            s not in removed and (s == v or self._ordered(s, v, removed, cuts, changed, depth + 1))
+            for s in self.index.succ.get(u, ())
+        )
 
     def _path(self, u: tuple, v: tuple, depth: int = 0) -> list:
         """The nodes off the ranks' chains on the first order path OrderIndex.ordered finds
@@ -278,9 +296,9 @@ def _by_tin(entries: dict[tuple, list]) -> dict[tuple, tuple[list, list]]:
     return out
 
 
-def _within(entries: Optional[tuple[list, list]], spans: list) -> list:
+def _within(entries: tuple[list, list] | None, spans: list) -> list:
     """The nodes of `entries` whose tin falls in one of `spans`."""
     if not entries:
         return []
     tins, nodes = entries
-    return [n for lo, hi in spans for n in nodes[bisect_left(tins, lo):bisect_left(tins, hi)]]
+    return [n for lo, hi in spans for n in nodes[bisect_left(tins, lo) : bisect_left(tins, hi)]]

@@ -18,13 +18,14 @@ A value on one rank is described by
 Replicated over a group = every member holds an equal complete value; Sharded = members hold
 different shares of tokens or features; over a group of one both collapse to Replicated (S2).
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from fractions import Fraction
-from typing import Iterable, Optional
+from functools import lru_cache
 
 ZERO, ONE = Fraction(0), Fraction(1)
 FULL = ("*", ZERO, ONE)
@@ -34,14 +35,14 @@ FULL = ("*", ZERO, ONE)
 class Val:
     tokens: frozenset
     feat: tuple = FULL
-    need: Optional[frozenset] = None
+    need: frozenset | None = None
     have: tuple = ()
     order: str = "token"
     copies: int = 1
-    block: Optional[tuple] = None
+    block: tuple | None = None
     shares: frozenset = frozenset()
     kind: str = "act"
-    by: Optional[int] = None      # the sync whose collective last changed it, while ops pass it on
+    by: int | None = None  # the sync whose collective last changed it, while ops pass it on
 
     @property
     def complete(self) -> bool:
@@ -51,11 +52,26 @@ class Val:
     def full(self) -> bool:
         return self.feat[1] == ZERO and self.feat[2] == ONE
 
-    def same_placement(self, other: "Val") -> bool:
-        return (self.tokens, self.feat, self.need, self.have, self.order, self.copies, self.block) == \
-               (other.tokens, other.feat, other.need, other.have, other.order, other.copies, other.block)
+    def same_placement(self, other: Val) -> bool:
+        return (
+            self.tokens,
+            self.feat,
+            self.need,
+            self.have,
+            self.order,
+            self.copies,
+            self.block,
+        ) == (
+            other.tokens,
+            other.feat,
+            other.need,
+            other.have,
+            other.order,
+            other.copies,
+            other.block,
+        )
 
-    def made_complete(self) -> "Val":
+    def made_complete(self) -> Val:
         return replace(self, need=None, have=())
 
 
@@ -73,7 +89,7 @@ def replace(val, **changes):
     return new
 
 
-def partial(need: Iterable[int], rank: int) -> tuple[Optional[frozenset], tuple]:
+def partial(need: Iterable[int], rank: int) -> tuple[frozenset | None, tuple]:
     """A contribution of `rank` to a sum over `need`; over a group of one it is complete (S2)."""
     need = frozenset(need)
     if len(need) <= 1:
@@ -81,7 +97,7 @@ def partial(need: Iterable[int], rank: int) -> tuple[Optional[frozenset], tuple]
     return need, ((rank, 1),)
 
 
-def add_have(values: Iterable[Val], weights: Optional[Iterable[int]] = None) -> dict[int, int]:
+def add_have(values: Iterable[Val], weights: Iterable[int] | None = None) -> dict[int, int]:
     """How many times each contribution is present in the sum of `values` (each value counted
     `weight` times: the real ranks a kept one stands for)."""
     values = list(values)
@@ -99,7 +115,7 @@ def shard(dim: str, index: int, count: int) -> tuple:
     return (dim, Fraction(index, count), Fraction(index + 1, count))
 
 
-def feat_union(feats: list[tuple]) -> Optional[tuple]:
+def feat_union(feats: list[tuple]) -> tuple | None:
     """Concatenate feature shares of one dim; None when they do not tile an interval."""
     dims = {f[0] for f in feats}
     if len(dims) != 1:

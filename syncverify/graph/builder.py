@@ -15,6 +15,7 @@ Edges carry two attributes:
 Collective nodes carry `issuers` ({rank: position of the call in that rank's issue order}) and
 `members` (the ranks of the group instance), which collective matching compares.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,10 +34,11 @@ from syncverify.plan import Plan
 @dataclass(frozen=True)
 class Scenario:
     """Which DP replicas sit idle (S17, `dp_idle: skip`), per phase."""
+
     idle: tuple[tuple[str, int], ...] = ()
     steps: int = DECODE_STEPS
-    reduce: bool = True           # unroll representative layers only (graph.reduction)
-    periods: FrozenMap = FrozenMap()   # run start -> (period, transient) (graph.reduction)
+    reduce: bool = True  # unroll representative layers only (graph.reduction)
+    periods: FrozenMap = FrozenMap()  # run start -> (period, transient) (graph.reduction)
 
     def idle_in(self, phase: str) -> frozenset[int]:
         return frozenset(d for p, d in self.idle if p == phase)
@@ -53,8 +55,9 @@ def build_graph(plan: Plan, scenario: Scenario = Scenario()) -> nx.DiGraph:
     worlds = {}
     classes = layer_classes(plan, scenario.reduce, scenario.periods)
     for phase in plan.phases:
-        world = PhaseWorld(plan, phase, scenario.idle_in(phase.name), scenario.steps,
-                           frozenset(classes))
+        world = PhaseWorld(
+            plan, phase, scenario.idle_in(phase.name), scenario.steps, frozenset(classes)
+        )
         worlds[phase.name] = world
         _unroll_phase(world, StreamBuilder(world, rec), rec)
     graph = nx.DiGraph(plan=plan.name, scenario=scenario.label)
@@ -100,10 +103,21 @@ def _step_end_issues(world: PhaseWorld, builder: StreamBuilder, step: int, rank:
 def _add_programs(graph: nx.DiGraph, edges: dict, rec: Recorder) -> None:
     for key, info in rec.colls.items():
         _, phase, step, mb, _, layer, _ = key
-        graph.add_node(key, kind="coll", phase=phase, step=step, mb=mb, layer=layer,
-                       sync=info.sync.index, collective=info.sync.collective, axis=info.axis,
-                       members=info.members, role=info.role, is_async=info.sync.is_async,
-                       issuers={})
+        graph.add_node(
+            key,
+            kind="coll",
+            phase=phase,
+            step=step,
+            mb=mb,
+            layer=layer,
+            sync=info.sync.index,
+            collective=info.sync.collective,
+            axis=info.axis,
+            members=info.members,
+            role=info.role,
+            is_async=info.sync.is_async,
+            issuers={},
+        )
     for rank, program in sorted(rec.programs.items()):
         _add_program(graph, edges, rank, program)
 
@@ -132,8 +146,17 @@ def _add_program(graph: nx.DiGraph, edges: dict, rank: int, program: list) -> No
                 waits.append((item.coll, ("op", phase, step, mb, rank, layer, op)))
             continue
         _, phase, step, mb, _, layer, op = item
-        graph.add_node(item, kind="op", phase=phase, step=step, mb=mb, rank=rank, layer=layer,
-                       op=op, position=position)
+        graph.add_node(
+            item,
+            kind="op",
+            phase=phase,
+            step=step,
+            mb=mb,
+            rank=rank,
+            layer=layer,
+            op=op,
+            position=position,
+        )
         position += 1
         if last_op is not None:
             _edge(edges, last_op, item, order=True)

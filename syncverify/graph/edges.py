@@ -4,9 +4,10 @@ Each edge carries `order` (True when the schedule orders its ends: program order
 collective's completion, a wait) and `data` (a list of (slot, tensor, member) the consumer
 reads from the producer); docs/semantics.md has the full table.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import networkx as nx
 

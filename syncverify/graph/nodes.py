@@ -9,6 +9,7 @@ Output sink:          ("sink", phase, step, microbatch)      S18
 sample). `group` is the sorted tuple of the collective instance's member ranks; for a send_recv
 it is (sender, receiver). The hand-over collectives of `prefill_end` use phase "handover".
 """
+
 from __future__ import annotations
 
 EMBED_LAYER = -1
@@ -61,4 +62,5 @@ def _layer_text(layer: int, tail_layer: int | None) -> str:
 
 def _ranks(group: tuple) -> str:
     from syncverify.ranges import compact
+
     return compact(group)

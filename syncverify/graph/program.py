@@ -6,6 +6,7 @@
   uses the same issue order. An odd last microbatch (a config error) runs alone.
 - Decode steps follow each other on a device's stream; there is no barrier between steps (S3).
 """
+
 from __future__ import annotations
 
 from syncverify.graph.streams import Issue

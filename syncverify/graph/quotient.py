@@ -23,12 +23,13 @@ degree that differs between the phases (the S5 hand-over), EP groups that follow
 boundary, and for tp also KV heads that tp does not divide (S20) and EP groups that cut a TP
 group. docs/semantics.md "Symmetry" gives the argument; tests/test_symmetry.py checks it.
 """
+
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Optional
 
 from syncverify.frozenmap import FrozenMap
 from syncverify.plan import Phase, Plan, SyncPoint
@@ -36,7 +37,7 @@ from syncverify.topology import LAYOUT_AXES, Topology
 
 KEPT_REPLICAS = 2
 KEPT_TP = 2
-DEFAULT_STEPS = 3             # graph.world.DECODE_STEPS: decode steps 0, 1 and 2
+DEFAULT_STEPS = 3  # graph.world.DECODE_STEPS: decode steps 0, 1 and 2
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,25 @@ class Reduction:
     and is widened wherever the plan's certificate (syncverify.analysis.certificate) cannot
     prove a window exact: an axis kept whole, every microbatch of a phase kept, a run of layers
     given a longer period or kept whole, more decode steps unrolled."""
-    whole_axes: frozenset = frozenset()           # rank axes kept whole: "tp", "dp"
-    whole_microbatches: frozenset = frozenset()   # phases whose microbatches are all kept
-    layer_periods: FrozenMap = FrozenMap()        # run start -> (period, transient) (graph.reduction)
+
+    whole_axes: frozenset = frozenset()  # rank axes kept whole: "tp", "dp"
+    whole_microbatches: frozenset = frozenset()  # phases whose microbatches are all kept
+    layer_periods: FrozenMap = FrozenMap()  # run start -> (period, transient) (graph.reduction)
     steps: int = DEFAULT_STEPS
 
-    def widened(self, **changes) -> "Reduction":
+    def widened(self, **changes) -> Reduction:
         return replace(self, **changes)
 
 
 @dataclass(frozen=True, eq=False)
 class Classes:
     """Representative -> the real indices it stands for, per phase."""
-    ranks: dict            # phase -> {rank: tuple of real ranks}
-    microbatches: dict     # phase -> {mb: tuple of real microbatches}
-    replicas: dict         # phase -> {replica: tuple of real replicas}
-    tp: dict = field(default_factory=dict)   # phase -> {tp coordinate: real coordinates}
-    topologies: dict = field(default_factory=dict)   # phase -> the real Topology
+
+    ranks: dict  # phase -> {rank: tuple of real ranks}
+    microbatches: dict  # phase -> {mb: tuple of real microbatches}
+    replicas: dict  # phase -> {replica: tuple of real replicas}
+    tp: dict = field(default_factory=dict)  # phase -> {tp coordinate: real coordinates}
+    topologies: dict = field(default_factory=dict)  # phase -> the real Topology
 
     def member_weights(self, phase: str, axis: str, members: tuple[int, ...]) -> tuple[int, ...]:
         """For a group of kept ranks on `axis`: how many members of the real group each stands
@@ -117,7 +120,9 @@ class Classes:
 
 @lru_cache(maxsize=4096)
 def _member_weights(classes: Classes, phase: str, axis: str, members: tuple) -> tuple[int, ...]:
-    real_group = set(classes.topologies[phase].group(axis, classes.representative(phase, members[0])))
+    real_group = set(
+        classes.topologies[phase].group(axis, classes.representative(phase, members[0]))
+    )
     table = classes.ranks.get(phase, {})
     return tuple(len(real_group.intersection(table.get(m, (m,)))) for m in members)
 
@@ -126,7 +131,7 @@ def identity(plan: Plan) -> Classes:
     return Classes({}, {}, {})
 
 
-def _ep_roles(phase: Phase) -> Optional[dict[str, tuple[str, int]]]:
+def _ep_roles(phase: Phase) -> dict[str, tuple[str, int]] | None:
     """How each non-pp layout axis sits in the EP groups (S1: EP groups cut the flattened non-pp
     coordinates, in layout order, into chunks of `ep` ranks).
 
@@ -169,14 +174,14 @@ def _replicas_distinct(plan: Plan) -> bool:
     between them stays as it is)."""
     named = _named_axes(plan)
     if "ep" in named and not _replica_only(plan):
-        return True                      # S9: ep positions mix replicas with TP and SP ranks
+        return True  # S9: ep positions mix replicas with TP and SP ranks
     if len({p.degrees.dp for p in plan.phases}) > 1:
-        return True                      # S5: a hand-over between different replica counts
+        return True  # S5: a hand-over between different replica counts
     if any(_ep_roles(phase) is None for phase in plan.phases):
         return True
     if "dp" in named and not _selectors_agree_across_phases(plan):
         return True
-    if "ep" in named:                    # replica-only here
+    if "ep" in named:  # replica-only here
         tables = {p.name: _replica_classes(plan, p) for p in plan.phases}
         return not _ep_selectors_consistent(plan, tables)
     return False
@@ -196,8 +201,9 @@ def _ep_selected_replicas(plan: Plan) -> list[frozenset]:
             for phase in plan.phases:
                 if sync.runs_in(phase.name):
                     ep = max(phase.degrees.ep, 1)
-                    out.append(frozenset(d for d in range(phase.degrees.dp)
-                                         if d % ep in sync.ranks["ep"]))
+                    out.append(
+                        frozenset(d for d in range(phase.degrees.dp) if d % ep in sync.ranks["ep"])
+                    )
     return out
 
 
@@ -271,13 +277,21 @@ def _selectors_agree_across_phases(plan: Plan) -> bool:
     each phase); otherwise dp is kept whole."""
     tables = {phase.name: _replica_classes(plan, phase) for phase in plan.phases}
     # replica -> its kept replica, so each selector costs its own size, not the class count
-    kept_of = {name: {r: c for c, real in table.items() for r in real} for name, table in tables.items()}
+    kept_of = {
+        name: {r: c for c, real in table.items() for r in real} for name, table in tables.items()
+    }
     for sync in plan.syncs:
         if not sync.ranks or "dp" not in sync.ranks:
             continue
-        named = {frozenset(kept_of[p.name][d] for d in sync.ranks["dp"]
-                           if d in kept_of[p.name] and tables[p.name][kept_of[p.name][d]][0] == d)
-                 for p in plan.phases if sync.runs_in(p.name)}
+        named = {
+            frozenset(
+                kept_of[p.name][d]
+                for d in sync.ranks["dp"]
+                if d in kept_of[p.name] and tables[p.name][kept_of[p.name][d]][0] == d
+            )
+            for p in plan.phases
+            if sync.runs_in(p.name)
+        }
         if len(named) > 1:
             return False
     return True
@@ -333,31 +347,40 @@ def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     if not inners:
         return _selector_classes(dp, selected)
     chain = inners + [dp]
-    if any(hi % lo for lo, hi in zip(chain, chain[1:])):
+    if any(hi % lo for lo, hi in itertools.pairwise(chain)):
         return _classes(dp, dp)
     table = {0: (0,)}
-    below = 1                                   # the replicas one step of this digit spans
+    below = 1  # the replicas one step of this digit spans
     for size in chain:
         radix = size // below
-        digit = _selector_classes(radix, [frozenset((d // below) % radix for d in s) for s in selected])
+        digit = _selector_classes(
+            radix, [frozenset((d // below) % radix for d in s) for s in selected]
+        )
         kept_below = len(table)
-        table = {k + kept_below * c: tuple(sorted(r + below * v for r in table[k] for v in digit[c]))
-                 for c in digit for k in table}
+        table = {
+            k + kept_below * c: tuple(sorted(r + below * v for r in table[k] for v in digit[c]))
+            for c in digit
+            for k in table
+        }
         below = size
     if all(len({r in s for r in real}) == 1 for real in table.values() for s in selected):
         return table
     return _classes(dp, dp)
 
 
-def _axis_classes(plan: Plan, phase: Phase,
-                  whole: frozenset = frozenset()) -> dict[str, dict[int, tuple[int, ...]]]:
+def _axis_classes(
+    plan: Plan, phase: Phase, whole: frozenset = frozenset()
+) -> dict[str, dict[int, tuple[int, ...]]]:
     """Per layout axis: kept coordinate -> the real coordinates it stands for (`whole`: axes a
     failed certificate keeps as they are)."""
     sizes = phase.topology.sizes
     out = {axis: _classes(sizes[axis], sizes[axis]) for axis in ("sp", "pp")}
     tp = sizes["tp"]
-    out["tp"] = _classes(tp, tp) if "tp" in whole or _tp_ranks_distinct(plan) else \
-        _selector_classes(tp, _selected_sets(plan, "tp"))
+    out["tp"] = (
+        _classes(tp, tp)
+        if "tp" in whole or _tp_ranks_distinct(plan)
+        else _selector_classes(tp, _selected_sets(plan, "tp"))
+    )
     dp = sizes["dp"]
     if "dp" in whole or _replicas_distinct(plan) or dp <= KEPT_REPLICAS:
         out["dp"] = _classes(dp, dp)
@@ -366,7 +389,9 @@ def _axis_classes(plan: Plan, phase: Phase,
     return out
 
 
-def microbatch_classes(phase: Phase, reduction: Reduction = Reduction()) -> dict[int, tuple[int, ...]]:
+def microbatch_classes(
+    phase: Phase, reduction: Reduction = Reduction()
+) -> dict[int, tuple[int, ...]]:
     """The first microbatches, then one that stands for the rest (all of them in a phase whose
     microbatch certificate failed: `reduction.whole_microbatches`).
 
@@ -409,8 +434,9 @@ def _scaled_phase(plan: Plan, phase: Phase, reduction: Reduction) -> tuple[Phase
     sizes.update(kept)
     sizes["ep"] = _kept_ep(phase, axes)
     degrees = replace(phase.degrees, tp=kept["tp"], dp=kept["dp"], ep=sizes["ep"])
-    topology = Topology(sizes=FrozenMap(sizes), layout=phase.topology.layout,
-                        stages=phase.topology.stages)
+    topology = Topology(
+        sizes=FrozenMap(sizes), layout=phase.topology.layout, stages=phase.topology.stages
+    )
     scaled = replace(phase, degrees=degrees, topology=topology, microbatches=len(microbatches))
     real = phase.topology
     ranks = {}
@@ -428,7 +454,7 @@ def _kept_ep(phase: Phase, axes: dict[str, dict]) -> int:
     """The EP degree whose groups are the kept members of the real EP groups."""
     roles = _ep_roles(phase)
     if phase.degrees.ep <= 1 or roles is None:
-        return phase.degrees.ep                   # nothing was cut down (_replicas_distinct)
+        return phase.degrees.ep  # nothing was cut down (_replicas_distinct)
     ep = 1
     for axis, (role, count) in roles.items():
         if role == "inside":
@@ -448,9 +474,13 @@ def quotient(plan: Plan, reduction: Reduction = Reduction()) -> tuple[Plan, Clas
         phases.append(scaled)
     ranks["handover"], mbs["handover"] = ranks.get("decode", {}), {}
     topologies = {phase.name: phase.topology for phase in plan.phases}
-    syncs = tuple(_kept_selector(sync, {"tp": tp, "dp": replicas}, plan.phases) for sync in plan.syncs)
-    return (replace(plan, phases=tuple(phases), syncs=syncs),
-            Classes(ranks, mbs, replicas, tp, topologies))
+    syncs = tuple(
+        _kept_selector(sync, {"tp": tp, "dp": replicas}, plan.phases) for sync in plan.syncs
+    )
+    return (
+        replace(plan, phases=tuple(phases), syncs=syncs),
+        Classes(ranks, mbs, replicas, tp, topologies),
+    )
 
 
 def _cut_down(classes: dict[int, tuple[int, ...]]) -> bool:
@@ -476,7 +506,11 @@ def _kept_selector(sync, tables: dict, phases) -> SyncPoint:
     replicas = tables["dp"]
     if "ep" in ranks and any(_cut_down(t) for t in replicas.values()):
         # only replica-only plans get here (_replicas_distinct); consistent across phases
-        ranks["ep"] = frozenset().union(*(
-            _kept_ep_coordinates(sync.ranks["ep"], p, replicas[p.name])
-            for p in phases if sync.runs_in(p.name)))
+        ranks["ep"] = frozenset().union(
+            *(
+                _kept_ep_coordinates(sync.ranks["ep"], p, replicas[p.name])
+                for p in phases
+                if sync.runs_in(p.name)
+            )
+        )
     return replace(sync, ranks=FrozenMap(ranks))

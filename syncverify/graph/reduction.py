@@ -16,9 +16,11 @@ on every rank. Where they differ (state that alternates: an all_to_all over tp a
 `mlp_residual`), the run is given one transient layer and the shortest period p <= 4 whose
 check holds (layers a+2..a+p+1 stand for their residues mod p), or kept whole.
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Mapping
 
 from syncverify.frozenmap import FrozenMap
 from syncverify.plan import Plan
@@ -46,11 +48,12 @@ def _breakpoints(plan: Plan) -> set[int]:
 def runs(plan: Plan) -> list[tuple[int, int]]:
     """The runs of equal consecutive layers, as (first, last) inclusive."""
     starts = sorted(_breakpoints(plan)) + [plan.model.layers]
-    return [(a, end - 1) for a, end in zip(starts, starts[1:])]
+    return [(a, end - 1) for a, end in itertools.pairwise(starts)]
 
 
-def layer_classes(plan: Plan, reduce: bool = True,
-                  periods: Mapping[int, tuple] = FrozenMap()) -> dict[int, tuple[int, ...]]:
+def layer_classes(
+    plan: Plan, reduce: bool = True, periods: Mapping[int, tuple] = FrozenMap()
+) -> dict[int, tuple[int, ...]]:
     """Representative layer -> the layers it stands for (itself only when not reducing).
 
     `periods` gives a run (by its first layer) a (period, transient) other than (1, 0), or
@@ -86,7 +89,7 @@ def run_classes(a: int, b: int, period: tuple) -> dict[int, tuple[int, ...]]:
     if p <= 0:
         return {l: (l,) for l in range(a, b + 1)}
     s = period_start(a, period)
-    tail = s + ((b - 1 - s) // p) * p if b - 1 >= s else s     # largest T <= b-1, T = s mod p
+    tail = s + ((b - 1 - s) // p) * p if b - 1 >= s else s  # largest T <= b-1, T = s mod p
     if tail <= s + p:
         return {l: (l,) for l in range(a, b + 1)}
     out = {l: (l,) for l in range(a, s)}

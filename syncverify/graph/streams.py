@@ -7,10 +7,10 @@ edges of the model's data flow are recorded: the residual stream through each la
 attention, the K/V cache of earlier steps, stage-to-stage activations, the sampled token through
 the host (S4) or a device carrier, and the outputs into the sink (S18).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 from syncverify.graph.nodes import EMBED_LAYER, coll_node, host_node, op_node, sink_node
 from syncverify.graph.world import PhaseWorld
@@ -22,40 +22,44 @@ GATHER_LIKE = ("gather", "all_gather")
 @dataclass(frozen=True)
 class Ref:
     """A value: the output `tensor` of `node`; for a collective, the output on rank `member`."""
+
     node: tuple
-    tensor: Optional[str] = None
-    member: Optional[int] = None
+    tensor: str | None = None
+    member: int | None = None
 
 
 @dataclass(frozen=True)
 class Issue:
     """One rank's call of a collective instance."""
+
     coll: tuple
     sync: SyncPoint
     blocking: bool
     p2p: bool
-    wait: Optional[tuple] = None      # (phase, step, mb, layer, op) awaited on this rank (async)
+    wait: tuple | None = None  # (phase, step, mb, layer, op) awaited on this rank (async)
 
 
 @dataclass
 class CollInfo:
     """What every member agrees on about one collective instance."""
+
     sync: SyncPoint
     members: tuple[int, ...]
     axis: str
-    role: str = ""            # "" | "carrier" | "stage" | "handover"
+    role: str = ""  # "" | "carrier" | "stage" | "handover"
 
 
 @dataclass
 class Recorder:
     """Everything the streams record for the graph builder."""
-    programs: dict[int, list] = field(default_factory=dict)        # rank -> [op node | Issue]
-    data: list[tuple] = field(default_factory=list)                # (src Ref, dst node, slot)
+
+    programs: dict[int, list] = field(default_factory=dict)  # rank -> [op node | Issue]
+    data: list[tuple] = field(default_factory=list)  # (src Ref, dst node, slot)
     colls: dict[tuple, CollInfo] = field(default_factory=dict)
-    implicit_order: list[tuple] = field(default_factory=list)      # (u, v) order-only edges
-    kv_history: dict[tuple, list[Ref]] = field(default_factory=dict)   # (layer, mb, rank)
-    prefill_kv: dict[tuple, list[Ref]] = field(default_factory=dict)   # (rank, layer)
-    sinks: dict[tuple, int] = field(default_factory=dict)          # sink node -> reading rank
+    implicit_order: list[tuple] = field(default_factory=list)  # (u, v) order-only edges
+    kv_history: dict[tuple, list[Ref]] = field(default_factory=dict)  # (layer, mb, rank)
+    prefill_kv: dict[tuple, list[Ref]] = field(default_factory=dict)  # (rank, layer)
+    sinks: dict[tuple, int] = field(default_factory=dict)  # sink node -> reading rank
 
 
 class StreamBuilder:
@@ -67,18 +71,34 @@ class StreamBuilder:
         self.rec = rec
 
     # ---- ops and data edges -------------------------------------------------------------
-    def emit(self, out: list, step: int, mb: int, rank: int, layer: int, op: str,
-             inputs: dict[str, object]) -> Ref:
+    def emit(
+        self,
+        out: list,
+        step: int,
+        mb: int,
+        rank: int,
+        layer: int,
+        op: str,
+        inputs: dict[str, object],
+    ) -> Ref:
         node = op_node(self.w.name, step, mb, rank, layer, op)
         out.append(node)
         for slot, refs in inputs.items():
-            for ref in (refs if isinstance(refs, list) else [refs]):
+            for ref in refs if isinstance(refs, list) else [refs]:
                 if ref is not None:
                     self.rec.data.append((ref, node, slot))
         return Ref(node)
 
-    def after(self, out: list, step: int, mb: int, rank: int, layer: int, anchor: str,
-              value: Optional[Ref]) -> Optional[Ref]:
+    def after(
+        self,
+        out: list,
+        step: int,
+        mb: int,
+        rank: int,
+        layer: int,
+        anchor: str,
+        value: Ref | None,
+    ) -> Ref | None:
         """Apply the syncs anchored on `anchor` (list order, S7) to `value` on `rank`."""
         for sync in self.w.syncs_at(anchor, layer):
             value = self.apply(out, step, mb, rank, layer, sync, value)
@@ -94,8 +114,17 @@ class StreamBuilder:
                 kv = self.apply(out, step, mb, rank, layer, sync, kv, issue=sync.tensor == "kv")
         return q, kv
 
-    def apply(self, out: list, step: int, mb: int, rank: int, layer: int, sync: SyncPoint,
-              value: Optional[Ref], issue: bool = True) -> Optional[Ref]:
+    def apply(
+        self,
+        out: list,
+        step: int,
+        mb: int,
+        rank: int,
+        layer: int,
+        sync: SyncPoint,
+        value: Ref | None,
+        issue: bool = True,
+    ) -> Ref | None:
         """Issue `sync` on `rank` (if it does) and return the value its consumers read.
 
         `issue=False` routes a second tensor through a call already issued (q and kv of one
@@ -104,25 +133,39 @@ class StreamBuilder:
         group = self.w.group(sync.group, rank)
         issues = self.w.selected(sync, rank)
         if not issues and not self.w.splits_group(sync, group, layer, self._anchor_runs):
-            return value            # S9: whole groups left out lack the sync
+            return value  # S9: whole groups left out lack the sync
         key = coll_node(self.w.name, step, mb, sync.index, layer, group)
         self.rec.colls.setdefault(key, CollInfo(sync, group, sync.group))
         if issues and issue:
             out.append(self.issue(key, sync, step, mb, rank, layer))
         if sync.collective == "barrier" or value is None:
-            return value            # a barrier orders, it moves no value
+            return value  # a barrier orders, it moves no value
         self.rec.data.append((value, key, "in"))
         return Ref(key, value.tensor, rank)
 
     def _anchor_runs(self, rank: int, layer: int, anchor: str) -> bool:
         return self.w.runs(rank, layer, anchor)
 
-    def issue(self, key: tuple, sync: SyncPoint, step: int, mb: int, rank: int, layer: int,
-              p2p: bool = False, wait: Optional[tuple] = None) -> Issue:
+    def issue(
+        self,
+        key: tuple,
+        sync: SyncPoint,
+        step: int,
+        mb: int,
+        rank: int,
+        layer: int,
+        p2p: bool = False,
+        wait: tuple | None = None,
+    ) -> Issue:
         if wait is None and sync.is_async:
             wait = self.w.wait_target(sync, step, mb, layer, rank)
-        return Issue(key, sync, blocking=not sync.is_async, p2p=p2p or sync.collective == "send_recv",
-                     wait=wait if sync.is_async else None)
+        return Issue(
+            key,
+            sync,
+            blocking=not sync.is_async,
+            p2p=p2p or sync.collective == "send_recv",
+            wait=wait if sync.is_async else None,
+        )
 
     # ---- one stream ---------------------------------------------------------------------
     def stream(self, step: int, mb: int, rank: int) -> list:
@@ -201,13 +244,16 @@ class StreamBuilder:
             if partner is None:
                 continue
             if sync.collective == "send_recv" and not self.w.selected(sync, rank):
-                continue            # S9: an unselected pair neither sends nor receives
+                continue  # S9: an unselected pair neither sends nor receives
             key = self.stage_coll(sync, step, mb, rank, partner)
             if h is not None and sync.collective != "barrier":
                 self.rec.data.append((h, key, "in"))
             if self.w.selected(sync, rank):
-                out.append(self.issue(key, sync, step, mb, rank, -1, p2p=sync.collective == "send_recv",
-                                      wait=()))
+                out.append(
+                    self.issue(
+                        key, sync, step, mb, rank, -1, p2p=sync.collective == "send_recv", wait=()
+                    )
+                )
 
     def receive_stage_input(self, out, step, mb, rank, stage):
         value = None
@@ -215,11 +261,14 @@ class StreamBuilder:
             sender = self.w.stage_partner(rank, stage - 1, sync)
             if sender is None or sync.collective == "barrier":
                 continue
-            if self.w.selected(sync, sender):     # S9: selectors pick pairs by the sender
+            if self.w.selected(sync, sender):  # S9: selectors pick pairs by the sender
                 key = self.stage_coll(sync, step, mb, sender, rank)
                 wait = self.w.stage_wait(sync, step, mb, rank, stage)
-                out.append(self.issue(key, sync, step, mb, rank, -1, p2p=sync.collective == "send_recv",
-                                      wait=wait))
+                out.append(
+                    self.issue(
+                        key, sync, step, mb, rank, -1, p2p=sync.collective == "send_recv", wait=wait
+                    )
+                )
                 value = Ref(key, None, rank)
         return value
 
@@ -247,8 +296,11 @@ class StreamBuilder:
                 self.send_token(out, step, mb, rank, sync, tok)
                 continue
             value = self.apply(out, step, mb, rank, tail_layer, sync, value)
-            if to_sink is None and sync.collective in GATHER_LIKE and \
-                    self.w.covers_dp(sync.group, rank):
+            if (
+                to_sink is None
+                and sync.collective in GATHER_LIKE
+                and self.w.covers_dp(sync.group, rank)
+            ):
                 to_sink = value
         if rank == self.w.sink_reader():
             sink = sink_node(self.w.name, step, mb)
@@ -257,7 +309,7 @@ class StreamBuilder:
             # without one it receives nothing (with dp = 1 it reads the sample directly)
             if to_sink is not None:
                 self.rec.data.append((to_sink, sink, "tokens"))
-                self.rec.implicit_order.append((to_sink.node, sink))   # the sink waits (S18)
+                self.rec.implicit_order.append((to_sink.node, sink))  # the sink waits (S18)
 
     def feed_host(self, step, mb, rank, tok):
         """S4/S5(ii): the host reads every sampled token it hands to the next decode step."""
@@ -267,7 +319,9 @@ class StreamBuilder:
             for dmb in range(self.w.decode_microbatches):
                 self._to_host(tok, host_node(0, dmb), ordered=True)
         elif step + 1 < self.w.steps and self.w.phase.token_return == "host":
-            self._to_host(tok, host_node(step + 1, mb), ordered=self.w.phase.overlap != "across_steps")
+            self._to_host(
+                tok, host_node(step + 1, mb), ordered=self.w.phase.overlap != "across_steps"
+            )
 
     def _to_host(self, tok, host, ordered):
         self.rec.data.append((tok, host, "tokens"))
@@ -276,27 +330,32 @@ class StreamBuilder:
 
     def send_token(self, out, step, mb, rank, sync, tok):
         if step + 1 >= self.w.steps:
-            return                    # S4: the last step checked issues none
+            return  # S4: the last step checked issues none
         if not self.w.selected(sync, rank):
-            return                    # S9: an unselected pair neither sends nor receives
+            return  # S9: an unselected pair neither sends nor receives
         partner = self.w.token_partner(rank)
         key = self.carrier_coll(sync, step, mb, rank, partner)
         self.rec.data.append((tok, key, "in"))
         out.append(self.issue(key, sync, step, mb, rank, self.plan.model.layers, p2p=True, wait=()))
 
     def carrier_coll(self, sync, step, mb, sender, receiver) -> tuple:
-        key = coll_node(self.w.name, step, mb, sync.index, self.plan.model.layers, (sender, receiver))
-        self.rec.colls.setdefault(key, CollInfo(sync, tuple(sorted((sender, receiver))), sync.group,
-                                                "carrier"))
+        key = coll_node(
+            self.w.name, step, mb, sync.index, self.plan.model.layers, (sender, receiver)
+        )
+        self.rec.colls.setdefault(
+            key, CollInfo(sync, tuple(sorted((sender, receiver))), sync.group, "carrier")
+        )
         return key
 
     def token_input(self, out, step, mb, rank):
         """Where embed's tokens come from: the prompt, the host, or a device carrier (S4)."""
         if self.w.name == "prefill":
-            return None               # the prompt: the host hands it over with the launch
+            return None  # the prompt: the host hands it over with the launch
         if step == 0 or self.w.phase.token_return == "host":
             host = host_node(step, mb)
-            self.rec.implicit_order.append((host, op_node("decode", step, mb, rank, EMBED_LAYER, "embed")))
+            self.rec.implicit_order.append(
+                (host, op_node("decode", step, mb, rank, EMBED_LAYER, "embed"))
+            )
             return Ref(host)
         if self.w.topo.sizes["pp"] == 1:
             # S4: sample and embed run on the same ranks: program order carries the token
@@ -307,11 +366,18 @@ class StreamBuilder:
             if not self.w.is_token_carrier(sync):
                 continue
             sender = self.w.token_partner(rank)
-            if self.w.selected(sync, sender):     # S9: selectors pick pairs by the sender
+            if self.w.selected(sync, sender):  # S9: selectors pick pairs by the sender
                 key = self.carrier_coll(sync, step - 1, mb, sender, rank)
-                wait = ("decode", step, mb, EMBED_LAYER, sync.wait_before) if sync.wait_before else None
-                out.append(self.issue(key, sync, step - 1, mb, rank, self.plan.model.layers,
-                                      p2p=True, wait=wait))
+                wait = (
+                    ("decode", step, mb, EMBED_LAYER, sync.wait_before)
+                    if sync.wait_before
+                    else None
+                )
+                out.append(
+                    self.issue(
+                        key, sync, step - 1, mb, rank, self.plan.model.layers, p2p=True, wait=wait
+                    )
+                )
                 value = Ref(key, None, rank)
         return value
 
@@ -332,8 +398,9 @@ def handover_issues(world: PhaseWorld, builder: StreamBuilder, rank: int) -> lis
     out = []
     for sync in world.handover_syncs():
         key = world.handover_key(sync, rank)
-        builder.rec.colls.setdefault(key, CollInfo(sync, world.group(sync.group, rank), sync.group,
-                                                   "handover"))
+        builder.rec.colls.setdefault(
+            key, CollInfo(sync, world.group(sync.group, rank), sync.group, "handover")
+        )
         for (src_rank, _layer), refs in builder.rec.prefill_kv.items():
             if src_rank == rank:
                 for ref in refs:

@@ -4,10 +4,11 @@ This is where the numbered semantics that decide participation live: S1 (groups)
 boundaries), S4 (the token carrier), S5 (prefill_end), S6 (which ranks run embed and the tail),
 S9 (rank selectors), S11 (where an async sync is awaited) and S17 (idle replicas).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Callable, Optional
 
 from syncverify.graph.nodes import EMBED_LAYER, coll_node
 from syncverify.plan import MODEL_TAIL_OPS, Phase, Plan, SyncPoint
@@ -16,8 +17,14 @@ DECODE_STEPS = 3
 
 
 class PhaseWorld:
-    def __init__(self, plan: Plan, phase: Phase, idle_replicas: frozenset[int] = frozenset(),
-                 steps: int = DECODE_STEPS, layers: Optional[frozenset[int]] = None):
+    def __init__(
+        self,
+        plan: Plan,
+        phase: Phase,
+        idle_replicas: frozenset[int] = frozenset(),
+        steps: int = DECODE_STEPS,
+        layers: frozenset[int] | None = None,
+    ):
         self.plan = plan
         # the layers unrolled: every layer, or one representative per class (graph.reduction)
         self.layers = frozenset(range(plan.model.layers)) if layers is None else layers
@@ -56,7 +63,7 @@ class PhaseWorld:
             return False
         return coords["sp"] == self.topo.sizes["sp"] - 1
 
-    def runs(self, rank: int, layer: Optional[int], op: str) -> bool:
+    def runs(self, rank: int, layer: int | None, op: str) -> bool:
         """Whether `rank` runs `op` (of `layer`) in this phase."""
         if not self.active(rank):
             return False
@@ -67,8 +74,11 @@ class PhaseWorld:
             return self.runs_tail(rank)
         if layer is None or layer < 0:
             return False
-        return (layer in self.layers and layer in self.topo.stage_layers(stage)
-                and op in self.plan.model.layer_ops(layer))
+        return (
+            layer in self.layers
+            and layer in self.topo.stage_layers(stage)
+            and op in self.plan.model.layer_ops(layer)
+        )
 
     def selected(self, sync: SyncPoint, rank: int) -> bool:
         """S9: the selector decides who issues; it never changes the group."""
@@ -77,8 +87,9 @@ class PhaseWorld:
     def group(self, axis: str, rank: int) -> tuple[int, ...]:
         return self.topo.group(axis, rank)
 
-    def splits_group(self, sync: SyncPoint, group: tuple, layer: int,
-                     runs: Callable[[int, int, str], bool]) -> bool:
+    def splits_group(
+        self, sync: SyncPoint, group: tuple, layer: int, runs: Callable[[int, int, str], bool]
+    ) -> bool:
         """Whether some member that runs the anchor issues the sync (S9: a split group)."""
         return any(runs(m, layer, sync.after) and self.selected(sync, m) for m in group)
 
@@ -91,7 +102,7 @@ class PhaseWorld:
                 out.setdefault(sync.after, []).append(sync)
         return {k: tuple(v) for k, v in out.items()}
 
-    def syncs_at(self, anchor: str, layer: Optional[int]) -> tuple[SyncPoint, ...]:
+    def syncs_at(self, anchor: str, layer: int | None) -> tuple[SyncPoint, ...]:
         syncs = self._by_anchor.get(anchor, ())
         if layer is None or layer < 0 or layer >= self.plan.model.layers:
             return syncs
@@ -100,7 +111,9 @@ class PhaseWorld:
     def dispatched(self, layer: int) -> bool:
         """Whether the experts of `layer` receive dispatched tokens (S12: an all_to_all, or an
         all_gather whose reduce_scatter after the experts is the combine)."""
-        return any(s.collective in ("all_to_all", "all_gather") for s in self.syncs_at("router", layer))
+        return any(
+            s.collective in ("all_to_all", "all_gather") for s in self.syncs_at("router", layer)
+        )
 
     def handover_syncs(self) -> tuple[SyncPoint, ...]:
         if self.name != "decode" or self.plan.phase("prefill") is None:
@@ -111,7 +124,7 @@ class PhaseWorld:
         return coll_node("handover", 0, 0, sync.index, -1, self.group(sync.group, rank))
 
     # ---- partners ------------------------------------------------------------------------
-    def stage_partner(self, rank: int, stage: int, sync: SyncPoint) -> Optional[int]:
+    def stage_partner(self, rank: int, stage: int, sync: SyncPoint) -> int | None:
         """S3: the rank of `stage` with the same non-pp coordinates, if the group reaches it."""
         if not 0 <= stage < self.topo.sizes["pp"]:
             return None
@@ -122,9 +135,14 @@ class PhaseWorld:
 
     def is_token_carrier(self, sync: SyncPoint) -> bool:
         """S4: with token_return device, a send_recv/broadcast over pp or world after sample."""
-        return (self.name == "decode" and self.phase.token_return == "device"
-                and self.topo.sizes["pp"] > 1 and sync.after == "sample"
-                and sync.collective in ("send_recv", "broadcast") and sync.group in ("pp", "world"))
+        return (
+            self.name == "decode"
+            and self.phase.token_return == "device"
+            and self.topo.sizes["pp"] > 1
+            and sync.after == "sample"
+            and sync.collective in ("send_recv", "broadcast")
+            and sync.group in ("pp", "world")
+        )
 
     def token_partner(self, rank: int) -> int:
         """S4: a last-stage rank pairs with the stage-0 rank of equal non-pp coordinates."""
@@ -135,7 +153,7 @@ class PhaseWorld:
     def covers_dp(self, axis: str, rank: int) -> bool:
         return set(self.group("dp", rank)) <= set(self.group(axis, rank))
 
-    def sink_reader(self) -> Optional[int]:
+    def sink_reader(self) -> int | None:
         """S18: the sink reads the lowest busy rank that samples (the gather's root)."""
         for rank in range(self.topo.world):
             if self.runs_tail(rank) and self.active(rank):
@@ -153,11 +171,15 @@ class PhaseWorld:
             candidates = [(0, op)] if model.layers else []
         elif layer >= model.layers:
             # S11: the first instance after the issue point: a tail op later than the anchor
-            tail = MODEL_TAIL_OPS[MODEL_TAIL_OPS.index(sync.after) + 1:] if sync.after in MODEL_TAIL_OPS else ()
+            tail = (
+                MODEL_TAIL_OPS[MODEL_TAIL_OPS.index(sync.after) + 1 :]
+                if sync.after in MODEL_TAIL_OPS
+                else ()
+            )
             candidates = [(model.layers, op)] if op in tail else []
         else:
             ops = model.layer_ops(layer)
-            later = ops[ops.index(sync.after) + 1:] if sync.after in ops else ()
+            later = ops[ops.index(sync.after) + 1 :] if sync.after in ops else ()
             following = self.next_layer(layer)
             candidates = [(layer, op)] if op in later else [(following, op)]
             if following >= model.layers:
@@ -175,8 +197,14 @@ class PhaseWorld:
         if sync.wait_before in MODEL_TAIL_OPS:
             layer = self.plan.model.layers
         else:
-            layer = next((l for l in self.stage_layers(stage)
-                          if sync.wait_before in self.plan.model.layer_ops(l)), None)
+            layer = next(
+                (
+                    l
+                    for l in self.stage_layers(stage)
+                    if sync.wait_before in self.plan.model.layer_ops(l)
+                ),
+                None,
+            )
         if layer is None or not self.runs(rank, layer, sync.wait_before):
             return None
         return (self.name, step, mb, layer, sync.wait_before)
@@ -192,8 +220,9 @@ class PhaseWorld:
             layer = self.plan.model.layers
         else:
             stage = self.topo.stage_of(rank)
-            layer = next((l for l in self.stage_layers(stage)
-                          if op in self.plan.model.layer_ops(l)), None)
+            layer = next(
+                (l for l in self.stage_layers(stage) if op in self.plan.model.layer_ops(l)), None
+            )
         if layer is None or not self.runs(rank, layer, op):
             return None
         return ("decode", 0, 0, layer, op)

@@ -5,9 +5,11 @@ per-device lanes of one step (`syncverify timeline`).
 markdown section with a Mermaid picture of the plan and its findings highlighted, for a CI job
 summary (GitHub renders Mermaid in markdown, e.g. in $GITHUB_STEP_SUMMARY).
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Optional, Union
+from collections.abc import Iterable
+from typing import Optional, Union
 
 FORMATS = ("mermaid", "dot")
 # GitHub's Mermaid refuses large diagrams (about 50,000 characters of text, 500 edges)
@@ -24,8 +26,14 @@ def default_phase(plan, findings: Iterable = ()) -> str:
     return min(named or names, key=names.index)
 
 
-def picture(plan, *, phase: Optional[str] = None, steps: int = 1, microbatches: int = 1,
-            findings: Iterable = ()):
+def picture(
+    plan,
+    *,
+    phase: str | None = None,
+    steps: int = 1,
+    microbatches: int = 1,
+    findings: Iterable = (),
+):
     """The collapsed Picture of `plan` with `findings` highlighted."""
     from syncverify.pictures.collapse import collapse
     from syncverify.pictures.highlight import highlight
@@ -33,8 +41,7 @@ def picture(plan, *, phase: Optional[str] = None, steps: int = 1, microbatches: 
     findings = list(findings)
     phase = phase or default_phase(plan, findings)
     reduced, classes, graph = reduced_graph(plan, steps)
-    drawn = collapse(reduced, graph, phase, steps=steps, microbatches=microbatches,
-                     classes=classes)
+    drawn = collapse(reduced, graph, phase, steps=steps, microbatches=microbatches, classes=classes)
     if findings:
         highlight(drawn, reduced, findings, graph)
     return drawn
@@ -44,9 +51,9 @@ def reduced_graph(plan, steps: int):
     """(reduced plan, its classes, its DAG): the representatives the checker analyses
     (graph.quotient: DP replicas and microbatches; graph.reduction: layers), `steps` decode
     steps. Raises PlanError (SV014) for a plan too large to build."""
+    from syncverify.analysis.certificate import certified_reduction
     from syncverify.budget import check_size
     from syncverify.graph.builder import Scenario, build_graph
-    from syncverify.analysis.certificate import certified_reduction
     from syncverify.graph.quotient import quotient
 
     check_size(plan)
@@ -68,7 +75,7 @@ def draw(plan, *, format: str = "mermaid", **options) -> str:
     return getattr(renderers, format)(picture(plan, **options))
 
 
-def mermaid_summary(report_or_findings, plan: Union[str, object]) -> str:
+def mermaid_summary(report_or_findings, plan: str | object) -> str:
     """A markdown section for a CI summary: the plan's DAG (one phase, one step, the first
     microbatch) with its findings highlighted, in a ```mermaid block.
 
@@ -86,15 +93,20 @@ def mermaid_summary(report_or_findings, plan: Union[str, object]) -> str:
     codes = ", ".join(sorted({f.code for f in mine}))
     head = f"### {plan.path}: {counts}" + (f" ({codes})" if codes else "") + "\n\n"
     if len(drawn.boxes) > SUMMARY_MAX_BOXES:
-        return head + (f"The picture has {len(drawn.boxes)} boxes, too many for a summary: "
-                       f"`syncverify graph {plan.path} --format dot` draws it.\n")
+        return head + (
+            f"The picture has {len(drawn.boxes)} boxes, too many for a summary: "
+            f"`syncverify graph {plan.path} --format dot` draws it.\n"
+        )
     legend = "Highlighted in red: where the findings happen. " if mine else ""
-    return (head + f"{legend}{drawn.title}; solid arrows carry data, dotted ones order.\n\n"
-            "```mermaid\n" + renderers.mermaid(drawn) + "```\n")
+    return (
+        head + f"{legend}{drawn.title}; solid arrows carry data, dotted ones order.\n\n"
+        "```mermaid\n" + renderers.mermaid(drawn) + "```\n"
+    )
 
 
 def _loaded(plan):
     if isinstance(plan, (str, bytes)) or hasattr(plan, "__fspath__"):
         from syncverify.loader import load_plan
+
         return load_plan(plan)
     return plan

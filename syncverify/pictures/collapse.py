@@ -14,10 +14,11 @@ An arrow joins two boxes when any instance edge joins their members: solid when 
 (the head reads what the tail produced), dotted when it only orders them (program order, a
 blocking call, a wait).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 
 from syncverify.graph.nodes import EMBED_LAYER
 from syncverify.plan import Plan
@@ -27,11 +28,11 @@ from syncverify.ranges import compact
 @dataclass
 class Box:
     id: str
-    kind: str                       # op | coll | host | sink
+    kind: str  # op | coll | host | sink
     label: str
-    lane: Optional[int]             # the rank class an op box belongs to
-    members: list = field(default_factory=list)      # the DAG nodes it stands for
-    hot: bool = False               # part of a highlighted finding
+    lane: int | None  # the rank class an op box belongs to
+    members: list = field(default_factory=list)  # the DAG nodes it stands for
+    hot: bool = False  # part of a highlighted finding
 
 
 @dataclass
@@ -54,8 +55,9 @@ class Picture:
         return next(b for b in self.boxes if b.id == box_id)
 
 
-def collapse(plan: Plan, graph, phase: str, steps: int = 1, microbatches: int = 1,
-             classes=None) -> Picture:
+def collapse(
+    plan: Plan, graph, phase: str, steps: int = 1, microbatches: int = 1, classes=None
+) -> Picture:
     """The picture of `phase` (first `steps` decode steps, first `microbatches` microbatches).
 
     `classes` (graph.quotient) maps the ranks of a reduced plan back to the real ones for the
@@ -66,7 +68,7 @@ def collapse(plan: Plan, graph, phase: str, steps: int = 1, microbatches: int = 
     rank_sets = rank_classes(graph, phase, keep)
     lane_of = {rank: i for i, ranks in enumerate(rank_sets) for rank in ranks}
     layer_text = layer_texts(plan, graph)
-    many = (steps > 1 and phase == "decode", microbatches > 1)     # say step / microbatch
+    many = (steps > 1 and phase == "decode", microbatches > 1)  # say step / microbatch
     keys: dict[tuple, tuple] = {}
     for node in graph:
         if keep(node):
@@ -77,8 +79,15 @@ def collapse(plan: Plan, graph, phase: str, steps: int = 1, microbatches: int = 
         position[key] = min(position.get(key, spot), spot)
     order = sorted(set(keys.values()), key=lambda key: _sort_key(key, position))
     ids = {key: f"n{i}" for i, key in enumerate(order)}
-    boxes = {ids[key]: Box(ids[key], key[0], _label(key, plan, layer_text, many),
-                          key[1] if key[0] == "op" else None) for key in order}
+    boxes = {
+        ids[key]: Box(
+            ids[key],
+            key[0],
+            _label(key, plan, layer_text, many),
+            key[1] if key[0] == "op" else None,
+        )
+        for key in order
+    }
     for node, key in keys.items():
         boxes[ids[key]].members.append(node)
     for box in boxes.values():
@@ -86,8 +95,11 @@ def collapse(plan: Plan, graph, phase: str, steps: int = 1, microbatches: int = 
             box.label += f" ({len(box.members)} groups)"
     arrows = _arrows(graph, keys, ids)
     lanes = [_lane_label(real_ranks(real, phase, ranks), world) for ranks in rank_sets]
-    title = f"{plan.name}: {phase}" + (f", decode step{'s' if steps > 1 else ''} "
-                                       f"{compact(range(steps))}" if phase == "decode" else "")
+    title = f"{plan.name}: {phase}" + (
+        f", decode step{'s' if steps > 1 else ''} {compact(range(steps))}"
+        if phase == "decode"
+        else ""
+    )
     return Picture(title, lanes, list(boxes.values()), arrows)
 
 
@@ -101,6 +113,7 @@ def _keeper(phase: str, steps: int, microbatches: int):
         if kind == "sink":
             return node[1] == phase and node[2] < steps and node[3] < microbatches
         return False
+
     return keep
 
 
@@ -112,15 +125,19 @@ def rank_classes(graph, phase: str, keep) -> list[tuple[int, ...]]:
         if not keep(node):
             continue
         if node[0] == "op":
-            ops.setdefault(node[4], []).append((node[2], node[3], attrs.get("position", 0), node[5], node[6]))
+            ops.setdefault(node[4], []).append(
+                (node[2], node[3], attrs.get("position", 0), node[5], node[6])
+            )
         elif node[0] == "coll":
             for rank in attrs.get("issuers", {}):
                 calls.setdefault(rank, []).append((node[2], node[3], node[4], node[5]))
     world = graph.graph["worlds"][phase]
     signature: dict[tuple, list[int]] = {}
     for rank in range(world.topo.world):
-        mine = (tuple((s, m, l, o) for s, m, _, l, o in sorted(ops.get(rank, []))),
-                tuple(sorted(calls.get(rank, []))))
+        mine = (
+            tuple((s, m, l, o) for s, m, _, l, o in sorted(ops.get(rank, []))),
+            tuple(sorted(calls.get(rank, []))),
+        )
         signature.setdefault(mine, []).append(rank)
     return sorted((tuple(r) for sig, r in signature.items() if sig != ((), ())), key=min)
 
@@ -131,7 +148,7 @@ def _key(node: tuple, graph, lane_of: dict) -> tuple:
         _, _, step, mb, rank, layer, op = node
         return ("op", lane_of[rank], step, mb, layer, op)
     if kind == "coll":
-        _, _, step, mb, sync, layer, group = node
+        _, _, step, mb, sync, layer, _group = node
         lanes = tuple(sorted({lane_of[m] for m in graph.nodes[node]["members"] if m in lane_of}))
         return ("coll", step, mb, layer, sync, lanes)
     if kind == "host":
@@ -167,11 +184,13 @@ def _label(key: tuple, plan: Plan, layer_text, many: tuple[bool, bool]) -> str:
         _, _, step, mb, layer, op = key
         text = op + _layer_suffix(layer, plan, layer_text)
     else:
-        _, step, mb, layer, sync_index, lanes = key
+        _, step, mb, layer, sync_index, _lanes = key
         sync = plan.syncs[sync_index]
         name = sync.id or f"sync {sync_index + 1}"
         mode = ", async" if sync.is_async else ""
-        text = f"{name}: {sync.collective} {sync.group}{mode}" + _layer_suffix(layer, plan, layer_text)
+        text = f"{name}: {sync.collective} {sync.group}{mode}" + _layer_suffix(
+            layer, plan, layer_text
+        )
     return text + _when(step, mb, many)
 
 

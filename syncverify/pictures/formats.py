@@ -4,6 +4,7 @@ Lanes (rank classes) are subgraphs; collective instances sit between them as hex
 host's token slots and the output sinks are round. Solid arrows carry data, dotted arrows only
 order. Boxes and arrows of a highlighted finding are drawn thick and red.
 """
+
 from __future__ import annotations
 
 from syncverify.pictures.collapse import Picture
@@ -14,6 +15,7 @@ COLL_FILL = "#eef0ff"
 
 
 # ------------------------------------------------------------------------ mermaid
+
 
 def mermaid(picture: Picture) -> str:
     lines = ["flowchart TB", f"  %% {picture.title}"]
@@ -52,17 +54,23 @@ def _mermaid_box(box) -> str:
 
 def _mermaid_text(text: str) -> str:
     """Mermaid labels in quotes: quotes and angle brackets as entities, `#` as its code."""
-    return (text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;")
-            .replace(">", "#gt;"))
+    return (
+        text.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    )
 
 
 # ------------------------------------------------------------------------ dot
 
+
 def dot(picture: Picture) -> str:
-    lines = ["digraph plan {", f"  label={_dot_text(picture.title)}; labelloc=t;",
-             "  rankdir=TB;",
-             '  node [shape=box, style="rounded,filled", fillcolor=white, fontname=Helvetica, '
-             'fontsize=10];', "  edge [fontname=Helvetica, fontsize=9];"]
+    lines = [
+        "digraph plan {",
+        f"  label={_dot_text(picture.title)}; labelloc=t;",
+        "  rankdir=TB;",
+        '  node [shape=box, style="rounded,filled", fillcolor=white, fontname=Helvetica, '
+        "fontsize=10];",
+        "  edge [fontname=Helvetica, fontsize=9];",
+    ]
     for lane, label in enumerate(picture.lanes):
         lines.append(f"  subgraph cluster_{lane} {{")
         lines.append(f"    label={_dot_text(label)}; style=rounded; color=gray60;")
@@ -72,8 +80,10 @@ def dot(picture: Picture) -> str:
     for arrow in picture.arrows:
         attrs = [] if arrow.data else ["style=dashed", "color=gray50"]
         if arrow.hot:
-            attrs = [a for a in attrs if not a.startswith("color")] + [f'color="{HOT}"',
-                                                                        "penwidth=3"]
+            attrs = [a for a in attrs if not a.startswith("color")] + [
+                f'color="{HOT}"',
+                "penwidth=3",
+            ]
         suffix = f" [{', '.join(attrs)}]" if attrs else ""
         lines.append(f"  {arrow.tail} -> {arrow.head}{suffix};")
     lines.append("}")

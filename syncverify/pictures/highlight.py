@@ -7,17 +7,18 @@ instance of the finding's op at its ranks, layers, steps and microbatches; an in
 sync point; or a node of its trace. An arrow is hot when both ends are, or when it brings data
 into a hot op (the read the finding is about).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 from syncverify.graph.nodes import describe
 
 ANY = None
 
 
-def ranges(text: Optional[str]) -> Optional[Callable[[int], bool]]:
+def ranges(text: str | None) -> Callable[[int], bool] | None:
     """A predicate for a collapsed range text: "0-7, 9", ">= 1", "every step"; None: any."""
     if not text or text == "every step":
         return ANY
@@ -52,8 +53,12 @@ def matches(node: tuple, where, plan, sync_names: dict, classes) -> bool:
     layer_ok = node[5] < 0 or node[5] >= plan.model.layers or _within(ranges(where.layers), node[5])
     if kind == "op":
         ranks = classes.real_ranks(node[1], {node[4]}) if classes else {node[4]}
-        return bool(where.op) and node[6] == where.op and layer_ok and \
-            any(_within(ranges(where.ranks), rank) for rank in ranks)
+        return (
+            bool(where.op)
+            and node[6] == where.op
+            and layer_ok
+            and any(_within(ranges(where.ranks), rank) for rank in ranks)
+        )
     return bool(where.sync) and sync_names.get(node[4]) == where.sync and layer_ok
 
 
@@ -69,10 +74,9 @@ def highlight(picture, plan, findings: Iterable, graph) -> int:
     findings = list(findings)
     traces = {line for f in findings for line in f.trace}
     for box in picture.boxes:
-        box.hot = any(matches(n, f.where, plan, sync_names, classes)
-                      for f in findings for n in box.members) \
-            or any(describe(shown(as_analyses, n), plan.model.layers) in traces
-                   for n in box.members)
+        box.hot = any(
+            matches(n, f.where, plan, sync_names, classes) for f in findings for n in box.members
+        ) or any(describe(shown(as_analyses, n), plan.model.layers) in traces for n in box.members)
     hot = {b.id for b in picture.boxes if b.hot}
     ops = {b.id for b in picture.boxes if b.hot and b.kind == "op"}
     for arrow in picture.arrows:

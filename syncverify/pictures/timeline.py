@@ -10,11 +10,11 @@ collective some member never issues, or a cycle of waits).
 
 Each lane is a rank; ranks whose lanes are identical are shown once ("ranks 0-7").
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
 
 from syncverify.graph.nodes import EMBED_LAYER
 from syncverify.pictures.collapse import layer_texts
@@ -25,10 +25,10 @@ NEVER = None
 
 @dataclass
 class Cell:
-    compute: str = ""                                   # the op running in this slot
-    comm: list[str] = field(default_factory=list)       # collectives in flight on this rank
-    wait: str = ""                                      # what an idle rank waits for
-    hang: bool = False                                  # ... which never comes
+    compute: str = ""  # the op running in this slot
+    comm: list[str] = field(default_factory=list)  # collectives in flight on this rank
+    wait: str = ""  # what an idle rank waits for
+    hang: bool = False  # ... which never comes
 
     def key(self) -> tuple:
         return (self.compute, tuple(self.comm), self.wait, self.hang)
@@ -38,11 +38,11 @@ class Cell:
 class Timeline:
     title: str
     lanes: list[str]
-    rows: list[list[Cell]]          # rows[slot][lane]
+    rows: list[list[Cell]]  # rows[slot][lane]
     notes: list[str]
 
 
-def schedule(graph) -> dict[tuple, Optional[int]]:
+def schedule(graph) -> dict[tuple, int | None]:
     """Start slot of every node over the order edges; NEVER for nodes that cannot start."""
     order = [(u, v) for u, v, e in graph.edges(data=True) if e.get("order")]
     preds: dict = defaultdict(list)
@@ -51,9 +51,9 @@ def schedule(graph) -> dict[tuple, Optional[int]]:
         preds[v].append(u)
         succs[u].append(v)
     waiting = {n: len(preds[n]) for n in graph}
-    start = {n: 0 for n in graph}
+    start = dict.fromkeys(graph, 0)
     ready = [n for n in graph if waiting[n] == 0]
-    done: dict[tuple, Optional[int]] = {n: NEVER for n in graph}
+    done: dict[tuple, int | None] = dict.fromkeys(graph, NEVER)
     while ready:
         node = ready.pop()
         done[node] = start[node]
@@ -89,12 +89,22 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
     ours = [n for n in graph if n[0] in ("op", "coll") and n[1] == phase and n[2] == step]
     first = min((times[n] for n in ours if times[n] is not NEVER), default=0)
     last = max((times[n] for n in ours if times[n] is not NEVER), default=first)
-    shown = [n for n in graph if n[0] in ("op", "coll") and n[1] == phase
-             and times[n] is not NEVER and first <= times[n] <= last]
-    label = _Labels(plan, step, world.phase.microbatches > 1, classes, phase,
-                    layer_texts(plan, graph))
-    lanes = {r: [Cell() for _ in range(first, last + 1)] for r in range(world.topo.world)
-             if world.active(r)}
+    shown = [
+        n
+        for n in graph
+        if n[0] in ("op", "coll")
+        and n[1] == phase
+        and times[n] is not NEVER
+        and first <= times[n] <= last
+    ]
+    label = _Labels(
+        plan, step, world.phase.microbatches > 1, classes, phase, layer_texts(plan, graph)
+    )
+    lanes = {
+        r: [Cell() for _ in range(first, last + 1)]
+        for r in range(world.topo.world)
+        if world.active(r)
+    }
     notes = []
     for node in sorted(set(shown) | set(ours)):
         if node[0] == "op" and times[node] is not NEVER and node[4] in lanes:
@@ -106,18 +116,27 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
     merged = _merged(lanes)
     rows = [[cells[i] for _, cells in merged] for i in range(last - first + 1)]
     if not any(times[n] is not NEVER for n in ours):
-        notes.append(f"nothing of this {'step' if phase == 'decode' else 'phase'} runs: the plan "
-                     f"hangs before it (see `--phase prefill` or `syncverify check`)")
+        notes.append(
+            f"nothing of this {'step' if phase == 'decode' else 'phase'} runs: the plan "
+            f"hangs before it (see `--phase prefill` or `syncverify check`)"
+        )
     notes += _stand_ins(classes, phase)
     runs = [text for text in label.layers.values() if "-" in text]
     if runs:
-        notes.append(f"a layer shown as {runs[0]} is one layer standing for layers "
-                     f"{runs[0][1:]}, which run alike (docs/semantics.md, Symmetry)")
-    title = (f"{plan.name}: {phase}" + (f" step {step}" if phase == "decode" else "")
-             + " (one row per slot: an op takes one, a collective completes one slot after its "
-               "last member issued it)")
-    labels = [_lane_label(sorted(classes.real_ranks(phase, r)) if classes else r, world)
-              for r, _ in merged]
+        notes.append(
+            f"a layer shown as {runs[0]} is one layer standing for layers "
+            f"{runs[0][1:]}, which run alike (docs/semantics.md, Symmetry)"
+        )
+    title = (
+        f"{plan.name}: {phase}"
+        + (f" step {step}" if phase == "decode" else "")
+        + " (one row per slot: an op takes one, a collective completes one slot after its "
+        "last member issued it)"
+    )
+    labels = [
+        _lane_label(sorted(classes.real_ranks(phase, r)) if classes else r, world)
+        for r, _ in merged
+    ]
     return Timeline(title, labels, rows, list(dict.fromkeys(notes)))
 
 
@@ -125,8 +144,11 @@ def _stand_ins(classes, phase: str) -> list[str]:
     """Notes on the microbatches a shown one stands for (graph.quotient)."""
     if not classes:
         return []
-    return [f"microbatch {mb} stands for microbatches {compact(real)}, which run the same way"
-            for mb, real in sorted(classes.microbatches.get(phase, {}).items()) if len(real) > 1]
+    return [
+        f"microbatch {mb} stands for microbatches {compact(real)}, which run the same way"
+        for mb, real in sorted(classes.microbatches.get(phase, {}).items())
+        if len(real) > 1
+    ]
 
 
 class _Labels:
@@ -141,8 +163,11 @@ class _Labels:
 
     def op(self, node: tuple) -> str:
         layer = node[5]
-        layer_text = "" if layer == EMBED_LAYER or layer >= self.plan.model.layers \
+        layer_text = (
+            ""
+            if layer == EMBED_LAYER or layer >= self.plan.model.layers
             else " " + self.layers.get(layer, f"L{layer}")
+        )
         return self.prefix(node) + node[6] + layer_text
 
     def coll(self, node: tuple, sync) -> str:
@@ -159,11 +184,13 @@ def _place_coll(lanes, graph, node, times, first, last, label) -> list[str]:
     if _never_completes(graph, node):
         missing = sorted(set(attrs["members"]) - set(attrs["issuers"]))
         classes = graph.graph.get("classes")
-        if classes:                  # the real ranks the representatives stand for
+        if classes:  # the real ranks the representatives stand for
             missing = sorted(classes.real_ranks(node[1], missing))
-        notes.append(f"{sync.id or f'sync {sync.index + 1}'} never completes: "
-                     f"rank{'s' if len(missing) > 1 else ''} "
-                     f"{compact(missing)} never issue it (a hang, SV601)")
+        notes.append(
+            f"{sync.id or f'sync {sync.index + 1}'} never completes: "
+            f"rank{'s' if len(missing) > 1 else ''} "
+            f"{compact(missing)} never issue it (a hang, SV601)"
+        )
     for rank in attrs.get("issuers", {}):
         issued = _issued_at(graph, node, rank, times)
         if issued is NEVER or rank not in lanes:
@@ -178,9 +205,14 @@ def _place_coll(lanes, graph, node, times, first, last, label) -> list[str]:
 def _mark_waits(graph, times, rank, cells, first, label, phase) -> None:
     """An idle slot waits for whatever holds back the rank's next op: a collective it is in,
     the host's token, or nothing (another rank's work reaches it through one of those)."""
-    mine = sorted((times[n], n) for n in graph if n[0] == "op" and n[1] == phase and n[4] == rank
-                  and times[n] is not NEVER)
-    never = any(n[0] == "op" and n[1] == phase and n[4] == rank and times[n] is NEVER for n in graph)
+    mine = sorted(
+        (times[n], n)
+        for n in graph
+        if n[0] == "op" and n[1] == phase and n[4] == rank and times[n] is not NEVER
+    )
+    never = any(
+        n[0] == "op" and n[1] == phase and n[4] == rank and times[n] is NEVER for n in graph
+    )
     for i, cell in enumerate(cells):
         slot = first + i
         if cell.compute:
@@ -190,8 +222,13 @@ def _mark_waits(graph, times, rank, cells, first, label, phase) -> None:
             if never and cell.comm:
                 cell.wait = cell.comm[-1]
             continue
-        holding = [u for u in graph.predecessors(nxt) if graph.edges[u, nxt].get("order")
-                   and times[u] is not NEVER and times[u] + _duration(u) == times[nxt]]
+        holding = [
+            u
+            for u in graph.predecessors(nxt)
+            if graph.edges[u, nxt].get("order")
+            and times[u] is not NEVER
+            and times[u] + _duration(u) == times[nxt]
+        ]
         for u in holding:
             if u[0] == "coll" and rank in graph.nodes[u].get("members", ()):
                 cell.wait = label.coll(u, label.plan.syncs[graph.nodes[u]["sync"]])
@@ -199,14 +236,16 @@ def _mark_waits(graph, times, rank, cells, first, label, phase) -> None:
                 cell.wait = "host token"
 
 
-def _issued_at(graph, coll, rank, times) -> Optional[int]:
+def _issued_at(graph, coll, rank, times) -> int | None:
     """When `rank` issues `coll`: after its op (or blocking call) ordered right before it;
     NEVER when that never completes; 0 when the call is the first thing the rank does."""
     spots = []
     for u in graph.predecessors(coll):
         if not graph.edges[u, coll].get("order"):
             continue
-        if (u[0] == "op" and u[4] == rank) or (u[0] == "coll" and rank in graph.nodes[u].get("issuers", {})):
+        if (u[0] == "op" and u[4] == rank) or (
+            u[0] == "coll" and rank in graph.nodes[u].get("issuers", {})
+        ):
             if times[u] is NEVER or _never_completes(graph, u):
                 return NEVER
             spots.append(times[u] + _duration(u))
@@ -220,7 +259,9 @@ def _merged(lanes: dict[int, list[Cell]]) -> list[tuple[list[int], list[Cell]]]:
         key = tuple(c.key() for c in cells)
         groups.setdefault(key, []).append(rank)
         cells_of[key] = cells
-    return [(ranks, cells_of[key]) for key, ranks in sorted(groups.items(), key=lambda kv: kv[1][0])]
+    return [
+        (ranks, cells_of[key]) for key, ranks in sorted(groups.items(), key=lambda kv: kv[1][0])
+    ]
 
 
 def _lane_label(ranks: list[int], world) -> str:
@@ -231,6 +272,7 @@ def _lane_label(ranks: list[int], world) -> str:
 
 # ------------------------------------------------------------------------ rendering
 
+
 def parts(cell: Cell) -> list[tuple[str, str]]:
     """(text, style) pieces of a cell: compute, then what is in flight or awaited."""
     out = [(cell.compute, "bold")] if cell.compute else []
@@ -238,8 +280,9 @@ def parts(cell: Cell) -> list[tuple[str, str]]:
     if flying:
         out.append(("|| " + ", ".join(flying), "red bold" if cell.hang else "magenta"))
     if cell.wait:
-        out.append((("!! " if cell.hang else "wait ") + cell.wait,
-                    "red bold" if cell.hang else "yellow"))
+        out.append(
+            (("!! " if cell.hang else "wait ") + cell.wait, "red bold" if cell.hang else "yellow")
+        )
     return out
 
 
@@ -280,7 +323,9 @@ def render_rich(timeline: Timeline, console) -> None:
 
 
 def _legend(out, timeline: Timeline) -> None:
-    out.write("legend: op = computing; || name = collective in flight; wait name = idle until "
-              "it completes (or the host's token arrives); !! name = it never completes\n")
+    out.write(
+        "legend: op = computing; || name = collective in flight; wait name = idle until "
+        "it completes (or the host's token arrives); !! name = it never completes\n"
+    )
     for note in timeline.notes:
         out.write(f"note: {note}\n")

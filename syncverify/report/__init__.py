@@ -8,13 +8,15 @@ in `FORMATS`; the CLI's `--format` choices are read from it (with `auto`, which 
 `github` inside GitHub Actions and `text` elsewhere). Nothing here decides what a finding is: that is
 `syncverify.findings`; nothing in the finding model formats for a terminal.
 """
+
 from __future__ import annotations
 
 import importlib
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, TextIO, Union
+from typing import Optional, TextIO, Union
 
 from syncverify.findings import SEVERITIES, Finding
 from syncverify.report.escape import MAX_MESSAGE
@@ -27,7 +29,7 @@ FORMATS = {
     "sarif": "syncverify.report.sarif",
     "github": "syncverify.report.github",
 }
-AUTO = "auto"              # github inside GitHub Actions, text elsewhere (resolve_format)
+AUTO = "auto"  # github inside GitHub Actions, text elsewhere (resolve_format)
 DEFAULT_FORMAT = AUTO
 COLOR_MODES = ("auto", "always", "never")
 
@@ -39,12 +41,13 @@ class Report:
     `findings` come from the rules; `problems` are the findings that made a plan unusable
     (load errors, SV0xx, and internal errors, SV900) and always mean exit code 2.
     """
+
     files: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)   # file -> text, for code frames
+    sources: dict[str, str] = field(default_factory=dict)  # file -> text, for code frames
     exit_code: int = 0
-    baselined: int = 0          # findings hidden by --baseline (not in `findings`)
+    baselined: int = 0  # findings hidden by --baseline (not in `findings`)
 
     def all_findings(self) -> list[Finding]:
         """Findings and problems together, in the deterministic output order."""
@@ -53,7 +56,7 @@ class Report:
     def unusable_files(self) -> list[str]:
         return sorted({p.file for p in self.problems})
 
-    def source(self, file: str) -> Optional[str]:
+    def source(self, file: str) -> str | None:
         """The text of `file`, from the plan if it loaded, else read again (None if unreadable)."""
         if file not in self.sources:
             try:
@@ -80,8 +83,9 @@ def summary(report: Report) -> dict:
     }
 
 
-def exit_code(report: Report, fail_on: Union[str, Mapping[str, str]] = "error",
-              exit_zero: bool = False) -> int:
+def exit_code(
+    report: Report, fail_on: str | Mapping[str, str] = "error", exit_zero: bool = False
+) -> int:
     """0: nothing at or above `fail_on`; 1: something is; 2: a plan was unusable.
 
     `fail_on` is a severity, or a severity per file (each plan's configuration may set its
@@ -91,7 +95,7 @@ def exit_code(report: Report, fail_on: Union[str, Mapping[str, str]] = "error",
     if report.problems:
         return 2
 
-    def threshold(file: str) -> int:             # SEVERITIES runs error, warning, note
+    def threshold(file: str) -> int:  # SEVERITIES runs error, warning, note
         level = fail_on if isinstance(fail_on, str) else fail_on.get(file, "error")
         return SEVERITIES.index(level)
 
@@ -99,8 +103,9 @@ def exit_code(report: Report, fail_on: Union[str, Mapping[str, str]] = "error",
     return 1 if failing and not exit_zero else 0
 
 
-def resolve_format(format: str, environ: Optional[Mapping[str, str]] = None,
-                   to_file: bool = False) -> str:
+def resolve_format(
+    format: str, environ: Mapping[str, str] | None = None, to_file: bool = False
+) -> str:
     """The format `auto` stands for: `github` when writing to the log of a GitHub Actions step
     (GITHUB_ACTIONS and GITHUB_WORKFLOW set, as yamllint checks), `text` otherwise."""
     if format != AUTO:
@@ -110,10 +115,10 @@ def resolve_format(format: str, environ: Optional[Mapping[str, str]] = None,
     return "github" if in_actions and not to_file else "text"
 
 
-def relative_path(file: str, root: Optional[str] = None) -> str:
+def relative_path(file: str, root: str | None = None) -> str:
     """`file` relative to `root` (default: the current directory) with `/` separators when it
     lies below it, else as given: how CI systems expect a repository file to be named."""
-    if file.startswith("<"):                       # <stdin>
+    if file.startswith("<"):  # <stdin>
         return file
     root = os.path.abspath(root or os.getcwd())
     absolute = os.path.abspath(file)
@@ -122,15 +127,17 @@ def relative_path(file: str, root: Optional[str] = None) -> str:
     return os.path.relpath(absolute, root).replace(os.sep, "/")
 
 
-def render(report: Report, format: str, stream: TextIO, *, color: str = "auto",
-           quiet: bool = False) -> None:
+def render(
+    report: Report, format: str, stream: TextIO, *, color: str = "auto", quiet: bool = False
+) -> None:
     """Write `report` to `stream` in `format` (a key of FORMATS)."""
     format = resolve_format(format)
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
     module = importlib.import_module(FORMATS[format])
-    module.render(printable(report, escape=format not in SELF_ESCAPING), stream, color=color,
-                  quiet=quiet)
+    module.render(
+        printable(report, escape=format not in SELF_ESCAPING), stream, color=color, quiet=quiet
+    )
 
 
 # Formats written with json.dumps escape every control character themselves (\u001b); their
@@ -153,14 +160,23 @@ def printable(report: Report, *, escape: bool = True) -> Report:
         where = finding.where
         if escape and where.sync:
             where = replace(where, sync=escaped(where.sync))
-        return replace(finding, message=line(finding.message), file=line(finding.file), help=help,
-                       where=where, trace=tuple(line(node) for node in finding.trace))
+        return replace(
+            finding,
+            message=line(finding.message),
+            file=line(finding.file),
+            help=help,
+            where=where,
+            trace=tuple(line(node) for node in finding.trace),
+        )
 
-    copy = replace(report, files=[line(f) for f in report.files],
-                   findings=[cleaned(f) for f in report.findings],
-                   problems=[cleaned(f) for f in report.problems],
-                   sources={line(name): text for name, text in report.sources.items()})
-    for name in report.files:               # frames of plans not loaded are read from the disk
+    copy = replace(
+        report,
+        files=[line(f) for f in report.files],
+        findings=[cleaned(f) for f in report.findings],
+        problems=[cleaned(f) for f in report.problems],
+        sources={line(name): text for name, text in report.sources.items()},
+    )
+    for name in report.files:  # frames of plans not loaded are read from the disk
         if line(name) != name and line(name) not in copy.sources:
             copy.sources[line(name)] = report.source(name)
     return copy
@@ -179,21 +195,37 @@ def make_console(stream: TextIO, color: str = "auto"):
     """
     from rich.console import Console
 
-    options = {"file": stream, "highlight": False, "soft_wrap": True, "markup": False,
-               "emoji": False}
+    options = {
+        "file": stream,
+        "highlight": False,
+        "soft_wrap": True,
+        "markup": False,
+        "emoji": False,
+    }
     if color == "always":
         options["force_terminal"] = True
     elif color == "never":
         options.update(force_terminal=False, color_system=None, no_color=True)
     console = Console(**options)
     if console.width < MIN_WIDTH:
-        console.width = FALLBACK_WIDTH      # COLUMNS=0 (or 3) made rich print nothing at all
+        console.width = FALLBACK_WIDTH  # COLUMNS=0 (or 3) made rich print nothing at all
     return console
 
 
 MIN_WIDTH, FALLBACK_WIDTH = 10, 80
 
 
-__all__ = ["AUTO", "COLOR_MODES", "DEFAULT_FORMAT", "FORMATS", "Report", "exit_code",
-           "make_console", "problems_on_stderr", "relative_path", "render", "resolve_format",
-           "summary"]
+__all__ = [
+    "AUTO",
+    "COLOR_MODES",
+    "DEFAULT_FORMAT",
+    "FORMATS",
+    "Report",
+    "exit_code",
+    "make_console",
+    "problems_on_stderr",
+    "relative_path",
+    "render",
+    "resolve_format",
+    "summary",
+]

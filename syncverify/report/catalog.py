@@ -1,10 +1,12 @@
 """Renderers for the rule registry: `syncverify rules` (table, json, markdown) and
 `syncverify explain` (one rule's page). The markdown list is `rules/catalog.md`.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from syncverify.report import make_console
 
@@ -39,8 +41,9 @@ def markdown_cell(text: str) -> str:
 def rules_markdown(rules: Iterable) -> str:
     lines = ["| Code | Slug | Category | Severity | Summary |", "|---|---|---|---|---|"]
     for rule in rules:
-        lines.append("| " + " | ".join(markdown_cell(str(v)) for v in rule_row(rule).values())
-                     + " |")
+        lines.append(
+            "| " + " | ".join(markdown_cell(str(v)) for v in rule_row(rule).values()) + " |"
+        )
     return CATALOG_HEADER + "\n".join(lines) + "\n"
 
 
@@ -51,8 +54,9 @@ def rules_table(rules: Iterable, stream: TextIO, *, color: str = "auto") -> None
 
     console = make_console(stream, color)
     if not console.is_terminal:
-        stream.write(plain_table([dict(zip(RULE_FIELDS, RULE_FIELDS))]
-                                 + [rule_row(rule) for rule in rules]))
+        stream.write(
+            plain_table([dict(zip(RULE_FIELDS, RULE_FIELDS))] + [rule_row(rule) for rule in rules])
+        )
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
     for name in RULE_FIELDS:
@@ -74,9 +78,11 @@ def plain_table(rows: list[dict]) -> str:
 
 def rule_page(rule) -> str:
     """The markdown page of one rule: title, summary, category and severity, then its docs."""
-    return (f"# {rule.code} {rule.slug}\n\n{rule.summary}\n\n"
-            f"Category: {rule.category}. Default severity: {rule.severity}.\n\n"
-            f"{rule.page.strip()}\n")
+    return (
+        f"# {rule.code} {rule.slug}\n\n{rule.summary}\n\n"
+        f"Category: {rule.category}. Default severity: {rule.severity}.\n\n"
+        f"{rule.page.strip()}\n"
+    )
 
 
 def explain(rule, stream: TextIO, *, color: str = "auto") -> None:
@@ -84,6 +90,7 @@ def explain(rule, stream: TextIO, *, color: str = "auto") -> None:
     console = make_console(stream, color)
     if console.is_terminal:
         from rich.markdown import Markdown
+
         console.print(Markdown(rule_page(rule)))
     else:
         stream.write(rule_page(rule))

@@ -7,14 +7,15 @@ sequence cannot restyle or clear the terminal, and a newline cannot start a line
 (e.g. a fake `::error` workflow command in a GitHub Actions log). Long values are cut in the
 middle, so a 9 MB key is not echoed whole.
 """
+
 from __future__ import annotations
 
 import re
 
 # C0 but tab, DEL, C1, the Unicode line/paragraph separators, bidi embeddings and isolates
 UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-MAX_SHOWN = 200          # characters of one piece of user data in a message
-MAX_MESSAGE = 2000       # characters of a whole message (it may quote several pieces)
+MAX_SHOWN = 200  # characters of one piece of user data in a message
+MAX_MESSAGE = 2000  # characters of a whole message (it may quote several pieces)
 
 
 def escaped(text: str) -> str:

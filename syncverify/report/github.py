@@ -11,6 +11,7 @@ are printed as plain `path:line:col: severity CODE message` lines in the same gr
 last notice (the tenth) says how many were not annotated. Data is escaped as the Actions
 toolkit does (`%`, CR, LF), property values also escape `:` and `,`.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -21,9 +22,9 @@ from syncverify.findings import Finding
 from syncverify.report import Report, relative_path
 from syncverify.report.concise import line_of
 
-PROBLEMS_ON_STDERR = False     # annotated like the findings
+PROBLEMS_ON_STDERR = False  # annotated like the findings
 COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
-ANNOTATIONS_PER_STEP = {"error": 10, "warning": 10, "notice": 9}   # one notice left for ours
+ANNOTATIONS_PER_STEP = {"error": 10, "warning": 10, "notice": 9}  # one notice left for ours
 
 
 def escape_data(text: str) -> str:
@@ -51,10 +52,12 @@ def render(report: Report, stream: TextIO, *, color: str = "auto", quiet: bool =
                 stream.write(line_of(finding) + "\n")
         stream.write("::endgroup::\n")
     if plain:
-        stream.write(f"::notice title=syncverify::{plain} more "
-                     f"{'finding was' if plain == 1 else 'findings were'} not annotated: "
-                     "GitHub shows 10 annotations per severity and step. They are listed in "
-                     "the log above; a SARIF report (docs/ci.md) holds all of them\n")
+        stream.write(
+            f"::notice title=syncverify::{plain} more "
+            f"{'finding was' if plain == 1 else 'findings were'} not annotated: "
+            "GitHub shows 10 annotations per severity and step. They are listed in "
+            "the log above; a SARIF report (docs/ci.md) holds all of them\n"
+        )
     stream.write(summary_line(report) + "\n")
 
 
@@ -63,11 +66,19 @@ def annotation(finding: Finding) -> str:
     file = relative_path(finding.file)
     end_line = max(finding.end_line or finding.line, finding.line)
     # GitHub's endColumn is the last column of the span; ours is one past it
-    end_column = max((finding.end_column or finding.column) - 1, finding.column) \
-        if end_line == finding.line else max(finding.end_column - 1, 1)
-    properties = {"file": file, "line": finding.line, "endLine": end_line,
-                  "col": finding.column, "endColumn": end_column,
-                  "title": f"{finding.code} {finding.slug}"}
+    end_column = (
+        max((finding.end_column or finding.column) - 1, finding.column)
+        if end_line == finding.line
+        else max(finding.end_column - 1, 1)
+    )
+    properties = {
+        "file": file,
+        "line": finding.line,
+        "endLine": end_line,
+        "col": finding.column,
+        "endColumn": end_column,
+        "title": f"{finding.code} {finding.slug}",
+    }
     props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
     text = f"{file}:{finding.line}:{finding.column}: {finding.code} {finding.message}"
     if finding.help:

@@ -5,6 +5,7 @@
 Findings are `Finding.as_dict()` in output order; the problems that made a plan unusable are
 findings too (their SV0xx or SV900 code, severity error). Plain `json.dumps`, never rich.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from syncverify import __version__
 from syncverify.report import Report, summary
 
 SCHEMA_VERSION = 1
-PROBLEMS_ON_STDERR = True      # stdout is for programs: say why exit 2 on stderr
+PROBLEMS_ON_STDERR = True  # stdout is for programs: say why exit 2 on stderr
 
 
 def document(report: Report) -> dict:

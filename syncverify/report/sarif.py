@@ -9,6 +9,7 @@ execution the defect sits and the message without line numbers, so that an alert
 identity when the plan is edited above it. The `primaryLocationLineHash` GitHub uses is left to
 `upload-sarif`, which computes it. Plain `json.dumps`, never rich.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,18 +18,18 @@ import os
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import TextIO
 from urllib.parse import quote
 
 from syncverify import __version__
 from syncverify.findings import Finding
 from syncverify.report import Report, relative_path
 
-PROBLEMS_ON_STDERR = True      # stdout is for programs: say why exit 2 on stderr
+PROBLEMS_ON_STDERR = True  # stdout is for programs: say why exit 2 on stderr
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT = "syncverify/v1"
-DESCRIPTION_LIMIT = 1024       # GitHub's limit for short and full descriptions
+DESCRIPTION_LIMIT = 1024  # GitHub's limit for short and full descriptions
 LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
@@ -36,7 +37,7 @@ def render(report: Report, stream: TextIO, *, color: str = "auto", quiet: bool =
     stream.write(json.dumps(document(report), indent=2, sort_keys=True) + "\n")
 
 
-def document(report: Report, root: Optional[str] = None) -> dict:
+def document(report: Report, root: str | None = None) -> dict:
     """The SARIF log of `report`; paths are made relative to `root` (default: cwd)."""
     root = os.path.abspath(root or os.getcwd())
     findings = report.all_findings()
@@ -47,14 +48,17 @@ def document(report: Report, root: Optional[str] = None) -> dict:
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": driver([descriptor(code, examples[code]) for code in codes])},
-            "originalUriBaseIds": {SRCROOT: {"uri": Path(root).as_uri().rstrip("/") + "/"}},
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{"executionSuccessful": report.exit_code != 2,
-                             "exitCode": report.exit_code}],
-            "results": [result(f, index[f.code], root, seen) for f in findings],
-        }],
+        "runs": [
+            {
+                "tool": {"driver": driver([descriptor(code, examples[code]) for code in codes])},
+                "originalUriBaseIds": {SRCROOT: {"uri": Path(root).as_uri().rstrip("/") + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "invocations": [
+                    {"executionSuccessful": report.exit_code != 2, "exitCode": report.exit_code}
+                ],
+                "results": [result(f, index[f.code], root, seen) for f in findings],
+            }
+        ],
     }
 
 
@@ -66,7 +70,7 @@ def driver(rules: list[dict]) -> dict:
     return out
 
 
-def information_uri() -> Optional[str]:
+def information_uri() -> str | None:
     """The project's home page from the installed package's metadata, if it declares one."""
     from importlib import metadata
 
@@ -83,6 +87,7 @@ def information_uri() -> Optional[str]:
 
 # ------------------------------------------------------------------------- rules
 
+
 def descriptor(code: str, example: Finding) -> dict:
     """The reportingDescriptor of a rule; from the registry, or from a finding of an unknown
     code (a plugin or a test) so that every result still has its rule."""
@@ -92,10 +97,15 @@ def descriptor(code: str, example: Finding) -> dict:
     rule = BY_CODE.get(code)
     if rule is None:
         text = example.message
-        return {"id": code, "name": example.slug, "shortDescription": {"text": clip(text)},
-                "fullDescription": {"text": clip(text)}, "help": {"text": text},
-                "defaultConfiguration": {"level": LEVEL[example.severity]},
-                "properties": {"tags": [example.category]}}
+        return {
+            "id": code,
+            "name": example.slug,
+            "shortDescription": {"text": clip(text)},
+            "fullDescription": {"text": clip(text)},
+            "help": {"text": text},
+            "defaultConfiguration": {"level": LEVEL[example.severity]},
+            "properties": {"tags": [example.category]},
+        }
     page = rule_page(rule)
     return {
         "id": rule.code,
@@ -115,10 +125,11 @@ def section(page: str, title: str) -> str:
 
 
 def clip(text: str) -> str:
-    return text if len(text) <= DESCRIPTION_LIMIT else text[:DESCRIPTION_LIMIT - 3] + "..."
+    return text if len(text) <= DESCRIPTION_LIMIT else text[: DESCRIPTION_LIMIT - 3] + "..."
 
 
 # ------------------------------------------------------------------------- results
+
 
 def result(finding: Finding, rule_index: int, root: str, seen: Counter) -> dict:
     uri, base = artifact_uri(finding.file, root)
@@ -142,7 +153,7 @@ def result(finding: Finding, rule_index: int, root: str, seen: Counter) -> dict:
     return out
 
 
-def artifact_uri(file: str, root: str) -> tuple[str, Optional[str]]:
+def artifact_uri(file: str, root: str) -> tuple[str, str | None]:
     """(uri, uriBaseId): relative to %SRCROOT% below `root`, an absolute file URI elsewhere."""
     if file.startswith("<") or not is_outside(file, root):
         return quote(relative_path(file, root)), SRCROOT
@@ -152,7 +163,7 @@ def artifact_uri(file: str, root: str) -> tuple[str, Optional[str]]:
 def is_outside(file: str, root: str) -> bool:
     try:
         return os.path.relpath(os.path.abspath(file), root).startswith("..")
-    except ValueError:                # another drive (Windows)
+    except ValueError:  # another drive (Windows)
         return True
 
 
@@ -161,8 +172,12 @@ def region(finding: Finding) -> dict:
     end_column = finding.end_column or finding.column
     if end_line == finding.line:
         end_column = max(end_column, finding.column)
-    return {"startLine": max(finding.line, 1), "startColumn": max(finding.column, 1),
-            "endLine": max(end_line, 1), "endColumn": max(end_column, 1)}
+    return {
+        "startLine": max(finding.line, 1),
+        "startColumn": max(finding.column, 1),
+        "endLine": max(end_line, 1),
+        "endColumn": max(end_column, 1),
+    }
 
 
 def logical_name(finding: Finding) -> str:
@@ -180,8 +195,7 @@ def message(finding: Finding) -> dict:
 
 
 def properties(finding: Finding) -> dict:
-    out = {"category": finding.category, "slug": finding.slug,
-           "where": finding.where.as_dict()}
+    out = {"category": finding.category, "slug": finding.slug, "where": finding.where.as_dict()}
     if finding.help:
         out["help"] = finding.help
     if finding.trace:

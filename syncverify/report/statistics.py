@@ -6,6 +6,7 @@
 Most frequent first, then by code. `--format json` gives the same as a JSON array of
 {"code", "slug", "category", "count"}; a clean run prints nothing (json: `[]`).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,10 @@ def rows(report: Report) -> list[dict]:
     found = report.all_findings()
     counts = Counter(f.code for f in found)
     about = {f.code: f for f in found}
-    return [{"code": code, "slug": about[code].slug, "category": about[code].category,
-             "count": count}
-            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return [
+        {"code": code, "slug": about[code].slug, "category": about[code].category, "count": count}
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def render(report: Report, stream: TextIO, *, as_json: bool = False) -> None:

@@ -12,21 +12,22 @@
 Styling is only applied on a terminal (or with --color always / FORCE_COLOR); piped output
 is plain text. Only ASCII is drawn, so any stream encoding can take it.
 """
+
 from __future__ import annotations
 
 from collections import Counter
 from itertools import groupby
-from typing import Optional, TextIO
+from typing import TextIO
 
 from syncverify.findings import Finding
 from syncverify.report import Report, make_console
 from syncverify.report.escape import escaped
 
-PROBLEMS_ON_STDERR = False     # shown with the findings
+PROBLEMS_ON_STDERR = False  # shown with the findings
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}
 INDENT = "  "
-CONTEXT_BEFORE = 1      # source lines shown above the finding's line
-MAX_FRAME_LINES = 3     # of a span that covers several lines, show at most this many
+CONTEXT_BEFORE = 1  # source lines shown above the finding's line
+MAX_FRAME_LINES = 3  # of a span that covers several lines, show at most this many
 
 
 def render(report: Report, stream: TextIO, *, color: str = "auto", quiet: bool = False) -> None:
@@ -51,15 +52,21 @@ def headline(finding: Finding):
     from rich.text import Text
 
     return Text.assemble(
-        INDENT, (f"{finding.line}:{finding.column}", "bold"), "  ",
-        (finding.severity, SEVERITY_STYLE.get(finding.severity, "bold")), "  ",
-        finding.message, "  ", (f"[{finding.code} {finding.slug}]", "dim"))
+        INDENT,
+        (f"{finding.line}:{finding.column}", "bold"),
+        "  ",
+        (finding.severity, SEVERITY_STYLE.get(finding.severity, "bold")),
+        "  ",
+        finding.message,
+        "  ",
+        (f"[{finding.code} {finding.slug}]", "dim"),
+    )
 
 
-def details(finding: Finding, source: Optional[str]) -> list:
+def details(finding: Finding, source: str | None) -> list:
     """What follows the headline: code frame, help, where, trace (each only when present)."""
     parts = []
-    if source is not None and finding.code != "SV900":   # SV900 has no place in the plan
+    if source is not None and finding.code != "SV900":  # SV900 has no place in the plan
         parts.extend(code_frame(source, finding))
     if finding.help:
         parts.append(labelled("help", finding.help.rstrip("\n").split("\n"), "green"))
@@ -100,8 +107,10 @@ def frame_lines(source: str, finding: Finding) -> list[tuple[int, str]]:
     lines = [line.removesuffix("\r") for line in source.split("\n")]
     if not 1 <= finding.line <= len(lines):
         return []
-    last = max(finding.line, min(finding.end_line or finding.line,
-                                 finding.line + MAX_FRAME_LINES - 1, len(lines)))
+    last = max(
+        finding.line,
+        min(finding.end_line or finding.line, finding.line + MAX_FRAME_LINES - 1, len(lines)),
+    )
     first = max(1, finding.line - CONTEXT_BEFORE)
     return [(number, lines[number - 1]) for number in range(first, last + 1)]
 
@@ -111,7 +120,7 @@ def caret_line(text: str, finding: Finding) -> str:
     start = max(finding.column - 1, 0)
     prefix = "".join(ch if ch == "\t" else " " for ch in escaped(text[:start]))
     if (finding.end_line or finding.line) != finding.line:
-        width = len(text.rstrip()) - start          # the span goes on below: mark to line end
+        width = len(text.rstrip()) - start  # the span goes on below: mark to line end
     else:
         width = finding.end_column - finding.column  # end_column is one past the span
     return prefix + "^" * max(1, width)
@@ -128,12 +137,21 @@ def code_frame(source: str, finding: Finding) -> list:
     for number, text in shown:
         primary = number == finding.line
         marker = ">" if primary else " "
-        out.append(Text.assemble(INDENT, (f"{marker} {number:>{gutter}} | ", "dim"),
-                                 (escaped(text), "bold" if primary else "")))
+        out.append(
+            Text.assemble(
+                INDENT,
+                (f"{marker} {number:>{gutter}} | ", "dim"),
+                (escaped(text), "bold" if primary else ""),
+            )
+        )
         if primary:
-            out.append(Text.assemble(INDENT, (f"  {'':>{gutter}} | ", "dim"),
-                                     (caret_line(text, finding),
-                                      SEVERITY_STYLE.get(finding.severity, "bold"))))
+            out.append(
+                Text.assemble(
+                    INDENT,
+                    (f"  {'':>{gutter}} | ", "dim"),
+                    (caret_line(text, finding), SEVERITY_STYLE.get(finding.severity, "bold")),
+                )
+            )
     return out
 
 
@@ -150,11 +168,13 @@ def summary_line(report: Report) -> str:
     if not found:
         return f"no findings in {files}{hidden}"
     severities = Counter(f.severity for f in found)
-    counts = ", ".join(plural(severities[s], s) for s in ("error", "warning", "note")
-                       if severities[s])
+    counts = ", ".join(
+        plural(severities[s], s) for s in ("error", "warning", "note") if severities[s]
+    )
     codes = Counter(f.code for f in found)
-    by_code = ", ".join(f"{n} {code}" for code, n in sorted(codes.items(),
-                                                             key=lambda item: (-item[1], item[0])))
+    by_code = ", ".join(
+        f"{n} {code}" for code, n in sorted(codes.items(), key=lambda item: (-item[1], item[0]))
+    )
     line = f"{counts} in {files} ({by_code}){hidden}"
     unusable = len(report.unusable_files())
     if unusable:

@@ -24,7 +24,6 @@ sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
 ```
 """
-from typing import Optional
 
 from syncverify.findings import Where
 from syncverify.plan import Model
@@ -34,7 +33,7 @@ from syncverify.rules.static_helpers import is_written, ranges, sync_phases
 MOE_ONLY = ("router", "experts", "shared_experts")
 
 
-def _missing_op_reason(model: Model, op: str) -> Optional[str]:
+def _missing_op_reason(model: Model, op: str) -> str | None:
     """Why the model has no instance of `op` in any layer, or None if it has one."""
     if any(op in model.layer_ops(l) for l in range(model.layers)):
         return None
@@ -49,21 +48,28 @@ def _check_op(ctx: Context, sync) -> None:
     model = ctx.plan.model
     reason = _missing_op_reason(model, sync.after)
     if reason:
-        ctx.report(RULE, at=sync.path + ("after",),
-                   message=f"{sync.label} runs after {sync.after} but {reason}, so it never runs",
-                   help="anchor it on an op the model has, or remove it",
-                   where=Where(op=sync.after, sync=sync.label))
+        ctx.report(
+            RULE,
+            at=sync.path + ("after",),
+            message=f"{sync.label} runs after {sync.after} but {reason}, so it never runs",
+            help="anchor it on an op the model has, or remove it",
+            where=Where(op=sync.after, sync=sync.label),
+        )
         return
     chosen = [l for l in range(model.layers) if sync.applies_to_layer(l)]
     if sync.layers is None or not chosen:
-        return          # every layer, or nothing in range (invalid-layer-selection says so)
+        return  # every layer, or nothing in range (invalid-layer-selection says so)
     if not any(sync.after in model.layer_ops(l) for l in chosen):
-        ctx.report(RULE, at=sync.path + (("layers",) if is_written(ctx.plan, sync.path + ("layers",)) else ("after",)),
-                   message=f"{sync.label} runs after {sync.after} but none of its layers "
-                           f"({ranges(chosen)}) has {sync.after}, so it never runs",
-                   help=f"select layers that have {sync.after} (e.g. `layers: "
-                        f"{'moe' if sync.after in MOE_ONLY else 'dense'}`)",
-                   where=Where(layers=ranges(chosen), op=sync.after, sync=sync.label))
+        ctx.report(
+            RULE,
+            at=sync.path
+            + (("layers",) if is_written(ctx.plan, sync.path + ("layers",)) else ("after",)),
+            message=f"{sync.label} runs after {sync.after} but none of its layers "
+            f"({ranges(chosen)}) has {sync.after}, so it never runs",
+            help=f"select layers that have {sync.after} (e.g. `layers: "
+            f"{'moe' if sync.after in MOE_ONLY else 'dense'}`)",
+            where=Where(layers=ranges(chosen), op=sync.after, sync=sync.label),
+        )
 
 
 def _check_boundary(ctx: Context, sync) -> None:
@@ -71,13 +77,19 @@ def _check_boundary(ctx: Context, sync) -> None:
     named = [p for p in plan.phases if sync.runs_in(p.name)]
     if not named or sync_phases(plan, sync):
         return
-    where = ("only decode has steps" if sync.after == "step_end"
-             else "the plan does not have both phases")
-    ctx.report(RULE, at=sync.path + ("after",),
-               message=f"{sync.label} runs after {sync.after} in {', '.join(p.name for p in named)}, "
-                       f"but {where}, so it never runs",
-               help="remove it, or anchor it where it runs",
-               where=Where(op=sync.after, sync=sync.label))
+    where = (
+        "only decode has steps"
+        if sync.after == "step_end"
+        else "the plan does not have both phases"
+    )
+    ctx.report(
+        RULE,
+        at=sync.path + ("after",),
+        message=f"{sync.label} runs after {sync.after} in {', '.join(p.name for p in named)}, "
+        f"but {where}, so it never runs",
+        help="remove it, or anchor it where it runs",
+        where=Where(op=sync.after, sync=sync.label),
+    )
 
 
 def check(ctx: Context) -> None:
@@ -89,6 +101,12 @@ def check(ctx: Context) -> None:
             _check_boundary(ctx, sync)
 
 
-RULE = Rule(code="SV116", slug="absent-anchor", category="config", severity="error",
-            summary="a sync point anchored on an op or boundary that never occurs",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV116",
+    slug="absent-anchor",
+    category="config",
+    severity="error",
+    summary="a sync point anchored on an op or boundary that never occurs",
+    check=check,
+    page=__doc__,
+)

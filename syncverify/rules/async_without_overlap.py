@@ -25,6 +25,7 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, wait_before: attn_residual}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import sync_phases
@@ -38,13 +39,22 @@ def check(ctx: Context) -> None:
         for phase in sync_phases(ctx.plan, sync):
             if phase.allows_async:
                 continue
-            ctx.report(RULE, at=sync.path + ("async",),
-                       message=f"{sync.label} is async in {phase.name}, whose overlap is "
-                               f"{phase.overlap}: only comm_compute and two_batch allow async collectives",
-                       help=f"remove `async: true`, or set `overlap: comm_compute` in phases.{phase.name}",
-                       where=Where(phase=phase.name, op=sync.after, sync=sync.label))
+            ctx.report(
+                RULE,
+                at=sync.path + ("async",),
+                message=f"{sync.label} is async in {phase.name}, whose overlap is "
+                f"{phase.overlap}: only comm_compute and two_batch allow async collectives",
+                help=f"remove `async: true`, or set `overlap: comm_compute` in phases.{phase.name}",
+                where=Where(phase=phase.name, op=sync.after, sync=sync.label),
+            )
 
 
-RULE = Rule(code="SV106", slug="async-without-overlap", category="config", severity="error",
-            summary="an async sync point in a phase whose overlap mode cannot overlap it",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV106",
+    slug="async-without-overlap",
+    category="config",
+    severity="error",
+    summary="an async sync point in a phase whose overlap mode cannot overlap it",
+    check=check,
+    page=__doc__,
+)

@@ -1,9 +1,11 @@
 """What a rule is, and the one helper every rule reports through."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Union
 
 from syncverify.findings import CATEGORIES, SEVERITIES, Finding, Where
 from syncverify.span import Span
@@ -18,14 +20,14 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 @dataclass(frozen=True)
 class Rule:
-    code: str                   # SV + 3 digits; the hundreds digit is the category
-    slug: str                   # reads as "allow <slug>"
+    code: str  # SV + 3 digits; the hundreds digit is the category
+    slug: str  # reads as "allow <slug>"
     category: str
-    severity: str               # default severity
-    summary: str                # one line, for `syncverify rules` and SARIF shortDescription
-    check: Callable[["Context"], None]
-    page: str                   # markdown: What it checks / Why it matters / Bad plan / Fix
-    needs_graph: bool = False   # runs only on plans the graph builder can unroll
+    severity: str  # default severity
+    summary: str  # one line, for `syncverify rules` and SARIF shortDescription
+    check: Callable[[Context], None]
+    page: str  # markdown: What it checks / Why it matters / Bad plan / Fix
+    needs_graph: bool = False  # runs only on plans the graph builder can unroll
     blocks_graph: bool = False  # a finding of this rule means the plan cannot be unrolled
 
     def __post_init__(self):
@@ -41,7 +43,7 @@ Location = Union[tuple, Span]
 class Context:
     """What a rule sees: the plan, the shared analyses, and `report`."""
 
-    def __init__(self, plan: "Plan", analyses=None, reduce: bool = True):
+    def __init__(self, plan: Plan, analyses=None, reduce: bool = True):
         self.plan = plan
         self._analyses = analyses
         self._reduce = reduce
@@ -52,16 +54,35 @@ class Context:
         """The graph analyses, computed once per plan on first use (see `syncverify.analysis`)."""
         if self._analyses is None:
             from syncverify.analysis.certificate import certified_analyses
+
             self._analyses = certified_analyses(self.plan, reduce=self._reduce)
         return self._analyses
 
-    def report(self, rule: Rule, at: Location, message: str, help: str = "",
-               where: Optional[Where] = None, trace: tuple[str, ...] = (),
-               severity: Optional[str] = None) -> None:
+    def report(
+        self,
+        rule: Rule,
+        at: Location,
+        message: str,
+        help: str = "",
+        where: Where | None = None,
+        trace: tuple[str, ...] = (),
+        severity: str | None = None,
+    ) -> None:
         span = at if isinstance(at, Span) else self.plan.span(at)
-        self.findings.append(Finding(
-            code=rule.code, slug=rule.slug, category=rule.category,
-            severity=severity or rule.severity, message=message, help=help,
-            file=self.plan.path, line=span.line, column=span.column,
-            end_line=span.end_line, end_column=span.end_column,
-            where=where or Where(), trace=tuple(trace)))
+        self.findings.append(
+            Finding(
+                code=rule.code,
+                slug=rule.slug,
+                category=rule.category,
+                severity=severity or rule.severity,
+                message=message,
+                help=help,
+                file=self.plan.path,
+                line=span.line,
+                column=span.column,
+                end_line=span.end_line,
+                end_column=span.end_column,
+                where=where or Where(),
+                trace=tuple(trace),
+            )
+        )

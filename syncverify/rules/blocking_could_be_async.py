@@ -28,6 +28,7 @@ sync:
      async: true, wait_before: mlp_residual}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import shown, trace
 
@@ -43,23 +44,40 @@ def check(ctx) -> None:
         first = items[0]
         phases = " and ".join(f"{i.phase} (overlap: {plan.phase(i.phase).overlap})" for i in items)
         nxt = shown(a, first.next_op)
-        message = (f"{sync.label} blocks in {phases} although the next op on that rank "
-                   f"({nxt[6]} of microbatch {nxt[3]}) does not read it: an async call would "
-                   f"overlap them")
+        message = (
+            f"{sync.label} blocks in {phases} although the next op on that rank "
+            f"({nxt[6]} of microbatch {nxt[3]}) does not read it: an async call would "
+            f"overlap them"
+        )
         consumer = _first_consumer(ctx.analyses.graph, first.example, first.next_op[4])
         help_text = "issue it async and await it before its first consumer:\n  async: true"
         if consumer:
             help_text += f"\n  wait_before: {consumer}"
-        ctx.report(RULE, ("sync", sync_index), message, help=help_text,
-                   trace=trace(a, [first.example, first.next_op]))
+        ctx.report(
+            RULE,
+            ("sync", sync_index),
+            message,
+            help=help_text,
+            trace=trace(a, [first.example, first.next_op]),
+        )
 
 
 def _first_consumer(graph, coll, rank):
-    ops = [v for _, v, e in graph.out_edges(coll, data=True)
-           if e["data"] and v[0] == "op" and v[4] == rank]
+    ops = [
+        v
+        for _, v, e in graph.out_edges(coll, data=True)
+        if e["data"] and v[0] == "op" and v[4] == rank
+    ]
     return min(ops, key=lambda v: graph.nodes[v]["position"])[6] if ops else None
 
 
-RULE = Rule(code="SV704", slug="blocking-collective-could-be-async", category="performance",
-            severity="warning", summary="a blocking collective in an overlap phase that async would hide (S21)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV704",
+    slug="blocking-collective-could-be-async",
+    category="performance",
+    severity="warning",
+    summary="a blocking collective in an overlap phase that async would hide (S21)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

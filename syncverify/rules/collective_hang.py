@@ -32,11 +32,20 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (group_by, node_order, real_ranks, shown_group_ends,
-                                           shown_pair, trace, where, where_to_add)
+from syncverify.rules.graph_support import (
+    group_by,
+    node_order,
+    real_ranks,
+    shown_group_ends,
+    shown_pair,
+    trace,
+    where,
+    where_to_add,
+)
 
 
 def check(ctx) -> None:
@@ -53,51 +62,72 @@ def _missing_ranks(ctx) -> None:
     if idle:
         _idle_replica(ctx, idle)
     for (sync_index, reason), items in group_by(
-            [h for h in hangs if h.reason != "idle"], lambda h: (h.sync, h.reason)).items():
+        [h for h in hangs if h.reason != "idle"], lambda h: (h.sync, h.reason)
+    ).items():
         sync = plan.syncs[sync_index]
         first = min(items, key=lambda h: node_order(h.node))
         phase = first.node[1]
         if reason == "selector":
             missing = sorted(real_ranks(a, phase, {r for h in items for r in h.missing}))
             waiting = sorted(real_ranks(a, phase, {r for h in items for r in h.issuers}))
-            message = (f"{sync.label} is issued by ranks {compact(waiting)} only; ranks "
-                       f"{compact(missing)} of the same {sync.group} groups never join, so the "
-                       f"others wait forever (S9)")
+            message = (
+                f"{sync.label} is issued by ranks {compact(waiting)} only; ranks "
+                f"{compact(missing)} of the same {sync.group} groups never join, so the "
+                f"others wait forever (S9)"
+            )
             at, help_text = ("sync", sync_index, "ranks"), "select whole groups, or drop `ranks`"
         else:
             layer = first.node[5]
-            what = f"{sync.after} of layer {layer}" if 0 <= layer < plan.model.layers else sync.after
-            message = (f"{sync.label} over {sync.group} includes ranks "
-                       f"{compact(real_ranks(a, phase, first.missing))} that never run {what}: ranks "
-                       f"{compact(real_ranks(a, phase, first.issuers))} wait for them forever (S10)")
+            what = (
+                f"{sync.after} of layer {layer}" if 0 <= layer < plan.model.layers else sync.after
+            )
+            message = (
+                f"{sync.label} over {sync.group} includes ranks "
+                f"{compact(real_ranks(a, phase, first.missing))} that never run {what}: ranks "
+                f"{compact(real_ranks(a, phase, first.issuers))} wait for them forever (S10)"
+            )
             at = ("sync", sync_index, "group")
             help_text = "use a group whose ranks all run the anchor op (tp, ep, dp within a stage)"
         if at not in plan.spans:
             at = ("sync", sync_index)
-        ctx.report(RULE, at, message, help=help_text,
-                   where=where(a, [h.node for h in items], sync.after, sync_index),
-                   trace=trace(a, [first.node],
-                               f"missing ranks: {compact(real_ranks(a, phase, first.missing))}"))
+        ctx.report(
+            RULE,
+            at,
+            message,
+            help=help_text,
+            where=where(a, [h.node for h in items], sync.after, sync_index),
+            trace=trace(
+                a, [first.node], f"missing ranks: {compact(real_ranks(a, phase, first.missing))}"
+            ),
+        )
 
 
 def _idle_replica(ctx, hangs) -> None:
     """S17: one finding per phase for every collective an idle, skipping replica leaves hanging."""
     a = ctx.analyses
     plan = ctx.plan
-    for phase, items in group_by(hangs, lambda h: "decode" if h.node[1] == "handover" else h.node[1]).items():
+    for phase, items in group_by(
+        hangs, lambda h: "decode" if h.node[1] == "handover" else h.node[1]
+    ).items():
         first = min(items, key=lambda h: node_order(h.node))
         labels = [plan.syncs[i].label for i in sorted({h.sync for h in items})]
         names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
         node_phase = first.node[1]
         missing = compact(real_ranks(a, node_phase, first.missing))
-        message = (f"with dp_idle: skip an idle DP replica (ranks {missing}) issues "
-                   f"nothing in {phase}, but {names} need{'s' if len(labels) == 1 else ''} it: ranks "
-                   f"{compact(real_ranks(a, node_phase, first.issuers))} wait forever (S17, S18)")
+        message = (
+            f"with dp_idle: skip an idle DP replica (ranks {missing}) issues "
+            f"nothing in {phase}, but {names} need{'s' if len(labels) == 1 else ''} it: ranks "
+            f"{compact(real_ranks(a, node_phase, first.issuers))} wait forever (S17, S18)"
+        )
         at = ("phases", phase, "dp_idle")
-        ctx.report(RULE, at if at in plan.spans else ("phases", phase), message,
-                   help="use `dp_idle: dummy_batch`: an idle replica then joins every collective with a dummy batch",
-                   where=where(a, [h.node for h in items]),
-                   trace=trace(a, [first.node], f"missing ranks: {missing} ({first.scenario})"))
+        ctx.report(
+            RULE,
+            at if at in plan.spans else ("phases", phase),
+            message,
+            help="use `dp_idle: dummy_batch`: an idle replica then joins every collective with a dummy batch",
+            where=where(a, [h.node for h in items]),
+            trace=trace(a, [first.node], f"missing ranks: {missing} ({first.scenario})"),
+        )
 
 
 def _mismatches(ctx) -> None:
@@ -110,18 +140,26 @@ def _mismatches(ctx) -> None:
         if kind == "order-mismatch":
             r1, r2 = shown_pair(a, first.node, first.ranks[0], first.ranks[-1])
             other = plan.syncs[a.graph.nodes[first.other]["sync"]]
-            message = (f"ranks {r1} and {r2} issue their calls in different orders: where rank {r1} "
-                       f"issues {sync.label}, rank {r2} issues {other.label} (order mismatch, S23)")
+            message = (
+                f"ranks {r1} and {r2} issue their calls in different orders: where rank {r1} "
+                f"issues {sync.label}, rank {r2} issues {other.label} (order mismatch, S23)"
+            )
             shown = [first.node, first.other]
         else:
             r1, r2 = shown_group_ends(a, first.node)
-            message = (f"members of {sync.label} pass buffers of different sizes "
-                       f"(size mismatch, ranks {r1} and {r2})")
+            message = (
+                f"members of {sync.label} pass buffers of different sizes "
+                f"(size mismatch, ranks {r1} and {r2})"
+            )
             shown = [first.node]
-        ctx.report(RULE, ("sync", sync_index), message,
-                   help="every member of a group must issue the same collectives in the same order with the same shapes",
-                   where=where(a, [h.node for h in items], sync.after, sync_index),
-                   trace=trace(a, shown))
+        ctx.report(
+            RULE,
+            ("sync", sync_index),
+            message,
+            help="every member of a group must issue the same collectives in the same order with the same shapes",
+            where=where(a, [h.node for h in items], sync.after, sync_index),
+            trace=trace(a, shown),
+        )
 
 
 def _deadlock(ctx) -> None:
@@ -139,20 +177,35 @@ def _deadlock(ctx) -> None:
     phases = sorted({"decode" if n[1] == "handover" else n[1] for n in colls})
     # the ranks the deadlock stops: every rank with a wait on a cycle or ordered after one
     # (the cycles a search meets depend on how much was unrolled; what they block does not)
-    blocked = [n for n in a.order.reachable(cycle) if n[0] in ("op", "coll") and n[1] in phases
-               or (n[0] == "coll" and n[1] == "handover" and "decode" in phases)]
+    blocked = [
+        n
+        for n in a.order.reachable(cycle)
+        if (n[0] in ("op", "coll") and n[1] in phases)
+        or (n[0] == "coll" and n[1] == "handover" and "decode" in phases)
+    ]
     ranks = sorted({r for n in blocked for r in real_ranks(a, n[1], _node_ranks(n))})
-    ctx.report(RULE, at, message,
-               help="break the cycle: issue a send_recv async (or group it with the receives it "
-                    "waits for, S3), or carry the token through the host (S4)",
-               where=Where(phase=", ".join(phases) or None, ranks=compact(ranks) if ranks else None),
-               trace=tuple(f"on the cycle: {plan.syncs[i].label}" for i in syncs))
+    ctx.report(
+        RULE,
+        at,
+        message,
+        help="break the cycle: issue a send_recv async (or group it with the receives it "
+        "waits for, S3), or carry the token through the host (S4)",
+        where=Where(phase=", ".join(phases) or None, ranks=compact(ranks) if ranks else None),
+        trace=tuple(f"on the cycle: {plan.syncs[i].label}" for i in syncs),
+    )
 
 
 def _node_ranks(node: tuple) -> tuple[int, ...]:
     return (node[4],) if node[0] == "op" else tuple(node[6])
 
 
-RULE = Rule(code="SV601", slug="collective-hang", category="ordering", severity="error",
-            summary="a collective never completes: missing ranks, mismatched calls or a deadlock (S23)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV601",
+    slug="collective-hang",
+    category="ordering",
+    severity="error",
+    summary="a collective never completes: missing ranks, mismatched calls or a deadlock (S23)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -25,6 +25,7 @@ sync:
 sync: []        # the data dependencies between steps already order them (S4, S18)
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import article, ranges, sync_phases
@@ -34,12 +35,15 @@ from syncverify.rules.wait_targets import CROSS_STEP, wait_problems
 def _check_step_end(ctx: Context, sync) -> None:
     if sync.after != "step_end" or not sync_phases(ctx.plan, sync):
         return
-    ctx.report(RULE, at=sync.path + ("after",),
-               message=f"{sync.label} is {article(sync.collective)} over {sync.group} after step_end: "
-                       f"a sync between decode steps",
-               help="remove it: step t+1 is ordered after step t by its token (S4) and the dp "
-                    "gather (S18); put any per-step collective on an op inside the step",
-               where=Where(phase="decode", op="step_end", sync=sync.label))
+    ctx.report(
+        RULE,
+        at=sync.path + ("after",),
+        message=f"{sync.label} is {article(sync.collective)} over {sync.group} after step_end: "
+        f"a sync between decode steps",
+        help="remove it: step t+1 is ordered after step t by its token (S4) and the dp "
+        "gather (S18); put any per-step collective on an op inside the step",
+        where=Where(phase="decode", op="step_end", sync=sync.label),
+    )
 
 
 def _check_waits(ctx: Context, sync) -> None:
@@ -47,14 +51,23 @@ def _check_waits(ctx: Context, sync) -> None:
         if problem.kind != CROSS_STEP:
             continue
         at_layers = f" at layers {ranges(problem.layers)}" if problem.layers else ""
-        ctx.report(RULE, at=sync.path + ("wait_before",),
-                   message=f"{sync.label} is issued after {sync.after}{at_layers} in decode step t "
-                           f"and first awaited before {sync.wait_before} in step t+1",
-                   help="await it within the step, before the op that reads it, e.g. "
-                        f"`wait_before: {problem.window[0]}`" if problem.window else
-                        "make it blocking (remove `async: true`)",
-                   where=Where(phase="decode", layers=ranges(problem.layers) or None, steps="t, t+1",
-                               op=sync.after, sync=sync.label))
+        ctx.report(
+            RULE,
+            at=sync.path + ("wait_before",),
+            message=f"{sync.label} is issued after {sync.after}{at_layers} in decode step t "
+            f"and first awaited before {sync.wait_before} in step t+1",
+            help="await it within the step, before the op that reads it, e.g. "
+            f"`wait_before: {problem.window[0]}`"
+            if problem.window
+            else "make it blocking (remove `async: true`)",
+            where=Where(
+                phase="decode",
+                layers=ranges(problem.layers) or None,
+                steps="t, t+1",
+                op=sync.after,
+                sync=sync.label,
+            ),
+        )
 
 
 def check(ctx: Context) -> None:
@@ -64,6 +77,13 @@ def check(ctx: Context) -> None:
         _check_waits(ctx, sync)
 
 
-RULE = Rule(code="SV503", slug="cross-step-sync", category="phase-illegal", severity="error",
-            summary="a sync point that crosses decode steps", check=check, page=__doc__,
-            blocks_graph=True)
+RULE = Rule(
+    code="SV503",
+    slug="cross-step-sync",
+    category="phase-illegal",
+    severity="error",
+    summary="a sync point that crosses decode steps",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

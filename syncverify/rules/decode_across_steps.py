@@ -21,6 +21,7 @@ phases:
   decode: {microbatches: 2, batch: 64, overlap: comm_compute}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import phase_key_path
@@ -31,13 +32,22 @@ def check(ctx: Context) -> None:
     decode = ctx.plan.phase("decode")
     if decode is None or decode.overlap != "across_steps":
         return
-    ctx.report(RULE, at=phase_key_path(ctx.plan, "decode", "overlap"),
-               message="decode overlaps across_steps: step t+1 would start before step t's token "
-                       "and kv cache exist",
-               help="use `overlap: comm_compute` or `overlap: two_batch` to overlap within a step",
-               where=Where(phase="decode", steps="t, t+1"))
+    ctx.report(
+        RULE,
+        at=phase_key_path(ctx.plan, "decode", "overlap"),
+        message="decode overlaps across_steps: step t+1 would start before step t's token "
+        "and kv cache exist",
+        help="use `overlap: comm_compute` or `overlap: two_batch` to overlap within a step",
+        where=Where(phase="decode", steps="t, t+1"),
+    )
 
 
-RULE = Rule(code="SV502", slug="decode-overlap-across-steps", category="phase-illegal",
-            severity="error", summary="decode steps overlapping across devices", check=check,
-            page=__doc__)
+RULE = Rule(
+    code="SV502",
+    slug="decode-overlap-across-steps",
+    category="phase-illegal",
+    severity="error",
+    summary="decode steps overlapping across devices",
+    check=check,
+    page=__doc__,
+)

@@ -20,6 +20,7 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import first_node, group_by, trace, where
 
@@ -32,14 +33,27 @@ def check(ctx) -> None:
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
         times = max(d.get("times") for d in items)
-        message = (f"{sync.label} reduces the already reduced output of {sync.after}: the sum is "
-                   f"taken again and multiplied by {times}")
-        ctx.report(RULE, ("sync", sync_index), message,
-                   help=f"remove {sync.label}: the value is already complete there",
-                   where=where(a, nodes, sync.after, sync_index),
-                   trace=trace(a, [first_node(nodes)]))
+        message = (
+            f"{sync.label} reduces the already reduced output of {sync.after}: the sum is "
+            f"taken again and multiplied by {times}"
+        )
+        ctx.report(
+            RULE,
+            ("sync", sync_index),
+            message,
+            help=f"remove {sync.label}: the value is already complete there",
+            where=where(a, nodes, sync.after, sync_index),
+            trace=trace(a, [first_node(nodes)]),
+        )
 
 
-RULE = Rule(code="SV402", slug="double-reduction", category="redundant-sync", severity="error",
-            summary="a reduction of an already complete value multiplies it (S19)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV402",
+    slug="double-reduction",
+    category="redundant-sync",
+    severity="error",
+    summary="a reduction of an already complete value multiplies it (S19)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -22,6 +22,7 @@ sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 
@@ -37,11 +38,21 @@ def check(ctx: Context) -> None:
             continue
         first_line = plan.span(first.path + ("id",)).line
         this_line = plan.span(sync.path + ("id",)).line
-        ctx.report(RULE, at=sync.path + ("id",),
-                   message=f"sync id '{sync.id}' is used twice: line {first_line} and line {this_line}",
-                   help="give each sync point its own id",
-                   where=Where(op=sync.after, sync=sync.label))
+        ctx.report(
+            RULE,
+            at=sync.path + ("id",),
+            message=f"sync id '{sync.id}' is used twice: line {first_line} and line {this_line}",
+            help="give each sync point its own id",
+            where=Where(op=sync.after, sync=sync.label),
+        )
 
 
-RULE = Rule(code="SV111", slug="duplicate-sync-id", category="config", severity="error",
-            summary="two sync points share an id", check=check, page=__doc__)
+RULE = Rule(
+    code="SV111",
+    slug="duplicate-sync-id",
+    category="config",
+    severity="error",
+    summary="two sync points share an id",
+    check=check,
+    page=__doc__,
+)

@@ -23,16 +23,15 @@ parallel: {tp: 2, dp: 3, ep: 3}    # EP group {0, 1, 2} holds half of TP group {
 parallel: {tp: 2, dp: 3, ep: 6}    # one EP group of three whole TP groups
 ```
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from syncverify.plan import Phase
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path, ranges, report_merged
 
 
-def _cut_tp_group(phase: Phase) -> Optional[tuple[tuple[int, ...], tuple[int, ...]]]:
+def _cut_tp_group(phase: Phase) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """A TP group spread over several EP groups, with the EP group of its first rank.
 
     With ep >= tp every TP group must lie inside one EP group. Walks each TP group once
@@ -54,25 +53,33 @@ def _cut_tp_group(phase: Phase) -> Optional[tuple[tuple[int, ...], tuple[int, ..
     return None
 
 
-def _problem(phase: Phase) -> Optional[tuple[str, str, str]]:
+def _problem(phase: Phase) -> tuple[str, str, str] | None:
     """(what, why, fix) for the first defect of the phase's EP layout, or None."""
     d = phase.degrees
     non_pp = d.tp * d.sp * d.dp
     if d.ep <= 1:
         return None
     if non_pp % d.ep:
-        return (f"ep = {d.ep}", f"it does not divide tp x sp x dp = {non_pp}",
-                f"pick an ep that divides {non_pp} (the ranks of one pipeline stage)")
+        return (
+            f"ep = {d.ep}",
+            f"it does not divide tp x sp x dp = {non_pp}",
+            f"pick an ep that divides {non_pp} (the ranks of one pipeline stage)",
+        )
     if d.ep < d.tp:
-        return (f"ep = {d.ep} with tp = {d.tp}", "an ep group inside part of a tp group (1 < ep < tp)",
-                f"use ep: 1 (experts split over tp), ep: {d.tp}, or a multiple of {d.tp}")
+        return (
+            f"ep = {d.ep} with tp = {d.tp}",
+            "an ep group inside part of a tp group (1 < ep < tp)",
+            f"use ep: 1 (experts split over tp), ep: {d.tp}, or a multiple of {d.tp}",
+        )
     cut = _cut_tp_group(phase)
     if cut:
         ep_group, tp_group = cut
-        return (f"ep = {d.ep} with tp = {d.tp}",
-                f"the ep group of ranks {ranges(ep_group)} holds part of the tp group {ranges(tp_group)}",
-                f"make every ep group hold whole tp groups (ep a multiple of {d.tp} with tp fastest "
-                f"in `layout`), or use ep: 1")
+        return (
+            f"ep = {d.ep} with tp = {d.tp}",
+            f"the ep group of ranks {ranges(ep_group)} holds part of the tp group {ranges(tp_group)}",
+            f"make every ep group hold whole tp groups (ep a multiple of {d.tp} with tp fastest "
+            f"in `layout`), or use ep: 1",
+        )
     return None
 
 
@@ -91,6 +98,13 @@ def check(ctx: Context) -> None:
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV104", slug="invalid-ep-layout", category="config", severity="error",
-            summary="ep does not divide the stage's ranks, or ep groups cut tp groups",
-            check=check, page=__doc__, blocks_graph=True)
+RULE = Rule(
+    code="SV104",
+    slug="invalid-ep-layout",
+    category="config",
+    severity="error",
+    summary="ep does not divide the stage's ranks, or ep groups cut tp groups",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

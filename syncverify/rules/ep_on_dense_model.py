@@ -20,6 +20,7 @@ parallel: {tp: 1, dp: 8, ep: 8}
 parallel: {tp: 1, dp: 8}          # or describe the model's experts under model.moe
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path, report_merged
 
@@ -35,11 +36,20 @@ def check(ctx: Context) -> None:
         return (degree_path(plan, phase.name, "ep"), ep) if ep > 1 else None
 
     def describe(ep, suffix):
-        return (f"ep = {ep}{suffix} but the model {why}: there are no experts to place",
-                "set ep: 1, or describe the experts under `model.moe`")
+        return (
+            f"ep = {ep}{suffix} but the model {why}: there are no experts to place",
+            "set ep: 1, or describe the experts under `model.moe`",
+        )
 
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV105", slug="ep-on-dense-model", category="config", severity="error",
-            summary="expert parallelism on a model without MoE layers", check=check, page=__doc__)
+RULE = Rule(
+    code="SV105",
+    slug="ep-on-dense-model",
+    category="config",
+    severity="error",
+    summary="expert parallelism on a model without MoE layers",
+    check=check,
+    page=__doc__,
+)

@@ -26,6 +26,7 @@ parallel: {tp: 24}            # ep = 1: 16384 / 24 does not divide
 parallel: {tp: 8}
 ```
 """
+
 from math import gcd
 
 from syncverify.rules.base import Context, Rule
@@ -43,13 +44,27 @@ def check(ctx: Context) -> None:
     if model.moe is None or not model.moe.ffn or not model.moe_layers:
         return
     width = model.moe.ffn
-    report_indivisible(ctx, RULE, width, "tp",
-                       lambda tp, suffix: f"the per-expert width moe.ffn = {width} does not split over "
-                                          f"tp = {tp}{suffix} (ep = 1: each expert is split over tp)",
-                       suggest_from=gcd(width, model.heads), degree_of=expert_tp,
-                       more_help=", or place whole experts with ep > 1")
+    report_indivisible(
+        ctx,
+        RULE,
+        width,
+        "tp",
+        lambda tp, suffix: (
+            f"the per-expert width moe.ffn = {width} does not split over "
+            f"tp = {tp}{suffix} (ep = 1: each expert is split over tp)"
+        ),
+        suggest_from=gcd(width, model.heads),
+        degree_of=expert_tp,
+        more_help=", or place whole experts with ep > 1",
+    )
 
 
-RULE = Rule(code="SV204", slug="expert-ffn-not-divisible", category="shape", severity="error",
-            summary="the per-expert mlp width does not divide by the expert tp degree",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV204",
+    slug="expert-ffn-not-divisible",
+    category="shape",
+    severity="error",
+    summary="the per-expert mlp width does not divide by the expert tp degree",
+    check=check,
+    page=__doc__,
+)

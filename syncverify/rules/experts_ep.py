@@ -25,6 +25,7 @@ parallel: {tp: 1, dp: 16, ep: 16}     # 8 experts over 16 ranks
 parallel: {tp: 1, dp: 16, ep: 8}
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import report_indivisible
 
@@ -43,5 +44,12 @@ def check(ctx: Context) -> None:
     report_indivisible(ctx, RULE, experts, "ep", message)
 
 
-RULE = Rule(code="SV205", slug="experts-not-divisible-by-ep", category="shape", severity="error",
-            summary="routed experts do not divide by ep", check=check, page=__doc__)
+RULE = Rule(
+    code="SV205",
+    slug="experts-not-divisible-by-ep",
+    category="shape",
+    severity="error",
+    summary="routed experts do not divide by ep",
+    check=check,
+    page=__doc__,
+)

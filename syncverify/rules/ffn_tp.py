@@ -19,6 +19,7 @@ parallel: {tp: 12}             # 48 heads split, 16384 columns do not
 parallel: {tp: 8}
 ```
 """
+
 from math import gcd
 
 from syncverify.rules.base import Context, Rule
@@ -31,10 +32,22 @@ def check(ctx: Context) -> None:
     if not model.ffn or not model.dense_layers:
         return
     ffn = model.ffn
-    report_indivisible(ctx, RULE, ffn, "tp",
-                       lambda tp, suffix: f"the mlp width ffn = {ffn} does not split over tp = {tp}{suffix}",
-                       suggest_from=gcd(ffn, model.heads))
+    report_indivisible(
+        ctx,
+        RULE,
+        ffn,
+        "tp",
+        lambda tp, suffix: f"the mlp width ffn = {ffn} does not split over tp = {tp}{suffix}",
+        suggest_from=gcd(ffn, model.heads),
+    )
 
 
-RULE = Rule(code="SV203", slug="ffn-not-divisible-by-tp", category="shape", severity="error",
-            summary="the dense mlp width does not divide by tp", check=check, page=__doc__)
+RULE = Rule(
+    code="SV203",
+    slug="ffn-not-divisible-by-tp",
+    category="shape",
+    severity="error",
+    summary="the dense mlp width does not divide by tp",
+    check=check,
+    page=__doc__,
+)

@@ -1,9 +1,10 @@
 """What graph rules share: collapsing DAG instances into the ranges users read, locating a
 sync point in the YAML, and the fix snippets of the seed's requirement table."""
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 from syncverify import catalog
 from syncverify.findings import Where
@@ -27,8 +28,7 @@ def group_by(items: Iterable, key: Callable) -> dict:
     return dict(sorted(out.items(), key=lambda kv: repr(kv[0])))
 
 
-def where(analyses, nodes: list[tuple], op: Optional[str] = None,
-          sync: Optional[int] = None) -> Where:
+def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None = None) -> Where:
     """One Where for many DAG nodes: phases, rank ranges, layer ranges, steps, microbatches.
 
     Representatives are expanded back to the ranks, layers and microbatches they stand for
@@ -69,7 +69,8 @@ def where(analyses, nodes: list[tuple], op: Optional[str] = None,
         steps=steps_text(step_set, steps) if step_set else None,
         microbatches=compact(mbs) if mbs else None,
         op=op,
-        sync=sync_name(plan, sync) if sync is not None else None)
+        sync=sync_name(plan, sync) if sync is not None else None,
+    )
 
 
 def real_ranks(analyses, phase: str, ranks: Iterable[int]) -> set[int]:
@@ -124,17 +125,31 @@ def shown(analyses, node: tuple) -> tuple:
         return node
     if node[0] == "op":
         _, phase, step, mb, rank, layer, op = node
-        return ("op", phase, step, classes.representative_mb(phase, mb),
-                classes.representative(phase, rank), layer, op)
+        return (
+            "op",
+            phase,
+            step,
+            classes.representative_mb(phase, mb),
+            classes.representative(phase, rank),
+            layer,
+            op,
+        )
     if node[0] == "coll":
         _, phase, step, mb, index, layer, group = node
         attrs = analyses.graph.nodes[node] if node in analyses.graph else {}
         if attrs.get("role") in ("stage", "carrier") or not attrs.get("axis"):
-            mapped = tuple(classes.representative(phase, r) for r in group)     # one pair
+            mapped = tuple(classes.representative(phase, r) for r in group)  # one pair
         else:
-            mapped = classes.real_group(phase, attrs["axis"], group)            # the whole group
-        return ("coll", phase, step, classes.representative_mb(phase, mb) if mb >= 0 else mb,
-                index, layer, mapped)
+            mapped = classes.real_group(phase, attrs["axis"], group)  # the whole group
+        return (
+            "coll",
+            phase,
+            step,
+            classes.representative_mb(phase, mb) if mb >= 0 else mb,
+            index,
+            layer,
+            mapped,
+        )
     return node
 
 
@@ -152,7 +167,7 @@ def sync_name(plan: Plan, index: int) -> str:
     return sync.id or f"#{index + 1}"
 
 
-def sync_at(plan: Plan, index: int, key: Optional[str] = None) -> tuple:
+def sync_at(plan: Plan, index: int, key: str | None = None) -> tuple:
     """The YAML path of a sync point, or of one of its keys when the user wrote it."""
     path = ("sync", index)
     if key and (path + (key,)) in plan.written:
@@ -175,7 +190,14 @@ PHASE_ORDER = {"prefill": 0, "handover": 1, "decode": 2}
 def node_order(n: tuple) -> tuple:
     """Earliest first: prefill, then step, microbatch, rank, layer."""
     if n[0] in ("op", "coll"):
-        return (PHASE_ORDER.get(n[1], 3), n[2], n[3], n[4] if n[0] == "op" else min(n[6]), n[5], repr(n))
+        return (
+            PHASE_ORDER.get(n[1], 3),
+            n[2],
+            n[3],
+            n[4] if n[0] == "op" else min(n[6]),
+            n[5],
+            repr(n),
+        )
     return (3, 0, 0, 0, 0, repr(n))
 
 
@@ -192,8 +214,11 @@ def layers_clause(plan: Plan, layers: set) -> str:
         return ", layers: moe"
     if layers == set(plan.model.dense_layers):
         return ", layers: dense"
-    return f', layers: "{min(layers)}..{max(layers)}"' if layers == set(range(min(layers), max(layers) + 1)) \
+    return (
+        f', layers: "{min(layers)}..{max(layers)}"'
+        if layers == set(range(min(layers), max(layers) + 1))
         else ", layers: [" + ", ".join(map(str, sorted(layers))) + "]"
+    )
 
 
 def fix(requirement: str, **fields) -> str:
@@ -202,7 +227,7 @@ def fix(requirement: str, **fields) -> str:
     return entry["fix"].format(**fields)
 
 
-def trace(analyses, nodes: Iterable[tuple], note: Optional[str] = None) -> tuple[str, ...]:
+def trace(analyses, nodes: Iterable[tuple], note: str | None = None) -> tuple[str, ...]:
     plan = analyses.plan
     out = [describe(shown(analyses, n), plan.model.layers) for n in nodes]
     if note:

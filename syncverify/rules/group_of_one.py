@@ -27,17 +27,22 @@ sync:
   - {id: dp-out, after: sample, collective: gather, group: dp}
 ```
 """
-from typing import Optional
 
 from syncverify.findings import Where
 from syncverify.plan import Phase, SyncPoint
 from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import article, group_size, plural, selected_layers, sync_phases
+from syncverify.rules.static_helpers import (
+    article,
+    group_size,
+    plural,
+    selected_layers,
+    sync_phases,
+)
 
 NO_INSTANCE, GROUP_OF_ONE = "no-instance", "group-of-one"
 
 
-def _why_idle(phase: Phase, sync: SyncPoint) -> Optional[str]:
+def _why_idle(phase: Phase, sync: SyncPoint) -> str | None:
     if sync.after == "stage_boundary" and phase.degrees.pp == 1:
         return NO_INSTANCE
     if group_size(phase, sync.group) == 1:
@@ -54,7 +59,9 @@ def calls_per_step(ctx: Context, phase: Phase, sync: SyncPoint) -> int:
     if not sync.is_per_layer:
         return phase.microbatches
     topo, layers = phase.topology, selected_layers(ctx.plan, sync)
-    per_stage = [sum(1 for l in layers if l in topo.stage_layers(s)) for s in range(len(topo.stages))]
+    per_stage = [
+        sum(1 for l in layers if l in topo.stage_layers(s)) for s in range(len(topo.stages))
+    ]
     return phase.microbatches * max(per_stage, default=0)
 
 
@@ -80,17 +87,36 @@ def check(ctx: Context) -> None:
         if not phases or None in reasons:
             continue
         if reasons == {GROUP_OF_ONE}:
-            at, message = sync.path + ("group",), (
-                f"{sync.label} is {article(sync.collective)} over a group of one ({sync.group} = 1) that does "
-                f"nothing: {_cost(ctx, phases, sync)}")
+            at, message = (
+                sync.path + ("group",),
+                (
+                    f"{sync.label} is {article(sync.collective)} over a group of one ({sync.group} = 1) that does "
+                    f"nothing: {_cost(ctx, phases, sync)}"
+                ),
+            )
         else:
-            at, message = sync.path + ("after",), (
-                f"{sync.label} is {article(sync.collective)} at stage_boundary with pp = 1, a group of one stage: "
-                f"there is no stage boundary, so it never runs and does nothing (0 calls per step)")
-        ctx.report(RULE, at=at, message=message, help=_help(sync),
-                   where=Where(phase=", ".join(p.name for p in phases), op=sync.after, sync=sync.label))
+            at, message = (
+                sync.path + ("after",),
+                (
+                    f"{sync.label} is {article(sync.collective)} at stage_boundary with pp = 1, a group of one stage: "
+                    f"there is no stage boundary, so it never runs and does nothing (0 calls per step)"
+                ),
+            )
+        ctx.report(
+            RULE,
+            at=at,
+            message=message,
+            help=_help(sync),
+            where=Where(phase=", ".join(p.name for p in phases), op=sync.after, sync=sync.label),
+        )
 
 
-RULE = Rule(code="SV401", slug="group-of-one-sync", category="redundant-sync", severity="warning",
-            summary="a collective over a group of one rank, which does nothing", check=check,
-            page=__doc__)
+RULE = Rule(
+    code="SV401",
+    slug="group-of-one-sync",
+    category="redundant-sync",
+    severity="warning",
+    summary="a collective over a group of one rank, which does nothing",
+    check=check,
+    page=__doc__,
+)

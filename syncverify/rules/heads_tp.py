@@ -19,6 +19,7 @@ parallel: {tp: 6, pp: 2}
 parallel: {tp: 8, pp: 2}
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import report_indivisible
 
@@ -26,10 +27,22 @@ from syncverify.rules.static_helpers import report_indivisible
 def check(ctx: Context) -> None:
     # S20: heads % tp.
     heads = ctx.plan.model.heads
-    report_indivisible(ctx, RULE, heads, "tp",
-                       lambda tp, suffix: f"{heads} attention heads do not split over tp = {tp}{suffix}")
+    report_indivisible(
+        ctx,
+        RULE,
+        heads,
+        "tp",
+        lambda tp, suffix: f"{heads} attention heads do not split over tp = {tp}{suffix}",
+    )
 
 
-RULE = Rule(code="SV201", slug="heads-not-divisible-by-tp", category="shape", severity="error",
-            summary="attention heads do not divide by tp", check=check, page=__doc__,
-            blocks_graph=True)
+RULE = Rule(
+    code="SV201",
+    slug="heads-not-divisible-by-tp",
+    category="shape",
+    severity="error",
+    summary="attention heads do not divide by tp",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

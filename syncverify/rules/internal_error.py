@@ -13,6 +13,7 @@ Any plan that triggers a bug in syncverify.
 Upgrade syncverify, or report the bug. To go on meanwhile, deselect the crashing rule with
 `--ignore CODE`.
 """
+
 from syncverify.rules.base import Rule
 
 
@@ -20,6 +21,12 @@ def _never(ctx) -> None:
     """The engine reports internal errors itself; this rule has nothing to check."""
 
 
-RULE = Rule(code="SV900", slug="internal-error", category="config", severity="error",
-            summary="a syncverify rule crashed while checking the plan", check=_never,
-            page=__doc__)
+RULE = Rule(
+    code="SV900",
+    slug="internal-error",
+    category="config",
+    severity="error",
+    summary="a syncverify rule crashed while checking the plan",
+    check=_never,
+    page=__doc__,
+)

@@ -27,6 +27,7 @@ Name the rule (and, after it, say why):
 parallel: {tp: 16}   # syncverify: disable-line SV701 -- NVLink switch spans both nodes
 ```
 """
+
 from syncverify.rules.base import Rule
 
 
@@ -34,6 +35,12 @@ def _reported_by_the_engine(ctx) -> None:
     """The engine reports rejected suppressions after every other rule ran (suppressions.py)."""
 
 
-RULE = Rule(code="SV902", slug="invalid-suppression", category="config", severity="error",
-            summary="a suppression comment without a rule code, or one that cannot apply",
-            check=_reported_by_the_engine, page=__doc__)
+RULE = Rule(
+    code="SV902",
+    slug="invalid-suppression",
+    category="config",
+    severity="error",
+    summary="a suppression comment without a rule code, or one that cannot apply",
+    check=_reported_by_the_engine,
+    page=__doc__,
+)

@@ -20,6 +20,7 @@ parallel: {tp: 8}
 parallel: {tp: 4, dp: 2}       # one copy of each kv head per replica
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path, report_merged
 
@@ -36,12 +37,21 @@ def check(ctx: Context) -> None:
         return (degree_path(plan, phase.name, "tp"), tp) if tp > kv and tp % kv == 0 else None
 
     def describe(tp, suffix):
-        return (f"each of the {kv} kv heads is stored on {tp // kv} of the {tp} tp ranks{suffix}: "
-                f"the kv cache is held {tp // kv} times",
-                f"expected with tp > kv_heads; tp: {kv} with more dp replicas keeps one copy per head")
+        return (
+            f"each of the {kv} kv heads is stored on {tp // kv} of the {tp} tp ranks{suffix}: "
+            f"the kv cache is held {tp // kv} times",
+            f"expected with tp > kv_heads; tp: {kv} with more dp replicas keeps one copy per head",
+        )
 
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV709", slug="kv-heads-replicated", category="performance", severity="note",
-            summary="kv heads replicated over tp ranks (tp > kv_heads)", check=check, page=__doc__)
+RULE = Rule(
+    code="SV709",
+    slug="kv-heads-replicated",
+    category="performance",
+    severity="note",
+    summary="kv heads replicated over tp ranks (tp > kv_heads)",
+    check=check,
+    page=__doc__,
+)

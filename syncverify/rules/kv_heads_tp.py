@@ -22,6 +22,7 @@ parallel: {tp: 6, pp: 2}
 parallel: {tp: 8, pp: 2}
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path, report_merged
 
@@ -42,15 +43,26 @@ def check(ctx: Context) -> None:
         return None if fits(kv, tp) else (degree_path(plan, phase.name, "tp"), tp)
 
     def describe(tp, suffix):
-        choices = sorted({d for d in range(1, 2 * max(kv, tp) + 1) if fits(kv, d)},
-                         key=lambda d: (abs(d - tp), d))[:2]
-        return (f"{kv} kv heads do not split over tp = {tp}{suffix}, and {tp} is not a multiple of {kv}",
-                f"use a tp that divides {kv} or is a multiple of it, e.g. tp: "
-                f"{' or '.join(str(c) for c in sorted(choices))}")
+        choices = sorted(
+            {d for d in range(1, 2 * max(kv, tp) + 1) if fits(kv, d)},
+            key=lambda d: (abs(d - tp), d),
+        )[:2]
+        return (
+            f"{kv} kv heads do not split over tp = {tp}{suffix}, and {tp} is not a multiple of {kv}",
+            f"use a tp that divides {kv} or is a multiple of it, e.g. tp: "
+            f"{' or '.join(str(c) for c in sorted(choices))}",
+        )
 
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV202", slug="kv-heads-misaligned-with-tp", category="shape", severity="error",
-            summary="kv heads neither divide by tp nor divide tp", check=check, page=__doc__,
-            blocks_graph=True)
+RULE = Rule(
+    code="SV202",
+    slug="kv-heads-misaligned-with-tp",
+    category="shape",
+    severity="error",
+    summary="kv heads neither divide by tp nor divide tp",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

@@ -24,34 +24,51 @@ sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp, layers: "0..31"}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import is_written, ranges
 
 
 def _report(ctx: Context, sync, message: str, help: str) -> None:
-    ctx.report(RULE, at=sync.path + ("layers",), message=message, help=help,
-               where=Where(op=sync.after, sync=sync.label))
+    ctx.report(
+        RULE,
+        at=sync.path + ("layers",),
+        message=message,
+        help=help,
+        where=Where(op=sync.after, sync=sync.label),
+    )
 
 
 def _check_sync(ctx: Context, sync) -> None:
     count = ctx.plan.model.layers
     if not sync.is_per_layer:
         if sync.after != "prefill_end":
-            _report(ctx, sync, f"{sync.label} selects layers but {sync.after} is not a per-layer op",
-                    "remove `layers`: the sync runs wherever its op runs")
+            _report(
+                ctx,
+                sync,
+                f"{sync.label} selects layers but {sync.after} is not a per-layer op",
+                "remove `layers`: the sync runs wherever its op runs",
+            )
         return
     if sync.layers is None:
         return
     outside = sorted(l for l in sync.layers if not 0 <= l < count)
     if outside:
-        _report(ctx, sync,
-                f"{sync.label} selects layers {ranges(outside)}, outside the model's {count} layers "
-                f"(0-{count - 1})",
-                f"select layers between 0 and {count - 1}, e.g. `layers: \"0..{count - 1}\"` or `layers: all`")
+        _report(
+            ctx,
+            sync,
+            f"{sync.label} selects layers {ranges(outside)}, outside the model's {count} layers "
+            f"(0-{count - 1})",
+            f'select layers between 0 and {count - 1}, e.g. `layers: "0..{count - 1}"` or `layers: all`',
+        )
     elif not sync.layers:
-        _report(ctx, sync, f"{sync.label} selects no layer of the {count}-layer model",
-                "select the layers it belongs to (`all`, `dense`, `moe` or indices), or remove the sync")
+        _report(
+            ctx,
+            sync,
+            f"{sync.label} selects no layer of the {count}-layer model",
+            "select the layers it belongs to (`all`, `dense`, `moe` or indices), or remove the sync",
+        )
 
 
 def check(ctx: Context) -> None:
@@ -60,6 +77,12 @@ def check(ctx: Context) -> None:
             _check_sync(ctx, sync)
 
 
-RULE = Rule(code="SV110", slug="invalid-layer-selection", category="config", severity="error",
-            summary="a sync point's layers lie outside the model, select nothing, or do not apply",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV110",
+    slug="invalid-layer-selection",
+    category="config",
+    severity="error",
+    summary="a sync point's layers lie outside the model, select nothing, or do not apply",
+    check=check,
+    page=__doc__,
+)

@@ -7,6 +7,7 @@ SARIF know their codes and pages. Their `check` does nothing.
 The definitions live inside the `rules` package (beside `base`) so that importing them never
 runs into the package's registry import; `syncverify.load_codes` re-exports them.
 """
+
 from __future__ import annotations
 
 from syncverify.rules.base import Rule
@@ -17,11 +18,22 @@ def _reported_by_the_loader(ctx) -> None:
 
 
 def _load_rule(code: str, slug: str, summary: str, page: str) -> Rule:
-    return Rule(code=code, slug=slug, category="config", severity="error", summary=summary,
-                check=_reported_by_the_loader, page=page.strip() + "\n")
+    return Rule(
+        code=code,
+        slug=slug,
+        category="config",
+        severity="error",
+        summary=summary,
+        check=_reported_by_the_loader,
+        page=page.strip() + "\n",
+    )
 
 
-UNREADABLE_FILE = _load_rule("SV001", "unreadable-file", "the plan file cannot be read as UTF-8 text", """
+UNREADABLE_FILE = _load_rule(
+    "SV001",
+    "unreadable-file",
+    "the plan file cannot be read as UTF-8 text",
+    """
 ## What it checks
 That the plan can be read: the path names a file (not a directory), the file is readable, and
 its bytes are UTF-8 text without NUL bytes.
@@ -36,9 +48,14 @@ really a compressed archive.
 
 ## Fix
 Save the plan as UTF-8 (most editors: "Save with encoding"), or check the path.
-""")
+""",
+)
 
-YAML_SYNTAX = _load_rule("SV002", "yaml-syntax", "the plan is not well-formed YAML", """
+YAML_SYNTAX = _load_rule(
+    "SV002",
+    "yaml-syntax",
+    "the plan is not well-formed YAML",
+    """
 ## What it checks
 That the plan is one well-formed YAML document: brackets closed, indentation consistent, no tab
 indentation, one document only.
@@ -60,9 +77,14 @@ model: {layers: 80, hidden: 8192, heads: 64, vocab: 128256}
 parallel:
   tp: 8
 ```
-""")
+""",
+)
 
-UNKNOWN_KEY = _load_rule("SV003", "unknown-key", "a key that plan format v1 does not define", """
+UNKNOWN_KEY = _load_rule(
+    "SV003",
+    "unknown-key",
+    "a key that plan format v1 does not define",
+    """
 ## What it checks
 That every key in the plan is one the format defines at that place. Misspelled and misplaced
 keys are reported at the key, with a "did you mean" hint that knows the usual spellings of
@@ -81,9 +103,14 @@ parallel: {tp: 8, pipline: 2}
 ```yaml
 parallel: {tp: 8, pp: 2}
 ```
-""")
+""",
+)
 
-DUPLICATE_KEY = _load_rule("SV004", "duplicate-key", "the same key twice in one mapping", """
+DUPLICATE_KEY = _load_rule(
+    "SV004",
+    "duplicate-key",
+    "the same key twice in one mapping",
+    """
 ## What it checks
 That no mapping holds the same key twice. The message names both lines.
 
@@ -106,9 +133,14 @@ parallel:
   tp: 8
   pp: 2
 ```
-""")
+""",
+)
 
-WRONG_TYPE = _load_rule("SV005", "wrong-type", "a value of the wrong type (a string where a number is expected, ...)", """
+WRONG_TYPE = _load_rule(
+    "SV005",
+    "wrong-type",
+    "a value of the wrong type (a string where a number is expected, ...)",
+    """
 ## What it checks
 That every value has the type its key needs: integers for sizes and degrees, names for ops and
 groups, lists for `sync` and `phases`, mappings for sections. It knows YAML 1.1's traps:
@@ -132,9 +164,14 @@ parallel: {tp: 8}
 phases:
   prefill: {tokens: 1000}
 ```
-""")
+""",
+)
 
-INVALID_VALUE = _load_rule("SV006", "invalid-value", "a value outside its allowed range (a degree of 0, an empty list, ...)", """
+INVALID_VALUE = _load_rule(
+    "SV006",
+    "invalid-value",
+    "a value outside its allowed range (a degree of 0, an empty list, ...)",
+    """
 ## What it checks
 That numbers are within their range (degrees, layers, microbatches and batch at least 1; a
 few generous upper bounds that no real plan reaches), that lists which must hold something are
@@ -154,9 +191,14 @@ parallel: {tp: 0, layout: [tp, dp, pp]}
 ```yaml
 parallel: {tp: 8, layout: [tp, sp, dp, pp]}
 ```
-""")
+""",
+)
 
-UNKNOWN_NAME = _load_rule("SV007", "unknown-name", "an op, boundary, collective, group or mode name the format does not define", """
+UNKNOWN_NAME = _load_rule(
+    "SV007",
+    "unknown-name",
+    "an op, boundary, collective, group or mode name the format does not define",
+    """
 ## What it checks
 That every name written as a value is one the format defines: `after` and `wait_before` name
 an op or boundary, `collective`, `group`, `role`, `tensor`, sync `phases`, `overlap`,
@@ -178,9 +220,14 @@ sync:
 sync:
   - {after: o_proj, collective: all_reduce, group: tp}
 ```
-""")
+""",
+)
 
-MISSING_KEY = _load_rule("SV008", "missing-key", "a required key is missing (model, phases, a sync point's collective, ...)", """
+MISSING_KEY = _load_rule(
+    "SV008",
+    "missing-key",
+    "a required key is missing (model, phases, a sync point's collective, ...)",
+    """
 ## What it checks
 That the keys the format requires are there: `model` (with `layers`, `hidden`, `heads`,
 `vocab`, and `ffn` when the model has dense layers, unless `hf_config` provides them),
@@ -202,9 +249,14 @@ sync:
 sync:
   - {after: o_proj, collective: all_reduce, group: tp}
 ```
-""")
+""",
+)
 
-UNSUPPORTED_VERSION = _load_rule("SV009", "unsupported-version", "the `syncverify:` format version is missing or not 1", """
+UNSUPPORTED_VERSION = _load_rule(
+    "SV009",
+    "unsupported-version",
+    "the `syncverify:` format version is missing or not 1",
+    """
 ## What it checks
 That the plan declares the format version it is written in, `syncverify: 1`, and that this
 syncverify reads that version.
@@ -225,9 +277,14 @@ syncverify: 1
 name: llama3-70b
 model: {...}
 ```
-""")
+""",
+)
 
-HF_CONFIG_UNREADABLE = _load_rule("SV010", "hf-config-unreadable", "`model.hf_config` cannot be read or lacks fields the plan does not give", """
+HF_CONFIG_UNREADABLE = _load_rule(
+    "SV010",
+    "hf-config-unreadable",
+    "`model.hf_config` cannot be read or lacks fields the plan does not give",
+    """
 ## What it checks
 That the Hugging Face `config.json` named by `model.hf_config` (a path relative to the plan's
 folder) exists, is a JSON object, has integer fields where integers belong, and, together with
@@ -249,9 +306,14 @@ Point at the file relative to the plan, or write the fields under `model`:
 model:
   hf_config: ../models/Llama-3.1-70B.json
 ```
-""")
+""",
+)
 
-UNSAFE_YAML = _load_rule("SV011", "unsafe-or-oversized-yaml", "the plan is too large, too deeply nested, expands aliases too far, or uses a language-specific tag", """
+UNSAFE_YAML = _load_rule(
+    "SV011",
+    "unsafe-or-oversized-yaml",
+    "the plan is too large, too deeply nested, expands aliases too far, or uses a language-specific tag",
+    """
 ## What it checks
 That the plan is plain, modest YAML: at most 10 MB, nested at most 64 levels deep, holding
 at most 50,000 values with aliases expanded (a real plan holds a few hundred), with aliases
@@ -274,9 +336,14 @@ name: !!python/object/apply:os.system [echo hi]
 ## Fix
 Write the plan out plainly; anchors and merge keys (`<<: *defaults`) for shared sync fields are
 fine.
-""")
+""",
+)
 
-BAD_SELECTOR = _load_rule("SV012", "bad-selector", "a malformed `layers` or `ranks` selector", """
+BAD_SELECTOR = _load_rule(
+    "SV012",
+    "bad-selector",
+    "a malformed `layers` or `ranks` selector",
+    """
 ## What it checks
 The syntax of selectors. `layers` (on a sync point) is `all`, `dense`, `moe`, an inclusive
 range `"a..b"`, a layer index, or a list of indices and ranges; `model.moe.layers` the same
@@ -298,9 +365,14 @@ sync:
 sync:
   - {after: experts, collective: all_reduce, group: ep, layers: "3..60", ranks: {tp: [0, 1]}}
 ```
-""")
+""",
+)
 
-AMBIGUOUS_NUMBER = _load_rule("SV013", "ambiguous-yaml-number", "a number YAML 1.1 reads differently from how it looks (`010` is 8)", """
+AMBIGUOUS_NUMBER = _load_rule(
+    "SV013",
+    "ambiguous-yaml-number",
+    "a number YAML 1.1 reads differently from how it looks (`010` is 8)",
+    """
 ## What it checks
 Integers written the way YAML 1.1 (and so PyYAML) reads differently from decimal: a leading
 zero makes an octal number (`010` is 8). Colons, which YAML 1.1 reads as a base-60 number
@@ -322,9 +394,14 @@ phases:
 phases:
   decode: {batch: 64}
 ```
-""")
+""",
+)
 
-PLAN_TOO_LARGE = _load_rule("SV014", "plan-too-large", "the plan would unroll to more ranks, layers or DAG nodes than syncverify checks", """
+PLAN_TOO_LARGE = _load_rule(
+    "SV014",
+    "plan-too-large",
+    "the plan would unroll to more ranks, layers or DAG nodes than syncverify checks",
+    """
 ## What it checks
 That the plan is small enough to check, estimated before anything is built: at most 65,536
 ranks in a phase, at most 1,000,000 ranks x sync points, at most 2,000,000 layer x sync-point
@@ -349,10 +426,22 @@ parallel: {tp: 65536, dp: 65536}
 ## Fix
 Check the degrees against the cluster: `nodes x gpus_per_node` ranks. For `--exhaustive`
 runs, drop the flag: representative layers, replicas and microbatches give the same findings.
-""")
+""",
+)
 
 LOAD_RULES: tuple[Rule, ...] = (
-    UNREADABLE_FILE, YAML_SYNTAX, UNKNOWN_KEY, DUPLICATE_KEY, WRONG_TYPE, INVALID_VALUE,
-    UNKNOWN_NAME, MISSING_KEY, UNSUPPORTED_VERSION, HF_CONFIG_UNREADABLE, UNSAFE_YAML,
-    BAD_SELECTOR, AMBIGUOUS_NUMBER, PLAN_TOO_LARGE,
+    UNREADABLE_FILE,
+    YAML_SYNTAX,
+    UNKNOWN_KEY,
+    DUPLICATE_KEY,
+    WRONG_TYPE,
+    INVALID_VALUE,
+    UNKNOWN_NAME,
+    MISSING_KEY,
+    UNSUPPORTED_VERSION,
+    HF_CONFIG_UNREADABLE,
+    UNSAFE_YAML,
+    BAD_SELECTOR,
+    AMBIGUOUS_NUMBER,
+    PLAN_TOO_LARGE,
 )

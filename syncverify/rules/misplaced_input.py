@@ -28,6 +28,7 @@ sync:
 # ops: {qkv: {sharding: replicated}, o_proj: {sharding: replicated}}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import first_node, group_by, trace, where, where_to_add
 
@@ -37,27 +38,52 @@ KINDS = ("wrong-shard", "missing-input", "addends-differ")
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind in KINDS and d.sync is None
-               and not (d.kind == "addends-differ" and d.get("tokens_differ"))]
+    defects = [
+        d
+        for d in a.placement.defects
+        if d.kind in KINDS
+        and d.sync is None
+        and not (d.kind == "addends-differ" and d.get("tokens_differ"))
+    ]
     for (kind, op, producer), items in group_by(
-            defects, lambda d: (d.kind, d.node[6], d.get("producer"))).items():
+        defects, lambda d: (d.kind, d.node[6], d.get("producer"))
+    ).items():
         nodes = [d.node for d in items]
         first = items[0]
         if kind == "wrong-shard":
-            message = (f"{op} needs {first.get('expected')} but reads {first.get('feat')} of "
-                       f"{producer or 'its input'}'s output (ops never slice their inputs, S19)")
-            help_text = "make the producer's sharding match the consumer's (ops: {<op>: {sharding: ...}})"
+            message = (
+                f"{op} needs {first.get('expected')} but reads {first.get('feat')} of "
+                f"{producer or 'its input'}'s output (ops never slice their inputs, S19)"
+            )
+            help_text = (
+                "make the producer's sharding match the consumer's (ops: {<op>: {sharding: ...}})"
+            )
         elif kind == "missing-input":
             message = f"{op} has no {first.get('slot')} input on these ranks"
             help_text = "add the sync that delivers it"
         else:
-            message = (f"{op} adds values in different placements: {first.get('addend')} from "
-                       f"{producer or 'its input'} and {first.get('other') or 'the residual'}")
+            message = (
+                f"{op} adds values in different placements: {first.get('addend')} from "
+                f"{producer or 'its input'} and {first.get('other') or 'the residual'}"
+            )
             help_text = "bring both addends to the same placement before the add"
-        ctx.report(RULE, where_to_add(plan), message, help=help_text,
-                   where=where(a, nodes, op), trace=trace(a, [first_node(nodes)]))
+        ctx.report(
+            RULE,
+            where_to_add(plan),
+            message,
+            help=help_text,
+            where=where(a, nodes, op),
+            trace=trace(a, [first_node(nodes)]),
+        )
 
 
-RULE = Rule(code="SV312", slug="misplaced-input", category="missing-sync", severity="error",
-            summary="an op reads an input in a placement it cannot use (S19)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV312",
+    slug="misplaced-input",
+    category="missing-sync",
+    severity="error",
+    summary="an op reads an input in a placement it cannot use (S19)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

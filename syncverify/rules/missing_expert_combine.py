@@ -22,25 +22,49 @@ sync:
   - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
 ```
 """
+
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (first_node, affected_layers, fix, group_by, layers_clause,
-                                            trace, where, where_to_add)
+from syncverify.rules.graph_support import (
+    affected_layers,
+    first_node,
+    fix,
+    group_by,
+    layers_clause,
+    trace,
+    where,
+    where_to_add,
+)
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
     defects = [d for d in a.placement.defects if d.kind == "expert-order"]
-    for (op, producer), items in group_by(defects, lambda d: (d.node[6], d.get("producer"))).items():
+    for (op, _producer), items in group_by(
+        defects, lambda d: (d.node[6], d.get("producer"))
+    ).items():
         nodes = [d.node for d in items]
         message = f"{op} reads dispatched expert outputs in expert order: they are never combined back to their tokens"
         help_text = "combine them before the residual add:\n" + fix(
-            "ep-combine", layers=layers_clause(plan, affected_layers(a, nodes)))
-        ctx.report(RULE, where_to_add(plan), message, help=help_text,
-                   where=where(a, nodes, op),
-                   trace=trace(a, [first_node(nodes)], "its input is still in expert order"))
+            "ep-combine", layers=layers_clause(plan, affected_layers(a, nodes))
+        )
+        ctx.report(
+            RULE,
+            where_to_add(plan),
+            message,
+            help=help_text,
+            where=where(a, nodes, op),
+            trace=trace(a, [first_node(nodes)], "its input is still in expert order"),
+        )
 
 
-RULE = Rule(code="SV305", slug="missing-expert-combine", category="missing-sync", severity="error",
-            summary="dispatched expert outputs reach a per-token op without a combine",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV305",
+    slug="missing-expert-combine",
+    category="missing-sync",
+    severity="error",
+    summary="dispatched expert outputs reach a per-token op without a combine",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

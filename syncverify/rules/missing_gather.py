@@ -26,9 +26,18 @@ sync:
   - {id: logits, after: lm_head, collective: all_gather, group: tp}
 ```
 """
+
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (first_node, affected_layers, fix, group_by, layers_clause,
-                                            trace, where, where_to_add)
+from syncverify.rules.graph_support import (
+    affected_layers,
+    first_node,
+    fix,
+    group_by,
+    layers_clause,
+    trace,
+    where,
+    where_to_add,
+)
 
 KINDS = ("not-replicated", "sharded-features", "addends-differ")
 
@@ -36,33 +45,59 @@ KINDS = ("not-replicated", "sharded-features", "addends-differ")
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind in KINDS
-               and (d.kind != "addends-differ" or d.get("tokens_differ"))]
+    defects = [
+        d
+        for d in a.placement.defects
+        if d.kind in KINDS and (d.kind != "addends-differ" or d.get("tokens_differ"))
+    ]
     for (kind, op, producer), items in group_by(
-            defects, lambda d: (d.kind, d.node[6], d.get("producer"))).items():
+        defects, lambda d: (d.kind, d.node[6], d.get("producer"))
+    ).items():
         nodes = [d.node for d in items]
         source = producer or "its input"
         if kind == "not-replicated":
-            message = (f"{op} needs the same tokens on every rank of its TP group, but the ranks "
-                       f"hold different token shards of {source}'s output")
+            message = (
+                f"{op} needs the same tokens on every rank of its TP group, but the ranks "
+                f"hold different token shards of {source}'s output"
+            )
         elif kind == "sharded-features":
             message = f"{op} needs every feature but reads one shard ({items[0].get('feat')}) of {source}'s output"
         else:
-            message = (f"{op} adds values that hold different tokens: {items[0].get('addend')} "
-                       f"from {source} and the {items[0].get('other') or 'residual'} stream")
+            message = (
+                f"{op} adds values that hold different tokens: {items[0].get('addend')} "
+                f"from {source} and the {items[0].get('other') or 'residual'} stream"
+            )
         help_text = "gather it before it is read:\n" + fix(
-            "tp-gather", after=producer or "o_proj", group="tp",
-            layers=layers_clause(plan, affected_layers(a, nodes)))
+            "tp-gather",
+            after=producer or "o_proj",
+            group="tp",
+            layers=layers_clause(plan, affected_layers(a, nodes)),
+        )
         if kind == "addends-differ":
-            help_text = ("make both addends hold the same tokens: under sequence parallelism inside "
-                         "TP (S7) use reduce_scatter after the row-parallel op and all_gather before "
-                         "the next column-parallel one")
+            help_text = (
+                "make both addends hold the same tokens: under sequence parallelism inside "
+                "TP (S7) use reduce_scatter after the row-parallel op and all_gather before "
+                "the next column-parallel one"
+            )
         blame = items[0].sync
         at = ("sync", blame) if blame is not None else where_to_add(plan)
-        ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
-                   trace=trace(a, [first_node(nodes)]))
+        ctx.report(
+            RULE,
+            at,
+            message,
+            help=help_text,
+            where=where(a, nodes, op),
+            trace=trace(a, [first_node(nodes)]),
+        )
 
 
-RULE = Rule(code="SV302", slug="missing-gather", category="missing-sync", severity="error",
-            summary="an op that needs all tokens or all features reads a shard (missing all_gather)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV302",
+    slug="missing-gather",
+    category="missing-sync",
+    severity="error",
+    summary="an op that needs all tokens or all features reads a shard (missing all_gather)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -23,6 +23,7 @@ sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
 
@@ -34,12 +35,23 @@ def check(ctx) -> None:
         nodes = [d.node for d in items]
         share = f"1/{sp} of the prompt" if sp and sp > 1 else "part of the sequence"
         message = f"attention on SP ranks reads only its own chunk's K/V ({share}) in {phase}"
-        ctx.report(RULE, where_to_add(ctx.plan), message,
-                   help="aggregate K/V over the SP group before attention:\n" + fix("sp-kv-aggregation"),
-                   where=where(a, nodes, "attention"),
-                   trace=trace(a, [first_node(nodes)], "K/V of the other SP chunks never reach it"))
+        ctx.report(
+            RULE,
+            where_to_add(ctx.plan),
+            message,
+            help="aggregate K/V over the SP group before attention:\n" + fix("sp-kv-aggregation"),
+            where=where(a, nodes, "attention"),
+            trace=trace(a, [first_node(nodes)], "K/V of the other SP chunks never reach it"),
+        )
 
 
-RULE = Rule(code="SV303", slug="missing-kv-aggregation", category="missing-sync", severity="error",
-            summary="attention under SP reads the K/V of its own prompt chunk only",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV303",
+    slug="missing-kv-aggregation",
+    category="missing-sync",
+    severity="error",
+    summary="attention under SP reads the K/V of its own prompt chunk only",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -26,11 +26,12 @@ sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
 """
+
+from syncverify.findings import Where
 from syncverify.graph.reduction import expand
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import fix, real_ranks, real_replicas, where_to_add
-from syncverify.findings import Where
 
 
 def check(ctx) -> None:
@@ -41,20 +42,44 @@ def check(ctx) -> None:
     ranks = sorted(real_ranks(ctx.analyses, "decode", {r for r, _ in handover.missing}))
     classes = ctx.analyses.graph.graph.get("layer_classes") or {}
     layers = sorted(expand(classes, {l for _, l in handover.missing}))
-    replicas = sorted(real_replicas(ctx.analyses, "prefill",
-                                    {b[1] for lacking in handover.missing.values() for b in lacking}))
-    message = (f"at prefill_end decode ranks {compact(ranks)} lack the prompt's K/V of layers "
-               f"{compact(layers)} for sequences prefilled by replica{'s' if len(replicas) > 1 else ''} "
-               f"{compact(replicas)} (S5)")
+    replicas = sorted(
+        real_replicas(
+            ctx.analyses,
+            "prefill",
+            {b[1] for lacking in handover.missing.values() for b in lacking},
+        )
+    )
+    message = (
+        f"at prefill_end decode ranks {compact(ranks)} lack the prompt's K/V of layers "
+        f"{compact(layers)} for sequences prefilled by replica{'s' if len(replicas) > 1 else ''} "
+        f"{compact(replicas)} (S5)"
+    )
     prefill = plan.phase("prefill")
     if prefill.degrees.sp > 1:
-        help_text = "aggregate K/V over sp in prefill so every SP rank keeps the whole prompt:\n" + fix("sp-kv-aggregation")
+        help_text = (
+            "aggregate K/V over sp in prefill so every SP rank keeps the whole prompt:\n"
+            + fix("sp-kv-aggregation")
+        )
     else:
-        help_text = "move the K/V to the decode ranks at the hand-over:\n" + fix("kv-handover", group="world")
-    ctx.report(RULE, where_to_add(plan), message, help=help_text,
-               where=Where(phase="decode", ranks=compact(ranks), layers=compact(layers), op="attention"))
+        help_text = "move the K/V to the decode ranks at the hand-over:\n" + fix(
+            "kv-handover", group="world"
+        )
+    ctx.report(
+        RULE,
+        where_to_add(plan),
+        message,
+        help=help_text,
+        where=Where(phase="decode", ranks=compact(ranks), layers=compact(layers), op="attention"),
+    )
 
 
-RULE = Rule(code="SV306", slug="missing-kv-handover", category="missing-sync", severity="error",
-            summary="a decode rank lacks the prompt's K/V at the prefill -> decode hand-over (S5)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV306",
+    slug="missing-kv-handover",
+    category="missing-sync",
+    severity="error",
+    summary="a decode rank lacks the prompt's K/V at the prefill -> decode hand-over (S5)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

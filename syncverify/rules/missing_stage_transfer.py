@@ -21,6 +21,7 @@ sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
 
@@ -34,19 +35,33 @@ def check(ctx) -> None:
         nodes = [d.node for d in items]
         world = worlds[phase]
         stages = sorted({world.topo.stage_of(n[4]) for n in nodes})
-        message = (f"{'stages' if len(stages) > 1 else 'stage'} {', '.join(map(str, stages))} never "
-                   f"receive{'' if len(stages) > 1 else 's'} the previous stage's activations in {phase}")
+        message = (
+            f"{'stages' if len(stages) > 1 else 'stage'} {', '.join(map(str, stages))} never "
+            f"receive{'' if len(stages) > 1 else 's'} the previous stage's activations in {phase}"
+        )
         at = where_to_add(plan)
         for sync in plan.syncs:
             if sync.after == "stage_boundary" and sync.runs_in(phase):
                 at = ("sync", sync.index, "group")
                 message += f": {sync.label} over {sync.group} does not reach the next stage"
                 break
-        ctx.report(RULE, at, message, help="transfer the activations at each stage boundary:\n"
-                   + fix("pp-transfer"), where=where(a, nodes),
-                   trace=trace(a, [first_node(nodes)], "no stage_boundary transfer feeds it"))
+        ctx.report(
+            RULE,
+            at,
+            message,
+            help="transfer the activations at each stage boundary:\n" + fix("pp-transfer"),
+            where=where(a, nodes),
+            trace=trace(a, [first_node(nodes)], "no stage_boundary transfer feeds it"),
+        )
 
 
-RULE = Rule(code="SV304", slug="missing-stage-transfer", category="missing-sync", severity="error",
-            summary="a pipeline stage never receives the previous stage's activations",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV304",
+    slug="missing-stage-transfer",
+    category="missing-sync",
+    severity="error",
+    summary="a pipeline stage never receives the previous stage's activations",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

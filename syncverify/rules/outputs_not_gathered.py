@@ -22,9 +22,18 @@ sync:
   - {id: dp-out, after: sample, collective: gather, group: dp}
 ```
 """
+
 from syncverify.ranges import compact
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import real_replicas, first_node, fix, group_by, trace, where, where_to_add
+from syncverify.rules.graph_support import (
+    first_node,
+    fix,
+    group_by,
+    real_replicas,
+    trace,
+    where,
+    where_to_add,
+)
 
 
 def check(ctx) -> None:
@@ -34,14 +43,28 @@ def check(ctx) -> None:
         nodes = [d.node for d in items]
         missing = sorted(real_replicas(a, phase, {r for d in items for r in d.get("missing")}))
         dp = ctx.plan.phase(phase).degrees.dp
-        message = (f"the {phase} outputs of DP replica{'s' if len(missing) > 1 else ''} "
-                   f"{compact(missing)} never reach the output sink: with dp = {dp} they must be "
-                   f"gathered over dp after sample (S18)")
-        ctx.report(RULE, where_to_add(ctx.plan), message, help=fix("dp-gather"),
-                   where=where(a, nodes, "sample"),
-                   trace=trace(a, [first_node(nodes)]))
+        message = (
+            f"the {phase} outputs of DP replica{'s' if len(missing) > 1 else ''} "
+            f"{compact(missing)} never reach the output sink: with dp = {dp} they must be "
+            f"gathered over dp after sample (S18)"
+        )
+        ctx.report(
+            RULE,
+            where_to_add(ctx.plan),
+            message,
+            help=fix("dp-gather"),
+            where=where(a, nodes, "sample"),
+            trace=trace(a, [first_node(nodes)]),
+        )
 
 
-RULE = Rule(code="SV307", slug="outputs-not-gathered", category="missing-sync", severity="error",
-            summary="with dp > 1 the replicas' sampled tokens never reach the output sink (S18)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV307",
+    slug="outputs-not-gathered",
+    category="missing-sync",
+    severity="error",
+    summary="with dp > 1 the replicas' sampled tokens never reach the output sink (S18)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

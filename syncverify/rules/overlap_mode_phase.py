@@ -20,6 +20,7 @@ phases:
   prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.plan import OVERLAP_MODES
 from syncverify.rules.base import Context, Rule
@@ -31,13 +32,22 @@ def check(ctx: Context) -> None:
         allowed = OVERLAP_MODES.get(phase.name, ())
         if phase.name == "decode" or phase.overlap in allowed:
             continue
-        ctx.report(RULE, at=phase_key_path(ctx.plan, phase.name, "overlap"),
-                   message=f"{phase.name} overlap is {phase.overlap}, which {phase.name} does not allow "
-                           f"(allowed: {', '.join(allowed)})",
-                   help=f"use one of {', '.join(allowed)}, e.g. `overlap: comm_compute`",
-                   where=Where(phase=phase.name))
+        ctx.report(
+            RULE,
+            at=phase_key_path(ctx.plan, phase.name, "overlap"),
+            message=f"{phase.name} overlap is {phase.overlap}, which {phase.name} does not allow "
+            f"(allowed: {', '.join(allowed)})",
+            help=f"use one of {', '.join(allowed)}, e.g. `overlap: comm_compute`",
+            where=Where(phase=phase.name),
+        )
 
 
-RULE = Rule(code="SV504", slug="overlap-mode-not-allowed", category="phase-illegal",
-            severity="error", summary="an overlap mode the phase does not allow", check=check,
-            page=__doc__)
+RULE = Rule(
+    code="SV504",
+    slug="overlap-mode-not-allowed",
+    category="phase-illegal",
+    severity="error",
+    summary="an overlap mode the phase does not allow",
+    check=check,
+    page=__doc__,
+)

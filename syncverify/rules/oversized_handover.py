@@ -27,6 +27,7 @@ sync:
   - {id: kv-move, after: prefill_end, tensor: kv, collective: all_to_all, group: world}
 ```
 """
+
 from syncverify.rules.base import Rule
 
 
@@ -37,23 +38,50 @@ def check(ctx) -> None:
         return
     for index in sorted(handover.oversized):
         sync = ctx.plan.syncs[index]
-        message = (f"{sync.label} all-gathers K/V that members do not own in decode (other layers "
-                   f"or KV heads): an all_to_all would move only what each rank needs (S5, S21)")
-        ctx.report(RULE, ("sync", index, "collective") if ("sync", index, "collective") in ctx.plan.spans
-                   else ("sync", index), message, help="collective: all_to_all")
+        message = (
+            f"{sync.label} all-gathers K/V that members do not own in decode (other layers "
+            f"or KV heads): an all_to_all would move only what each rank needs (S5, S21)"
+        )
+        ctx.report(
+            RULE,
+            ("sync", index, "collective")
+            if ("sync", index, "collective") in ctx.plan.spans
+            else ("sync", index),
+            message,
+            help="collective: all_to_all",
+        )
 
 
 def _output_gathers(ctx) -> None:
     """S21: a gather after sample whose group holds copies of the same tokens (TP ranks)."""
-    defects = [d for d in ctx.analyses.placement.defects if d.kind == "oversized-gather" and d.sync is not None]
+    defects = [
+        d
+        for d in ctx.analyses.placement.defects
+        if d.kind == "oversized-gather" and d.sync is not None
+    ]
     for index in sorted({d.sync for d in defects}):
         sync = ctx.plan.syncs[index]
-        message = (f"{sync.label} gathers several copies of every sampled token into the output "
-                   f"sink: its {sync.group} group holds ranks with the same tokens (S18, S21)")
-        ctx.report(RULE, ("sync", index, "group") if ("sync", index, "group") in ctx.plan.spans
-                   else ("sync", index), message, help="group: dp")
+        message = (
+            f"{sync.label} gathers several copies of every sampled token into the output "
+            f"sink: its {sync.group} group holds ranks with the same tokens (S18, S21)"
+        )
+        ctx.report(
+            RULE,
+            ("sync", index, "group")
+            if ("sync", index, "group") in ctx.plan.spans
+            else ("sync", index),
+            message,
+            help="group: dp",
+        )
 
 
-RULE = Rule(code="SV705", slug="oversized-handover", category="performance", severity="warning",
-            summary="a prefill_end hand-over moves K/V its receivers do not own (S21)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV705",
+    slug="oversized-handover",
+    category="performance",
+    severity="warning",
+    summary="a prefill_end hand-over moves K/V its receivers do not own (S21)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -21,6 +21,7 @@ phases:
   decode: {microbatches: 2, batch: 32}
 ```
 """
+
 from fractions import Fraction
 
 from syncverify.findings import Where
@@ -39,13 +40,23 @@ def check(ctx: Context) -> None:
         if pp <= 1 or m >= pp:
             continue
         share = bubble(pp, m)
-        ctx.report(RULE, at=phase_key_path(ctx.plan, phase.name, "microbatches"),
-                   message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} over {pp} stages: "
-                           f"each stage idles {percent(share)} of the time (bubble (pp-1)/(m+pp-1) = {share})",
-                   help=f"run at least {pp} microbatches in {phase.name} (e.g. `microbatches: {pp}`), "
-                        f"splitting the batch",
-                   where=Where(phase=phase.name))
+        ctx.report(
+            RULE,
+            at=phase_key_path(ctx.plan, phase.name, "microbatches"),
+            message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} over {pp} stages: "
+            f"each stage idles {percent(share)} of the time (bubble (pp-1)/(m+pp-1) = {share})",
+            help=f"run at least {pp} microbatches in {phase.name} (e.g. `microbatches: {pp}`), "
+            f"splitting the batch",
+            where=Where(phase=phase.name),
+        )
 
 
-RULE = Rule(code="SV702", slug="pipeline-bubble", category="performance", severity="warning",
-            summary="fewer microbatches than pipeline stages", check=check, page=__doc__)
+RULE = Rule(
+    code="SV702",
+    slug="pipeline-bubble",
+    category="performance",
+    severity="warning",
+    summary="fewer microbatches than pipeline stages",
+    check=check,
+    page=__doc__,
+)

@@ -21,6 +21,7 @@ sync:
   - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import is_written
@@ -33,13 +34,23 @@ def check(ctx: Context) -> None:
             continue
         for key in ("phases", "layers"):
             if is_written(ctx.plan, sync.path + (key,)):
-                ctx.report(RULE, at=sync.path + (key,),
-                           message=f"{sync.label} is after prefill_end, which runs once between the "
-                                   f"phases over every layer, but restricts `{key}`",
-                           help=f"remove `{key}` from {sync.label}",
-                           where=Where(op="prefill_end", sync=sync.label))
+                ctx.report(
+                    RULE,
+                    at=sync.path + (key,),
+                    message=f"{sync.label} is after prefill_end, which runs once between the "
+                    f"phases over every layer, but restricts `{key}`",
+                    help=f"remove `{key}` from {sync.label}",
+                    where=Where(op="prefill_end", sync=sync.label),
+                )
 
 
-RULE = Rule(code="SV113", slug="prefill-end-scope", category="config", severity="error",
-            summary="phases or layers on a prefill_end sync point", check=check, page=__doc__,
-            blocks_graph=True)
+RULE = Rule(
+    code="SV113",
+    slug="prefill-end-scope",
+    category="config",
+    severity="error",
+    summary="phases or layers on a prefill_end sync point",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

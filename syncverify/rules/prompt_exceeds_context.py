@@ -20,6 +20,7 @@ phases:
   prefill: {microbatches: 1, tokens: 32000}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 
@@ -32,13 +33,22 @@ def check(ctx: Context) -> None:
     for phase in ctx.plan.phases:
         if phase.tokens is None or phase.tokens + 1 <= limit:
             continue
-        ctx.report(RULE, at=("phases", phase.name, "tokens"),
-                   message=f"{phase.name} prompts of {phase.tokens} tokens leave no room to decode a token "
-                           f"in the model's context of {limit}",
-                   help=f"use prompts of at most {limit - 1} tokens",
-                   where=Where(phase=phase.name))
+        ctx.report(
+            RULE,
+            at=("phases", phase.name, "tokens"),
+            message=f"{phase.name} prompts of {phase.tokens} tokens leave no room to decode a token "
+            f"in the model's context of {limit}",
+            help=f"use prompts of at most {limit - 1} tokens",
+            where=Where(phase=phase.name),
+        )
 
 
-RULE = Rule(code="SV208", slug="prompt-exceeds-context", category="shape", severity="error",
-            summary="the prompt leaves no room for a decoded token within max_context",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV208",
+    slug="prompt-exceeds-context",
+    category="shape",
+    severity="error",
+    summary="the prompt leaves no room for a decoded token within max_context",
+    check=check,
+    page=__doc__,
+)

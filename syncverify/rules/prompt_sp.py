@@ -19,6 +19,7 @@ phases:
   prefill: {sp: 2, microbatches: 1, tokens: 65536}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 
@@ -29,11 +30,21 @@ def check(ctx: Context) -> None:
         sp, tokens = phase.degrees.sp, phase.tokens
         if tokens is None or sp <= 1 or tokens % sp == 0:
             continue
-        ctx.report(RULE, at=("phases", phase.name, "tokens"),
-                   message=f"{phase.name} prompts of {tokens} tokens do not split over sp = {sp}",
-                   help=f"use a prompt length divisible by {sp}, e.g. tokens: {tokens + sp - tokens % sp}",
-                   where=Where(phase=phase.name))
+        ctx.report(
+            RULE,
+            at=("phases", phase.name, "tokens"),
+            message=f"{phase.name} prompts of {tokens} tokens do not split over sp = {sp}",
+            help=f"use a prompt length divisible by {sp}, e.g. tokens: {tokens + sp - tokens % sp}",
+            where=Where(phase=phase.name),
+        )
 
 
-RULE = Rule(code="SV206", slug="prompt-not-divisible-by-sp", category="shape", severity="error",
-            summary="prompt tokens do not divide by sp", check=check, page=__doc__)
+RULE = Rule(
+    code="SV206",
+    slug="prompt-not-divisible-by-sp",
+    category="shape",
+    severity="error",
+    summary="prompt tokens do not divide by sp",
+    check=check,
+    page=__doc__,
+)

@@ -22,6 +22,7 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 1}}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.plan import AXES
 from syncverify.rules.base import Context, Rule
@@ -31,8 +32,13 @@ from syncverify.rules.static_helpers import ranges, sync_phases
 def _check_axis(ctx: Context, sync, axis: str, coords, phases) -> None:
     path = sync.path + ("ranks", axis)
     if axis not in AXES:
-        ctx.report(RULE, at=path, message=f"{sync.label} selects on axis '{axis}', which does not exist",
-                   help=f"use one of {', '.join(AXES)}", where=Where(sync=sync.label))
+        ctx.report(
+            RULE,
+            at=path,
+            message=f"{sync.label} selects on axis '{axis}', which does not exist",
+            help=f"use one of {', '.join(AXES)}",
+            where=Where(sync=sync.label),
+        )
         return
     sizes = {p.degrees.of(axis) for p in phases}
     if not sizes:
@@ -40,11 +46,14 @@ def _check_axis(ctx: Context, sync, axis: str, coords, phases) -> None:
     largest = max(sizes)
     outside = sorted(c for c in coords if not 0 <= c < largest)
     if outside:
-        ctx.report(RULE, at=path,
-                   message=f"{sync.label} selects {axis} {ranges(outside)} but {axis} = {largest} "
-                           f"has coordinates {ranges(range(largest))} only",
-                   help=f"select {axis} coordinates in {ranges(range(largest))}",
-                   where=Where(ranks=f"{axis} {ranges(outside)}", sync=sync.label))
+        ctx.report(
+            RULE,
+            at=path,
+            message=f"{sync.label} selects {axis} {ranges(outside)} but {axis} = {largest} "
+            f"has coordinates {ranges(range(largest))} only",
+            help=f"select {axis} coordinates in {ranges(range(largest))}",
+            where=Where(ranks=f"{axis} {ranges(outside)}", sync=sync.label),
+        )
 
 
 def check(ctx: Context) -> None:
@@ -57,6 +66,12 @@ def check(ctx: Context) -> None:
             _check_axis(ctx, sync, axis, coords, phases)
 
 
-RULE = Rule(code="SV112", slug="rank-selector-out-of-range", category="config", severity="error",
-            summary="a rank selector names an unknown axis or a coordinate no rank has",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV112",
+    slug="rank-selector-out-of-range",
+    category="config",
+    severity="error",
+    summary="a rank selector names an unknown axis or a coordinate no rank has",
+    check=check,
+    page=__doc__,
+)

@@ -40,6 +40,7 @@ check fewer microbatches (the deadlock, if any, shows from a few times `pp` on),
 through the host (`token_return: host`), or accept the risk by lowering this rule's severity in
 the configuration (`severity = {SV118 = "warning"}`).
 """
+
 from syncverify.rules.base import Rule
 
 
@@ -49,9 +50,13 @@ def check(ctx) -> None:
         return
     at = ("parallel",) if ctx.plan.span(("parallel",)) is not None else ()
     for gap in certificate.unproven:
-        ctx.report(RULE, at, f"could not be fully verified: the {gap.window} window is not "
-                             f"proven exact ({gap.detail})",
-                   help=_help(ctx.plan, gap))
+        ctx.report(
+            RULE,
+            at,
+            f"could not be fully verified: the {gap.window} window is not "
+            f"proven exact ({gap.detail})",
+            help=_help(ctx.plan, gap),
+        )
 
 
 def _help(plan, gap) -> str:
@@ -59,16 +64,26 @@ def _help(plan, gap) -> str:
     configuration knob."""
     from syncverify.budget import check_size
     from syncverify.findings import PlanError
+
     knob = "or lower SV118's severity in the configuration to accept the unproven window"
     if gap.window != "steps":
         try:
             check_size(plan, exhaustive=True)
-            return f"run `syncverify check --exhaustive` (it unrolls every {gap.window[:-1]}), {knob}"
+            return (
+                f"run `syncverify check --exhaustive` (it unrolls every {gap.window[:-1]}), {knob}"
+            )
         except PlanError:
             pass
     return f"check a smaller plan (fewer microbatches, layers or ranks), {knob}"
 
 
-RULE = Rule(code="SV118", slug="reduction-not-certified", category="config", severity="error",
-            summary="the default check could not prove its reduced graph exact for this plan",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV118",
+    slug="reduction-not-certified",
+    category="config",
+    severity="error",
+    summary="the default check could not prove its reduced graph exact for this plan",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -22,8 +22,9 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import first_node, axis_of, group_by, trace, where
+from syncverify.rules.graph_support import axis_of, first_node, group_by, trace, where
 
 KINDS = ("wrong-group", "wrong-collective")
 
@@ -34,32 +35,52 @@ def check(ctx) -> None:
     worlds = a.graph.graph["worlds"]
     defects = [d for d in a.placement.defects if d.kind in KINDS]
     for (sync_index, kind, reason), items in group_by(
-            defects, lambda d: (d.sync, d.kind, d.get("reason"))).items():
+        defects, lambda d: (d.sync, d.kind, d.get("reason"))
+    ).items():
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
         world = worlds["decode" if nodes[0][1] == "handover" else nodes[0][1]]
         need = items[0].get("need") or ()
         right = axis_of(world, need) if need else None
         if kind == "wrong-collective":
-            message = (f"{sync.label} combines a value that was never dispatched: the experts' "
-                       f"partial sums need a reduction over their group, not an all_to_all")
+            message = (
+                f"{sync.label} combines a value that was never dispatched: the experts' "
+                f"partial sums need a reduction over their group, not an all_to_all"
+            )
             help_text = f"use `collective: all_reduce, group: {right or 'ep'}` (S12)"
         elif reason == "combine-group":
             message = f"{sync.label} combines over {sync.group}, which is not the group the tokens were dispatched over"
             help_text = "combine over the dispatch's group (S12)"
         else:
-            message = (f"{sync.label} reduces over {sync.group}, whose ranks hold different "
-                       f"requests' tokens: it sums unrelated activations (S19)")
-            help_text = (f"reduce over the group that holds the partial sums: `group: {right}`"
-                         if right and not right.startswith("ranks") else
-                         "reduce over the group that holds the partial sums; with tokens split "
-                         "over the EP group, dispatch and combine them instead (S12)")
-        ctx.report(RULE, ("sync", sync_index, "group") if ("sync", sync_index, "group") in plan.spans
-                   else ("sync", sync_index), message, help=help_text,
-                   where=where(a, nodes, sync.after, sync_index),
-                   trace=trace(a, [first_node(nodes)]))
+            message = (
+                f"{sync.label} reduces over {sync.group}, whose ranks hold different "
+                f"requests' tokens: it sums unrelated activations (S19)"
+            )
+            help_text = (
+                f"reduce over the group that holds the partial sums: `group: {right}`"
+                if right and not right.startswith("ranks")
+                else "reduce over the group that holds the partial sums; with tokens split "
+                "over the EP group, dispatch and combine them instead (S12)"
+            )
+        ctx.report(
+            RULE,
+            ("sync", sync_index, "group")
+            if ("sync", sync_index, "group") in plan.spans
+            else ("sync", sync_index),
+            message,
+            help=help_text,
+            where=where(a, nodes, sync.after, sync_index),
+            trace=trace(a, [first_node(nodes)]),
+        )
 
 
-RULE = Rule(code="SV309", slug="reduction-over-wrong-group", category="missing-sync", severity="error",
-            summary="a reduction or combine runs over a group that mixes unrelated requests",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV309",
+    slug="reduction-over-wrong-group",
+    category="missing-sync",
+    severity="error",
+    summary="a reduction or combine runs over a group that mixes unrelated requests",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -22,26 +22,38 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.rules.base import Rule
 
-REASONS = {"barrier": "it orders nothing that the plan's other syncs do not already order",
-           "identity": "it leaves every value as it was and orders nothing the other syncs do not",
-           "unused": "nothing reads what it delivers, and it orders nothing the other syncs do not",
-           "handover": "every decode rank already holds the K/V it needs at prefill_end without it (S5)"}
+REASONS = {
+    "barrier": "it orders nothing that the plan's other syncs do not already order",
+    "identity": "it leaves every value as it was and orders nothing the other syncs do not",
+    "unused": "nothing reads what it delivers, and it orders nothing the other syncs do not",
+    "handover": "every decode rank already holds the K/V it needs at prefill_end without it (S5)",
+}
 
 
 def check(ctx) -> None:
     plan = ctx.plan
     for item in ctx.analyses.redundant:
         sync = plan.syncs[item.sync]
-        cost = ", ".join(f"{calls} per rank per {'step' if phase == 'decode' else 'prefill pass'} in {phase}"
-                         for phase, calls in item.calls_per_step)
+        cost = ", ".join(
+            f"{calls} per rank per {'step' if phase == 'decode' else 'prefill pass'} in {phase}"
+            for phase, calls in item.calls_per_step
+        )
         message = f"{sync.label} is redundant: {REASONS[item.reason]}"
         if cost:
             message += f" (it costs {cost})"
         ctx.report(RULE, ("sync", item.sync), message, help=f"remove {sync.label}")
 
 
-RULE = Rule(code="SV404", slug="redundant-order-sync", category="redundant-sync", severity="warning",
-            summary="a barrier or collective that orders nothing the plan needs (S19)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV404",
+    slug="redundant-order-sync",
+    category="redundant-sync",
+    severity="warning",
+    summary="a barrier or collective that orders nothing the plan needs (S19)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -20,6 +20,7 @@ sync:
   - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch, layers: moe}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import article, is_written
@@ -30,12 +31,22 @@ def check(ctx: Context) -> None:
         if sync.collective == "all_to_all":
             continue
         if is_written(ctx.plan, sync.path + ("role",)) or sync.role is not None:
-            ctx.report(RULE, at=sync.path + ("role",),
-                       message=f"{sync.label} is {article(sync.collective)} with role '{sync.role}': "
-                               f"only an all_to_all has a role",
-                       help="remove `role`, or make the collective an all_to_all",
-                       where=Where(op=sync.after, sync=sync.label))
+            ctx.report(
+                RULE,
+                at=sync.path + ("role",),
+                message=f"{sync.label} is {article(sync.collective)} with role '{sync.role}': "
+                f"only an all_to_all has a role",
+                help="remove `role`, or make the collective an all_to_all",
+                where=Where(op=sync.after, sync=sync.label),
+            )
 
 
-RULE = Rule(code="SV115", slug="role-on-non-all-to-all", category="config", severity="error",
-            summary="role on a collective that is not an all_to_all", check=check, page=__doc__)
+RULE = Rule(
+    code="SV115",
+    slug="role-on-non-all-to-all",
+    category="config",
+    severity="error",
+    summary="role on a collective that is not an all_to_all",
+    check=check,
+    page=__doc__,
+)

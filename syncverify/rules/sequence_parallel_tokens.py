@@ -30,7 +30,6 @@ phases:
   decode: {microbatches: 1, batch: 8}
 ```
 """
-from typing import Optional
 
 from syncverify.findings import Where
 from syncverify.plan import Phase
@@ -39,16 +38,24 @@ from syncverify.rules.static_helpers import phase_key_path, sync_phases
 
 
 def _scatters_over_tp(ctx: Context, phase: Phase):
-    return next((s for s in ctx.plan.syncs if s.collective == "reduce_scatter" and s.group == "tp"
-                 and phase in sync_phases(ctx.plan, s)), None)
+    return next(
+        (
+            s
+            for s in ctx.plan.syncs
+            if s.collective == "reduce_scatter"
+            and s.group == "tp"
+            and phase in sync_phases(ctx.plan, s)
+        ),
+        None,
+    )
 
 
-def _tokens_per_rank(phase: Phase) -> Optional[tuple[int, str, str]]:
+def _tokens_per_rank(phase: Phase) -> tuple[int, str, str] | None:
     """(tokens of one microbatch on a rank, how they are counted, the key to point at)."""
     if phase.name == "decode":
         return phase.batch, f"batch {phase.batch}", "batch"
     if phase.tokens is None or phase.tokens % phase.degrees.sp:
-        return None         # prompt-not-divisible-by-sp reports an uneven sp split
+        return None  # prompt-not-divisible-by-sp reports an uneven sp split
     count = phase.tokens * phase.batch // phase.degrees.sp
     how = f"{phase.tokens} tokens x batch {phase.batch}"
     if phase.degrees.sp > 1:
@@ -65,24 +72,34 @@ def check(ctx: Context) -> None:
         if scatter is None or counted is None or counted[0] % tp == 0:
             continue
         count, how, key = counted
-        ctx.report(RULE, at=phase_key_path(ctx.plan, phase.name, key),
-                   message=f"a {phase.name} microbatch holds {count} tokens per rank ({how}), which do "
-                           f"not split over tp = {tp} for the reduce_scatter {scatter.label}",
-                   help=f"make the per-rank token count a multiple of {tp} (e.g. `{key}: "
-                        f"{_scaled(phase, key, tp)}`), or use all_reduce instead of reduce_scatter + "
-                        f"all_gather in {phase.name}",
-                   where=Where(phase=phase.name, sync=scatter.label))
+        ctx.report(
+            RULE,
+            at=phase_key_path(ctx.plan, phase.name, key),
+            message=f"a {phase.name} microbatch holds {count} tokens per rank ({how}), which do "
+            f"not split over tp = {tp} for the reduce_scatter {scatter.label}",
+            help=f"make the per-rank token count a multiple of {tp} (e.g. `{key}: "
+            f"{_scaled(phase, key, tp)}`), or use all_reduce instead of reduce_scatter + "
+            f"all_gather in {phase.name}",
+            where=Where(phase=phase.name, sync=scatter.label),
+        )
 
 
 def _scaled(phase: Phase, key: str, tp: int) -> int:
     """The smallest value of `key` (batch or tokens) at or above the current one that divides."""
     value = getattr(phase, key)
-    while (value if key == "batch" else value * phase.batch // phase.degrees.sp) % tp \
-            or (key == "tokens" and value % phase.degrees.sp):
+    while (value if key == "batch" else value * phase.batch // phase.degrees.sp) % tp or (
+        key == "tokens" and value % phase.degrees.sp
+    ):
         value += 1
     return value
 
 
-RULE = Rule(code="SV207", slug="sequence-parallel-tokens-not-divisible", category="shape",
-            severity="error", summary="a microbatch's tokens do not divide by tp under sequence parallelism",
-            check=check, page=__doc__)
+RULE = Rule(
+    code="SV207",
+    slug="sequence-parallel-tokens-not-divisible",
+    category="shape",
+    severity="error",
+    summary="a microbatch's tokens do not divide by tp under sequence parallelism",
+    check=check,
+    page=__doc__,
+)

@@ -22,6 +22,7 @@ phases:
   decode: {dp: 2, microbatches: 1, batch: 64}      # same 16 ranks as two replicas
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path
@@ -33,13 +34,23 @@ def check(ctx: Context) -> None:
     if decode is None or decode.degrees.sp == 1:
         return
     sp = decode.degrees.sp
-    ctx.report(RULE, at=degree_path(ctx.plan, "decode", "sp"),
-               message=f"decode runs with sp = {sp}: sequence parallelism is not allowed in decode "
-                       f"(one token per sequence per step)",
-               help=f"set `phases: {{decode: {{sp: 1}}}}` and keep sp for prefill; the {sp} sp ranks "
-                    f"can serve decode as dp replicas (`dp: {sp * decode.degrees.dp}`)",
-               where=Where(phase="decode"))
+    ctx.report(
+        RULE,
+        at=degree_path(ctx.plan, "decode", "sp"),
+        message=f"decode runs with sp = {sp}: sequence parallelism is not allowed in decode "
+        f"(one token per sequence per step)",
+        help=f"set `phases: {{decode: {{sp: 1}}}}` and keep sp for prefill; the {sp} sp ranks "
+        f"can serve decode as dp replicas (`dp: {sp * decode.degrees.dp}`)",
+        where=Where(phase="decode"),
+    )
 
 
-RULE = Rule(code="SV501", slug="sp-in-decode", category="phase-illegal", severity="error",
-            summary="sequence parallelism in decode", check=check, page=__doc__)
+RULE = Rule(
+    code="SV501",
+    slug="sp-in-decode",
+    category="phase-illegal",
+    severity="error",
+    summary="sequence parallelism in decode",
+    check=check,
+    page=__doc__,
+)

@@ -20,6 +20,7 @@ parallel: {tp: 8, pp: 2, stages: [40, 39]}    # 79 layers
 parallel: {tp: 8, pp: 2, stages: [40, 40]}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import in_phases, merge_phases
@@ -29,27 +30,38 @@ STAGES = ("parallel", "stages")
 
 def _check_length(ctx: Context, stages: tuple[int, ...]) -> None:
     plan = ctx.plan
-    for phases, pp in merge_phases(plan, lambda p: p.degrees.pp if p.degrees.pp != len(stages) else None):
-        ctx.report(RULE, at=STAGES,
-                   message=f"`stages` lists {len(stages)} stages but pp is {pp}{in_phases(plan, phases)}",
-                   help=f"give one layer count per pipeline stage ({pp} entries), or change pp",
-                   where=Where(phase=", ".join(p.name for p in phases)))
+    for phases, pp in merge_phases(
+        plan, lambda p: p.degrees.pp if p.degrees.pp != len(stages) else None
+    ):
+        ctx.report(
+            RULE,
+            at=STAGES,
+            message=f"`stages` lists {len(stages)} stages but pp is {pp}{in_phases(plan, phases)}",
+            help=f"give one layer count per pipeline stage ({pp} entries), or change pp",
+            where=Where(phase=", ".join(p.name for p in phases)),
+        )
 
 
 def _check_total(ctx: Context, stages: tuple[int, ...]) -> None:
     layers = ctx.plan.model.layers
     if sum(stages) != layers:
-        ctx.report(RULE, at=STAGES,
-                   message=f"`stages` {list(stages)} covers {sum(stages)} layers but the model has {layers}",
-                   help=f"make the entries add up to {layers}")
+        ctx.report(
+            RULE,
+            at=STAGES,
+            message=f"`stages` {list(stages)} covers {sum(stages)} layers but the model has {layers}",
+            help=f"make the entries add up to {layers}",
+        )
 
 
 def _check_empty(ctx: Context, stages: tuple[int, ...]) -> None:
     for index, count in enumerate(stages):
         if count <= 0:
-            ctx.report(RULE, at=STAGES + (index,),
-                       message=f"stage {index} is given {count} layers",
-                       help="give every stage at least one layer, or lower pp")
+            ctx.report(
+                RULE,
+                at=STAGES + (index,),
+                message=f"stage {index} is given {count} layers",
+                help="give every stage at least one layer, or lower pp",
+            )
 
 
 def check(ctx: Context) -> None:
@@ -62,6 +74,13 @@ def check(ctx: Context) -> None:
     _check_empty(ctx, stages)
 
 
-RULE = Rule(code="SV102", slug="stage-split-mismatch", category="config", severity="error",
-            summary="an explicit stage split does not match pp or the model's layer count",
-            check=check, page=__doc__, blocks_graph=True)
+RULE = Rule(
+    code="SV102",
+    slug="stage-split-mismatch",
+    category="config",
+    severity="error",
+    summary="an explicit stage split does not match pp or the model's layer count",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

@@ -21,6 +21,7 @@ phases:
   decode: {overlap: comm_compute}   # overlap within a step, never across steps
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import trace, where
 
@@ -31,16 +32,32 @@ def check(ctx) -> None:
     if not races:
         return
     nodes = [r.producer for r in races]
-    message = ("the host prepares each decode step before the previous step's token exists: "
-               "embed reads a stale token (S15)")
+    message = (
+        "the host prepares each decode step before the previous step's token exists: "
+        "embed reads a stale token (S15)"
+    )
     at = ("phases", "decode", "overlap")
-    ctx.report(RULE, at, message,
-               help="keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` (overlap within a step)",
-               where=where(a, nodes, "sample"),
-               trace=trace(a, [races[0].producer, races[0].consumer],
-                           "across_steps removes the order edge from sample to the host"))
+    ctx.report(
+        RULE,
+        at,
+        message,
+        help="keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` (overlap within a step)",
+        where=where(a, nodes, "sample"),
+        trace=trace(
+            a,
+            [races[0].producer, races[0].consumer],
+            "across_steps removes the order edge from sample to the host",
+        ),
+    )
 
 
-RULE = Rule(code="SV311", slug="stale-token", category="missing-sync", severity="error",
-            summary="a decode step starts before the previous step's token exists (S4, S15)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV311",
+    slug="stale-token",
+    category="missing-sync",
+    severity="error",
+    summary="a decode step starts before the previous step's token exists (S4, S15)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -1,10 +1,12 @@
 """Small helpers the static rules share: where a value was written, which phases a sync runs
 in, and how numbers read in messages. Not a rule module (it defines no RULE).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
 from fractions import Fraction
-from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Optional
+from typing import TYPE_CHECKING
 
 from syncverify.findings import Where
 from syncverify.plan import LAYOUT_AXES, Phase, Plan, SyncPoint
@@ -28,7 +30,7 @@ def degree_path(plan: Plan, phase: str, axis: str) -> tuple:
     return override if is_written(plan, override) else ("parallel", axis)
 
 
-def phase_key_path(plan: Plan, phase: str, key: str, fallback: Optional[str] = None) -> tuple:
+def phase_key_path(plan: Plan, phase: str, key: str, fallback: str | None = None) -> tuple:
     """`phases.<phase>.<key>` if written, else `phases.<phase>.<fallback>` if that is written,
     else the phase itself."""
     for candidate in (key, fallback):
@@ -37,7 +39,7 @@ def phase_key_path(plan: Plan, phase: str, key: str, fallback: Optional[str] = N
     return ("phases", phase)
 
 
-def world_override_path(plan: Plan, phase: str) -> Optional[tuple]:
+def world_override_path(plan: Plan, phase: str) -> tuple | None:
     """The first layout degree `phase` overrides, if any."""
     for axis in LAYOUT_AXES:
         if is_written(plan, ("phases", phase, axis)):
@@ -48,8 +50,13 @@ def world_override_path(plan: Plan, phase: str) -> Optional[tuple]:
 def is_token_carrier(plan: Plan, sync: SyncPoint) -> bool:
     """S4: the sync that carries the sampled token from the last stage to stage 0 on device."""
     decode = plan.phase("decode")
-    return (decode is not None and decode.token_return == "device" and sync.after == "sample"
-            and sync.collective in ("send_recv", "broadcast") and sync.group in ("pp", "world"))
+    return (
+        decode is not None
+        and decode.token_return == "device"
+        and sync.after == "sample"
+        and sync.collective in ("send_recv", "broadcast")
+        and sync.group in ("pp", "world")
+    )
 
 
 def sync_phases(plan: Plan, sync: SyncPoint) -> list[Phase]:
@@ -74,7 +81,9 @@ def group_size(phase: Phase, group: str) -> int:
     return phase.degrees.of(group)
 
 
-def merge_phases(plan: Plan, key: Callable[[Phase], Optional[Hashable]]) -> list[tuple[list[Phase], Hashable]]:
+def merge_phases(
+    plan: Plan, key: Callable[[Phase], Hashable | None]
+) -> list[tuple[list[Phase], Hashable]]:
     """Group the plan's phases by `key(phase)` (None: skip the phase), in plan order.
 
     Rules use it so that one defect in a shared degree gives one finding, not one per phase.
@@ -88,7 +97,7 @@ def merge_phases(plan: Plan, key: Callable[[Phase], Optional[Hashable]]) -> list
 
 
 def in_phases(plan: Plan, phases: Iterable[Phase]) -> str:
-    """" in prefill" when the finding holds for some of the plan's phases only, else ""."""
+    """ " in prefill" when the finding holds for some of the plan's phases only, else ""."""
     names = [p.name for p in phases]
     if len(names) == len(plan.phases):
         return ""
@@ -108,7 +117,7 @@ def ranges(values: Iterable[int]) -> str:
     return ", ".join(parts)
 
 
-def plural(count: int, word: str, many: Optional[str] = None) -> str:
+def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
@@ -120,17 +129,28 @@ def percent(fraction: Fraction) -> str:
 def selected_layers(plan: Plan, sync: SyncPoint) -> list[int]:
     """The model layers a per-layer sync applies to where its anchor op exists."""
     model = plan.model
-    return [l for l in range(model.layers)
-            if sync.applies_to_layer(l) and sync.after in model.layer_ops(l)]
+    return [
+        l
+        for l in range(model.layers)
+        if sync.applies_to_layer(l) and sync.after in model.layer_ops(l)
+    ]
 
 
 def layer_path(sync: SyncPoint, plan: Plan) -> tuple:
     """`sync[i].layers` when written, else the sync's `after`."""
-    return sync.path + ("layers",) if is_written(plan, sync.path + ("layers",)) else sync.path + ("after",)
+    return (
+        sync.path + ("layers",)
+        if is_written(plan, sync.path + ("layers",))
+        else sync.path + ("after",)
+    )
 
 
-def report_merged(ctx: "Context", rule: "Rule", key: Callable[[Phase], Optional[tuple]],
-                  describe: Callable[[Hashable, str], tuple[str, str]]) -> None:
+def report_merged(
+    ctx: Context,
+    rule: Rule,
+    key: Callable[[Phase], tuple | None],
+    describe: Callable[[Hashable, str], tuple[str, str]],
+) -> None:
     """One finding per group of phases with the same `key(phase) = (path, facts)`.
 
     `describe(facts, suffix)` gives (message, help); `suffix` names the phases (" in decode")
@@ -138,8 +158,13 @@ def report_merged(ctx: "Context", rule: "Rule", key: Callable[[Phase], Optional[
     """
     for phases, (path, facts) in merge_phases(ctx.plan, key):
         message, fix = describe(facts, in_phases(ctx.plan, phases))
-        ctx.report(rule, at=path, message=message, help=fix,
-                   where=Where(phase=", ".join(p.name for p in phases)))
+        ctx.report(
+            rule,
+            at=path,
+            message=message,
+            help=fix,
+            where=Where(phase=", ".join(p.name for p in phases)),
+        )
 
 
 def divisors_near(n: int, around: int) -> list[int]:
@@ -159,9 +184,16 @@ def article(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
-def report_indivisible(ctx: "Context", rule: "Rule", count: int, axis: str,
-                       message: Callable[[int, str], str], suggest_from: Optional[int] = None,
-                       degree_of: Optional[Callable[[Phase], int]] = None, more_help: str = "") -> None:
+def report_indivisible(
+    ctx: Context,
+    rule: Rule,
+    count: int,
+    axis: str,
+    message: Callable[[int, str], str],
+    suggest_from: int | None = None,
+    degree_of: Callable[[Phase], int] | None = None,
+    more_help: str = "",
+) -> None:
     """S20's divisibility checks: a finding per phase group where `count` does not divide by the
     phase's degree on `axis` (or `degree_of(phase)`), at that degree's key.
 
@@ -177,6 +209,8 @@ def report_indivisible(ctx: "Context", rule: "Rule", count: int, axis: str,
 
     def describe(degree, suffix):
         choices = one_of(divisors_near(suggest_from or count, degree))
-        return message(degree, suffix), f"use {article(axis)} that divides {count}, e.g. {axis}: {choices}{more_help}"
+        return message(
+            degree, suffix
+        ), f"use {article(axis)} that divides {count}, e.g. {axis}: {choices}{more_help}"
 
     report_merged(ctx, rule, key, describe)

@@ -26,6 +26,7 @@ sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.plan import TENSORS
 from syncverify.rules.base import Context, Rule
@@ -45,14 +46,21 @@ def _check_given(ctx: Context, sync) -> None:
     if sync.tensor in choices:
         return
     if choices:
-        message = (f"{sync.label} selects tensor '{sync.tensor}' but {sync.after} offers "
-                   f"{', '.join(choices)}")
+        message = (
+            f"{sync.label} selects tensor '{sync.tensor}' but {sync.after} offers "
+            f"{', '.join(choices)}"
+        )
         fix = f"use `tensor: {choices[-1]}`"
     else:
         message = f"{sync.label} selects tensor '{sync.tensor}' but {sync.after} has one output"
         fix = "remove `tensor` (the sync moves the op's output)"
-    ctx.report(RULE, at=sync.path + ("tensor",), message=message, help=fix,
-               where=Where(op=sync.after, sync=sync.label))
+    ctx.report(
+        RULE,
+        at=sync.path + ("tensor",),
+        message=message,
+        help=fix,
+        where=Where(op=sync.after, sync=sync.label),
+    )
 
 
 def check(ctx: Context) -> None:
@@ -61,14 +69,23 @@ def check(ctx: Context) -> None:
         if sync.tensor is not None:
             _check_given(ctx, sync)
         elif sync.after == "qkv" and sync.group == "sp":
-            ctx.report(RULE, at=sync.path,
-                       message=f"{sync.label} is {article(sync.collective)} over sp after qkv with no `tensor`: "
-                               f"it would move the queries as well as k/v",
-                       help="add `tensor: kv` (sequence parallel attention gathers keys and values only)",
-                       where=Where(op="qkv", sync=sync.label))
+            ctx.report(
+                RULE,
+                at=sync.path,
+                message=f"{sync.label} is {article(sync.collective)} over sp after qkv with no `tensor`: "
+                f"it would move the queries as well as k/v",
+                help="add `tensor: kv` (sequence parallel attention gathers keys and values only)",
+                where=Where(op="qkv", sync=sync.label),
+            )
 
 
-RULE = Rule(code="SV114", slug="invalid-tensor-selection", category="config", severity="error",
-            summary="tensor on an op with one output, or missing on a qkv sync over sp",
-            check=check, page=__doc__,
-            blocks_graph=True)
+RULE = Rule(
+    code="SV114",
+    slug="invalid-tensor-selection",
+    category="config",
+    severity="error",
+    summary="tensor on an op with one output, or missing on a qkv sync over sp",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

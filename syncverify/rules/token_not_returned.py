@@ -23,6 +23,7 @@ sync:
   - {id: token-back, after: sample, collective: send_recv, group: pp, phases: [decode]}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import first_node, fix, trace, where
 
@@ -32,14 +33,28 @@ def check(ctx) -> None:
     nodes = [d.node for d in a.placement.defects if d.kind == "missing-token"]
     if not nodes:
         return
-    message = ("with token_return: device, stage 0's embed gets no sampled token from the last "
-               "stage for the next decode step (S4)")
+    message = (
+        "with token_return: device, stage 0's embed gets no sampled token from the last "
+        "stage for the next decode step (S4)"
+    )
     at = ("phases", "decode", "token_return")
-    ctx.report(RULE, at, message, help="carry the token back on the device:\n" + fix("token-return"),
-               where=where(a, nodes, "embed"),
-               trace=trace(a, [first_node(nodes)], "no carrier after sample feeds it"))
+    ctx.report(
+        RULE,
+        at,
+        message,
+        help="carry the token back on the device:\n" + fix("token-return"),
+        where=where(a, nodes, "embed"),
+        trace=trace(a, [first_node(nodes)], "no carrier after sample feeds it"),
+    )
 
 
-RULE = Rule(code="SV308", slug="token-not-returned", category="missing-sync", severity="error",
-            summary="with token_return: device, step t's token never reaches step t+1's embed (S4)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV308",
+    slug="token-not-returned",
+    category="missing-sync",
+    severity="error",
+    summary="with token_return: device, step t's token never reaches step t+1's embed (S4)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

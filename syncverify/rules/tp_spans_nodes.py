@@ -22,21 +22,20 @@ cluster: {nodes: 2, gpus_per_node: 8}
 parallel: {tp: 8, pp: 2, stages: [63, 63]}
 ```
 """
-from typing import Optional
 
 from syncverify.plan import Phase
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path, ranges, report_merged
 
 
-def _spanning_group(phase: Phase, per_node: int) -> Optional[tuple[tuple[int, ...], int]]:
+def _spanning_group(phase: Phase, per_node: int) -> tuple[tuple[int, ...], int] | None:
     """The first TP group whose ranks sit on several nodes, and how many nodes (O(world))."""
     topo = phase.topology
     if topo.sizes["tp"] == 1:
         return None
     for base in topo.group_bases("tp"):
         group = topo.group_of_base("tp", base)
-        if group[0] // per_node != group[-1] // per_node:      # ranks ascend: first and last
+        if group[0] // per_node != group[-1] // per_node:  # ranks ascend: first and last
             return tuple(group), len({member // per_node for member in group})
     return None
 
@@ -54,13 +53,22 @@ def check(ctx: Context) -> None:
 
     def describe(facts, suffix):
         tp, group, nodes = facts
-        return (f"the tp group of ranks {ranges(group)} (tp = {tp}) spans {nodes} nodes of {per_node} "
-                f"gpus{suffix}: its all-reduces cross the inter-node link in every layer",
-                f"keep tp within a node (tp <= {per_node}, tp fastest in `layout`) and use pp or dp "
-                f"across nodes")
+        return (
+            f"the tp group of ranks {ranges(group)} (tp = {tp}) spans {nodes} nodes of {per_node} "
+            f"gpus{suffix}: its all-reduces cross the inter-node link in every layer",
+            f"keep tp within a node (tp <= {per_node}, tp fastest in `layout`) and use pp or dp "
+            f"across nodes",
+        )
 
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV701", slug="tp-group-spans-nodes", category="performance", severity="warning",
-            summary="a tensor-parallel group spans nodes", check=check, page=__doc__)
+RULE = Rule(
+    code="SV701",
+    slug="tp-group-spans-nodes",
+    category="performance",
+    severity="warning",
+    summary="a tensor-parallel group spans nodes",
+    check=check,
+    page=__doc__,
+)

@@ -20,6 +20,7 @@ phases:
   prefill: {microbatches: 4, tokens: 4096, overlap: two_batch}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import phase_key_path, plural
@@ -31,13 +32,23 @@ def check(ctx: Context) -> None:
         if phase.overlap != "two_batch" or phase.microbatches % 2 == 0:
             continue
         m = phase.microbatches
-        ctx.report(RULE, at=phase_key_path(ctx.plan, phase.name, "microbatches", "overlap"),
-                   message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} under two_batch, which pairs them: "
-                           f"microbatch {m - 1} has no partner",
-                   help=f"use an even count, e.g. `microbatches: {m + 1}`, or `overlap: comm_compute`",
-                   where=Where(phase=phase.name, microbatches=str(m - 1)))
+        ctx.report(
+            RULE,
+            at=phase_key_path(ctx.plan, phase.name, "microbatches", "overlap"),
+            message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} under two_batch, which pairs them: "
+            f"microbatch {m - 1} has no partner",
+            help=f"use an even count, e.g. `microbatches: {m + 1}`, or `overlap: comm_compute`",
+            where=Where(phase=phase.name, microbatches=str(m - 1)),
+        )
 
 
-RULE = Rule(code="SV107", slug="two-batch-odd-microbatches", category="config", severity="error",
-            summary="two-batch overlap with an odd number of microbatches",
-            check=check, page=__doc__, blocks_graph=True)
+RULE = Rule(
+    code="SV107",
+    slug="two-batch-odd-microbatches",
+    category="config",
+    severity="error",
+    summary="two-batch overlap with an odd number of microbatches",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

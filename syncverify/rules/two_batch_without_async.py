@@ -21,6 +21,7 @@ sync:
   - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe, async: true, wait_before: mlp_residual}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import phase_key_path, sync_phases
@@ -34,14 +35,23 @@ def check(ctx: Context) -> None:
             continue
         if any(s.is_async and phase in sync_phases(plan, s) for s in plan.syncs):
             continue
-        ctx.report(RULE, at=phase_key_path(plan, phase.name, "overlap"),
-                   message=f"{phase.name} uses two_batch but no sync point in {phase.name} is async: "
-                           f"nothing is overlapped",
-                   help="make the collectives worth hiding async, each with a `wait_before` (e.g. the ep "
-                        "dispatch and combine), or use `overlap: none`",
-                   where=Where(phase=phase.name))
+        ctx.report(
+            RULE,
+            at=phase_key_path(plan, phase.name, "overlap"),
+            message=f"{phase.name} uses two_batch but no sync point in {phase.name} is async: "
+            f"nothing is overlapped",
+            help="make the collectives worth hiding async, each with a `wait_before` (e.g. the ep "
+            "dispatch and combine), or use `overlap: none`",
+            where=Where(phase=phase.name),
+        )
 
 
-RULE = Rule(code="SV703", slug="two-batch-without-async", category="performance",
-            severity="warning", summary="two-batch overlap with no async sync point", check=check,
-            page=__doc__)
+RULE = Rule(
+    code="SV703",
+    slug="two-batch-without-async",
+    category="performance",
+    severity="warning",
+    summary="two-batch overlap with no async sync point",
+    check=check,
+    page=__doc__,
+)

@@ -29,6 +29,7 @@ sync:
      wait_before: attn_norm}
 ```
 """
+
 from syncverify.graph.nodes import describe
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import group_by, trace, where
@@ -37,23 +38,36 @@ from syncverify.rules.graph_support import group_by, trace, where
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    races = [r for r in a.races if r.reason in ("unawaited", "awaited-late", "unordered")
-             and r.sync is not None]
+    races = [
+        r
+        for r in a.races
+        if r.reason in ("unawaited", "awaited-late", "unordered") and r.sync is not None
+    ]
     for (sync_index, reason), items in group_by(races, lambda r: (r.sync, r.reason)).items():
         sync = plan.syncs[sync_index]
         nodes = [r.consumer for r in items]
         first = min(items, key=lambda r: _position(a.graph, r.consumer))
-        consumers = sorted({_op_name(n) for n in nodes}, key=lambda o: _position_of_op(items, o, a.graph))
+        consumers = sorted(
+            {_op_name(n) for n in nodes}, key=lambda o: _position_of_op(items, o, a.graph)
+        )
         op = " and ".join(consumers)
         if reason == "unawaited":
-            message = (f"async {sync.collective} {sync.label} is never awaited: {op} "
-                       f"read{'' if ' and ' in op else 's'} its output before it completes")
+            message = (
+                f"async {sync.collective} {sync.label} is never awaited: {op} "
+                f"read{'' if ' and ' in op else 's'} its output before it completes"
+            )
             note = "no wait orders the collective's completion before this read"
             at = ("sync", sync_index, "async")
         elif reason == "awaited-late":
-            message = (f"{sync.label} is awaited before {_wait_name(first.wait, sync)}, "
-                       f"after {op} already read its output")
-            note = f"the wait comes later: {describe(first.wait, plan.model.layers)}" if first.wait else None
+            message = (
+                f"{sync.label} is awaited before {_wait_name(first.wait, sync)}, "
+                f"after {op} already read its output"
+            )
+            note = (
+                f"the wait comes later: {describe(first.wait, plan.model.layers)}"
+                if first.wait
+                else None
+            )
             at = ("sync", sync_index, "wait_before")
         else:
             message = f"{op} reads the output of {sync.label} with nothing ordering it after its completion"
@@ -61,9 +75,14 @@ def check(ctx) -> None:
             at = ("sync", sync_index)
         if at not in plan.spans:
             at = ("sync", sync_index)
-        ctx.report(RULE, at, message, help=f"await it before its first consumer:\n  wait_before: {_op_name(first.consumer)}",
-                   where=where(a, nodes, op, sync_index),
-                   trace=trace(a, [first.producer, first.consumer], note))
+        ctx.report(
+            RULE,
+            at,
+            message,
+            help=f"await it before its first consumer:\n  wait_before: {_op_name(first.consumer)}",
+            where=where(a, nodes, op, sync_index),
+            trace=trace(a, [first.producer, first.consumer], note),
+        )
 
 
 def _op_name(node) -> str:
@@ -91,6 +110,13 @@ def _position_of_op(items, op, graph) -> int:
     return min(_position(graph, r.consumer) for r in items if _op_name(r.consumer) == op)
 
 
-RULE = Rule(code="SV310", slug="unawaited-collective", category="missing-sync", severity="error",
-            summary="an op reads a collective's output before the collective completes (a race)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV310",
+    slug="unawaited-collective",
+    category="missing-sync",
+    severity="error",
+    summary="an op reads a collective's output before the collective completes (a race)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

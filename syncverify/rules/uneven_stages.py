@@ -19,6 +19,7 @@ parallel: {tp: 8, pp: 4}
 parallel: {tp: 8, pp: 4, stages: [32, 32, 31, 31]}
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import degree_path, report_merged
 
@@ -40,13 +41,22 @@ def check(ctx: Context) -> None:
         return (degree_path(plan, phase.name, "pp"), pp) if layers % pp else None
 
     def describe(pp, suffix):
-        return (f"{layers} layers do not split evenly over pp = {pp}{suffix} and `parallel.stages` "
-                f"is not given",
-                f"state the split you deploy under `parallel`, e.g. `stages: {_suggested_split(layers, pp)}`")
+        return (
+            f"{layers} layers do not split evenly over pp = {pp}{suffix} and `parallel.stages` "
+            f"is not given",
+            f"state the split you deploy under `parallel`, e.g. `stages: {_suggested_split(layers, pp)}`",
+        )
 
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV103", slug="uneven-stages-unstated", category="config", severity="error",
-            summary="layers do not split evenly over pp and no explicit stage split is given",
-            check=check, page=__doc__, blocks_graph=True)
+RULE = Rule(
+    code="SV103",
+    slug="uneven-stages-unstated",
+    category="config",
+    severity="error",
+    summary="layers do not split evenly over pp and no explicit stage split is given",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

@@ -22,6 +22,7 @@ phases:
 sync: []          # no sequence parallelism in a decode-only plan
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import is_written
@@ -35,12 +36,22 @@ def check(ctx: Context) -> None:
             continue
         for name in sync.phases:
             if name not in defined:
-                ctx.report(RULE, at=sync.path + ("phases",),
-                           message=f"{sync.label} runs in {name}, which the plan does not define "
-                                   f"(phases: {', '.join(defined)})",
-                           help=f"remove {name} from its `phases`, or define `phases.{name}`",
-                           where=Where(phase=name, sync=sync.label))
+                ctx.report(
+                    RULE,
+                    at=sync.path + ("phases",),
+                    message=f"{sync.label} runs in {name}, which the plan does not define "
+                    f"(phases: {', '.join(defined)})",
+                    help=f"remove {name} from its `phases`, or define `phases.{name}`",
+                    where=Where(phase=name, sync=sync.label),
+                )
 
 
-RULE = Rule(code="SV117", slug="unknown-sync-phase", category="config", severity="error",
-            summary="a sync point names a phase the plan does not define", check=check, page=__doc__)
+RULE = Rule(
+    code="SV117",
+    slug="unknown-sync-phase",
+    category="config",
+    severity="error",
+    summary="a sync point names a phase the plan does not define",
+    check=check,
+    page=__doc__,
+)

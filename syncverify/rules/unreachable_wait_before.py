@@ -30,6 +30,7 @@ sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: mlp_residual}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import in_phases, merge_phases, ranges
@@ -48,18 +49,34 @@ def check(ctx: Context) -> None:
     plan = ctx.plan
     for sync in plan.syncs:
         problems = {p.phase.name: p for p in wait_problems(plan, sync) if p.kind == MISSING}
-        merged = merge_phases(plan, lambda ph: problems[ph.name].layers if ph.name in problems else None)
+        merged = merge_phases(
+            plan, lambda ph: problems[ph.name].layers if ph.name in problems else None
+        )
         for phases, layers in merged:
             at_layers = f" at layers {ranges(layers)}" if layers else ""
-            ctx.report(RULE, at=sync.path + ("wait_before",),
-                       message=f"{sync.label} waits before {sync.wait_before}, which does not follow "
-                               f"{sync.after} on the consuming rank in the same layer or the next"
-                               f"{at_layers}{in_phases(plan, phases)}",
-                       help=_suggestion(problems[phases[0].name].window),
-                       where=Where(phase=", ".join(p.name for p in phases), layers=ranges(layers) or None,
-                                   op=sync.after, sync=sync.label))
+            ctx.report(
+                RULE,
+                at=sync.path + ("wait_before",),
+                message=f"{sync.label} waits before {sync.wait_before}, which does not follow "
+                f"{sync.after} on the consuming rank in the same layer or the next"
+                f"{at_layers}{in_phases(plan, phases)}",
+                help=_suggestion(problems[phases[0].name].window),
+                where=Where(
+                    phase=", ".join(p.name for p in phases),
+                    layers=ranges(layers) or None,
+                    op=sync.after,
+                    sync=sync.label,
+                ),
+            )
 
 
-RULE = Rule(code="SV109", slug="unreachable-wait-before", category="config", severity="error",
-            summary="an async sync point waits before an op that does not follow it",
-            check=check, page=__doc__, blocks_graph=True)
+RULE = Rule(
+    code="SV109",
+    slug="unreachable-wait-before",
+    category="config",
+    severity="error",
+    summary="an async sync point waits before an op that does not follow it",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

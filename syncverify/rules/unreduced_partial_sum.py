@@ -24,9 +24,20 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (first_node, shown_group, affected_layers, axis_of, fix, group_by, layers_clause,
-                                            trace, where, where_to_add)
+from syncverify.rules.graph_support import (
+    affected_layers,
+    axis_of,
+    first_node,
+    fix,
+    group_by,
+    layers_clause,
+    shown_group,
+    trace,
+    where,
+    where_to_add,
+)
 
 
 def check(ctx) -> None:
@@ -35,51 +46,86 @@ def check(ctx) -> None:
     defects = [d for d in a.placement.defects if d.kind == "partial-input"]
     worlds = a.graph.graph["worlds"]
     for (op, producer, addend, need_size, blame), items in group_by(
-            defects, lambda d: (d.node[6], d.get("producer"), d.get("addend"), len(d.get("need")),
-                                d.sync)).items():
+        defects,
+        lambda d: (d.node[6], d.get("producer"), d.get("addend"), len(d.get("need")), d.sync),
+    ).items():
         nodes = [d.node for d in items]
         world = worlds[nodes[0][1]]
         need = tuple(items[0].get("need"))
         axis = axis_of(world, need)
         experts = producer in ("experts", "shared_experts")
         if experts and world.group("ep", need[0]) == need:
-            axis = "ep"             # S12: the experts' partial sum is over the EP group
+            axis = "ep"  # S12: the experts' partial sum is over the EP group
         partly = len(items[0].get("have") or ()) > 1
         source = producer or "its input"
         if addend in ("shared", "routed"):
-            message = (f"{op} adds a complete value to a partial sum over {axis} from {source}: "
-                       f"the reduction must come before the add (S13)")
+            message = (
+                f"{op} adds a complete value to a partial sum over {axis} from {source}: "
+                f"the reduction must come before the add (S13)"
+            )
         elif addend == "residual":
-            message = (f"{op} adds a partial sum over {axis} (the residual stream) to a complete "
-                       f"value from {source}: the reduction must come before the add (S19)")
+            message = (
+                f"{op} adds a partial sum over {axis} (the residual stream) to a complete "
+                f"value from {source}: the reduction must come before the add (S19)"
+            )
         elif partly:
-            message = (f"{source} output reaches {op} reduced over only part of its {axis} group "
-                       f"({len(items[0].get('have'))} of {need_size} ranks)")
+            message = (
+                f"{source} output reaches {op} reduced over only part of its {axis} group "
+                f"({len(items[0].get('have'))} of {need_size} ranks)"
+            )
         else:
-            message = f"{source} output reaches {op} as a partial sum over {axis}: it is never reduced"
+            message = (
+                f"{source} output reaches {op} as a partial sum over {axis}: it is never reduced"
+            )
         group = axis if not axis.startswith("ranks") else "tp"
         layers = layers_clause(plan, affected_layers(a, nodes))
         help_text = "reduce it before it is read:\n" + fix(
-            "tp-reduce", after=producer or "o_proj", group=group, layers=layers)
+            "tp-reduce", after=producer or "o_proj", group=group, layers=layers
+        )
         if experts and len({world.topo.coords(r)["dp"] for r in need}) > 1:
             # S12: the EP group spans replicas: its members hold different requests' tokens
-            help_text = ("the EP group spans DP replicas, whose tokens differ: dispatch them to "
-                         "their experts and combine the outputs (S12):\n"
-                         + fix("ep-dispatch", layers=layers) + "\n" + fix("ep-combine", layers=layers))
+            help_text = (
+                "the EP group spans DP replicas, whose tokens differ: dispatch them to "
+                "their experts and combine the outputs (S12):\n"
+                + fix("ep-dispatch", layers=layers)
+                + "\n"
+                + fix("ep-combine", layers=layers)
+            )
         at = ("sync", blame) if blame is not None else _selector_or_list(plan, producer, nodes)
-        ctx.report(RULE, at, message, help=help_text, where=where(a, nodes, op),
-                   trace=trace(a, [first_node(nodes)], f"reads a partial sum over {axis} ranks "
-                               + ",".join(map(str, shown_group(a, nodes[0][1], items[0].get("need"))))))
+        ctx.report(
+            RULE,
+            at,
+            message,
+            help=help_text,
+            where=where(a, nodes, op),
+            trace=trace(
+                a,
+                [first_node(nodes)],
+                f"reads a partial sum over {axis} ranks "
+                + ",".join(map(str, shown_group(a, nodes[0][1], items[0].get("need")))),
+            ),
+        )
 
 
 def _selector_or_list(plan, producer, nodes) -> tuple:
     """A sync on the producer that these ranks do not issue (S9 selector), else the sync list."""
     for sync in plan.syncs:
-        if sync.after == producer and sync.ranks and sync.collective in ("all_reduce", "reduce_scatter"):
+        if (
+            sync.after == producer
+            and sync.ranks
+            and sync.collective in ("all_reduce", "reduce_scatter")
+        ):
             return ("sync", sync.index, "ranks")
     return where_to_add(plan)
 
 
-RULE = Rule(code="SV301", slug="unreduced-partial-sum", category="missing-sync", severity="error",
-            summary="a partial sum reaches an op that needs the whole value (missing all_reduce)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV301",
+    slug="unreduced-partial-sum",
+    category="missing-sync",
+    severity="error",
+    summary="a partial sum reaches an op that needs the whole value (missing all_reduce)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

@@ -23,6 +23,7 @@ Remove the code from the comment, or the whole comment when it names nothing els
 parallel: {tp: 8}
 ```
 """
+
 from syncverify.rules.base import Rule
 
 
@@ -30,6 +31,12 @@ def _reported_by_the_engine(ctx) -> None:
     """The engine reports unused suppressions after every other rule ran (suppressions.py)."""
 
 
-RULE = Rule(code="SV901", slug="unused-suppression", category="config", severity="warning",
-            summary="a suppression comment names a rule that reported nothing there",
-            check=_reported_by_the_engine, page=__doc__)
+RULE = Rule(
+    code="SV901",
+    slug="unused-suppression",
+    category="config",
+    severity="warning",
+    summary="a suppression comment names a rule that reported nothing there",
+    check=_reported_by_the_engine,
+    page=__doc__,
+)

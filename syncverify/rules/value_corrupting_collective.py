@@ -33,6 +33,7 @@ sync:                                  # no logits gather: every rank already ho
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
 ```
 """
+
 from syncverify.rules.base import Rule
 from syncverify.rules.graph_support import first_node, group_by, trace, where
 
@@ -43,32 +44,53 @@ MESSAGES = {
     "duplicated": "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
     "wrong-shard": "{label} hands {op} {feat} where it needs {expected}",
     "untiled-gather": "{label} concatenates shares that do not tile one range (an earlier "
-                      "collective split each member's share): the result is pieces of "
-                      "different parts, not the whole value",
+    "collective split each member's share): the result is pieces of "
+    "different parts, not the whole value",
     "scrambled-tokens": "{label} exchanges the sampled tokens (one id per sequence, nothing to "
-                        "split): it hands each rank other sequences' tokens, so the output and "
-                        "the next step read scrambled tokens",
+    "split): it hands each rank other sequences' tokens, so the output and "
+    "the next step read scrambled tokens",
 }
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind in MESSAGES and d.sync is not None
-               and (d.kind not in ("duplicated", "wrong-shard") or d.node[0] == "op")]
+    defects = [
+        d
+        for d in a.placement.defects
+        if d.kind in MESSAGES
+        and d.sync is not None
+        and (d.kind not in ("duplicated", "wrong-shard") or d.node[0] == "op")
+    ]
     for (sync_index, kind), items in group_by(defects, lambda d: (d.sync, d.kind)).items():
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
         first = items[0]
         op = nodes[0][6] if nodes[0][0] == "op" else sync.after
-        message = MESSAGES[kind].format(label=sync.label, op=op, copies=first.get("copies"),
-                                        feat=first.get("feat"), expected=first.get("expected"))
-        ctx.report(RULE, ("sync", sync_index), message,
-                   help=f"remove {sync.label}, or change it to the collective the value needs",
-                   where=where(a, nodes, op, sync_index),
-                   trace=trace(a, [first_node(nodes)]))
+        message = MESSAGES[kind].format(
+            label=sync.label,
+            op=op,
+            copies=first.get("copies"),
+            feat=first.get("feat"),
+            expected=first.get("expected"),
+        )
+        ctx.report(
+            RULE,
+            ("sync", sync_index),
+            message,
+            help=f"remove {sync.label}, or change it to the collective the value needs",
+            where=where(a, nodes, op, sync_index),
+            trace=trace(a, [first_node(nodes)]),
+        )
 
 
-RULE = Rule(code="SV403", slug="value-corrupting-collective", category="redundant-sync", severity="error",
-            summary="a collective changes a value that did not need it (S19)",
-            check=check, page=__doc__, needs_graph=True)
+RULE = Rule(
+    code="SV403",
+    slug="value-corrupting-collective",
+    category="redundant-sync",
+    severity="error",
+    summary="a collective changes a value that did not need it (S19)",
+    check=check,
+    page=__doc__,
+    needs_graph=True,
+)

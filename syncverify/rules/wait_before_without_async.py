@@ -20,6 +20,7 @@ sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true, wait_before: attn_norm}
 ```
 """
+
 from syncverify.findings import Where
 from syncverify.rules.base import Context, Rule
 
@@ -28,14 +29,24 @@ def check(ctx: Context) -> None:
     # S11: only an async collective has a wait.
     for sync in ctx.plan.syncs:
         if sync.wait_before and not sync.is_async:
-            ctx.report(RULE, at=sync.path + ("wait_before",),
-                       message=f"{sync.label} names wait_before: {sync.wait_before} but is blocking "
-                               f"(no `async: true`)",
-                       help="add `async: true` if the collective should overlap until "
-                            f"{sync.wait_before}, else remove `wait_before`",
-                       where=Where(op=sync.after, sync=sync.label))
+            ctx.report(
+                RULE,
+                at=sync.path + ("wait_before",),
+                message=f"{sync.label} names wait_before: {sync.wait_before} but is blocking "
+                f"(no `async: true`)",
+                help="add `async: true` if the collective should overlap until "
+                f"{sync.wait_before}, else remove `wait_before`",
+                where=Where(op=sync.after, sync=sync.label),
+            )
 
 
-RULE = Rule(code="SV108", slug="wait-before-without-async", category="config", severity="error",
-            summary="wait_before on a blocking sync point", check=check, page=__doc__,
-            blocks_graph=True)
+RULE = Rule(
+    code="SV108",
+    slug="wait-before-without-async",
+    category="config",
+    severity="error",
+    summary="wait_before on a blocking sync point",
+    check=check,
+    page=__doc__,
+    blocks_graph=True,
+)

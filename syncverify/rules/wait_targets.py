@@ -10,10 +10,10 @@ model's last layer the next ops are `final_norm`, `lm_head`, `sample` (the model
 the same rank). S4's token carrier is the one wait that resolves in step t+1, on stage 0
 (`embed`, then layer 0).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from syncverify.plan import MODEL_TAIL_OPS, Model, Phase, Plan, SyncPoint
 from syncverify.rules.static_helpers import is_token_carrier, selected_layers, sync_phases
@@ -25,24 +25,27 @@ OK, MISSING, CROSS_STEP = "ok", "missing", "cross-step"
 @dataclass(frozen=True)
 class Instance:
     """One place a sync is issued: its layer (None for model-level anchors) and consumer window."""
-    layer: Optional[int]
-    window: tuple[str, ...]        # ops, in order, where the wait may land
-    reach: frozenset[str]          # every op the consuming rank runs in a step
+
+    layer: int | None
+    window: tuple[str, ...]  # ops, in order, where the wait may land
+    reach: frozenset[str]  # every op the consuming rank runs in a step
 
 
 @dataclass(frozen=True)
 class WaitProblem:
     phase: Phase
-    kind: str                      # MISSING | CROSS_STEP
-    layers: tuple[int, ...]        # the failing instances' layers (empty: model-level anchor)
-    window: tuple[str, ...]        # where the wait could land, for the help text
+    kind: str  # MISSING | CROSS_STEP
+    layers: tuple[int, ...]  # the failing instances' layers (empty: model-level anchor)
+    window: tuple[str, ...]  # where the wait could land, for the help text
 
 
-def _window_from(model: Model, topo: Topology, stage: int, layer: int, after: Optional[str]) -> tuple[str, ...]:
+def _window_from(
+    model: Model, topo: Topology, stage: int, layer: int, after: str | None
+) -> tuple[str, ...]:
     """Ops after `after` in `layer` (all of them if None), then the next layer on the same stage,
     or the model's tail when `layer` is the model's last layer."""
     ops = model.layer_ops(layer)
-    rest = ops[ops.index(after) + 1:] if after else ops
+    rest = ops[ops.index(after) + 1 :] if after else ops
     nxt = layer + 1
     if nxt >= model.layers:
         return rest + MODEL_TAIL_OPS
@@ -62,16 +65,20 @@ def _reach(model: Model, topo: Topology, stage: int) -> frozenset[str]:
     return frozenset(ops)
 
 
-def _received(model: Model, topo: Topology, stage: int, layer: Optional[int]) -> Optional[Instance]:
+def _received(model: Model, topo: Topology, stage: int, layer: int | None) -> Instance | None:
     """The instance whose consumer is the next stage's first layer (None past the last stage)."""
     if stage + 1 >= len(topo.stages) or not topo.stage_layers(stage + 1):
-        return None          # past the last stage, or an empty one (more stages than layers: SV103)
+        return None  # past the last stage, or an empty one (more stages than layers: SV103)
     first = topo.stage_layers(stage + 1)[0]
-    return Instance(layer, _window_from(model, topo, stage + 1, first, None), _reach(model, topo, stage + 1))
+    return Instance(
+        layer, _window_from(model, topo, stage + 1, first, None), _reach(model, topo, stage + 1)
+    )
 
 
 def _local(model: Model, topo: Topology, stage: int, layer: int, after: str) -> Instance:
-    return Instance(layer, _window_from(model, topo, stage, layer, after), _reach(model, topo, stage))
+    return Instance(
+        layer, _window_from(model, topo, stage, layer, after), _reach(model, topo, stage)
+    )
 
 
 def _model_level(plan: Plan, phase: Phase, sync: SyncPoint) -> list[Instance]:
@@ -86,7 +93,7 @@ def _model_level(plan: Plan, phase: Phase, sync: SyncPoint) -> list[Instance]:
         return [found] if found else []
     if sync.after == "embed":
         return [Instance(None, model.layer_ops(0), _reach(model, topo, 0))]
-    tail = MODEL_TAIL_OPS[MODEL_TAIL_OPS.index(sync.after) + 1:]
+    tail = MODEL_TAIL_OPS[MODEL_TAIL_OPS.index(sync.after) + 1 :]
     return [Instance(None, tail, _reach(model, topo, last))]
 
 
@@ -113,7 +120,11 @@ def instances(plan: Plan, phase: Phase, sync: SyncPoint) -> list[Instance]:
 
 def _is_dp_gather(sync: SyncPoint) -> bool:
     """S18's output gather: the only collective that may complete in a later decode step."""
-    return sync.after == "sample" and sync.group == "dp" and sync.collective in ("gather", "all_gather")
+    return (
+        sync.after == "sample"
+        and sync.group == "dp"
+        and sync.collective in ("gather", "all_gather")
+    )
 
 
 def _classify(phase: Phase, sync: SyncPoint, inst: Instance) -> str:

@@ -19,12 +19,15 @@ cluster: {nodes: 2, gpus_per_node: 8}
 parallel: {tp: 8, pp: 2}          # 16 ranks
 ```
 """
+
 from syncverify.rules.base import Context, Rule
 from syncverify.rules.static_helpers import is_written, plural, report_merged, world_override_path
 
 
 def _factors(degrees) -> str:
-    used = [f"{axis} {degrees.of(axis)}" for axis in ("tp", "sp", "dp", "pp") if degrees.of(axis) > 1]
+    used = [
+        f"{axis} {degrees.of(axis)}" for axis in ("tp", "sp", "dp", "pp") if degrees.of(axis) > 1
+    ]
     return " x ".join(used) or "all degrees 1"
 
 
@@ -37,7 +40,7 @@ def _where_written(ctx: Context, phase: str) -> tuple:
 
 
 def check(ctx: Context) -> None:
-    plan, cluster = ctx.plan, ctx.plan.cluster
+    _plan, cluster = ctx.plan, ctx.plan.cluster
     if cluster is None:
         return
 
@@ -46,13 +49,21 @@ def check(ctx: Context) -> None:
         return (_where_written(ctx, phase.name), degrees) if degrees.world != cluster.size else None
 
     def describe(degrees, suffix):
-        return (f"the plan uses {degrees.world} ranks ({_factors(degrees)}){suffix} but the cluster has "
-                f"{cluster.size} gpus ({plural(cluster.nodes, 'node')} x {cluster.gpus_per_node})",
-                f"make tp x sp x dp x pp equal {cluster.size} in every phase, or fix `cluster`")
+        return (
+            f"the plan uses {degrees.world} ranks ({_factors(degrees)}){suffix} but the cluster has "
+            f"{cluster.size} gpus ({plural(cluster.nodes, 'node')} x {cluster.gpus_per_node})",
+            f"make tp x sp x dp x pp equal {cluster.size} in every phase, or fix `cluster`",
+        )
 
     report_merged(ctx, RULE, key, describe)
 
 
-RULE = Rule(code="SV101", slug="world-size-mismatch", category="config", severity="error",
-            summary="a phase's world size differs from the cluster's gpu count", check=check,
-            page=__doc__)
+RULE = Rule(
+    code="SV101",
+    slug="world-size-mismatch",
+    category="config",
+    severity="error",
+    summary="a phase's world size differs from the cluster's gpu count",
+    check=check,
+    page=__doc__,
+)

@@ -11,6 +11,7 @@ runs at all is decided outside this package (`syncverify.runnable.refusals`).
 
 numpy is needed here only (the `simulate` extra); the checker does not import this package.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,9 +27,9 @@ DEFAULT_STEPS = 3
 
 @dataclass
 class Simulation:
-    outcome: "Outcome"
+    outcome: Outcome
     scenarios: list[str] = field(default_factory=list)
-    dims: Optional[object] = None
+    dims: object | None = None
     phases: tuple[str, ...] = ()
 
 
@@ -55,5 +56,9 @@ def simulate(plan: Plan, steps: int = DEFAULT_STEPS) -> Simulation:
         outcome = Runtime(plan, dims, weights, work, reference, scenario.label).run()
         if outcome.status != MATCH:
             return Simulation(outcome, ran, dims, phases)
-    return Simulation(Outcome(MATCH, "matches the single-device reference", scenario="; ".join(ran)),
-                      ran, dims, phases)
+    return Simulation(
+        Outcome(MATCH, "matches the single-device reference", scenario="; ".join(ran)),
+        ran,
+        dims,
+        phases,
+    )

@@ -9,10 +9,10 @@ tokens into contiguous shares (a reduce_scatter, the swap back of a Ulysses all_
 cuts every sequence of a microbatch at the same positions, as the SP split of S6 does. Columns are one contiguous range `(dim, lo, hi)` of an
 activation's full width (hidden, q, kv, latent, ffn, vocab, token).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional
 
 import numpy as np
 
@@ -27,27 +27,37 @@ class Stop(Exception):
 
 @dataclass
 class Buf:
-    data: np.ndarray                    # [rows, columns]
+    data: np.ndarray  # [rows, columns]
     rows: tuple
-    cols: tuple                         # (dim, lo, hi)
-    order: str = "token"                # token | expert
-    route: Optional[tuple] = None       # token order after the router: (experts [n,k], weights [n,k])
-    weights: Optional[np.ndarray] = None   # expert order: each row's routing weight
+    cols: tuple  # (dim, lo, hi)
+    order: str = "token"  # token | expert
+    route: tuple | None = None  # token order after the router: (experts [n,k], weights [n,k])
+    weights: np.ndarray | None = None  # expert order: each row's routing weight
 
-    def with_data(self, data: np.ndarray, cols: Optional[tuple] = None) -> "Buf":
-        return Buf(data, self.rows, cols if cols is not None else self.cols, self.order, self.route,
-                   self.weights)
+    def with_data(self, data: np.ndarray, cols: tuple | None = None) -> Buf:
+        return Buf(
+            data,
+            self.rows,
+            cols if cols is not None else self.cols,
+            self.order,
+            self.route,
+            self.weights,
+        )
 
     @property
     def duplicated(self) -> bool:
         return len(set(self.rows)) != len(self.rows)
 
-    def take(self, index) -> "Buf":
+    def take(self, index) -> Buf:
         """The rows at `index` (a list of positions), keeping their metadata."""
         index = list(index)
-        return replace(self, data=self.data[index], rows=tuple(self.rows[i] for i in index),
-                       route=None if self.route is None else (self.route[0][index], self.route[1][index]),
-                       weights=None if self.weights is None else self.weights[index])
+        return replace(
+            self,
+            data=self.data[index],
+            rows=tuple(self.rows[i] for i in index),
+            route=None if self.route is None else (self.route[0][index], self.route[1][index]),
+            weights=None if self.weights is None else self.weights[index],
+        )
 
 
 def full_cols(dim: str, width: int) -> tuple:
@@ -74,7 +84,10 @@ def concat_rows(bufs: list[Buf]) -> Buf:
     base = bufs[0]
     route = None
     if all(b.route is not None for b in bufs):
-        route = (np.concatenate([b.route[0] for b in bufs]), np.concatenate([b.route[1] for b in bufs]))
+        route = (
+            np.concatenate([b.route[0] for b in bufs]),
+            np.concatenate([b.route[1] for b in bufs]),
+        )
     weights = None
     if all(b.weights is not None for b in bufs):
         weights = np.concatenate([b.weights for b in bufs])
@@ -83,7 +96,7 @@ def concat_rows(bufs: list[Buf]) -> Buf:
     return sort_rows(Buf(data, rows, base.cols, base.order, route, weights))
 
 
-def concat_cols(bufs: list[Buf]) -> Optional[Buf]:
+def concat_cols(bufs: list[Buf]) -> Buf | None:
     """Columns of several buffers (same rows) side by side, or None if they do not tile."""
     ordered = sorted(bufs, key=lambda b: b.cols[1])
     dim, lo, hi = ordered[0].cols
@@ -91,7 +104,9 @@ def concat_cols(bufs: list[Buf]) -> Optional[Buf]:
         if b.cols[0] != dim or b.cols[1] != hi:
             return None
         hi = b.cols[2]
-    return replace(ordered[0], data=np.concatenate([b.data for b in ordered], axis=1), cols=(dim, lo, hi))
+    return replace(
+        ordered[0], data=np.concatenate([b.data for b in ordered], axis=1), cols=(dim, lo, hi)
+    )
 
 
 def chunk_positions(count: int, parts: int, index: int) -> range:

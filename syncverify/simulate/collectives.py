@@ -5,24 +5,37 @@ member issued the call (S22), and returns each member's output. A call that cann
 meaningful value (a reduction over members holding different tokens, a combine of tokens that
 were never dispatched) raises `Unusable`: the runtime reports it as the divergence it causes.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
-from syncverify.simulate.buffers import Buf, chunk_positions, concat_cols, concat_rows, row_key, sort_rows
+from syncverify.simulate.buffers import (
+    Buf,
+    chunk_positions,
+    concat_cols,
+    concat_rows,
+    row_key,
+    sort_rows,
+)
 
 
 class Unusable(Exception):
     """The call's inputs cannot be combined as the collective says (the message says why)."""
 
 
-def transfer(kind: str, role: Optional[str], members: tuple, ins: dict[int, Optional[Buf]],
-             expert_holders: Callable[[int], tuple]) -> dict[int, Buf]:
+def transfer(
+    kind: str,
+    role: str | None,
+    members: tuple,
+    ins: dict[int, Buf | None],
+    expert_holders: Callable[[int], tuple],
+) -> dict[int, Buf]:
     if len(members) == 1 and kind != "all_to_all":
-        return {m: b for m, b in ins.items() if b is not None}      # a group of one (S2)
+        return {m: b for m, b in ins.items() if b is not None}  # a group of one (S2)
     if kind in ("send_recv", "broadcast"):
         return broadcast(members, ins)
     missing = [m for m in members if ins.get(m) is None]
@@ -34,7 +47,7 @@ def transfer(kind: str, role: Optional[str], members: tuple, ins: dict[int, Opti
         return reduce(members, ins, scatter=True)
     if kind == "all_gather":
         gathered = gather_all(members, ins)
-        return {m: gathered for m in members}
+        return dict.fromkeys(members, gathered)
     if kind == "gather":
         root = members[0]
         return {m: (gather_all(members, ins) if m == root else ins[m]) for m in members}
@@ -52,7 +65,7 @@ def broadcast(members: tuple, ins: dict) -> dict[int, Buf]:
     root = next((m for m in members if ins.get(m) is not None), None)
     if root is None:
         raise Unusable("no member holds a value to send")
-    return {m: ins[root] for m in members}
+    return dict.fromkeys(members, ins[root])
 
 
 def reduce(members: tuple, ins: dict, scatter: bool) -> dict[int, Buf]:
@@ -68,9 +81,11 @@ def reduce(members: tuple, ins: dict, scatter: bool) -> dict[int, Buf]:
         total = total + v.data
     summed = base.with_data(total)
     if not scatter:
-        return {m: summed for m in members}
-    return {m: summed.take(chunk_positions(len(summed.rows), len(members), i))
-            for i, m in enumerate(members)}
+        return dict.fromkeys(members, summed)
+    return {
+        m: summed.take(chunk_positions(len(summed.rows), len(members), i))
+        for i, m in enumerate(members)
+    }
 
 
 def gather_all(members: tuple, ins: dict) -> Buf:
@@ -110,8 +125,13 @@ def dispatch(members: tuple, ins: dict, expert_holders) -> dict[int, Buf]:
     for m in members:
         entries = sorted(sent[m], key=lambda e: row_key(e[0]))
         data = np.stack([e[1] for e in entries]) if entries else np.zeros((0, width))
-        out[m] = Buf(data, tuple(e[0] for e in entries), ins[members[0]].cols, "expert",
-                     weights=np.array([e[2] for e in entries]))
+        out[m] = Buf(
+            data,
+            tuple(e[0] for e in entries),
+            ins[members[0]].cols,
+            "expert",
+            weights=np.array([e[2] for e in entries]),
+        )
     return out
 
 
@@ -161,8 +181,12 @@ def transpose(members: tuple, ins: dict) -> dict[int, Buf]:
         dim, lo, hi = vals[0].cols
         for i, m in enumerate(members):
             cols = chunk_positions(hi - lo, n, i)
-            parts = [v.with_data(v.data[:, cols.start:cols.stop],
-                                 (dim, lo + cols.start, lo + cols.stop)) for v in vals]
+            parts = [
+                v.with_data(
+                    v.data[:, cols.start : cols.stop], (dim, lo + cols.start, lo + cols.stop)
+                )
+                for v in vals
+            ]
             out[m] = concat_rows(parts)
         return out
     joined = concat_cols(vals)
@@ -181,10 +205,14 @@ def exchange_chunks(members: tuple, ins: dict) -> dict[int, Buf]:
     rows, as on a device. The runtime has checked that the members pass equal sizes."""
     n = len(members)
     if len(ins[members[0]].rows) % n:
-        raise Unusable(f"its {len(ins[members[0]].rows)} tokens do not split evenly over {n} members")
+        raise Unusable(
+            f"its {len(ins[members[0]].rows)} tokens do not split evenly over {n} members"
+        )
     out = {}
     for i, m in enumerate(members):
-        parts = [ins[other].data[list(chunk_positions(len(ins[other].rows), n, i))] for other in members]
+        parts = [
+            ins[other].data[list(chunk_positions(len(ins[other].rows), n, i))] for other in members
+        ]
         out[m] = ins[m].with_data(np.concatenate(parts))
     return out
 

@@ -10,11 +10,11 @@ means what it says.
 The math here (norm, attention, SwiGLU, routing) is shared by the single-device reference and by
 the simulated ranks, so both compute the same numbers up to the order of floating-point sums.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import ceil, gcd, lcm
-from typing import Optional
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from syncverify.plan import Plan
 
 HIDDEN = 16
 HEAD_DIM = 4
-LATENT = 8            # MLA: width of the shared latent K/V of one token
+LATENT = 8  # MLA: width of the shared latent K/V of one token
 EPS = 1e-6
 SEED = 20240607
 
@@ -46,7 +46,7 @@ class Dims:
     experts: int = 0
     top_k: int = 0
     expert_ffn: int = 0
-    shared_ffn: int = 0          # all shared experts together, as one MLP (0: none)
+    shared_ffn: int = 0  # all shared experts together, as one MLP (0: none)
 
     @property
     def group(self) -> int:
@@ -55,9 +55,15 @@ class Dims:
 
     def width(self, dim: str) -> int:
         """The full width of a column dimension of an activation."""
-        return {"hidden": self.hidden, "q": self.heads * self.head_dim,
-                "kv": self.kv_heads * 2 * self.head_dim, "latent": self.latent,
-                "ffn": self.ffn, "vocab": self.vocab, "token": 1}[dim]
+        return {
+            "hidden": self.hidden,
+            "q": self.heads * self.head_dim,
+            "kv": self.kv_heads * 2 * self.head_dim,
+            "latent": self.latent,
+            "ffn": self.ffn,
+            "vocab": self.vocab,
+            "token": 1,
+        }[dim]
 
     def is_moe(self, layer: int) -> bool:
         return layer in self.moe_layers
@@ -75,18 +81,29 @@ def scaled_dims(plan: Plan) -> Dims:
         # gcd keeps, for every phase's tp (and tp x sp), "it divides kv_heads" or "kv_heads
         # divides it"
         kv_heads = gcd(model.kv_heads, head_split)
-    dims = dict(layers=model.layers, hidden=HIDDEN, head_dim=HEAD_DIM, heads=heads,
-                kv_heads=kv_heads, mla=model.mla, latent=LATENT,
-                ffn=_round_up(8, tp_all), vocab=_round_up(32, tp_all),
-                moe_layers=frozenset(model.moe_layers))
+    dims = {
+        "layers": model.layers,
+        "hidden": HIDDEN,
+        "head_dim": HEAD_DIM,
+        "heads": heads,
+        "kv_heads": kv_heads,
+        "mla": model.mla,
+        "latent": LATENT,
+        "ffn": _round_up(8, tp_all),
+        "vocab": _round_up(32, tp_all),
+        "moe_layers": frozenset(model.moe_layers),
+    }
     if model.moe is not None:
         ep_all = lcm(*(p.degrees.ep for p in plan.phases))
         expert_tp = lcm(*(p.degrees.tp for p in plan.phases if p.degrees.ep == 1), 1)
         experts = _round_up(max(4, 2 * ep_all), ep_all)
         shared = min(model.moe.shared_experts, 2)
-        dims.update(experts=experts, top_k=max(1, min(model.moe.top_k, experts // 2)),
-                    expert_ffn=_round_up(4, expert_tp),
-                    shared_ffn=shared * _round_up(4, tp_all))
+        dims.update(
+            experts=experts,
+            top_k=max(1, min(model.moe.top_k, experts // 2)),
+            expert_ffn=_round_up(4, expert_tp),
+            shared_ffn=shared * _round_up(4, tp_all),
+        )
     return Dims(**dims)
 
 
@@ -107,21 +124,33 @@ class Weights:
         self.embed = rng.standard_normal((dims.vocab, H))
         self.layers = []
         for layer in range(dims.layers):
-            w = {"attn_norm": gain(), "mlp_norm": gain(), "wq": mat(H, dims.heads * d),
-                 "wo": mat(dims.heads * d, H)}
+            w = {
+                "attn_norm": gain(),
+                "mlp_norm": gain(),
+                "wq": mat(H, dims.heads * d),
+                "wo": mat(dims.heads * d, H),
+            }
             if dims.mla:
-                w.update(wdkv=mat(H, dims.latent), wuk=mat(dims.latent, dims.heads * d),
-                         wuv=mat(dims.latent, dims.heads * d))
+                w.update(
+                    wdkv=mat(H, dims.latent),
+                    wuk=mat(dims.latent, dims.heads * d),
+                    wuv=mat(dims.latent, dims.heads * d),
+                )
             else:
                 # per KV head g, columns [g*2d, g*2d+d) are K and [g*2d+d, (g+1)*2d) are V
                 w["wkv"] = mat(H, dims.kv_heads * 2 * d)
             if dims.is_moe(layer):
                 w["router"] = mat(H, dims.experts)
-                w["experts"] = [(mat(H, dims.expert_ffn), mat(H, dims.expert_ffn),
-                                 mat(dims.expert_ffn, H)) for _ in range(dims.experts)]
+                w["experts"] = [
+                    (mat(H, dims.expert_ffn), mat(H, dims.expert_ffn), mat(dims.expert_ffn, H))
+                    for _ in range(dims.experts)
+                ]
                 if dims.shared_ffn:
-                    w["shared"] = (mat(H, dims.shared_ffn), mat(H, dims.shared_ffn),
-                                   mat(dims.shared_ffn, H))
+                    w["shared"] = (
+                        mat(H, dims.shared_ffn),
+                        mat(H, dims.shared_ffn),
+                        mat(dims.shared_ffn, H),
+                    )
             else:
                 w["mlp"] = (mat(H, dims.ffn), mat(H, dims.ffn), mat(dims.ffn, H))
             self.layers.append(w)
@@ -130,6 +159,7 @@ class Weights:
 
 
 # ---- the math both the reference and the ranks run ------------------------------------------
+
 
 def rmsnorm(x: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS) * gain
@@ -149,15 +179,17 @@ def embed_rows(tokens: np.ndarray, table: np.ndarray, lo: int, hi: int) -> np.nd
     return out
 
 
-def attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, q_pos: np.ndarray,
-           k_pos: np.ndarray) -> np.ndarray:
+def attend(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, q_pos: np.ndarray, k_pos: np.ndarray
+) -> np.ndarray:
     """Causal attention of the query heads side by side in q ([n, heads*d]) that share one K/V
     head (k, v: [m, d]): queries at q_pos over keys at k_pos."""
     return attend_batch(q[None], k[None], v[None], q_pos, k_pos)[0]
 
 
-def attend_batch(q: np.ndarray, k: np.ndarray, v: np.ndarray, q_pos: np.ndarray,
-                 k_pos: np.ndarray) -> np.ndarray:
+def attend_batch(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, q_pos: np.ndarray, k_pos: np.ndarray
+) -> np.ndarray:
     """`attend` for S sequences at once (q: [S, n, heads*d], k and v: [S, m, d])."""
     s, n, d = q.shape[0], q.shape[1], k.shape[2]
     heads = q.reshape(s, n, -1, d)
@@ -178,7 +210,7 @@ def route(x: np.ndarray, router: np.ndarray, top_k: int) -> tuple[np.ndarray, np
     return chosen, weights / weights.sum(axis=1, keepdims=True)
 
 
-def expert_out(x: np.ndarray, expert: tuple, cols: Optional[slice] = None) -> np.ndarray:
+def expert_out(x: np.ndarray, expert: tuple, cols: slice | None = None) -> np.ndarray:
     """One expert (or its ffn shard `cols`, a partial sum) on the rows of x."""
     gate, up, down = expert
     cols = cols if cols is not None else slice(None)

@@ -6,6 +6,7 @@ An op takes what it is given: ops never slice, de-duplicate or reshape an input 
 it cannot use (expert order where tokens are needed, a feature shard where every feature is
 needed, the wrong shard, repeated rows, addends of different tokens) raises `Misplaced`.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -13,8 +14,16 @@ from collections import defaultdict
 import numpy as np
 
 from syncverify.simulate.buffers import Buf
-from syncverify.simulate.model import (Dims, Weights, attend_batch, embed_rows, expert_out,
-                                       rmsnorm, route, swiglu)
+from syncverify.simulate.model import (
+    Dims,
+    Weights,
+    attend_batch,
+    embed_rows,
+    expert_out,
+    rmsnorm,
+    route,
+    swiglu,
+)
 from syncverify.simulate.ranks import RankView
 
 LATENT_HEAD = -1
@@ -79,15 +88,14 @@ class Ops:
         _need_tokens(x, "qkv's input", dims=self.dims)
         lw = self.w.layers[layer]
         qcols = v.shard("q", "qkv")
-        q = x.with_data(x.data @ lw["wq"][:, qcols[1]:qcols[2]], qcols)
+        q = x.with_data(x.data @ lw["wq"][:, qcols[1] : qcols[2]], qcols)
         kvcols = v.kv_cols()
         weight = lw["wdkv"] if self.dims.mla else lw["wkv"]
-        kv = x.with_data(x.data @ weight[:, kvcols[1]:kvcols[2]], kvcols)
+        kv = x.with_data(x.data @ weight[:, kvcols[1] : kvcols[2]], kvcols)
         q.route = kv.route = None
         return q, kv
 
-    def attention(self, layer: int, q: Buf, kv: Buf, cache: dict, needed_positions,
-                  seq_of) -> Buf:
+    def attention(self, layer: int, q: Buf, kv: Buf, cache: dict, needed_positions, seq_of) -> Buf:
         """Writes the K/V rows it is given into the rank's cache, then attends over the cache.
 
         `needed_positions(seq, pos)` is every position attention must see for a query (the
@@ -100,13 +108,18 @@ class Ops:
         needed = {LATENT_HEAD} if self.dims.mla else {h // self.dims.group for h in heads}
         held = self._write_kv(layer, kv, cache, seq_of)
         if not needed <= held:
-            raise Misplaced(f"attention's k/v holds KV heads {_ranges(held)}, "
-                            f"its query heads need {_ranges(needed)}")
+            raise Misplaced(
+                f"attention's k/v holds KV heads {_ranges(held)}, "
+                f"its query heads need {_ranges(needed)}"
+            )
         out = np.zeros_like(q.data)
-        for seqs, idx, q_pos, k_pos in self._batches(layer, q, heads, cache, needed_positions, seq_of):
+        for seqs, idx, q_pos, k_pos in self._batches(
+            layer, q, heads, cache, needed_positions, seq_of
+        ):
             part = q.data[idx].reshape(len(seqs), len(q_pos), -1)
-            out[idx] = self._attend(layer, part, heads, q.cols[1], seqs, q_pos, k_pos,
-                                    cache).reshape(len(idx), -1)
+            out[idx] = self._attend(
+                layer, part, heads, q.cols[1], seqs, q_pos, k_pos, cache
+            ).reshape(len(idx), -1)
         return q.with_data(out)
 
     def _batches(self, layer, q: Buf, heads, cache, needed_positions, seq_of):
@@ -125,10 +138,12 @@ class Ops:
                     entries = layer_cache.get((seq, g), {})
                     lacking = [p for p in wanted if p not in entries]
                     if lacking:
-                        raise MissingKV(f"attention lacks the K/V of sequence {seq} positions "
-                                        f"{_ranges(lacking)} for KV head {g if g >= 0 else 'latent'}")
+                        raise MissingKV(
+                            f"attention lacks the K/V of sequence {seq} positions "
+                            f"{_ranges(lacking)} for KV head {g if g >= 0 else 'latent'}"
+                        )
                 k_pos = tuple(wanted)
-            else:     # a dummy sequence attends over whatever K/V is there
+            else:  # a dummy sequence attends over whatever K/V is there
                 present = set.intersection(*(set(layer_cache.get((seq, g), {})) for g in keys))
                 k_pos = tuple(p for p in wanted if p in present)
                 if not k_pos:
@@ -154,14 +169,20 @@ class Ops:
         layer_cache = cache.setdefault(layer, {})
         if self.dims.mla:
             if (dim, lo, hi) != ("latent", 0, self.dims.latent):
-                raise Misplaced(f"attention's k/v holds {dim} columns {lo}-{hi}, not the whole latent")
+                raise Misplaced(
+                    f"attention's k/v holds {dim} columns {lo}-{hi}, not the whole latent"
+                )
             spans = {LATENT_HEAD: (0, hi)}
         else:
             span = 2 * self.dims.head_dim
             if dim != "kv" or lo % span or hi % span:
-                raise Misplaced(f"attention's k/v holds {dim} columns {lo}-{hi}, not whole KV heads")
-            spans = {g: ((g - lo // span) * span, (g - lo // span + 1) * span)
-                     for g in range(lo // span, hi // span)}
+                raise Misplaced(
+                    f"attention's k/v holds {dim} columns {lo}-{hi}, not whole KV heads"
+                )
+            spans = {
+                g: ((g - lo // span) * span, (g - lo // span + 1) * span)
+                for g in range(lo // span, hi // span)
+            }
         for row, values in zip(kv.rows, kv.data):
             seq = seq_of(row)
             for g, (a, b) in spans.items():
@@ -178,7 +199,9 @@ class Ops:
             groups[h if self.dims.mla else h // self.dims.group].append(h)
         for key, members in groups.items():
             g = self._kv_key(members[0])
-            stacked = np.stack([np.stack([layer_cache[(seq, g)][p] for p in k_pos]) for seq in seqs])
+            stacked = np.stack(
+                [np.stack([layer_cache[(seq, g)][p] for p in k_pos]) for seq in seqs]
+            )
             local = slice(members[0] * d - qlo, (members[-1] + 1) * d - qlo)
             if self.dims.mla:
                 cols = slice(key * d, (key + 1) * d)
@@ -195,16 +218,20 @@ class Ops:
         _need_tokens(x, f"{op}'s input", full=False)
         want = v.shard(dim, op)
         if x.cols != want:
-            raise Misplaced(f"{op} needs {want[0]} columns {want[1]}-{want[2]} "
-                            f"and gets {x.cols[0]} columns {x.cols[1]}-{x.cols[2]}")
-        return x.with_data(x.data @ weight[want[1]:want[2]], ("hidden", 0, self.dims.hidden))
+            raise Misplaced(
+                f"{op} needs {want[0]} columns {want[1]}-{want[2]} "
+                f"and gets {x.cols[0]} columns {x.cols[1]}-{x.cols[2]}"
+            )
+        return x.with_data(x.data @ weight[want[1] : want[2]], ("hidden", 0, self.dims.hidden))
 
     # ---- MLP and experts --------------------------------------------------------------------
     def gate_up(self, v: RankView, layer: int, x: Buf) -> Buf:
         _need_tokens(x, "gate_up's input", dims=self.dims)
         gate, up, _ = self.w.layers[layer]["mlp"]
         cols = v.shard("ffn", "gate_up")
-        return x.with_data(swiglu(x.data, gate[:, cols[1]:cols[2]], up[:, cols[1]:cols[2]]), cols)
+        return x.with_data(
+            swiglu(x.data, gate[:, cols[1] : cols[2]], up[:, cols[1] : cols[2]]), cols
+        )
 
     def down(self, v: RankView, layer: int, x: Buf) -> Buf:
         return self._row_parallel(v, "down", "ffn", x, self.w.layers[layer]["mlp"][2])
@@ -224,7 +251,9 @@ class Ops:
         for e in v.experts:
             rows, slot = np.nonzero(chosen == e)
             if len(rows):
-                out[rows] += weights[rows, slot][:, None] * expert_out(x.data[rows], experts[e], cols)
+                out[rows] += weights[rows, slot][:, None] * expert_out(
+                    x.data[rows], experts[e], cols
+                )
         return Buf(out, x.rows, x.cols)
 
     def _dispatched_experts(self, v: RankView, x: Buf, experts, cols) -> Buf:
@@ -234,8 +263,9 @@ class Ops:
             by_expert[e].append(i)
         for e, idx in by_expert.items():
             if e not in v.experts:
-                raise Misplaced(f"expert {e} received tokens on a rank that holds experts "
-                                f"{_ranges(v.experts)}")
+                raise Misplaced(
+                    f"expert {e} received tokens on a rank that holds experts {_ranges(v.experts)}"
+                )
             out[idx] = x.weights[idx][:, None] * expert_out(x.data[idx], experts[e], cols)
         return x.with_data(out)
 
@@ -251,16 +281,20 @@ class Ops:
     def lm_head(self, v: RankView, x: Buf) -> Buf:
         _need_tokens(x, "lm_head's input", dims=self.dims)
         cols = v.shard("vocab", "lm_head")
-        return x.with_data(x.data @ self.w.lm_head[:, cols[1]:cols[2]], cols)
+        return x.with_data(x.data @ self.w.lm_head[:, cols[1] : cols[2]], cols)
 
     def sample(self, phase: str, x: Buf) -> tuple[Buf, Buf]:
         """Greedy: the prompt's last position in prefill, every row in decode. Returns the
         sampled rows' logits and their tokens."""
         _need_tokens(x, "sample's input", full=False)
         if x.cols != ("vocab", 0, self.dims.vocab):
-            raise Misplaced(f"sample needs the logits of the whole vocabulary and gets "
-                            f"{x.cols[0]} columns {x.cols[1]}-{x.cols[2]}")
-        keep = [i for i, row in enumerate(x.rows) if phase == "decode" or row[3] == self.prompt_len - 1]
+            raise Misplaced(
+                f"sample needs the logits of the whole vocabulary and gets "
+                f"{x.cols[0]} columns {x.cols[1]}-{x.cols[2]}"
+            )
+        keep = [
+            i for i, row in enumerate(x.rows) if phase == "decode" or row[3] == self.prompt_len - 1
+        ]
         logits = x.take(keep)
         tokens = np.argmax(logits.data, axis=1).astype(float)[:, None] if keep else np.zeros((0, 1))
         return logits, Buf(tokens, logits.rows, ("token", 0, 1))

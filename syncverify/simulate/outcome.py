@@ -1,32 +1,32 @@
 """What a simulation ends with: a match, the first divergence, or a hang."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Optional
 
 MATCH, DIVERGENCE, HANG = "match", "divergence", "hang"
 # kinds of divergence
-VALUE = "value"            # a number differs from the single-device reference
-STALE = "stale-read"       # a read before the call that writes the buffer completed (S22)
-MISPLACED = "misplaced"    # an op or a call got a value in a placement it cannot use (S19)
-MISSING = "missing"        # a value that never arrived (no transfer, no K/V, no token)
+VALUE = "value"  # a number differs from the single-device reference
+STALE = "stale-read"  # a read before the call that writes the buffer completed (S22)
+MISPLACED = "misplaced"  # an op or a call got a value in a placement it cannot use (S19)
+MISSING = "missing"  # a value that never arrived (no transfer, no K/V, no token)
 
 
 @dataclass
 class Outcome:
     status: str
     message: str
-    kind: Optional[str] = None
+    kind: str | None = None
     scenario: str = ""
-    rank: Optional[int] = None
-    phase: Optional[str] = None
-    step: Optional[int] = None
-    microbatch: Optional[int] = None
-    layer: Optional[int] = None
-    op: Optional[str] = None
-    sync: Optional[str] = None
-    max_abs_error: Optional[float] = None
-    waiting: list = field(default_factory=list)     # hang: [{"rank", "waits_for"}]
+    rank: int | None = None
+    phase: str | None = None
+    step: int | None = None
+    microbatch: int | None = None
+    layer: int | None = None
+    op: str | None = None
+    sync: str | None = None
+    max_abs_error: float | None = None
+    waiting: list = field(default_factory=list)  # hang: [{"rank", "waits_for"}]
 
     @property
     def matches(self) -> bool:
@@ -39,8 +39,11 @@ class Outcome:
         """'decode step 1 mb 0 rank 3 layer 2 o_proj' (only the parts known)."""
         parts = []
         if self.phase:
-            parts.append(self.phase if self.phase != "decode" or self.step is None
-                         else f"decode step {self.step}")
+            parts.append(
+                self.phase
+                if self.phase != "decode" or self.step is None
+                else f"decode step {self.step}"
+            )
         if self.microbatch is not None and self.microbatch >= 0:
             parts.append(f"mb {self.microbatch}")
         if self.rank is not None:

@@ -21,17 +21,18 @@ What the process decides, per the plan format:
 A value lives in a slot `(phase, step, microbatch, layer, name)`; a sync writes the slot of
 the value it transforms, so a consumer reads whatever the last call at the anchor left (S7).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
 
 from syncverify.plan import MODEL_TAIL_OPS, Phase, Plan, SyncPoint
 from syncverify.simulate.ranks import RankView
 from syncverify.simulate.workload import Workload
 
-EMBED = -1                    # the layer index of embed and of the stage boundary
-CACHE = ("cache",)            # the rank's K/V cache, written by the hand-over
+EMBED = -1  # the layer index of embed and of the stage boundary
+CACHE = ("cache",)  # the rank's K/V cache, written by the hand-over
 GATHER_LIKE = ("gather", "all_gather")
 ANY_LAYER = None
 
@@ -43,9 +44,9 @@ class Compute:
     mb: int
     layer: int
     op: str
-    reads: dict                       # role -> slot
-    writes: dict                      # role -> slot
-    source: Optional[tuple] = None    # embed: where its tokens come from
+    reads: dict  # role -> slot
+    writes: dict  # role -> slot
+    source: tuple | None = None  # embed: where its tokens come from
 
     @property
     def stream(self) -> tuple:
@@ -60,26 +61,30 @@ class Compute:
 class Await:
     """S11: the first instance of `op` that the rank runs in `stream` after the issue point,
     in one of `layers` (ANY_LAYER: wherever it comes)."""
+
     stream: tuple
     op: str
-    layers: Optional[frozenset] = ANY_LAYER
+    layers: frozenset | None = ANY_LAYER
 
     def matches(self, item: Compute) -> bool:
-        return item.stream == self.stream and item.op == self.op and \
-            (self.layers is ANY_LAYER or item.layer in self.layers)
+        return (
+            item.stream == self.stream
+            and item.op == self.op
+            and (self.layers is ANY_LAYER or item.layer in self.layers)
+        )
 
 
 @dataclass
 class Post:
-    call: tuple                       # (phase, step, mb, sync index, layer, members)
+    call: tuple  # (phase, step, mb, sync index, layer, members)
     sync: SyncPoint
     members: tuple
-    comm: object                      # who pairs calls (S23): the rank set, or (sender, receiver)
+    comm: object  # who pairs calls (S23): the rank set, or (sender, receiver)
     blocking: bool
     p2p: bool
-    reads: dict = field(default_factory=dict)     # tensor -> slot this rank contributes
-    writes: dict = field(default_factory=dict)    # tensor -> slot this rank's output goes to
-    wait: Optional[Await] = None
+    reads: dict = field(default_factory=dict)  # tensor -> slot this rank contributes
+    writes: dict = field(default_factory=dict)  # tensor -> slot this rank's output goes to
+    wait: Await | None = None
     handover: bool = False
 
 
@@ -122,8 +127,11 @@ class Cluster:
         return self.active(phase, rank) and sync.selects(self.view(phase, rank).coords)
 
     def samplers(self, phase: Phase) -> list[int]:
-        return [r for r in range(phase.topology.world)
-                if self.active(phase, r) and self.view(phase, r).runs_tail]
+        return [
+            r
+            for r in range(phase.topology.world)
+            if self.active(phase, r) and self.view(phase, r).runs_tail
+        ]
 
 
 class RankProcess:
@@ -162,18 +170,33 @@ class RankProcess:
             members = self.c.group(phase, sync.group, self.rank)
             wait = None
             if sync.is_async and sync.wait_before:
-                wait = Await(("decode", 0, 0), sync.wait_before)   # decode's first op of that name
-            yield Post(("handover", 0, 0, sync.index, EMBED, members), sync, members,
-                       frozenset(members), not sync.is_async, False, reads={"kv": CACHE},
-                       writes={"kv": CACHE}, wait=wait, handover=True)
+                wait = Await(("decode", 0, 0), sync.wait_before)  # decode's first op of that name
+            yield Post(
+                ("handover", 0, 0, sync.index, EMBED, members),
+                sync,
+                members,
+                frozenset(members),
+                not sync.is_async,
+                False,
+                reads={"kv": CACHE},
+                writes={"kv": CACHE},
+                wait=wait,
+                handover=True,
+            )
 
     def step_end(self, phase: Phase, step: int) -> Iterator:
         """S14: a sync after step_end is issued by every rank at the end of each decode step."""
         for sync in self.c.syncs_after("step_end", "decode"):
             if self.c.issues(phase, sync, self.rank):
                 members = self.c.group(phase, sync.group, self.rank)
-                yield Post(("decode", step, -1, sync.index, EMBED, members), sync, members,
-                           frozenset(members), not sync.is_async, sync.collective == "send_recv")
+                yield Post(
+                    ("decode", step, -1, sync.index, EMBED, members),
+                    sync,
+                    members,
+                    frozenset(members),
+                    not sync.is_async,
+                    sync.collective == "send_recv",
+                )
 
 
 def two_batch(streams: list) -> Iterator:
@@ -195,7 +218,7 @@ class _Segmented:
 
     def __init__(self, stream: Iterator):
         self.stream = stream
-        self.held = None           # the op that opens the next segment
+        self.held = None  # the op that opens the next segment
         self.done = False
 
     def segment(self) -> Iterator:
@@ -230,7 +253,7 @@ class Stream:
         self.view = proc.c.view(phase, proc.rank)
         self.tail = proc.tail
         self.model = proc.plan.model
-        self.value: dict[str, tuple] = {}       # value name -> the slot holding it
+        self.value: dict[str, tuple] = {}  # value name -> the slot holding it
 
     def run(self) -> Iterator:
         v = self.view
@@ -252,7 +275,9 @@ class Stream:
     def compute(self, layer: int, op: str, reads: dict, writes: dict, source=None) -> Compute:
         """An op instance reading the named values `reads` (role -> value name) and writing the
         values `writes` (role -> value name), each into a slot of its own."""
-        read = {role: (CACHE if name is CACHE else self.value[name]) for role, name in reads.items()}
+        read = {
+            role: (CACHE if name is CACHE else self.value[name]) for role, name in reads.items()
+        }
         out = {role: self.slot(layer, slot_name) for role, (_value, slot_name) in writes.items()}
         for role, (value, _slot_name) in writes.items():
             self.value[value] = out[role]
@@ -260,32 +285,48 @@ class Stream:
 
     def syncs_at(self, anchor: str, layer: int) -> list[SyncPoint]:
         per_layer = 0 <= layer < self.tail
-        return [s for s in self.c.syncs_after(anchor, self.name)
-                if not per_layer or s.applies_to_layer(layer)]
+        return [
+            s
+            for s in self.c.syncs_after(anchor, self.name)
+            if not per_layer or s.applies_to_layer(layer)
+        ]
 
     def after(self, anchor: str, layer: int, outputs: dict) -> Iterator:
         """S7: the syncs at `anchor`, in list order, each on the outputs it names (`tensor`:
         one of qkv's outputs; otherwise all of them, in one call)."""
         for sync in self.syncs_at(anchor, layer):
-            chosen = {t: self.value[name] for t, name in outputs.items()
-                      if sync.tensor is None or t in (None, sync.tensor)}
+            chosen = {
+                t: self.value[name]
+                for t, name in outputs.items()
+                if sync.tensor is None or t in (None, sync.tensor)
+            }
             if chosen:
                 yield from self.issue(sync, layer, anchor, chosen)
 
     def issue(self, sync: SyncPoint, layer: int, anchor: str, slots: dict) -> Iterator:
         members = self.c.group(self.phase, sync.group, self.rank)
         # S9: a selector that leaves a whole group out means no call there at all
-        if not any(self.c.issues(self.phase, sync, m) and self.c.view(self.phase, m).runs(layer, anchor)
-                   for m in members):
+        if not any(
+            self.c.issues(self.phase, sync, m) and self.c.view(self.phase, m).runs(layer, anchor)
+            for m in members
+        ):
             return
         if not self.c.issues(self.phase, sync, self.rank):
             return
         moves = {} if sync.collective == "barrier" else dict(slots)
-        yield Post((self.name, self.step, self.mb, sync.index, layer, members), sync, members,
-                   frozenset(members), not sync.is_async, sync.collective == "send_recv",
-                   reads=moves, writes=dict(moves), wait=self.awaited(sync, layer))
+        yield Post(
+            (self.name, self.step, self.mb, sync.index, layer, members),
+            sync,
+            members,
+            frozenset(members),
+            not sync.is_async,
+            sync.collective == "send_recv",
+            reads=moves,
+            writes=dict(moves),
+            wait=self.awaited(sync, layer),
+        )
 
-    def awaited(self, sync: SyncPoint, layer: int) -> Optional[Await]:
+    def awaited(self, sync: SyncPoint, layer: int) -> Await | None:
         """S11: the first `wait_before` op after the issue point, in the same layer or the next
         (a tail op: this stream's tail); never in another step or microbatch."""
         if not sync.is_async or not sync.wait_before:
@@ -320,7 +361,7 @@ class Stream:
             branch = {"branch": "down"}
         yield from self.op(layer, "mlp_residual", {"residual": "h", **branch}, "h")
 
-    def op(self, layer: int, op: str, reads: dict, value: Optional[str] = None) -> Iterator:
+    def op(self, layer: int, op: str, reads: dict, value: str | None = None) -> Iterator:
         """An op with one output (named `value`, default the op's name), then its syncs."""
         value = value or op
         yield self.compute(layer, op, reads, {"x": (value, op)})
@@ -340,8 +381,12 @@ class Stream:
             yield from self.op(layer, "shared_experts", {"x": "mlp_norm"})
             return {"branch": "experts", "shared": "shared_experts"}
         # S13: in token order the shared output is added right after `experts`, before its syncs
-        yield self.compute(layer, "shared_experts", {"x": "mlp_norm", "routed": "experts"},
-                           {"x": ("routed_sum", "shared_experts")})
+        yield self.compute(
+            layer,
+            "shared_experts",
+            {"x": "mlp_norm", "routed": "experts"},
+            {"x": ("routed_sum", "shared_experts")},
+        )
         yield from self.after("shared_experts", layer, {None: "routed_sum"})
         yield from self.after("experts", layer, {None: "routed_sum"})
         return {"branch": "routed_sum"}
@@ -349,7 +394,9 @@ class Stream:
     def dispatched(self, layer: int) -> bool:
         """The experts receive dispatched tokens: an all_to_all (or an all_gather, whose
         reduce_scatter after the experts is the combine) after `router` (S12)."""
-        return any(s.collective in ("all_to_all", "all_gather") for s in self.syncs_at("router", layer))
+        return any(
+            s.collective in ("all_to_all", "all_gather") for s in self.syncs_at("router", layer)
+        )
 
     def model_tail(self) -> Iterator:
         L = self.tail
@@ -357,8 +404,12 @@ class Stream:
         yield from self.op(L, "lm_head", {"x": "final_norm"})
         # the token the host and a carrier read, and the copy the other syncs at sample (and
         # then the output sink, S18) work on
-        yield self.compute(L, "sample", {"x": "lm_head"},
-                           {"tokens": ("tokens", "tokens"), "chain": ("sampled", "sampled")})
+        yield self.compute(
+            L,
+            "sample",
+            {"x": "lm_head"},
+            {"tokens": ("tokens", "tokens"), "chain": ("sampled", "sampled")},
+        )
         for sync in self.syncs_at("sample", L):
             if self.carries_token(sync):
                 yield from self.send_token(sync)
@@ -366,7 +417,7 @@ class Stream:
                 yield from self.issue(sync, L, "sample", {None: self.value["sampled"]})
 
     # ---- the pipeline (S3) ---------------------------------------------------------------------
-    def neighbour(self, stage: int, sync: SyncPoint, rank: Optional[int] = None) -> Optional[int]:
+    def neighbour(self, stage: int, sync: SyncPoint, rank: int | None = None) -> int | None:
         """The rank of `stage` with the coordinates of `rank` otherwise, if the sync's group
         holds it."""
         rank = self.rank if rank is None else rank
@@ -390,8 +441,15 @@ class Stream:
                 continue
             members, comm = self.transfer_members(sync, self.rank, receiver)
             moves = {} if sync.collective == "barrier" else {None: self.value["h"]}
-            yield Post((self.name, self.step, self.mb, sync.index, EMBED, members), sync, members, comm,
-                       not sync.is_async, sync.collective == "send_recv", reads=moves)
+            yield Post(
+                (self.name, self.step, self.mb, sync.index, EMBED, members),
+                sync,
+                members,
+                comm,
+                not sync.is_async,
+                sync.collective == "send_recv",
+                reads=moves,
+            )
 
     def receive_stage_input(self) -> Iterator:
         """The receiver posts its receive just before its first layer; a barrier there is the
@@ -400,14 +458,28 @@ class Stream:
         self.value["h"] = slot
         for sync in self.syncs_at("stage_boundary", EMBED):
             sender = self.neighbour(self.view.stage - 1, sync)
-            if sender is None or sync.collective == "barrier" or \
-                    not self.c.issues(self.phase, sync, sender):
+            if (
+                sender is None
+                or sync.collective == "barrier"
+                or not self.c.issues(self.phase, sync, sender)
+            ):
                 continue
             members, comm = self.transfer_members(sync, sender, self.rank)
-            wait = Await(self.stream_key, sync.wait_before) if sync.is_async and sync.wait_before else None
-            yield Post((self.name, self.step, self.mb, sync.index, EMBED, members), sync, members, comm,
-                       not sync.is_async, sync.collective == "send_recv", writes={None: slot},
-                       wait=wait)
+            wait = (
+                Await(self.stream_key, sync.wait_before)
+                if sync.is_async and sync.wait_before
+                else None
+            )
+            yield Post(
+                (self.name, self.step, self.mb, sync.index, EMBED, members),
+                sync,
+                members,
+                comm,
+                not sync.is_async,
+                sync.collective == "send_recv",
+                writes={None: slot},
+                wait=wait,
+            )
 
     # ---- tokens: prompt, host, device (S4, S5 (ii)) ----------------------------------------------
     def token_source(self) -> Iterator:
@@ -426,9 +498,13 @@ class Stream:
     def carries_token(self, sync: SyncPoint) -> bool:
         """S4: with the token on device and pp > 1, a send_recv or broadcast over pp or world
         after sample carries it to stage 0."""
-        return (self.name == "decode" and self.phase.token_return == "device"
-                and self.phase.degrees.pp > 1 and sync.collective in ("send_recv", "broadcast")
-                and sync.group in ("pp", "world"))
+        return (
+            self.name == "decode"
+            and self.phase.token_return == "device"
+            and self.phase.degrees.pp > 1
+            and sync.collective in ("send_recv", "broadcast")
+            and sync.group in ("pp", "world")
+        )
 
     def token_partner(self, rank: int) -> int:
         """The last-stage rank and the stage-0 rank of equal non-pp coordinates pair up."""
@@ -438,10 +514,17 @@ class Stream:
 
     def send_token(self, sync: SyncPoint) -> Iterator:
         if self.step + 1 >= self.c.steps or not self.c.issues(self.phase, sync, self.rank):
-            return              # S4: the last step checked issues none; S9: unselected pairs
+            return  # S4: the last step checked issues none; S9: unselected pairs
         members = (self.rank, self.token_partner(self.rank))
-        yield Post((self.name, self.step, self.mb, sync.index, self.tail, members), sync, members,
-                   members, not sync.is_async, True, reads={None: self.value["tokens"]})
+        yield Post(
+            (self.name, self.step, self.mb, sync.index, self.tail, members),
+            sync,
+            members,
+            members,
+            not sync.is_async,
+            True,
+            reads={None: self.value["tokens"]},
+        )
 
     def receive_token(self, slot: tuple) -> Iterator:
         """Stage 0's part of step t-1's carrier, posted in step t before embed; its wait
@@ -456,5 +539,13 @@ class Stream:
             wait = None
             if sync.is_async and sync.wait_before:
                 wait = Await(self.stream_key, sync.wait_before, frozenset((EMBED,)))
-            yield Post((self.name, self.step - 1, self.mb, sync.index, self.tail, members), sync,
-                       members, members, not sync.is_async, True, writes={None: slot}, wait=wait)
+            yield Post(
+                (self.name, self.step - 1, self.mb, sync.index, self.tail, members),
+                sync,
+                members,
+                members,
+                not sync.is_async,
+                True,
+                writes={None: slot},
+                wait=wait,
+            )

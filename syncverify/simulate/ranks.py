@@ -1,5 +1,6 @@
 """What one rank owns in one phase: its coordinates, stage, layers and weight shards (S1, S6,
 S12, S20), read from the plan's topology; the shards are column ranges of the tiny model."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,14 +5,23 @@ each is computed exactly as if it ran alone. The reference records, per sequence
 the values a simulated rank is held against (the residual stream after each add, the final norm,
 the logits) and every sampled token.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
 
-from syncverify.simulate.model import (Dims, Weights, attend_batch, embed_rows, expert_out,
-                                       rmsnorm, route, swiglu)
+from syncverify.simulate.model import (
+    Dims,
+    Weights,
+    attend_batch,
+    embed_rows,
+    expert_out,
+    rmsnorm,
+    route,
+    swiglu,
+)
 
 
 class Reference:
@@ -25,13 +34,16 @@ class Reference:
         self.index: dict = {}
         self._rows = 0
         self.matrix: dict = {}
-        self.sampled: dict[int, list[int]] = {}     # seq -> [prefill token, step 0 token, ...]
+        self.sampled: dict[int, list[int]] = {}  # seq -> [prefill token, step 0 token, ...]
 
     def run(self, prompts: dict[int, np.ndarray], decoded: set[int], steps: int) -> None:
         """Prefill every prompt; decode `steps` steps of the sequences in `decoded`. Sequences
         an earlier call already ran are not run again."""
-        todo = sorted(s for s in prompts
-                      if s not in self.sampled or (s in decoded and len(self.sampled[s]) <= steps))
+        todo = sorted(
+            s
+            for s in prompts
+            if s not in self.sampled or (s in decoded and len(self.sampled[s]) <= steps)
+        )
         if todo:
             self._run(todo, np.stack([prompts[s] for s in todo]), decoded, steps)
         self.matrix = {key: np.stack(vectors) for key, vectors in self._vectors.items()}
@@ -75,7 +87,9 @@ class Reference:
             for pos in positions:
                 self.index[(seq, int(pos))] = self._rows
                 self._rows += 1
-        x = embed_rows(tokens.reshape(-1), w.embed, 0, dims.vocab).reshape(len(seqs), len(positions), -1)
+        x = embed_rows(tokens.reshape(-1), w.embed, 0, dims.vocab).reshape(
+            len(seqs), len(positions), -1
+        )
         for layer in range(dims.layers):
             x = self._layer(layer, x, positions, cache)
         h = rmsnorm(x, w.final_norm)
@@ -89,7 +103,7 @@ class Reference:
         a = rmsnorm(x, lw["attn_norm"])
         q = a @ lw["wq"]
         kv = a @ (lw["wdkv"] if dims.mla else lw["wkv"])
-        self._record(layer, "latent" if dims.mla else "kv", kv)    # a decode-only plan's prompt K/V
+        self._record(layer, "latent" if dims.mla else "kv", kv)  # a decode-only plan's prompt K/V
         cache[layer] = kv if layer not in cache else np.concatenate([cache[layer], kv], axis=1)
         x = x + self._attention(layer, q, positions, cache[layer]) @ lw["wo"]
         self._record(layer, "attn_residual", x)
@@ -114,7 +128,10 @@ class Reference:
             return out
         width = dims.group * d
         for g in range(dims.kv_heads):
-            k, v = stacked[..., g * 2 * d:g * 2 * d + d], stacked[..., g * 2 * d + d:(g + 1) * 2 * d]
+            k, v = (
+                stacked[..., g * 2 * d : g * 2 * d + d],
+                stacked[..., g * 2 * d + d : (g + 1) * 2 * d],
+            )
             cols = slice(g * width, (g + 1) * width)
             out[..., cols] = attend_batch(q[..., cols], k, v, positions, k_pos)
         return out

@@ -1,4 +1,5 @@
 """How `syncverify simulate` prints a simulation: text for people, JSON for programs."""
+
 from __future__ import annotations
 
 import json
@@ -29,11 +30,17 @@ def render_text(file: str, steps: int, sim, out: TextIO) -> None:
 
 
 def render_json(file: str, steps: int, sim, out: TextIO) -> None:
-    data = {"version": JSON_VERSION, "file": file, "phases": list(sim.phases),
-            "steps": steps if "decode" in sim.phases else 0,
-            "status": sim.outcome.status, "matches": sim.outcome.matches,
-            "scenarios": sim.scenarios, "outcome": sim.outcome.as_dict(),
-            "model": _dims(sim.dims)}
+    data = {
+        "version": JSON_VERSION,
+        "file": file,
+        "phases": list(sim.phases),
+        "steps": steps if "decode" in sim.phases else 0,
+        "status": sim.outcome.status,
+        "matches": sim.outcome.matches,
+        "scenarios": sim.scenarios,
+        "outcome": sim.outcome.as_dict(),
+        "model": _dims(sim.dims),
+    }
     json.dump(data, out, indent=2)
     out.write("\n")
 

@@ -22,10 +22,11 @@ Given those choices no read depends on the order in which ranks advance, so the 
 advances each rank as far as it can, round-robin, until all finish or none can move: the latter
 is a hang, and so is a call some member never issues (S23).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -34,27 +35,38 @@ from syncverify.simulate.buffers import Buf, Stop
 from syncverify.simulate.collectives import Unusable, transfer
 from syncverify.simulate.model import Dims, Weights
 from syncverify.simulate.ops import Misplaced, MissingKV, Ops
-from syncverify.simulate.outcome import (DIVERGENCE, HANG, MATCH, MISPLACED, MISSING, STALE, VALUE,
-                                         Outcome)
+from syncverify.simulate.outcome import (
+    DIVERGENCE,
+    HANG,
+    MATCH,
+    MISPLACED,
+    MISSING,
+    STALE,
+    VALUE,
+    Outcome,
+)
 from syncverify.simulate.process import CACHE, GATHER_LIKE, Cluster, Compute, Post, RankProcess
 from syncverify.simulate.reference import Reference
 from syncverify.simulate.workload import Workload
 
-TOLERANCE = 1e-6          # relative to the reference value's magnitude (float64 everywhere)
+TOLERANCE = 1e-6  # relative to the reference value's magnitude (float64 everywhere)
 # Where a rank's values are held against the reference: the residual stream after each add,
 # the final norm, and the logits at `sample`. A wrong value anywhere in a layer reaches the
 # residual of the same layer, so a divergence is located to the layer and the add that shows it.
-COMPARED = {"attn_residual": "attn_residual", "mlp_residual": "mlp_residual",
-            "final_norm": "final_norm"}
+COMPARED = {
+    "attn_residual": "attn_residual",
+    "mlp_residual": "mlp_residual",
+    "final_norm": "final_norm",
+}
 
 
 class Slot:
     __slots__ = ("buf", "pending", "writer")
 
     def __init__(self):
-        self.buf: Optional[Buf] = None
-        self.pending: set = set()           # calls still due to write this slot on this rank
-        self.writer = None                  # the last call issued to write it (S7)
+        self.buf: Buf | None = None
+        self.pending: set = set()  # calls still due to write this slot on this rank
+        self.writer = None  # the last call issued to write it (S7)
 
 
 class Call:
@@ -77,14 +89,14 @@ class RankState:
     def __init__(self, rank: int, process: Iterator):
         self.rank = rank
         self.process = process
-        self.next = next(process, None)          # None: the rank has finished
+        self.next = next(process, None)  # None: the rank has finished
         self.slots: dict[tuple, Slot] = defaultdict(Slot)
         self.cache: dict = {}
         self.cache_pending: set = set()
-        self.blocking: list = []                 # blocking calls issued since the last op
-        self.chain = None                        # the last blocking non-p2p call since then
-        self.armed: list = []                    # (Await, call key): async calls awaited later
-        self.blocked_on = None           # a Call, or the text of what else it waits for
+        self.blocking: list = []  # blocking calls issued since the last op
+        self.chain = None  # the last blocking non-p2p call since then
+        self.armed: list = []  # (Await, call key): async calls awaited later
+        self.blocked_on = None  # a Call, or the text of what else it waits for
 
     @property
     def finished(self) -> bool:
@@ -96,8 +108,15 @@ class RankState:
 
 
 class Runtime:
-    def __init__(self, plan: Plan, dims: Dims, weights: Weights, work: Workload,
-                 reference: Reference, scenario_label: str):
+    def __init__(
+        self,
+        plan: Plan,
+        dims: Dims,
+        weights: Weights,
+        work: Workload,
+        reference: Reference,
+        scenario_label: str,
+    ):
         self.plan = plan
         self.dims = dims
         self.work = work
@@ -208,14 +227,23 @@ class Runtime:
         for other, queue in queues.items():
             if other != rank and len(queue) > position and queue[position] != item.call:
                 mine, theirs = self.calls[item.call], self.calls[queue[position]]
-                raise Stop(Outcome(HANG, f"ranks {min(rank, other)} and {max(rank, other)} pair "
-                                         f"{self._describe(theirs if other < rank else mine)} with "
-                                         f"{self._describe(mine if other < rank else theirs)} "
-                                         f"(their calls on ranks {_ranks(item.members)} are in "
-                                         f"different orders)", kind="ordering", rank=rank,
-                                   sync=item.sync.label,
-                                   waiting=[{"rank": rank, "waits_for": self._describe(mine)},
-                                            {"rank": other, "waits_for": self._describe(theirs)}]))
+                raise Stop(
+                    Outcome(
+                        HANG,
+                        f"ranks {min(rank, other)} and {max(rank, other)} pair "
+                        f"{self._describe(theirs if other < rank else mine)} with "
+                        f"{self._describe(mine if other < rank else theirs)} "
+                        f"(their calls on ranks {_ranks(item.members)} are in "
+                        f"different orders)",
+                        kind="ordering",
+                        rank=rank,
+                        sync=item.sync.label,
+                        waiting=[
+                            {"rank": rank, "waits_for": self._describe(mine)},
+                            {"rank": other, "waits_for": self._describe(theirs)},
+                        ],
+                    )
+                )
 
     def _complete(self, call: Call) -> None:
         if call.sync.collective != "barrier":
@@ -224,8 +252,11 @@ class Runtime:
                 self._compute(call)
             except Unusable as exc:
                 item = next(iter(call.issues.values()))
-                raise Stop(self._call_outcome(item, MISPLACED,
-                                              f"{self._describe(call)} cannot work: {exc}"))
+                raise Stop(
+                    self._call_outcome(
+                        item, MISPLACED, f"{self._describe(call)} cannot work: {exc}"
+                    )
+                )
         call.done = True
         for rank, item in call.issues.items():
             if item.blocking:
@@ -241,25 +272,40 @@ class Runtime:
         holders = self.holders.get(phase.name if phase else "decode", {})
         for tensor in tensors:
             ins = {m: call.inputs.get(m, {}).get(tensor) for m in call.members}
-            outs = transfer(call.sync.collective, call.sync.role, call.members, ins,
-                            lambda e: holders.get(e, ()))
+            outs = transfer(
+                call.sync.collective,
+                call.sync.role,
+                call.members,
+                ins,
+                lambda e: holders.get(e, ()),
+            )
             for m, buf in outs.items():
                 call.outputs.setdefault(m, {})[tensor] = buf
 
     def _check_sizes(self, call: Call) -> None:
         """Members of one call passing buffers of different sizes hang it (Flight Recorder)."""
-        if call.sync.collective in ("send_recv", "broadcast") or \
-                (call.sync.collective == "all_to_all" and call.sync.role is not None):
-            return      # a copy of one member's value; a dispatch or combine moves any count
+        if call.sync.collective in ("send_recv", "broadcast") or (
+            call.sync.collective == "all_to_all" and call.sync.role is not None
+        ):
+            return  # a copy of one member's value; a dispatch or combine moves any count
         for tensor in {t for ins in call.inputs.values() for t in ins}:
-            shapes = {m: ins[tensor].data.shape for m, ins in call.inputs.items()
-                      if isinstance(ins.get(tensor), Buf) and ins[tensor].order == "token"}
+            shapes = {
+                m: ins[tensor].data.shape
+                for m, ins in call.inputs.items()
+                if isinstance(ins.get(tensor), Buf) and ins[tensor].order == "token"
+            }
             if len(set(shapes.values())) > 1:
                 text = ", ".join(f"rank {m}: {s[0]}x{s[1]}" for m, s in sorted(shapes.items()))
                 item = next(iter(call.issues.values()))
-                raise Stop(self._call_outcome(item, "ordering",
-                                              f"{self._describe(call)} hangs: its members pass "
-                                              f"buffers of different sizes ({text})", status=HANG))
+                raise Stop(
+                    self._call_outcome(
+                        item,
+                        "ordering",
+                        f"{self._describe(call)} hangs: its members pass "
+                        f"buffers of different sizes ({text})",
+                        status=HANG,
+                    )
+                )
 
     def _deliver(self, call: Call, rank: int) -> None:
         if rank in call.delivered:
@@ -271,13 +317,13 @@ class Runtime:
             if slot == CACHE:
                 st.cache_pending.discard(call.key)
                 if isinstance(out, SummedCache):
-                    st.cache = out          # the reduction overwrote the cache in place
+                    st.cache = out  # the reduction overwrote the cache in place
                 elif out is not None:
                     _merge_cache(st.cache, out)
                 continue
             target = st.slots[slot]
             if target.writer != call.key:
-                continue            # superseded by a later-listed sync at the anchor (S7)
+                continue  # superseded by a later-listed sync at the anchor (S7)
             target.pending.discard(call.key)
             if out is not None:
                 target.buf = out
@@ -292,8 +338,11 @@ class Runtime:
         decode = self.phases.get("decode")
         if kind in ("all_reduce", "reduce_scatter"):
             for m in call.members:
-                call.outputs[m] = {"kv": _summed_in_place(call.inputs[m]["kv"],
-                                                          [call.inputs[o]["kv"] for o in call.members])}
+                call.outputs[m] = {
+                    "kv": _summed_in_place(
+                        call.inputs[m]["kv"], [call.inputs[o]["kv"] for o in call.members]
+                    )
+                }
             return
         union: dict = {}
         for m in call.members:
@@ -304,8 +353,12 @@ class Runtime:
             elif kind == "all_to_all":
                 view = self.cluster.view(decode, m)
                 heads = {-1} if self.dims.mla else set(view.kv_heads)
-                call.outputs[m] = {"kv": {l: {k: e for k, e in union.get(l, {}).items() if k[1] in heads}
-                                          for l in view.layers}}
+                call.outputs[m] = {
+                    "kv": {
+                        l: {k: e for k, e in union.get(l, {}).items() if k[1] in heads}
+                        for l in view.layers
+                    }
+                }
 
     # ---- reads ------------------------------------------------------------------------------
     def _read_for_call(self, st: RankState, slot: tuple, item: Post):
@@ -323,9 +376,15 @@ class Runtime:
         if held is not None and held.pending:
             raise Stop(self._stale(st, item, self._slot_text(slot), held.pending))
         if held is None or held.buf is None:
-            raise Stop(self._op_outcome(st, item, MISSING,
-                                        f"{item.op} reads {self._slot_text(slot)} ({role}), which never "
-                                        f"reached rank {st.rank}"))
+            raise Stop(
+                self._op_outcome(
+                    st,
+                    item,
+                    MISSING,
+                    f"{item.op} reads {self._slot_text(slot)} ({role}), which never "
+                    f"reached rank {st.rank}",
+                )
+            )
         return held.buf
 
     def _stale(self, st: RankState, item, what: str, pending: set) -> Outcome:
@@ -394,8 +453,9 @@ class Runtime:
             # the whole prompt in prefill (docs/semantics.md), everything so far in decode
             return list(range(prompt)) if item.phase == "prefill" else list(range(pos + 1))
 
-        return self.ops.attention(item.layer, q, kv, st.cache, needed,
-                                  lambda row: load.seq_of[row[:3]])
+        return self.ops.attention(
+            item.layer, q, kv, st.cache, needed, lambda row: load.seq_of[row[:3]]
+        )
 
     def _sample(self, st: RankState, item: Compute, logits: Buf) -> dict:
         sampled_logits, tokens = self.ops.sample(item.phase, logits)
@@ -406,9 +466,15 @@ class Runtime:
             seq = load.seq_of[row[:3]]
             self.host_tokens.setdefault((seq, index), int(token))
             if seq >= 0 and int(token) != self.ref.sampled[seq][index]:
-                raise Stop(self._op_outcome(st, item, VALUE,
-                                            f"sampled token {int(token)} for sequence {seq}, the "
-                                            f"reference samples {self.ref.sampled[seq][index]}"))
+                raise Stop(
+                    self._op_outcome(
+                        st,
+                        item,
+                        VALUE,
+                        f"sampled token {int(token)} for sequence {seq}, the "
+                        f"reference samples {self.ref.sampled[seq][index]}",
+                    )
+                )
         self.samples_done.add((item.phase, item.step, item.mb, st.rank))
         return {"tokens": tokens, "chain": tokens}
 
@@ -424,9 +490,15 @@ class Runtime:
         scale = max(1.0, float(np.max(np.abs(expected))))
         if worst > TOLERANCE * scale:
             what = "logits" if name == "lm_head" else f"{name} output"
-            raise Stop(self._op_outcome(st, item, VALUE,
-                                        f"{what} differs from the single-device reference by "
-                                        f"{worst:.3g}", max_abs_error=worst))
+            raise Stop(
+                self._op_outcome(
+                    st,
+                    item,
+                    VALUE,
+                    f"{what} differs from the single-device reference by {worst:.3g}",
+                    max_abs_error=worst,
+                )
+            )
 
     def _reference_rows(self, phase: str, rows: tuple) -> tuple[list, np.ndarray]:
         """The buffer rows of real sequences (not an idle replica's dummies) and their rows in
@@ -449,18 +521,27 @@ class Runtime:
             tokens = [self.work.prompts[load.seq_of[r[:3]]][r[3]] for r in rows]
         elif source[0] == "host":
             if self._host_stale(item):
-                raise Stop(self._op_outcome(st, item, STALE,
-                                            f"stale read of the host's token: under across_steps the "
-                                            f"host prepares decode step {item.step} before step "
-                                            f"{item.step - 1}'s token exists (S15)"))
+                raise Stop(
+                    self._op_outcome(
+                        st,
+                        item,
+                        STALE,
+                        f"stale read of the host's token: under across_steps the "
+                        f"host prepares decode step {item.step} before step "
+                        f"{item.step - 1}'s token exists (S15)",
+                    )
+                )
             tokens = [self._host_token(st, item, load.seq_of[r[:3]]) for r in rows]
         else:
             held = self._read(st, source[1], item, "tokens")
             by_seq = {row[:3]: int(t) for row, t in zip(held.rows, held.data[:, 0])}
             missing = [r for r in rows if r[:3] not in by_seq]
             if missing:
-                raise Stop(self._op_outcome(st, item, MISSING,
-                                            f"embed has no token for {len(missing)} of its sequences"))
+                raise Stop(
+                    self._op_outcome(
+                        st, item, MISSING, f"embed has no token for {len(missing)} of its sequences"
+                    )
+                )
             tokens = [by_seq[r[:3]] for r in rows]
         return rows, np.array(tokens, dtype=int)
 
@@ -473,7 +554,9 @@ class Runtime:
         sp, c = view.phase.degrees.sp, view.coords["sp"]
         per = self.work.prompt_len // sp
         # in buffer row order (buffers.row_key): position before sequence
-        return tuple((d, item.mb, b, p) for p in range(c * per, (c + 1) * per) for b in range(load.batch))
+        return tuple(
+            (d, item.mb, b, p) for p in range(c * per, (c + 1) * per) for b in range(load.batch)
+        )
 
     def _host_stale(self, item: Compute) -> bool:
         phase = self.phases.get(item.phase)
@@ -485,38 +568,70 @@ class Runtime:
             prefill = self.phases.get("prefill")
             if prefill is None:
                 return True
-            return all((prefill.name, 0, m, r) in self.samples_done
-                       for r in self.cluster.samplers(prefill) for m in range(prefill.microbatches))
+            return all(
+                (prefill.name, 0, m, r) in self.samples_done
+                for r in self.cluster.samplers(prefill)
+                for m in range(prefill.microbatches)
+            )
         decode = self.phases.get("decode")
-        return all(("decode", step - 1, mb, r) in self.samples_done for r in self.cluster.samplers(decode))
+        return all(
+            ("decode", step - 1, mb, r) in self.samples_done for r in self.cluster.samplers(decode)
+        )
 
     def _host_token(self, st: RankState, item: Compute, seq: int) -> int:
         token = self.host_tokens.get((seq, item.step))
         if token is None:
             if seq < 0:
                 return 0
-            raise Stop(self._op_outcome(st, item, MISSING,
-                                        f"the host has no token of sequence {seq} for decode step "
-                                        f"{item.step}"))
+            raise Stop(
+                self._op_outcome(
+                    st,
+                    item,
+                    MISSING,
+                    f"the host has no token of sequence {seq} for decode step {item.step}",
+                )
+            )
         return token
 
     # ---- the end: pending calls and the output sink (S18, S23) -------------------------------
     def _check_finished(self) -> None:
         stuck = [st for st in self.ranks if not st.finished]
         if stuck:
-            waiting = [{"rank": st.rank, "waits_for": self._waiting_text(st.blocked_on)
-                        if isinstance(st.blocked_on, Call) else st.blocked_on} for st in stuck]
+            waiting = [
+                {
+                    "rank": st.rank,
+                    "waits_for": self._waiting_text(st.blocked_on)
+                    if isinstance(st.blocked_on, Call)
+                    else st.blocked_on,
+                }
+                for st in stuck
+            ]
             first = stuck[0]
             many = f"{len(stuck)} ranks wait" if len(stuck) > 1 else f"rank {first.rank} waits"
-            raise Stop(Outcome(HANG, f"hang: {many} for calls that can never complete (S23)",
-                               kind="ordering", rank=first.rank, waiting=waiting))
+            raise Stop(
+                Outcome(
+                    HANG,
+                    f"hang: {many} for calls that can never complete (S23)",
+                    kind="ordering",
+                    rank=first.rank,
+                    waiting=waiting,
+                )
+            )
         for call in self.calls.values():
             if not call.done:
-                raise Stop(Outcome(HANG, f"hang: {self._waiting_text(call)} is still pending when "
-                                         f"every rank has finished", kind="ordering",
-                                   sync=call.sync.label,
-                                   waiting=[{"rank": r, "waits_for": self._describe(call)}
-                                            for r in sorted(call.issues)]))
+                raise Stop(
+                    Outcome(
+                        HANG,
+                        f"hang: {self._waiting_text(call)} is still pending when "
+                        f"every rank has finished",
+                        kind="ordering",
+                        sync=call.sync.label,
+                        waiting=[
+                            {"rank": r, "waits_for": self._describe(call)}
+                            for r in sorted(call.issues)
+                        ],
+                    )
+                )
 
     def _check_sinks(self) -> None:
         for phase in self.plan.phases:
@@ -532,13 +647,26 @@ class Runtime:
         if not readers:
             return
         reader = readers[0]
-        where = f"the output sink of {phase.name}" + (f" step {step}" if phase.name == "decode" else "") \
+        where = (
+            f"the output sink of {phase.name}"
+            + (f" step {step}" if phase.name == "decode" else "")
             + f" mb {mb}"
+        )
         held = self._sink_input(phase, step, mb, reader)
         if held is None:
-            raise Stop(Outcome(DIVERGENCE, f"{where} receives no tokens: with dp > 1 only a gather "
-                                           f"over dp after sample feeds it (S18)", kind=MISSING,
-                               phase=phase.name, step=step if phase.name == "decode" else None, microbatch=mb, rank=reader, op="sample"))
+            raise Stop(
+                Outcome(
+                    DIVERGENCE,
+                    f"{where} receives no tokens: with dp > 1 only a gather "
+                    f"over dp after sample feeds it (S18)",
+                    kind=MISSING,
+                    phase=phase.name,
+                    step=step if phase.name == "decode" else None,
+                    microbatch=mb,
+                    rank=reader,
+                    op="sample",
+                )
+            )
         tokens = {row: int(t) for row, t in zip(held.rows, held.data[:, 0])}
         load = self.work.load(phase.name)
         pos = self.work.prompt_len - 1 if phase.name == "prefill" else self.work.prompt_len + step
@@ -548,17 +676,35 @@ class Runtime:
                 row = (d, mb, b, pos)
                 seq = load.seq_of[row[:3]]
                 if row not in tokens:
-                    raise Stop(Outcome(DIVERGENCE, f"{where} lacks the tokens of replica {d} (S18)",
-                                       kind=MISSING, phase=phase.name, step=step if phase.name == "decode" else None, microbatch=mb,
-                                       rank=reader, op="sample"))
+                    raise Stop(
+                        Outcome(
+                            DIVERGENCE,
+                            f"{where} lacks the tokens of replica {d} (S18)",
+                            kind=MISSING,
+                            phase=phase.name,
+                            step=step if phase.name == "decode" else None,
+                            microbatch=mb,
+                            rank=reader,
+                            op="sample",
+                        )
+                    )
                 if seq >= 0 and tokens[row] != self.ref.sampled[seq][index]:
-                    raise Stop(Outcome(DIVERGENCE, f"{where} receives token {tokens[row]} for "
-                                                   f"sequence {seq}, the reference samples "
-                                                   f"{self.ref.sampled[seq][index]}", kind=VALUE,
-                                       phase=phase.name, step=step if phase.name == "decode" else None, microbatch=mb, rank=reader,
-                                       op="sample"))
+                    raise Stop(
+                        Outcome(
+                            DIVERGENCE,
+                            f"{where} receives token {tokens[row]} for "
+                            f"sequence {seq}, the reference samples "
+                            f"{self.ref.sampled[seq][index]}",
+                            kind=VALUE,
+                            phase=phase.name,
+                            step=step if phase.name == "decode" else None,
+                            microbatch=mb,
+                            rank=reader,
+                            op="sample",
+                        )
+                    )
 
-    def _sink_input(self, phase, step: int, mb: int, reader: int) -> Optional[Buf]:
+    def _sink_input(self, phase, step: int, mb: int, reader: int) -> Buf | None:
         """What the sink reads on `reader`: the sampled tokens after every sync at `sample`
         (S7: consumers read the last one's output; the sink waits for them, S18), and with
         dp > 1 only if one of them gathered over the replicas."""
@@ -579,8 +725,9 @@ class Runtime:
         replicas = set(topo.group("dp", reader))
         for sync in self.plan.syncs_after("sample", phase.name):
             if sync.collective in GATHER_LIKE and replicas <= set(topo.group(sync.group, reader)):
-                call = self.calls.get((phase.name, step, mb, sync.index, self.tail,
-                                       topo.group(sync.group, reader)))
+                call = self.calls.get(
+                    (phase.name, step, mb, sync.index, self.tail, topo.group(sync.group, reader))
+                )
                 return call is not None and call.done
         return False
 
@@ -593,7 +740,11 @@ class Runtime:
         for rank in range(decode.topology.world):
             view = self.cluster.view(decode, rank)
             d = view.coords["dp"]
-            seqs = {load.seq_of[(d, m, b)] for m in range(decode.microbatches) for b in range(load.batch)}
+            seqs = {
+                load.seq_of[(d, m, b)]
+                for m in range(decode.microbatches)
+                for b in range(load.batch)
+            }
             for layer in view.layers:
                 for seq in seqs:
                     self._fill_prompt_kv(self.ranks[rank].cache, view, layer, seq)
@@ -609,7 +760,7 @@ class Runtime:
         for pos in range(self.work.prompt_len):
             full = self.ref.value(layer, name, seq, pos)
             for g in heads:
-                part = full if g < 0 else full[g * span:(g + 1) * span]
+                part = full if g < 0 else full[g * span : (g + 1) * span]
                 cache.setdefault(layer, {}).setdefault((seq, g), {})[pos] = part
 
     def _expert_holders(self, phase) -> dict:
@@ -623,24 +774,30 @@ class Runtime:
 
     # ---- messages ---------------------------------------------------------------------------
     def _slot_text(self, slot: tuple) -> str:
-        phase, step, mb, layer, name = slot
+        _phase, _step, _mb, layer, name = slot
         where = f" of layer {layer}" if 0 <= layer < self.tail else ""
-        labels = {"stage_in": "the previous stage's activations", "token_in": "the device token",
-                  "sampled": "the sampled tokens", "tokens": "the sampled tokens"}
+        labels = {
+            "stage_in": "the previous stage's activations",
+            "token_in": "the device token",
+            "sampled": "the sampled tokens",
+            "tokens": "the sampled tokens",
+        }
         return f"{labels.get(name, name + ' output')}{where}"
 
     def _describe(self, call) -> str:
         """A call (or an issue item, before its call exists) as messages name it."""
         phase, step, mb, _, layer, members = call.key if isinstance(call, Call) else call.call
         sync = call.sync
-        when = "prefill_end hand-over" if phase == "handover" else \
-            (f"decode step {step}" if phase == "decode" else phase)
+        when = (
+            "prefill_end hand-over"
+            if phase == "handover"
+            else (f"decode step {step}" if phase == "decode" else phase)
+        )
         if mb >= 0 and phase != "handover":
             when += f" mb {mb}"
         if 0 <= layer < self.tail:
             when += f" layer {layer}"
-        return (f"{sync.label} ({sync.collective} over {sync.group} ranks {_ranks(members)}, "
-                f"{when})")
+        return f"{sync.label} ({sync.collective} over {sync.group} ranks {_ranks(members)}, {when})"
 
     def _waiting_text(self, call: Call) -> str:
         missing = [m for m in call.members if m not in call.issues]
@@ -649,20 +806,44 @@ class Runtime:
             text += f", which rank{'s' if len(missing) > 1 else ''} {_ranks(missing)} never issue{'s' if len(missing) == 1 else ''}"
         return text
 
-    def _op_outcome(self, st: RankState, item: Compute, kind: str, message: str, **extra) -> Outcome:
-        return Outcome(DIVERGENCE, message, kind=kind, rank=st.rank, phase=item.phase,
-                       step=item.step if item.phase == "decode" else None, microbatch=item.mb,
-                       layer=item.layer if 0 <= item.layer < self.tail else None, op=item.op, **extra)
+    def _op_outcome(
+        self, st: RankState, item: Compute, kind: str, message: str, **extra
+    ) -> Outcome:
+        return Outcome(
+            DIVERGENCE,
+            message,
+            kind=kind,
+            rank=st.rank,
+            phase=item.phase,
+            step=item.step if item.phase == "decode" else None,
+            microbatch=item.mb,
+            layer=item.layer if 0 <= item.layer < self.tail else None,
+            op=item.op,
+            **extra,
+        )
 
-    def _call_outcome(self, item: Post, kind: str, message: str, status: str = DIVERGENCE,
-                      rank: Optional[int] = None) -> Outcome:
+    def _call_outcome(
+        self,
+        item: Post,
+        kind: str,
+        message: str,
+        status: str = DIVERGENCE,
+        rank: int | None = None,
+    ) -> Outcome:
         """An outcome located at the issue point of `item` (the call's anchor)."""
         phase, step, mb, _, layer, members = item.call
-        return Outcome(status, message, kind=kind, rank=rank if rank is not None else members[0],
-                       phase=phase, step=step if phase == "decode" else None,
-                       microbatch=mb if mb >= 0 else None,
-                       layer=layer if 0 <= layer < self.tail else None,
-                       op=item.sync.after, sync=item.sync.label)
+        return Outcome(
+            status,
+            message,
+            kind=kind,
+            rank=rank if rank is not None else members[0],
+            phase=phase,
+            step=step if phase == "decode" else None,
+            microbatch=mb if mb >= 0 else None,
+            layer=layer if 0 <= layer < self.tail else None,
+            op=item.sync.after,
+            sync=item.sync.label,
+        )
 
 
 class SummedCache(dict):
@@ -674,15 +855,21 @@ def _summed_in_place(mine: dict, caches: list) -> SummedCache:
     the sum of what every member holds at the same place (entries in buffer order: layer,
     sequence and head, position). Members holding the same K/V give group size times it;
     members holding different heads, layers or sequences give sums of unrelated values."""
+
     def flat(cache: dict) -> list:
-        return [(layer, key, pos) for layer in sorted(cache) for key in sorted(cache[layer])
-                for pos in sorted(cache[layer][key])]
+        return [
+            (layer, key, pos)
+            for layer in sorted(cache)
+            for key in sorted(cache[layer])
+            for pos in sorted(cache[layer][key])
+        ]
 
     others = [(c, flat(c)) for c in caches]
     out = SummedCache()
     for i, (layer, key, pos) in enumerate(flat(mine)):
-        total = sum(c[l][k][p] for c, places in others if i < len(places)
-                    for l, k, p in [places[i]])
+        total = sum(
+            c[l][k][p] for c, places in others if i < len(places) for l, k, p in [places[i]]
+        )
         out.setdefault(layer, {}).setdefault(key, {})[pos] = total
     return out
 
@@ -697,9 +884,12 @@ def _merge_cache(into: dict, other: dict) -> None:
 
 
 def _copy_cache(cache: dict) -> dict:
-    return {layer: {key: dict(pos) for key, pos in entries.items()} for layer, entries in cache.items()}
+    return {
+        layer: {key: dict(pos) for key, pos in entries.items()} for layer, entries in cache.items()
+    }
 
 
 def _ranks(ranks) -> str:
     from syncverify.ranges import compact
+
     return compact(tuple(ranks))

@@ -12,11 +12,11 @@ sequences move between replicas, every decode replica decodes a sequence of ever
 which is what any assignment can demand of it (identity and rotation included); with the same
 degrees and layout in both phases each replica decodes only what it prefilled.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import ceil
-from typing import Optional
 
 import numpy as np
 
@@ -28,7 +28,8 @@ DUMMY_BASE = -1
 @dataclass(frozen=True)
 class Scenario:
     """Which DP replica sits idle (S17): replica 0 in every phase with dp > 1, or none."""
-    idle_replica: Optional[int] = None
+
+    idle_replica: int | None = None
 
     @property
     def label(self) -> str:
@@ -36,24 +37,28 @@ class Scenario:
             return "every replica busy"
         return f"replica {self.idle_replica} idle"
 
-    def idle_in(self, phase: Phase) -> Optional[int]:
+    def idle_in(self, phase: Phase) -> int | None:
         return self.idle_replica if phase.degrees.dp > 1 else None
 
 
 def same_layout(plan: Plan) -> bool:
     """S5: the same degrees and stage split in both phases keep sequences on their replica."""
     prefill, decode = plan.phase("prefill"), plan.phase("decode")
-    return (prefill is not None and decode is not None and prefill.degrees == decode.degrees
-            and prefill.topology.stages == decode.topology.stages)
+    return (
+        prefill is not None
+        and decode is not None
+        and prefill.degrees == decode.degrees
+        and prefill.topology.stages == decode.topology.stages
+    )
 
 
 @dataclass
 class PhaseLoad:
     phase: Phase
-    batch: int                                    # sequences per microbatch per replica
-    idle: Optional[int]                           # the idle replica, if any
-    skip: bool                                    # the idle replica issues nothing (dp_idle: skip)
-    seq_of: dict = field(default_factory=dict)    # (replica, mb, slot) -> sequence id
+    batch: int  # sequences per microbatch per replica
+    idle: int | None  # the idle replica, if any
+    skip: bool  # the idle replica issues nothing (dp_idle: skip)
+    seq_of: dict = field(default_factory=dict)  # (replica, mb, slot) -> sequence id
 
     def busy(self) -> list[int]:
         return [d for d in range(self.phase.degrees.dp) if d != self.idle]
@@ -97,10 +102,10 @@ def build_workload(plan: Plan, vocab: int, scenario: Scenario, steps: int) -> Wo
 
 def _prompt(seq: int, vocab: int, length: int) -> np.ndarray:
     """Distinct prompts, the same for a sequence id in every scenario (one reference run)."""
-    return np.random.default_rng((7, seq + 2 ** 40)).integers(0, vocab, length)
+    return np.random.default_rng((7, seq + 2**40)).integers(0, vocab, length)
 
 
-def _prompt_len(prefill: Optional[Phase]) -> int:
+def _prompt_len(prefill: Phase | None) -> int:
     if prefill is None:
         return 3
     unit = prefill.degrees.sp * prefill.degrees.tp
@@ -153,8 +158,11 @@ def _assign_decode(plan: Plan, loads) -> None:
     prefill = loads.get("prefill")
     if prefill is not None and same_layout(plan):
         for d in range(decode.phase.degrees.dp):
-            mine = [prefill.seq_of[(d, m, s)] for s in range(prefill.batch)
-                    for m in range(prefill.phase.microbatches)]
+            mine = [
+                prefill.seq_of[(d, m, s)]
+                for s in range(prefill.batch)
+                for m in range(prefill.phase.microbatches)
+            ]
             for m in range(mbs):
                 for s in range(batch):
                     decode.seq_of[(d, m, s)] = mine[m * batch + s]
@@ -171,4 +179,4 @@ def _assign_decode(plan: Plan, loads) -> None:
     if decode.idle is not None:
         for m in range(mbs):
             for s in range(batch):
-                decode.seq_of[(decode.idle, m, s)] = DUMMY_BASE - 10 ** 6 - (m * batch + s)
+                decode.seq_of[(decode.idle, m, s)] = DUMMY_BASE - 10**6 - (m * batch + s)

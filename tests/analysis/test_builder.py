@@ -1,4 +1,5 @@
 """The graph builder: nodes, program order, completions, waits, two_batch, rendezvous."""
+
 from syncverify.graph.builder import Scenario, build_graph
 from syncverify.graph.program import interleave, segments
 from syncverify.graph.streams import Issue
@@ -7,8 +8,11 @@ from tests.support import TINY_DENSE, load_dict, synth
 
 
 def ops_of(graph, rank, phase="decode", step=0):
-    nodes = [n for n, a in graph.nodes(data=True) if a.get("kind") == "op" and a["rank"] == rank
-             and n[1] == phase and n[2] == step]
+    nodes = [
+        n
+        for n, a in graph.nodes(data=True)
+        if a.get("kind") == "op" and a["rank"] == rank and n[1] == phase and n[2] == step
+    ]
     return sorted(nodes, key=lambda n: graph.nodes[n]["position"])
 
 
@@ -30,8 +34,14 @@ def test_program_order_links_consecutive_ops_across_steps():
 
 def test_blocking_collective_completes_before_the_issuers_next_op():
     graph = build_graph(load_dict(synth(tp=2)), Scenario(reduce=False))
-    coll = next(n for n, a in graph.nodes(data=True)
-                if a.get("kind") == "coll" and a["collective"] == "all_reduce" and n[5] == 0 and n[1] == "decode")
+    coll = next(
+        n
+        for n, a in graph.nodes(data=True)
+        if a.get("kind") == "coll"
+        and a["collective"] == "all_reduce"
+        and n[5] == 0
+        and n[1] == "decode"
+    )
     assert set(graph.nodes[coll]["issuers"]) == {0, 1}
     successors = {v[6] for v in graph.successors(coll) if graph.edges[coll, v]["order"]}
     assert successors == {"attn_residual"} or successors == {"attn_norm"}
@@ -48,8 +58,10 @@ def test_async_collective_completes_at_its_wait_before():
 
 
 def test_two_batch_interleaves_the_pair_at_each_sync_point():
-    graph = build_graph(load_dict(synth(tp=2, overlap="two_batch", decode_microbatches=2,
-                                        prefill_microbatches=2)), Scenario(reduce=False))
+    graph = build_graph(
+        load_dict(synth(tp=2, overlap="two_batch", decode_microbatches=2, prefill_microbatches=2)),
+        Scenario(reduce=False),
+    )
     order = [(n[3], n[6]) for n in ops_of(graph, 0)]
     # a's embed then its issue; b's embed; a's attn_norm ...
     assert order[:4] == [(0, "embed"), (1, "embed"), (0, "attn_norm"), (0, "qkv")]
@@ -65,8 +77,11 @@ def test_segments_end_after_a_run_of_issues():
 
 def test_send_recv_is_a_rendezvous_between_stages():
     graph = build_graph(load_dict(synth(pp=2)), Scenario(reduce=False))
-    coll = next(n for n, a in graph.nodes(data=True)
-                if a.get("kind") == "coll" and a["role"] == "stage" and n[1] == "decode" and n[2] == 1)
+    coll = next(
+        n
+        for n, a in graph.nodes(data=True)
+        if a.get("kind") == "coll" and a["role"] == "stage" and n[1] == "decode" and n[2] == 1
+    )
     assert coll[6] == (0, 1) and set(graph.nodes[coll]["issuers"]) == {0, 1}
     order_in = {u[4] for u in graph.predecessors(coll) if graph.edges[u, coll]["order"]}
     assert order_in == {0, 1}

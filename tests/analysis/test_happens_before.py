@@ -1,4 +1,5 @@
 """Happens-before on hand-built DAGs, where the answer is obvious by reading."""
+
 import networkx as nx
 
 from syncverify.analysis.happens_before import OrderIndex, analyse_order, find_races
@@ -9,9 +10,14 @@ def op(rank, position, name="x"):
 
 
 def coll(index, members, issuers, is_async=False):
-    return ("coll", "decode", 0, 0, index, 0, tuple(members)), dict(
-        kind="coll", sync=index, members=tuple(members), issuers={r: 0 for r in issuers},
-        is_async=is_async, collective="all_reduce")
+    return ("coll", "decode", 0, 0, index, 0, tuple(members)), {
+        "kind": "coll",
+        "sync": index,
+        "members": tuple(members),
+        "issuers": dict.fromkeys(issuers, 0),
+        "is_async": is_async,
+        "collective": "all_reduce",
+    }
 
 
 def program(graph, rank, length, name="x"):
@@ -64,14 +70,14 @@ def test_ranks_without_a_collective_are_unordered():
 
 
 def test_blocking_collective_orders_its_consumers_on_every_member():
-    g, r0, r1, node = two_ranks_with_allreduce(blocking=True)
+    g, r0, r1, _node = two_ranks_with_allreduce(blocking=True)
     index, races = analyse_order(g)
     assert races == []
-    assert index.ordered(r0[0], r1[2])        # through the collective: rank 0's a before rank 1's c
+    assert index.ordered(r0[0], r1[2])  # through the collective: rank 0's a before rank 1's c
 
 
 def test_async_collective_never_awaited_is_a_race_on_each_reader():
-    g, r0, r1, node = two_ranks_with_allreduce(blocking=False)
+    g, r0, r1, _node = two_ranks_with_allreduce(blocking=False)
     _, races = analyse_order(g)
     assert {(r.consumer, r.reason) for r in races} == {(r0[2], "unawaited"), (r1[2], "unawaited")}
 
@@ -88,8 +94,8 @@ def test_wait_after_the_reader_is_awaited_late():
     node, attrs = coll(0, (0,), (0,), is_async=True)
     g.add_node(node, **attrs)
     edge(g, r0[0], node, order=True, data=[("in", None, None)])
-    edge(g, node, r0[3], order=True)                      # waits before op 3 ...
-    edge(g, node, r0[1], data=[("x", None, 0)])           # ... but op 1 reads it
+    edge(g, node, r0[3], order=True)  # waits before op 3 ...
+    edge(g, node, r0[1], data=[("x", None, 0)])  # ... but op 1 reads it
     _, races = analyse_order(g)
     assert [(r.consumer, r.reason, r.wait) for r in races] == [(r0[1], "awaited-late", r0[3])]
 
@@ -119,14 +125,14 @@ def test_a_deadlock_hides_no_race_among_the_ops_it_does_not_block():
     b, attrs_b = coll(1, (0, 1), (0, 1))
     g.add_node(a, **attrs_a)
     g.add_node(b, **attrs_b)
-    edge(g, r0[0], a, order=True)                 # ranks 0 and 1 wait on each other
+    edge(g, r0[0], a, order=True)  # ranks 0 and 1 wait on each other
     edge(g, a, b, order=True)
     edge(g, r1[0], b, order=True)
     edge(g, b, a, order=True)
     edge(g, a, r0[1], order=True)
     edge(g, b, r1[1], order=True)
-    edge(g, r2[0], r1[1], data=[("x", None, None)])                       # read after the cycle
-    edge(g, r0[0], r2[1], data=[("x", None, None)])                       # nothing orders it
+    edge(g, r2[0], r1[1], data=[("x", None, None)])  # read after the cycle
+    edge(g, r0[0], r2[1], data=[("x", None, None)])  # nothing orders it
     index, races = analyse_order(g)
     assert not index.acyclic
     # rank 2 is not blocked: its unordered read of rank 0's first op is a race; the read on
@@ -143,8 +149,8 @@ def test_removing_a_node_recomputes_order():
 
 def test_data_edges_of_a_collective_that_never_completes_are_left_to_matching():
     g = nx.DiGraph()
-    r0, r1 = program(g, 0, 3), program(g, 1, 3)
-    node, attrs = coll(0, (0, 1), (0,), is_async=True)     # rank 1 never issues it
+    r0, _r1 = program(g, 0, 3), program(g, 1, 3)
+    node, attrs = coll(0, (0, 1), (0,), is_async=True)  # rank 1 never issues it
     g.add_node(node, **attrs)
     edge(g, r0[0], node, order=True, data=[("in", None, None)])
     edge(g, node, r0[2], data=[("x", None, 0)])

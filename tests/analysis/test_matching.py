@@ -1,4 +1,5 @@
 """Collective matching on hand-built DAGs: missing ranks, order and size mismatches."""
+
 import networkx as nx
 
 from syncverify.analysis.matching import missing_ranks, order_mismatches
@@ -6,8 +7,15 @@ from syncverify.analysis.matching import missing_ranks, order_mismatches
 
 def add_coll(g, index, members, issuers, layer=0, collective="all_reduce"):
     node = ("coll", "prefill", 0, 0, index, layer, tuple(members))
-    g.add_node(node, kind="coll", sync=index, members=tuple(members), issuers=dict(issuers),
-               collective=collective, role="")
+    g.add_node(
+        node,
+        kind="coll",
+        sync=index,
+        members=tuple(members),
+        issuers=dict(issuers),
+        collective=collective,
+        role="",
+    )
     return node
 
 
@@ -23,7 +31,9 @@ def test_a_member_that_never_issues_is_a_missing_rank():
     g = nx.DiGraph()
     node = add_coll(g, 0, (0, 1, 2, 3), {0: 0, 1: 0})
     hangs = missing_ranks(g, lambda n, r: "selector")
-    assert [(h.node, h.missing, h.issuers, h.reason) for h in hangs] == [(node, (2, 3), (0, 1), "selector")]
+    assert [(h.node, h.missing, h.issuers, h.reason) for h in hangs] == [
+        (node, (2, 3), (0, 1), "selector")
+    ]
 
 
 def test_idle_wins_over_other_reasons():
@@ -45,8 +55,8 @@ def test_members_issuing_complete_calls_in_different_orders_mismatch():
 def test_groups_with_the_same_ranks_are_one_communicator():
     """S1: EP4 inside TP4 is the TP group: their calls interleave on one communicator."""
     g = nx.DiGraph()
-    add_coll(g, 0, (0, 1), {0: 0, 1: 0})            # over tp
-    add_coll(g, 1, (0, 1), {0: 1, 1: 2})            # over ep (same ranks)
+    add_coll(g, 0, (0, 1), {0: 0, 1: 0})  # over tp
+    add_coll(g, 1, (0, 1), {0: 1, 1: 2})  # over ep (same ranks)
     add_coll(g, 2, (0, 1), {0: 2, 1: 1})
     assert len(order_mismatches(g)) == 1
 
@@ -56,6 +66,13 @@ def test_point_to_point_calls_match_per_direction():
     forward = ("coll", "decode", 0, 0, 0, -1, (0, 1))
     back = ("coll", "decode", 0, 0, 1, 4, (1, 0))
     for node, index, issuers in ((forward, 0, {0: 0, 1: 1}), (back, 1, {1: 0, 0: 1})):
-        g.add_node(node, kind="coll", sync=index, members=(0, 1), issuers=issuers,
-                   collective="send_recv", role="stage")
+        g.add_node(
+            node,
+            kind="coll",
+            sync=index,
+            members=(0, 1),
+            issuers=issuers,
+            collective="send_recv",
+            role="stage",
+        )
     assert order_mismatches(g) == []

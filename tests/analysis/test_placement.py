@@ -1,11 +1,12 @@
 """Placement analysis: small plans where the missing or corrupting collective is obvious."""
+
 from fractions import Fraction
 
 import pytest
 
 from syncverify.analysis import run_analyses
 from syncverify.analysis.values import FULL, chunk, covers_blocks, feat_union, normalize, tokens
-from tests.support import TINY_DENSE, TINY_MOE, load_dict, synth
+from tests.support import TINY_MOE, load_dict, synth
 
 B = ("P", 0, 0)
 
@@ -20,7 +21,9 @@ def without(plan: dict, sync_id: str) -> dict:
 
 
 def test_token_intervals_merge_and_detect_overlap():
-    merged, overlap = normalize([(B, Fraction(0), Fraction(1, 2)), (B, Fraction(1, 2), Fraction(1))])
+    merged, overlap = normalize(
+        [(B, Fraction(0), Fraction(1, 2)), (B, Fraction(1, 2), Fraction(1))]
+    )
     assert merged == tokens(B) and not overlap
     _, overlap = normalize([(B, Fraction(0), Fraction(2, 3)), (B, Fraction(1, 2), Fraction(1))])
     assert overlap
@@ -43,12 +46,15 @@ def test_a_correct_tp_pp_plan_has_no_defect():
     assert kinds(synth(tp=2, pp=2, prefill_microbatches=2, decode_microbatches=2)) == set()
 
 
-@pytest.mark.parametrize("sync_id, kind", [
-    ("attn-ar", "partial-input"),           # o_proj's partial sum reaches attn_residual
-    ("embed-ar", "partial-input"),          # vocab-parallel embed is a partial sum (S19)
-    ("logits", "sharded-features"),         # sample reads one vocabulary shard
-    ("stage-xfer", "missing-stage-input"),  # S3
-])
+@pytest.mark.parametrize(
+    "sync_id, kind",
+    [
+        ("attn-ar", "partial-input"),  # o_proj's partial sum reaches attn_residual
+        ("embed-ar", "partial-input"),  # vocab-parallel embed is a partial sum (S19)
+        ("logits", "sharded-features"),  # sample reads one vocabulary shard
+        ("stage-xfer", "missing-stage-input"),  # S3
+    ],
+)
 def test_removing_a_tp_or_pp_sync_leaves_its_consumer_unfed(sync_id, kind):
     assert kind in kinds(without(synth(tp=2, pp=2), sync_id))
 

@@ -3,6 +3,7 @@ exactly the findings its lines mark `# [SVxxx, ...]` (a plan with no marker must
 and the default (reduced) check must give the same findings as `--exhaustive`: codes, places,
 messages and help.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,10 @@ PLANS = sorted((Path(__file__).parent / "issue10").glob("*.yaml"))
 
 
 def findings(path: Path, exhaustive: bool) -> list[tuple]:
-    return [(f.line, f.column, f.code, f.message, f.help)
-            for f in check_plan(load_plan(str(path)), exhaustive=exhaustive)]
+    return [
+        (f.line, f.column, f.code, f.message, f.help)
+        for f in check_plan(load_plan(str(path)), exhaustive=exhaustive)
+    ]
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: p.stem)

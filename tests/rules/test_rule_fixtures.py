@@ -2,6 +2,7 @@
 of <CODE> on exactly the lines marked `# [<CODE>]` (a marker may list several codes, and marked
 codes other than <CODE> are checked the same way), and good.yaml must give none of <CODE>.
 """
+
 from __future__ import annotations
 
 import re

@@ -15,6 +15,7 @@ A disagreement is a bug in one of the two. Fixed in the executor, or, when S1-S2
 checker is wrong, fixed there; either way the plan is kept below as a regression test (an xfail
 while a checker fix is pending).
 """
+
 from collections import Counter
 from pathlib import Path
 
@@ -22,21 +23,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncverify.findings import PlanError
-from syncverify.loader import load_plan
 from syncverify import agreement
 from syncverify.agreement import mutations_by_kind, verdicts, verdicts_of
+from syncverify.findings import PlanError
+from syncverify.loader import load_plan
 from syncverify.synthesis import synthesize_plan
 from tests.strategies import TINY_MOE_ALL, layouts
 from tests.support import TINY_DENSE, TINY_MOE
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_DIRS = (ROOT / "plans", ROOT.parent / "shared" / "acceptance" / "plans")
-MAX_RANK_LAYERS = 256            # "small enough": ranks x layers of the larger phase
+MAX_RANK_LAYERS = 256  # "small enough": ranks x layers of the larger phase
 RANDOM_PLANS = 300
-COUNTS: Counter = Counter()      # what the run saw, printed by conftest.py
-TWO_LAYERS = {id(TINY_DENSE): agreement.TINY_DENSE, id(TINY_MOE): agreement.TINY_MOE,
-              id(TINY_MOE_ALL): agreement.TINY_MOE_ALL}
+COUNTS: Counter = Counter()  # what the run saw, printed by conftest.py
+TWO_LAYERS = {
+    id(TINY_DENSE): agreement.TINY_DENSE,
+    id(TINY_MOE): agreement.TINY_MOE,
+    id(TINY_MOE_ALL): agreement.TINY_MOE_ALL,
+}
 
 
 def record(v) -> None:
@@ -53,19 +57,26 @@ def record(v) -> None:
 
 
 def explain(v) -> str:
-    return (f"{v.label}: the checker reports {v.checker_codes or 'nothing'}, the executor "
-            f"{v.outcome.status}: {v.outcome.message} at {v.outcome.where()} ({v.outcome.scenario})")
+    return (
+        f"{v.label}: the checker reports {v.checker_codes or 'nothing'}, the executor "
+        f"{v.outcome.status}: {v.outcome.message} at {v.outcome.where()} ({v.outcome.scenario})"
+    )
 
 
-@settings(max_examples=RANDOM_PLANS, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=RANDOM_PLANS,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(layouts(max_tp=2), st.data())
 def test_checker_and_executor_agree_on_random_plans(layout, data):
     layout = dict(layout, model=TWO_LAYERS[id(layout["model"])])
     plan = synthesize_plan(**layout)
     by_kind = {kind: found for kind, found in mutations_by_kind(plan).items() if found}
     label, chosen = "as synthesized", plan
-    if by_kind and data.draw(st.integers(0, 3), label="mutate") > 0:     # one plan in four as is
+    if by_kind and data.draw(st.integers(0, 3), label="mutate") > 0:  # one plan in four as is
         kind = data.draw(st.sampled_from(sorted(by_kind)), label="kind")
         label, chosen = data.draw(st.sampled_from(by_kind[kind]), label="mutation")
     v = verdicts(chosen, f"{agreement.layout_label(layout)}: {label}")
@@ -103,8 +114,16 @@ def test_checker_and_executor_agree_on_real_plans(path):
 # every collective over every group at the anchors the mutations never draw (issue 10, item 7:
 # syncs after sample, at prefill_end and step_end were judged differently)
 TAIL_ANCHORS = ("sample", "prefill_end", "step_end")
-COLLECTIVES = ("all_reduce", "reduce_scatter", "all_gather", "all_to_all", "send_recv",
-               "broadcast", "gather", "barrier")
+COLLECTIVES = (
+    "all_reduce",
+    "reduce_scatter",
+    "all_gather",
+    "all_to_all",
+    "send_recv",
+    "broadcast",
+    "gather",
+    "barrier",
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +135,11 @@ def tp_dp_plan() -> dict:
 @pytest.mark.parametrize("collective", COLLECTIVES)
 def test_checker_and_executor_agree_on_any_sync_at_the_boundaries(tp_dp_plan, after, collective):
     for group in ("tp", "dp", "sp", "world"):
-        plan = dict(tp_dp_plan, sync=tp_dp_plan["sync"] + [
-            {"id": "extra", "after": after, "collective": collective, "group": group}])
+        plan = dict(
+            tp_dp_plan,
+            sync=tp_dp_plan["sync"]
+            + [{"id": "extra", "after": after, "collective": collective, "group": group}],
+        )
         v = verdicts(plan, f"tp2 dp2: a {collective} over {group} after {after}")
         COUNTS["syncs at sample, prefill_end, step_end"] += 1
         record(v)
@@ -128,21 +150,21 @@ def test_checker_and_executor_agree_on_any_sync_at_the_boundaries(tp_dp_plan, af
 # side that was wrong was fixed (docs/simulate.md, "Disagreements found")
 RESOLVED_DISAGREEMENTS = {
     "gather-before-sample.yaml": "S18: with dp > 1 the sink reads only through a gather after "
-                                 "sample (the checker used to let it read rank 0's own tokens)",
+    "sample (the checker used to let it read rank 0's own tokens)",
     "async-recv-then-broadcast-at-stage-boundary.yaml": "S7: the executor let the async receive "
-                                                        "undo the later-listed broadcast",
+    "undo the later-listed broadcast",
     "ulysses-two-sequences-per-microbatch.yaml": "the executor's swap back cut the rows by count",
     "all-reduce-over-tp-after-sample.yaml": "S18: the executor's sink read the tokens before the "
-                                            "syncs at sample",
+    "syncs at sample",
     "all-to-all-over-dp-after-the-output-gather.yaml": "the executor let an all_to_all of "
-                                                       "unequal buffers complete",
+    "unequal buffers complete",
     "all-reduce-at-prefill-end.yaml": "S22: the executor let a reduction of the K/V caches at "
-                                      "the hand-over change nothing",
+    "the hand-over change nothing",
     "all-to-all-over-dp-after-sample.yaml": "the checker passed scrambled tokens (fixed: SV403)",
     "all-to-all-over-tp-after-sample.yaml": "the checker only warned, SV404 (fixed: SV403)",
     "ulysses-heads-over-tp-times-sp.yaml": "the checker labelled the K/V head split as attention "
-                                           "heads (false SV403, fixed); the executor's tiny model "
-                                           "had heads for tp, not tp x sp",
+    "heads (false SV403, fixed); the executor's tiny model "
+    "had heads for tp, not tp x sp",
 }
 
 

@@ -3,6 +3,7 @@
 Each test states what must happen when the plan runs: a match, a divergence of a given kind at a
 given op, or a hang. tests/simulate/test_agreement.py holds the same outcomes against the checker.
 """
+
 import copy
 from pathlib import Path
 
@@ -20,7 +21,10 @@ from tests.support import TINY_DENSE, TINY_MOE, load_dict, synth
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PLANS = sorted((ROOT / "plans").glob("*.yaml"))
 PLANS = Path(__file__).parent / "plans"
-ULYSSES = [PLANS / "ulysses-two-sequences-per-microbatch.yaml", PLANS / "ulysses-heads-over-tp-times-sp.yaml"]
+ULYSSES = [
+    PLANS / "ulysses-two-sequences-per-microbatch.yaml",
+    PLANS / "ulysses-heads-over-tp-times-sp.yaml",
+]
 
 
 def run(plan: dict, steps: int = 3):
@@ -41,6 +45,7 @@ def sync_of(plan: dict, sync_id: str) -> dict:
 
 # ---- the tiny model keeps the plan's divisibilities (S20) ------------------------------------
 
+
 @pytest.mark.parametrize("path", GOOD_PLANS + ULYSSES, ids=lambda p: p.stem)
 def test_scaling_keeps_every_divisibility(path):
     plan = load_plan(path)
@@ -48,8 +53,8 @@ def test_scaling_keeps_every_divisibility(path):
     for phase in plan.phases:
         tp, ep = phase.degrees.tp, phase.degrees.ep
         assert dims.heads % tp == 0 and dims.ffn % tp == 0 and dims.vocab % tp == 0
-        assert dims.heads % (tp * phase.degrees.sp) == 0     # Ulysses splits a TP shard's heads
-        if not plan.model.mla:      # KV heads split over tp, or replicated when tp > kv_heads
+        assert dims.heads % (tp * phase.degrees.sp) == 0  # Ulysses splits a TP shard's heads
+        if not plan.model.mla:  # KV heads split over tp, or replicated when tp > kv_heads
             assert dims.kv_heads % tp == 0 or tp % dims.kv_heads == 0
             assert (dims.kv_heads < tp) == (plan.model.kv_heads < tp)
         if plan.model.moe:
@@ -60,13 +65,39 @@ def test_scaling_keeps_every_divisibility(path):
 
 # ---- correct plans match -----------------------------------------------------------------
 
-@pytest.mark.parametrize("layout", [
-    dict(model=TINY_DENSE, tp=2, pp=2, dp=2, prefill_microbatches=2, decode_microbatches=2),
-    dict(model=TINY_DENSE, tp=2, prefill_sp=2, decode_dp=2),
-    dict(model=TINY_MOE, tp=2, ep=1), dict(model=TINY_MOE, tp=2, ep=2),
-    dict(model=TINY_MOE_ALL, tp=2, dp=2, ep=4, overlap="two_batch", prefill_microbatches=2,
-         decode_microbatches=2),
-], ids=["tp-pp-dp", "sp-prefill-dp-decode", "moe-expert-tp", "moe-ep-in-tp", "moe-ep-over-replicas"])
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        {
+            "model": TINY_DENSE,
+            "tp": 2,
+            "pp": 2,
+            "dp": 2,
+            "prefill_microbatches": 2,
+            "decode_microbatches": 2,
+        },
+        {"model": TINY_DENSE, "tp": 2, "prefill_sp": 2, "decode_dp": 2},
+        {"model": TINY_MOE, "tp": 2, "ep": 1},
+        {"model": TINY_MOE, "tp": 2, "ep": 2},
+        {
+            "model": TINY_MOE_ALL,
+            "tp": 2,
+            "dp": 2,
+            "ep": 4,
+            "overlap": "two_batch",
+            "prefill_microbatches": 2,
+            "decode_microbatches": 2,
+        },
+    ],
+    ids=[
+        "tp-pp-dp",
+        "sp-prefill-dp-decode",
+        "moe-expert-tp",
+        "moe-ep-in-tp",
+        "moe-ep-over-replicas",
+    ],
+)
 def test_synthesized_plans_match_the_reference(layout):
     assert run(synth(**layout)).matches
 
@@ -74,12 +105,14 @@ def test_synthesized_plans_match_the_reference(layout):
 def test_send_recv_groups_do_not_block_each_other():
     """S3: the last stage sends step t's token to stage 0 and posts the next activation recv
     with no op between: one group. Posted one by one, the two stages would wait on each other."""
-    plan = synth(TINY_DENSE, tp=2, pp=2, token_return="device", prefill_microbatches=2,
-                 decode_microbatches=2)
+    plan = synth(
+        TINY_DENSE, tp=2, pp=2, token_return="device", prefill_microbatches=2, decode_microbatches=2
+    )
     assert run(plan).matches
 
 
 # ---- missing syncs diverge, where the value is first used ---------------------------------
+
 
 def test_a_missing_stage_transfer_leaves_the_next_stage_without_input():
     outcome = run(without(synth(TINY_DENSE, tp=2, pp=2), "stage-xfer"))
@@ -104,10 +137,16 @@ def test_the_prefill_to_decode_handover():
     """S5: prefill TP4 hands each decode rank of TP2 x DP2 the KV heads it owns."""
     plan = synth(TINY_DENSE, tp=4)
     plan["phases"]["decode"].update(tp=2, dp=2)
-    plan["sync"] += [{"id": "dp-out", "after": "sample", "collective": "gather", "group": "dp",
-                      "phases": ["decode"]},
-                     {"id": "handover", "after": "prefill_end", "collective": "all_gather",
-                      "group": "world"}]
+    plan["sync"] += [
+        {
+            "id": "dp-out",
+            "after": "sample",
+            "collective": "gather",
+            "group": "dp",
+            "phases": ["decode"],
+        },
+        {"id": "handover", "after": "prefill_end", "collective": "all_gather", "group": "world"},
+    ]
     assert run(plan).matches
     outcome = run(without(plan, "handover"))
     assert (outcome.kind, outcome.phase, outcome.op) == ("missing", "decode", "attention")
@@ -129,10 +168,11 @@ def test_dp_outputs_reach_the_sink_only_through_a_gather():
     sync_of(plan, "dp-out").update({"async": True})
     for phase in plan["phases"].values():
         phase["overlap"] = "comm_compute"
-    assert run(plan).matches                 # the sink waits for an async gather
+    assert run(plan).matches  # the sink waits for an async gather
 
 
 # ---- timing: stale reads (S22), the host (S4, S15) ------------------------------------------
+
 
 def test_an_async_collective_awaited_too_late_is_a_stale_read():
     plan = synth(TINY_DENSE, tp=2, overlap="comm_compute")
@@ -146,11 +186,12 @@ def test_across_steps_with_the_host_token_reads_it_before_it_exists():
     plan["phases"]["decode"]["overlap"] = "across_steps"
     outcome = run(plan)
     assert (outcome.kind, outcome.op, outcome.step) == ("stale-read", "embed", 1)
-    plan["phases"]["decode"]["token_return"] = "device"      # program order carries it (S15)
+    plan["phases"]["decode"]["token_return"] = "device"  # program order carries it (S15)
     assert run(plan).matches
 
 
 # ---- hangs (S10, S17, S23) -------------------------------------------------------------------
+
 
 def test_an_idle_replica_that_skips_leaves_the_gather_waiting():
     plan = synth(TINY_DENSE, tp=2, dp=2)
@@ -164,22 +205,38 @@ def test_a_selector_that_splits_a_group_hangs_it():
     """S9, S23: only TP rank 0 enters the barrier; rank 1 goes on to the o_proj all-reduce, and
     the two ranks pair different calls."""
     plan = synth(TINY_DENSE, tp=2)
-    plan["sync"].append({"id": "half", "after": "attention", "collective": "barrier", "group": "tp",
-                         "ranks": {"tp": 0}})
+    plan["sync"].append(
+        {
+            "id": "half",
+            "after": "attention",
+            "collective": "barrier",
+            "group": "tp",
+            "ranks": {"tp": 0},
+        }
+    )
     outcome = run(plan)
     assert outcome.status == "hang"
-    assert "pair" in outcome.message and "'half'" in outcome.message and "'attn-ar'" in outcome.message
+    assert (
+        "pair" in outcome.message and "'half'" in outcome.message and "'attn-ar'" in outcome.message
+    )
 
 
 # ---- redundant syncs change nothing ------------------------------------------------------
 
-@pytest.mark.parametrize("extra", [
-    {"after": "attention", "collective": "barrier", "group": "tp"},
-    {"after": "attn_residual", "collective": "broadcast", "group": "tp"},
-    {"after": "stage_boundary", "collective": "send_recv", "group": "pp"},
-], ids=["barrier", "broadcast-of-replicated", "second-stage-transfer"])
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"after": "attention", "collective": "barrier", "group": "tp"},
+        {"after": "attn_residual", "collective": "broadcast", "group": "tp"},
+        {"after": "stage_boundary", "collective": "send_recv", "group": "pp"},
+    ],
+    ids=["barrier", "broadcast-of-replicated", "second-stage-transfer"],
+)
 def test_redundant_syncs_keep_the_result(extra):
-    assert run(synth(TINY_DENSE, tp=2, pp=2) | {"sync": synth(TINY_DENSE, tp=2, pp=2)["sync"] + [extra]}).matches
+    assert run(
+        synth(TINY_DENSE, tp=2, pp=2) | {"sync": synth(TINY_DENSE, tp=2, pp=2)["sync"] + [extra]}
+    ).matches
 
 
 def test_a_duplicated_reduction_multiplies():
@@ -196,6 +253,7 @@ def test_plan_files_load_like_check():
 
 
 # ---- issue 10, item 7: the executor's side ---------------------------------------------------
+
 
 def run_file(name: str, steps: int = 3):
     plan = load_plan(PLANS / name)
@@ -230,11 +288,14 @@ def test_the_swap_back_cuts_every_sequence_at_the_same_positions():
     assert out[0].cols == ("q", 0, 4)
 
 
-@pytest.mark.parametrize("name, kind", [
-    ("all-to-all-over-dp-after-sample.yaml", "value"),
-    ("all-to-all-over-tp-after-sample.yaml", "value"),
-    ("all-reduce-over-tp-after-sample.yaml", "value"),
-])
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("all-to-all-over-dp-after-sample.yaml", "value"),
+        ("all-to-all-over-tp-after-sample.yaml", "value"),
+        ("all-reduce-over-tp-after-sample.yaml", "value"),
+    ],
+)
 def test_syncs_after_sample_change_what_the_output_sink_receives(name, kind):
     """S18 with S7: the sink reads the sampled tokens after every sync at `sample`: an
     all_to_all scrambles them over the members, an all_reduce sums the ids."""

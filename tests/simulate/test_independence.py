@@ -5,6 +5,7 @@ Every module of syncverify/simulate is parsed (not imported) and its imports fol
 by module within syncverify, function-level and TYPE_CHECKING imports included; none may reach
 the checker's graph, analyses or rules.
 """
+
 import ast
 from pathlib import Path
 
@@ -32,7 +33,9 @@ def module_name(path: Path) -> str:
 def imported_names(path: Path) -> set:
     """Every module name `path` imports, relative imports resolved; `from m import x` names
     both `m` and `m.x` (x may be a submodule)."""
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    )
     names = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
@@ -40,7 +43,7 @@ def imported_names(path: Path) -> set:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             names.add(base)
             names |= {f"{base}.{alias.name}" for alias in node.names}
@@ -57,8 +60,11 @@ def import_chain(start: Path) -> dict:
         if path is None:
             continue
         for name in imported_names(path):
-            if name.startswith("syncverify") and name not in parent and \
-                    (source_of(name) is not None or name.startswith(FORBIDDEN)):
+            if (
+                name.startswith("syncverify")
+                and name not in parent
+                and (source_of(name) is not None or name.startswith(FORBIDDEN))
+            ):
                 parent[name] = current
                 todo.append(name)
     return parent

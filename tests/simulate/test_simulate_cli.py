@@ -1,4 +1,5 @@
 """`syncverify simulate PLAN` as a user runs it: exit codes, where it diverges, what hangs."""
+
 import io
 import json
 import re
@@ -24,8 +25,10 @@ def simulate(name: str, *args, **options):
 def test_a_correct_plan_matches_and_exits_0():
     code, out, _ = simulate("clean.yaml")
     assert code == 0
-    assert out == (f"{PLANS / 'clean.yaml'}: matches the single-device reference "
-                   f"(prefill + 3 decode steps; every replica busy)\n")
+    assert out == (
+        f"{PLANS / 'clean.yaml'}: matches the single-device reference "
+        f"(prefill + 3 decode steps; every replica busy)\n"
+    )
 
 
 def test_a_missing_reduction_names_the_first_divergence():
@@ -39,8 +42,10 @@ def test_a_hang_names_what_each_rank_waits_for():
     code, out, _ = simulate("world-barrier.yaml")
     assert code == 1
     assert "hang" in out.splitlines()[0]
-    assert ("rank 0 waits for 'paranoid' (barrier over world ranks 0-3, prefill mb 0 layer 0), "
-            "which ranks 2-3 never issue") in out
+    assert (
+        "rank 0 waits for 'paranoid' (barrier over world ranks 0-3, prefill mb 0 layer 0), "
+        "which ranks 2-3 never issue"
+    ) in out
 
 
 def test_a_stale_read_is_a_divergence_even_when_the_numbers_agree():
@@ -53,14 +58,20 @@ def test_steps_and_json():
     code, out, _ = simulate("missing-attn-allreduce.yaml", steps=1, format="json")
     data = json.loads(out)
     assert code == 1 and data["status"] == "divergence" and data["steps"] == 1
-    assert {k: data["outcome"][k] for k in ("kind", "rank", "layer", "op")} == \
-        {"kind": "value", "rank": 1, "layer": 0, "op": "attn_residual"}
+    assert {k: data["outcome"][k] for k in ("kind", "rank", "layer", "op")} == {
+        "kind": "value",
+        "rank": 1,
+        "layer": 0,
+        "op": "attn_residual",
+    }
     assert data["outcome"]["max_abs_error"] > 0.1
     assert data["model"]["heads"] % 2 == 0
 
 
-@pytest.mark.parametrize("name, code_at", [("misaligned.yaml", "misaligned.yaml:5:16"),
-                                           ("unknown-key.yaml", "unknown-key.yaml:4:19")])
+@pytest.mark.parametrize(
+    "name, code_at",
+    [("misaligned.yaml", "misaligned.yaml:5:16"), ("unknown-key.yaml", "unknown-key.yaml:4:19")],
+)
 def test_unusable_or_refused_plans_exit_2_at_file_line_column(name, code_at):
     code, out, err = simulate(name)
     assert code == 2 and out == ""
@@ -68,18 +79,31 @@ def test_unusable_or_refused_plans_exit_2_at_file_line_column(name, code_at):
 
 
 def test_the_real_command_line():
-    proc = subprocess.run([sys.executable, "-m", "syncverify", "simulate", "--steps", "3",
-                           "missing-attn-allreduce.yaml"], capture_output=True, text=True, cwd=PLANS)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "syncverify",
+            "simulate",
+            "--steps",
+            "3",
+            "missing-attn-allreduce.yaml",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PLANS,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.startswith("missing-attn-allreduce.yaml: diverges at ")
 
 
-HEAVY = ("100-mb-file", "100-mb-stdin", "hf-config-60-mb")    # tests/test_hostile.py runs those
+HEAVY = ("100-mb-file", "100-mb-stdin", "hf-config-60-mb")  # tests/test_hostile.py runs those
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.name not in HEAVY and not c.args],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.name not in HEAVY and not c.args], ids=lambda c: c.name
+)
 def test_hostile_inputs_exit_2_at_the_place_check_names(case, tmp_path):
     """simulate loads plans as check does: the same problem, at file:line:column, no traceback.
     The size guard (SV014) counts every instance the executor runs, so it may name another of
@@ -99,8 +123,12 @@ def test_hostile_inputs_exit_2_at_the_place_check_names(case, tmp_path):
 
 def test_standard_input_is_named_stdin():
     out, err = io.StringIO(), io.StringIO()
-    code = commands.simulate("-", stdin=io.StringIO((PLANS / "missing-attn-allreduce.yaml").read_text()),
-                             out=out, err=err)
+    code = commands.simulate(
+        "-",
+        stdin=io.StringIO((PLANS / "missing-attn-allreduce.yaml").read_text()),
+        out=out,
+        err=err,
+    )
     assert code == 1 and out.getvalue().startswith("<stdin>: diverges at ")
 
 
@@ -109,15 +137,18 @@ def test_a_crash_of_the_executor_is_an_internal_error_not_a_traceback(monkeypatc
 
     def crash(plan, steps):
         raise RuntimeError("boom")
+
     monkeypatch.setattr(syncverify.simulate, "simulate", crash)
     monkeypatch.delenv("SYNCVERIFY_RAISE", raising=False)
     code, out, err = simulate("clean.yaml")
     assert code == 2 and out == ""
-    assert err == (f"syncverify: error: {PLANS / 'clean.yaml'}:1:1: internal error while simulating "
-                   f"this plan: RuntimeError: boom (SYNCVERIFY_RAISE=1 shows the traceback) [SV900]\n")
+    assert err == (
+        f"syncverify: error: {PLANS / 'clean.yaml'}:1:1: internal error while simulating "
+        f"this plan: RuntimeError: boom (SYNCVERIFY_RAISE=1 shows the traceback) [SV900]\n"
+    )
 
 
-@pytest.mark.parametrize("steps", [0, commands.MAX_SIMULATED_STEPS + 1, 10 ** 9])
+@pytest.mark.parametrize("steps", [0, commands.MAX_SIMULATED_STEPS + 1, 10**9])
 def test_steps_out_of_range_are_refused_before_running(steps):
     code, out, err = simulate("clean.yaml", steps=steps)
     assert code == 2 and out == "" and "--steps: expected 1 to 64" in err
