@@ -241,7 +241,7 @@ def check(
         recorded = read_baseline(baseline)
         baseline_to_update(write_baseline)
     except UsageProblem as exc:
-        from syncverify.report.escape import clean_line
+        from syncverify.escape import clean_line
 
         err.write(f"syncverify: error: {clean_line(str(exc))}\n")  # may quote a config's keys
         return 2
@@ -445,7 +445,7 @@ def refuse_writing_over(outputs: list, inputs: list) -> None:
     `--write-baseline` a baseline), another output, or not a regular file nor a new path.
     `-` is standard output. Paths are compared as files (links and `..` resolved)."""
     from syncverify.atomic import replaced_file
-    from syncverify.report.escape import shown
+    from syncverify.escape import shown
 
     named = [(option, path) for option, path in outputs if path and path != STDIN]
     for at, (option, path) in enumerate(named):
@@ -529,7 +529,7 @@ def use_baseline(
     """Write the baseline (--write-baseline) and hide what it records (both options).
     `reported`: display name -> the codes its policy reports (None: every code)."""
     from syncverify import baseline
-    from syncverify.report.escape import clean_line
+    from syncverify.escape import clean_line
 
     path = write_path or baseline_path
     if path is None:
@@ -743,7 +743,7 @@ def _steps_too_long(plan, steps: int) -> str | None:
 
 def _problems_to(err: TextIO, problems) -> None:
     """One `syncverify: error: file:line:column: message [CODE]` line per problem."""
-    from syncverify.report.escape import clean_line
+    from syncverify.escape import clean_line
 
     for problem in problems:
         err.write(

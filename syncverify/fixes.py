@@ -1,7 +1,7 @@
 """`syncverify check --fix [--write]`: the sync points that missing-sync findings ask for.
 
 A missing-sync finding's `help` ends with the YAML list item to add, filled in from the rule
-requirement table (rules/requirements.yaml, through `graph_support.fix`), e.g.
+requirement table (rules/requirements.yaml, through `for_graph_rules.fix`), e.g.
 `- {after: o_proj, collective: all_reduce, group: tp}`. `--fix` prints those items per plan;
 `--write` inserts them into the plan's `sync:` list as text, so every untouched line keeps its
 comments and formatting, then writes the file atomically.
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from syncverify.findings import Finding
 from syncverify.plan import BOUNDARIES, MODEL_TAIL_OPS, PHASES
-from syncverify.report.escape import clean_line
+from syncverify.escape import clean_line
 
 FIX_CATEGORY = "missing-sync"
 ITEM_LINE = re.compile(r"^\s*- (\{.*\})\s*$")

@@ -26,7 +26,6 @@ from typing import Any
 from syncverify.budget import MAX_SELECTED_LAYERS
 from syncverify.findings import PlanError
 from syncverify.frozenmap import FrozenMap
-from syncverify.hfconfig import HF_FIELDS, HfConfigError, read_hf_config
 from syncverify.load_codes import (
     AMBIGUOUS_NUMBER,
     HF_CONFIG_UNREADABLE,
@@ -50,7 +49,6 @@ from syncverify.plan import (
     SyncPoint,
 )
 from syncverify.problems import Problems
-from syncverify.ranges import compact
 from syncverify.schema import validate
 from syncverify.selectors import (
     check_layers,
@@ -271,6 +269,9 @@ def _read_hf_config(doc: Document, problems: Problems, path: str, base_dir) -> d
     reference = _get(doc.data, "model", "hf_config")
     if not isinstance(reference, str) or not reference:
         return None
+    # imported only for a plan that names a config: a plain plan's load does not pay for it
+    from syncverify.hfconfig import HfConfigError, read_hf_config
+
     resolved, base = _hf_path(reference, path, base_dir), _hf_base(path, base_dir)
     try:
         return read_hf_config(resolved)
@@ -377,6 +378,8 @@ class _Resolver:
             return None
         dense = [l for l in range(layers) if moe is None or l not in moe.layers]
         if "ffn" not in values and dense:
+            from syncverify.ranges import compact  # an error message only
+
             self.missing(("model",), "ffn", f"layers {compact(dense)} are dense")
             return None
         heads, hidden = int(values["heads"]), int(values["hidden"])
@@ -425,6 +428,8 @@ class _Resolver:
     def missing(self, path: tuple, key: str, why: str = "") -> None:
         """A required model key neither the plan nor its hf_config gives."""
         if "hf_config" in self.data["model"]:
+            from syncverify.hfconfig import HF_FIELDS
+
             field = HF_FIELDS.get("moe_ffn" if path[-1] == "moe" and key == "ffn" else key, key)
             self.problems.add(
                 HF_CONFIG_UNREADABLE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from syncverify.findings import Finding, PlanError
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 from syncverify.span import Span
 
 

@@ -18,8 +18,8 @@ def refusals(plan: Plan) -> list:
     """The findings that make a plan unusable for the executor: config and shape findings,
     and SP in decode. The static rules run directly: a `# syncverify: disable` comment
     silences `check`, it does not make a layout runnable."""
-    from syncverify.rules.base import Context
-    from syncverify.rules.static_registry import STATIC_RULES
+    from syncverify.rule import Context
+    from syncverify.rules import STATIC_RULES
 
     ctx = Context(plan)
     for rule in STATIC_RULES:

@@ -19,7 +19,6 @@ from typing import Any
 
 from syncverify.load_codes import INVALID_VALUE, MISSING_KEY, UNKNOWN_KEY, UNKNOWN_NAME, WRONG_TYPE
 from syncverify.problems import Problems
-from syncverify.suggest import KEY_ALIASES, close_match, exact_match, suggest_value
 from syncverify.yamlnodes import Document, dotted
 
 TYPE_NAMES = {
@@ -126,6 +125,9 @@ def _misspelled_required(errors) -> set[tuple]:
     out = set()
     for path, error in errors:
         if error.validator == "additionalProperties":
+            # did-you-mean on error paths only: loading a clean plan never imports it
+            from syncverify.suggest import exact_match
+
             allowed = list(error.schema.get("properties", {}))
             for key in error.instance:
                 guess = exact_match(key, allowed)
@@ -197,6 +199,8 @@ def unknown_key_message(path: tuple, key: str, allowed: list[str]) -> tuple[str,
 
 def key_hint(path: tuple, key: str, allowed: list[str]) -> str:
     """'did you mean ...?', or where the key belongs when it is valid elsewhere."""
+    from syncverify.suggest import KEY_ALIASES, close_match, exact_match
+
     here = exact_match(key, allowed)
     if here:
         return f"did you mean '{here}'?"
@@ -313,6 +317,8 @@ def _with_names(help: str, raw, names) -> str:
         return help
     if help.startswith("quote it"):
         help = ""  # quoting a number would not make it one of the names
+    from syncverify.suggest import suggest_value
+
     guess = suggest_value(raw[0], names) if raw else None
     listing = (f"did you mean '{guess}'? " if guess else "") + f"one of: {', '.join(names)}"
     return f"{help}\n{listing}" if help else listing
@@ -408,6 +414,8 @@ def enum_message(path: tuple, value: Any, allowed: list) -> tuple[str, str]:
     if key == "layout" and value in ("ep", "world"):
         hint = f"layout orders tp, sp, dp and pp only; {value} groups are derived from them (S1)\n"
     else:
+        from syncverify.suggest import suggest_value
+
         guess = suggest_value(value, [str(a) for a in allowed])
         if guess:
             hint = f"did you mean '{guess}'?\n"

@@ -11,7 +11,7 @@ from typing import TextIO
 
 
 def fail(err: TextIO, message: str) -> int:
-    from syncverify.report.escape import clean_line
+    from syncverify.escape import clean_line
 
     err.write(f"syncverify: error: {clean_line(message)}\n")  # may quote a config.json's values
     return 2

@@ -30,7 +30,7 @@ from syncverify.load_codes import (
     YAML_SYNTAX,
 )
 from syncverify.problems import Problems
-from syncverify.report.escape import shown
+from syncverify.escape import shown
 from syncverify.span import Span
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

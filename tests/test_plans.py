@@ -19,7 +19,7 @@ import pytest
 from syncverify.engine import check_plan
 from syncverify.findings import PlanError
 from syncverify.loader import load_plan
-from syncverify.rules.static_registry import STATIC_RULES
+from syncverify.rules import STATIC_RULES
 
 REPO = Path(__file__).resolve().parent.parent
 PLANS = REPO / "plans"

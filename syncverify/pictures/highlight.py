@@ -66,7 +66,7 @@ def highlight(picture, plan, findings: Iterable, graph) -> int:
     """Mark the boxes and arrows `findings` are about; returns how many boxes are hot."""
     from types import SimpleNamespace
 
-    from syncverify.rules.graph_support import shown
+    from syncverify.rule_support.for_graph_rules import shown
 
     classes = graph.graph.get("classes")
     as_analyses = SimpleNamespace(graph=graph)

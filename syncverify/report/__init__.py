@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Optional, TextIO, Union
 
 from syncverify.findings import SEVERITIES, Finding
-from syncverify.report.escape import MAX_MESSAGE
+from syncverify.escape import MAX_MESSAGE
 
 # format name -> module that renders it (imported only when that format is asked for)
 FORMATS = {
@@ -148,10 +148,10 @@ SELF_ESCAPING = ("json", "sarif")
 def printable(report: Report, *, escape: bool = True) -> Report:
     """A copy of `report` whose user data (messages, help, file names, sync ids, traces) can be
     printed: long values shortened, and with `escape` control characters and line separators
-    escaped (syncverify.report.escape). Code frames are escaped where they are drawn."""
+    escaped (syncverify.escape). Code frames are escaped where they are drawn."""
     from dataclasses import replace
 
-    from syncverify.report.escape import clean_line, escaped, shortened
+    from syncverify.escape import clean_line, escaped, shortened
 
     line = clean_line if escape else (lambda text: shortened(text, MAX_MESSAGE))
 

@@ -21,7 +21,7 @@ from typing import TextIO
 
 from syncverify.findings import Finding
 from syncverify.report import Report, make_console
-from syncverify.report.escape import escaped
+from syncverify.escape import escaped
 
 PROBLEMS_ON_STDERR = False  # shown with the findings
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}

@@ -27,8 +27,8 @@ sync:
 
 from syncverify.findings import Where
 from syncverify.plan import Model
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import is_written, ranges, sync_phases
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import is_written, ranges, sync_phases
 
 MOE_ONLY = ("router", "experts", "shared_experts")
 

@@ -27,8 +27,8 @@ sync:
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import sync_phases
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import sync_phases
 
 
 def check(ctx: Context) -> None:

@@ -35,8 +35,8 @@ sync:
 
 from syncverify.findings import Where
 from syncverify.ranges import compact
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import (
     group_by,
     node_order,
     real_ranks,

@@ -27,9 +27,9 @@ sync: []        # the data dependencies between steps already order them (S4, S1
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import article, ranges, sync_phases
-from syncverify.rules.wait_targets import CROSS_STEP, wait_problems
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import article, ranges, sync_phases
+from syncverify.rule_support.wait_targets import CROSS_STEP, wait_problems
 
 
 def _check_step_end(ctx: Context, sync) -> None:

@@ -21,8 +21,8 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import first_node, group_by, trace, where
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import first_node, group_by, trace, where
 
 
 def check(ctx) -> None:

@@ -14,7 +14,7 @@ Upgrade syncverify, or report the bug. To go on meanwhile, deselect the crashing
 `--ignore CODE`.
 """
 
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 
 
 def _never(ctx) -> None:

@@ -28,7 +28,7 @@ parallel: {tp: 16}   # syncverify: disable-line SV701 -- NVLink switch spans bot
 ```
 """
 
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 
 
 def _reported_by_the_engine(ctx) -> None:

@@ -21,8 +21,8 @@ parallel: {tp: 4, dp: 2}       # one copy of each kv head per replica
 ```
 """
 
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import degree_path, report_merged
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import degree_path, report_merged
 
 
 def check(ctx: Context) -> None:

@@ -23,8 +23,8 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import (
     affected_layers,
     first_node,
     fix,

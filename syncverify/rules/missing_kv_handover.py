@@ -30,8 +30,8 @@ sync:
 from syncverify.findings import Where
 from syncverify.graph.reduction import expand
 from syncverify.ranges import compact
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import fix, real_ranks, real_replicas, where_to_add
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import fix, real_ranks, real_replicas, where_to_add
 
 
 def check(ctx) -> None:

@@ -22,8 +22,15 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import first_node, fix, group_by, trace, where, where_to_add
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import (
+    first_node,
+    fix,
+    group_by,
+    trace,
+    where,
+    where_to_add,
+)
 
 
 def check(ctx) -> None:

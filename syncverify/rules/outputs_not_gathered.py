@@ -24,8 +24,8 @@ sync:
 """
 
 from syncverify.ranges import compact
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import (
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import (
     first_node,
     fix,
     group_by,

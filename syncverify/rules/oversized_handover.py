@@ -28,7 +28,7 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 
 
 def check(ctx) -> None:

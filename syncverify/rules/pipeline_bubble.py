@@ -25,8 +25,8 @@ phases:
 from fractions import Fraction
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import percent, phase_key_path, plural
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import percent, phase_key_path, plural
 
 
 def bubble(pp: int, microbatches: int) -> Fraction:

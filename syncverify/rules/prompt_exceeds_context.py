@@ -22,7 +22,7 @@ phases:
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
+from syncverify.rule import Context, Rule
 
 
 def check(ctx: Context) -> None:

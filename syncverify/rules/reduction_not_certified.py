@@ -41,7 +41,7 @@ through the host (`token_return: host`), or accept the risk by lowering this rul
 the configuration (`severity = {SV118 = "warning"}`).
 """
 
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 
 
 def check(ctx) -> None:

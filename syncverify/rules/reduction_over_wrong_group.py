@@ -23,8 +23,8 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import axis_of, first_node, group_by, trace, where
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import axis_of, first_node, group_by, trace, where
 
 KINDS = ("wrong-group", "wrong-collective")
 

@@ -23,7 +23,7 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 
 REASONS = {
     "barrier": "it orders nothing that the plan's other syncs do not already order",

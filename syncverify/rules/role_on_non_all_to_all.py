@@ -22,8 +22,8 @@ sync:
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import article, is_written
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import article, is_written
 
 
 def check(ctx: Context) -> None:

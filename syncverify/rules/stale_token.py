@@ -22,8 +22,8 @@ phases:
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import trace, where
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import trace, where
 
 
 def check(ctx) -> None:

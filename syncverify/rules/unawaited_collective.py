@@ -31,8 +31,8 @@ sync:
 """
 
 from syncverify.graph.nodes import describe
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import group_by, trace, where
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import group_by, trace, where
 
 
 def check(ctx) -> None:

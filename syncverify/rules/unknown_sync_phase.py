@@ -24,8 +24,8 @@ sync: []          # no sequence parallelism in a decode-only plan
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import is_written
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import is_written
 
 
 def check(ctx: Context) -> None:

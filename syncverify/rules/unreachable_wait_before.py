@@ -32,9 +32,9 @@ sync:
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import in_phases, merge_phases, ranges
-from syncverify.rules.wait_targets import MISSING, wait_problems
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import in_phases, merge_phases, ranges
+from syncverify.rule_support.wait_targets import MISSING, wait_problems
 
 
 def _suggestion(window: tuple[str, ...]) -> str:

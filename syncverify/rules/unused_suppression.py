@@ -24,7 +24,7 @@ parallel: {tp: 8}
 ```
 """
 
-from syncverify.rules.base import Rule
+from syncverify.rule import Rule
 
 
 def _reported_by_the_engine(ctx) -> None:

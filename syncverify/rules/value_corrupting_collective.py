@@ -34,8 +34,8 @@ sync:                                  # no logits gather: every rank already ho
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import first_node, group_by, trace, where
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import first_node, group_by, trace, where
 
 MESSAGES = {
     "reduce-sharded": "{label} sums values sharded over different features: unrelated shards are added",

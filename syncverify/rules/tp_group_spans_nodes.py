@@ -24,8 +24,8 @@ parallel: {tp: 8, pp: 2, stages: [63, 63]}
 """
 
 from syncverify.plan import Phase
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import degree_path, ranges, report_merged
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import degree_path, ranges, report_merged
 
 
 def _spanning_group(phase: Phase, per_node: int) -> tuple[tuple[int, ...], int] | None:

@@ -23,8 +23,8 @@ phases:
 
 from syncverify.findings import Where
 from syncverify.plan import OVERLAP_MODES
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import phase_key_path
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import phase_key_path
 
 
 def check(ctx: Context) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncverify.plan import MODEL_TAIL_OPS, Model, Phase, Plan, SyncPoint
-from syncverify.rules.static_helpers import is_token_carrier, selected_layers, sync_phases
+from syncverify.rule_support.for_static_rules import is_token_carrier, selected_layers, sync_phases
 from syncverify.topology import Topology
 
 OK, MISSING, CROSS_STEP = "ok", "missing", "cross-step"

@@ -22,8 +22,8 @@ phases:
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import phase_key_path, plural
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import phase_key_path, plural
 
 
 def check(ctx: Context) -> None:

@@ -20,8 +20,8 @@ parallel: {tp: 8, pp: 4, stages: [32, 32, 31, 31]}
 ```
 """
 
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import degree_path, report_merged
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import degree_path, report_merged
 
 
 def _suggested_split(layers: int, pp: int) -> list[int]:

@@ -29,8 +29,8 @@ sync:
 
 from syncverify.findings import Where
 from syncverify.plan import TENSORS
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import article
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import article
 
 PREFILL_END_TENSORS = ("kv",)
 

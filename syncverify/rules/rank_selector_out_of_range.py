@@ -25,8 +25,8 @@ sync:
 
 from syncverify.findings import Where
 from syncverify.plan import AXES
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import ranges, sync_phases
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import ranges, sync_phases
 
 
 def _check_axis(ctx: Context, sync, axis: str, coords, phases) -> None:

@@ -23,8 +23,8 @@ parallel: {tp: 8, pp: 2}
 ```
 """
 
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import degree_path, report_merged
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import degree_path, report_merged
 
 
 def fits(kv_heads: int, tp: int) -> bool:

@@ -26,8 +26,8 @@ sync:
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import is_written, ranges
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import is_written, ranges
 
 
 def _report(ctx: Context, sync, message: str, help: str) -> None:

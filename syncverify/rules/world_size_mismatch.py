@@ -20,8 +20,13 @@ parallel: {tp: 8, pp: 2}          # 16 ranks
 ```
 """
 
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import is_written, plural, report_merged, world_override_path
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import (
+    is_written,
+    plural,
+    report_merged,
+    world_override_path,
+)
 
 
 def _factors(degrees) -> str:

@@ -29,8 +29,8 @@ parallel: {tp: 8}
 
 from math import gcd
 
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import report_indivisible
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import report_indivisible
 
 
 def expert_tp(phase) -> int:

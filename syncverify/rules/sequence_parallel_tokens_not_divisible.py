@@ -33,8 +33,8 @@ phases:
 
 from syncverify.findings import Where
 from syncverify.plan import Phase
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import phase_key_path, sync_phases
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import phase_key_path, sync_phases
 
 
 def _scatters_over_tp(ctx: Context, phase: Phase):

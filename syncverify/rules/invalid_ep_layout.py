@@ -27,8 +27,8 @@ parallel: {tp: 2, dp: 3, ep: 6}    # one EP group of three whole TP groups
 from __future__ import annotations
 
 from syncverify.plan import Phase
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import degree_path, ranges, report_merged
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import degree_path, ranges, report_merged
 
 
 def _cut_tp_group(phase: Phase) -> tuple[tuple[int, ...], tuple[int, ...]] | None:

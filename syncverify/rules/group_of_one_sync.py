@@ -30,8 +30,8 @@ sync:
 
 from syncverify.findings import Where
 from syncverify.plan import Phase, SyncPoint
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import (
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import (
     article,
     group_size,
     plural,

@@ -26,8 +26,8 @@ parallel: {tp: 1, dp: 16, ep: 8}
 ```
 """
 
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import report_indivisible
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import report_indivisible
 
 
 def check(ctx: Context) -> None:

@@ -12,7 +12,7 @@ from syncverify.findings import Where
 from syncverify.plan import LAYOUT_AXES, Phase, Plan, SyncPoint
 
 if TYPE_CHECKING:
-    from syncverify.rules.base import Context, Rule
+    from syncverify.rule import Context, Rule
 
 
 def is_written(plan: Plan, path: tuple) -> bool:

@@ -29,8 +29,8 @@ sync:
 ```
 """
 
-from syncverify.rules.base import Rule
-from syncverify.rules.graph_support import shown, trace
+from syncverify.rule import Rule
+from syncverify.rule_support.for_graph_rules import shown, trace
 
 
 def check(ctx) -> None:

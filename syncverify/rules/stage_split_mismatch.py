@@ -22,8 +22,8 @@ parallel: {tp: 8, pp: 2, stages: [40, 40]}
 """
 
 from syncverify.findings import Where
-from syncverify.rules.base import Context, Rule
-from syncverify.rules.static_helpers import in_phases, merge_phases
+from syncverify.rule import Context, Rule
+from syncverify.rule_support.for_static_rules import in_phases, merge_phases
 
 STAGES = ("parallel", "stages")
 
