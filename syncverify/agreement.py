@@ -17,10 +17,14 @@ import copy
 import random
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import yaml
 
 from syncverify.plan import GROUPS
+
+if TYPE_CHECKING:  # numpy and the executor load only when a plan is simulated
+    from syncverify.simulate.outcome import Outcome
 
 BAD_CATEGORIES = ("missing-sync", "ordering")
 VALUE_CORRUPTING = ("SV402", "SV403")
@@ -35,7 +39,7 @@ class Verdicts:
     unjudged: list = field(default_factory=list)  # codes that keep the checker's graph out
     checker_codes: list = field(default_factory=list)  # missing-sync/ordering/SV402/SV403 codes
     redundant_only: bool = False  # redundant-sync warnings, no bad finding
-    outcome: object | None = None
+    outcome: Outcome | None = None
     check_seconds: float = 0.0  # CPU time of each side (bench figures)
     simulate_seconds: float = 0.0
 

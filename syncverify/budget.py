@@ -393,7 +393,7 @@ def _blame(plan: Plan, worst: Estimate) -> tuple:
         ("phases", phase.name, "dp_idle"): worst.graphs,
     }
     written = [path for path in factors if path in plan.written]
-    return max(written, key=factors.get) if written else ("phases", phase.name)
+    return max(written, key=factors.__getitem__) if written else ("phases", phase.name)
 
 
 def _factors(worst: Estimate) -> str:

@@ -210,7 +210,7 @@ def _into_empty_list(lines: list[str], plan, fixes: list[SyncFix]) -> list[str]:
 
 
 def _order(item: dict) -> tuple:
-    rank = ANCHOR_ORDER.get(item.get("after"), len(ANCHOR_ORDER))
+    rank = ANCHOR_ORDER.get(item.get("after", ""), len(ANCHOR_ORDER))  # "" names no anchor
     return rank, 1 if item.get("collective") in GATHERS else 0
 
 

@@ -13,7 +13,7 @@ class FrozenMap(Mapping):
 
     def __init__(self, data: Any = ()):
         self._data = dict(data)
-        self._hash = None
+        self._hash: int | None = None
 
     def __getitem__(self, key):
         return self._data[key]

@@ -196,17 +196,16 @@ def _moe_layers(config: dict, layers: int) -> frozenset[int]:
     explicit = config.get("moe_layers")
     if isinstance(explicit, list):  # Llama-4 (newer transformers)
         return frozenset(_index_list(explicit, "moe_layers"))
-    if config.get("first_k_dense_replace") is not None:  # DeepSeek, Kimi
-        first = _int(config, "first_k_dense_replace", minimum=0)
+    # _int is None exactly when the field is unset (null or missing)
+    if (first := _int(config, "first_k_dense_replace", minimum=0)) is not None:  # DeepSeek, Kimi
         every = _int(config, "moe_layer_freq") or 1
         return frozenset(i for i in range(layers) if i >= first and i % every == 0)
     if "decoder_sparse_step" in config or "mlp_only_layers" in config:  # Qwen2-MoE, Qwen3-MoE
         step = _int(config, "decoder_sparse_step") or 1
         dense = set(_index_list(config.get("mlp_only_layers") or [], "mlp_only_layers"))
         return frozenset(i for i in range(layers) if i not in dense and (i + 1) % step == 0)
-    if config.get("interleave_moe_layer_step") is not None:  # Llama-4
-        step = _int(config, "interleave_moe_layer_step")
-        return frozenset(range(step - 1, layers, step))
+    if (interleave := _int(config, "interleave_moe_layer_step")) is not None:  # Llama-4
+        return frozenset(range(interleave - 1, layers, interleave))
     return frozenset(range(layers))  # Mixtral, gpt-oss: every layer
 
 

@@ -111,7 +111,7 @@ class Model:
 
     def layer_ops(self, layer: int) -> tuple[str, ...]:
         """The ops of one layer, in data-flow (and program) order."""
-        if not self.is_moe_layer(layer):
+        if self.moe is None or layer not in self.moe.layers:
             return DENSE_LAYER_OPS
         return MOE_LAYER_OPS if self.moe.shared_experts else MOE_LAYER_OPS_NO_SHARED
 

@@ -327,7 +327,7 @@ def _reason_by_id(sync: dict, plan: dict, model: dict) -> str:
         f"over dp per microbatch (S18){only}.",
     }
     return reasons.get(
-        sync.get("id"),
+        sync.get("id", ""),
         f"required by the layout ({sync['collective']} over "
         f"{sync['group']} after {sync['after']}).",
     )

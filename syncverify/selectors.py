@@ -70,8 +70,8 @@ def selected_count(value: Any) -> int:
     for item in items:
         if _whole(item) is not None:
             count += 1
-        elif isinstance(item, str) and RANGE.fullmatch(item):
-            first, last = (int(n) for n in RANGE.fullmatch(item).groups())
+        elif isinstance(item, str) and (match := RANGE.fullmatch(item)):
+            first, last = (int(n) for n in match.groups())
             count += max(last - first + 1, 0)
     return count
 
@@ -176,8 +176,16 @@ def parse_ranks(value: dict) -> dict[str, frozenset[int]]:
     out = {}
     for axis, coords in value.items():
         items = coords if isinstance(coords, list) else [coords]
-        out[axis] = frozenset(_whole(c) for c in items)
+        out[axis] = frozenset(_checked_whole(c) for c in items)
     return out
+
+
+def _checked_whole(value: Any) -> int:
+    """A coordinate `check_ranks` accepted, so a whole number."""
+    number = _whole(value)
+    if number is None:  # check_ranks reports it (SV012) before any plan is built: a bug here
+        raise ValueError(f"parse_ranks called on an unchecked coordinate {value!r}")
+    return number
 
 
 def check_ranks(doc: Document, problems: Problems, path: tuple) -> None:

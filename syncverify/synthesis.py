@@ -141,7 +141,12 @@ def synthesize_syncs(
         )
     dp_phases = [p for p, d in (("prefill", dp), ("decode", decode_dp)) if d > 1]
     if dp_phases:
-        out = {"id": "dp-out", "after": "sample", "collective": "gather", "group": "dp"}
+        out: dict[str, str | list[str]] = {
+            "id": "dp-out",
+            "after": "sample",
+            "collective": "gather",
+            "group": "dp",
+        }
         if len(dp_phases) == 1:
             out["phases"] = dp_phases
         syncs.append(out)

@@ -120,7 +120,7 @@ class Topology:
     def _all_groups(self) -> dict[str, tuple[tuple[int, ...], ...]]:
         out = {}
         for axis in LAYOUT_AXES + ("ep", "world"):
-            seen = {}
+            seen: dict[int, tuple[int, ...]] = {}  # lowest rank -> its group
             for r in range(self.world):
                 g = self.group(axis, r)
                 seen.setdefault(g[0], g)

@@ -477,7 +477,7 @@ class _Builder:
     def __init__(self, doc: Document, problems: Problems, parent: _Builder | None = None):
         self.doc, self.problems = doc, problems
         self._spans: dict[int, Span] = parent._spans if parent else {}
-        self.lines = parent.lines if parent else doc.text.split("\n")
+        self.lines: list[str] = parent.lines if parent else doc.text.split("\n")
 
     def span(self, node: Node) -> Span:
         """The node's span (computed once per node: aliases share their anchor's node)."""
@@ -496,7 +496,10 @@ class _Builder:
         if isinstance(node, SequenceNode):
             self._check_tag(node, SEQ)
             return [self.convert(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        return self.scalar(node, path)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        # PyYAML's composer makes only these three kinds of node
+        raise TypeError(f"unexpected YAML node {type(node).__name__}")
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:
