@@ -8,8 +8,11 @@ summary (GitHub renders Mermaid in markdown, e.g. in $GITHUB_STEP_SUMMARY).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Optional, Union
+
+from syncverify.plan import Plan
 
 FORMATS = ("mermaid", "dot")
 # GitHub's Mermaid refuses large diagrams (about 50,000 characters of text, 500 edges)
@@ -75,7 +78,7 @@ def draw(plan, *, format: str = "mermaid", **options) -> str:
     return getattr(renderers, format)(picture(plan, **options))
 
 
-def mermaid_summary(report_or_findings, plan: str | object) -> str:
+def mermaid_summary(report_or_findings, plan: str | os.PathLike[str] | Plan) -> str:
     """A markdown section for a CI summary: the plan's DAG (one phase, one step, the first
     microbatch) with its findings highlighted, in a ```mermaid block.
 
@@ -85,17 +88,17 @@ def mermaid_summary(report_or_findings, plan: str | object) -> str:
     """
     from syncverify.pictures import formats as renderers
 
-    plan = _loaded(plan)
+    loaded = _loaded(plan)
     findings = getattr(report_or_findings, "findings", report_or_findings)
-    mine = [f for f in findings if f.file == plan.path]
-    drawn = picture(plan, findings=mine)
+    mine = [f for f in findings if f.file == loaded.path]
+    drawn = picture(loaded, findings=mine)
     counts = f"{len(mine)} finding{'s' if len(mine) != 1 else ''}"
     codes = ", ".join(sorted({f.code for f in mine}))
-    head = f"### {plan.path}: {counts}" + (f" ({codes})" if codes else "") + "\n\n"
+    head = f"### {loaded.path}: {counts}" + (f" ({codes})" if codes else "") + "\n\n"
     if len(drawn.boxes) > SUMMARY_MAX_BOXES:
         return head + (
             f"The picture has {len(drawn.boxes)} boxes, too many for a summary: "
-            f"`syncverify graph {plan.path} --format dot` draws it.\n"
+            f"`syncverify graph {loaded.path} --format dot` draws it.\n"
         )
     legend = "Highlighted in red: where the findings happen. " if mine else ""
     return (
@@ -104,9 +107,9 @@ def mermaid_summary(report_or_findings, plan: str | object) -> str:
     )
 
 
-def _loaded(plan):
-    if isinstance(plan, (str, bytes)) or hasattr(plan, "__fspath__"):
-        from syncverify.loader import load_plan
+def _loaded(plan: str | os.PathLike[str] | Plan) -> Plan:
+    if isinstance(plan, Plan):
+        return plan
+    from syncverify.loader import load_plan
 
-        return load_plan(plan)
-    return plan
+    return load_plan(plan)

@@ -22,18 +22,24 @@ def ranges(text: str | None) -> Callable[[int], bool] | None:
     """A predicate for a collapsed range text: "0-7, 9", ">= 1", "every step"; None: any."""
     if not text or text == "every step":
         return ANY
-    tests = []
+    tests: list[Callable[[int], bool]] = []
     for part in (p.strip() for p in text.split(",")):
         m = re.fullmatch(r">=\s*(\d+)", part) or re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not m:
             continue
         if part.startswith(">="):
-            lo = int(m.group(1))
-            tests.append(lambda v, lo=lo: v >= lo)
+            tests.append(_at_least(int(m.group(1))))
         else:
-            lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
-            tests.append(lambda v, lo=lo, hi=hi: lo <= v <= hi)
+            tests.append(_between(int(m.group(1)), int(m.group(2) or m.group(1))))
     return lambda v: any(t(v) for t in tests)
+
+
+def _at_least(lo: int) -> Callable[[int], bool]:
+    return lambda v: v >= lo
+
+
+def _between(lo: int, hi: int) -> Callable[[int], bool]:
+    return lambda v: lo <= v <= hi
 
 
 def _within(test, value: int) -> bool:

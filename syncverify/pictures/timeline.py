@@ -87,15 +87,16 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
     times = schedule(graph)
     world = graph.graph["worlds"][phase]
     ours = [n for n in graph if n[0] in ("op", "coll") and n[1] == phase and n[2] == step]
-    first = min((times[n] for n in ours if times[n] is not NEVER), default=0)
-    last = max((times[n] for n in ours if times[n] is not NEVER), default=first)
+    started = [t for n in ours if (t := times[n]) is not NEVER]
+    first = min(started, default=0)
+    last = max(started, default=first)
     shown = [
         n
         for n in graph
         if n[0] in ("op", "coll")
         and n[1] == phase
-        and times[n] is not NEVER
-        and first <= times[n] <= last
+        and (t := times[n]) is not NEVER
+        and first <= t <= last
     ]
     label = _Labels(
         plan, step, world.phase.microbatches > 1, classes, phase, layer_texts(plan, graph)
@@ -107,8 +108,8 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
     }
     notes = []
     for node in sorted(set(shown) | set(ours)):
-        if node[0] == "op" and times[node] is not NEVER and node[4] in lanes:
-            lanes[node[4]][times[node] - first].compute = label.op(node)
+        if node[0] == "op" and (t := times[node]) is not NEVER and node[4] in lanes:
+            lanes[node[4]][t - first].compute = label.op(node)
         elif node[0] == "coll":
             notes += _place_coll(lanes, graph, node, times, first, last, label)
     for rank, cells in lanes.items():
@@ -311,7 +312,7 @@ def render_rich(timeline: Timeline, console) -> None:
     for lane in timeline.lanes:
         table.add_column(lane, no_wrap=True)
     for i, row in enumerate(timeline.rows):
-        cells = [str(i)]
+        cells: list[str | Text] = [str(i)]
         for cell in row:
             text = Text()
             for n, (piece, style) in enumerate(parts(cell)):

@@ -16,7 +16,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Optional, TextIO, Union
+from typing import Literal, Optional, TextIO, Union
 
 from syncverify.findings import SEVERITIES, Finding
 from syncverify.escape import MAX_MESSAGE
@@ -45,7 +45,8 @@ class Report:
     files: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)  # file -> text, for code frames
+    # file -> text, for code frames (None: the file could not be read)
+    sources: dict[str, str | None] = field(default_factory=dict)
     exit_code: int = 0
     baselined: int = 0  # findings hidden by --baseline (not in `findings`)
 
@@ -195,18 +196,24 @@ def make_console(stream: TextIO, color: str = "auto"):
     """
     from rich.console import Console
 
-    options = {
-        "file": stream,
-        "highlight": False,
-        "soft_wrap": True,
-        "markup": False,
-        "emoji": False,
-    }
+    # rich's defaults unless a mode is forced
+    force_terminal: bool | None = None
+    color_system: Literal["auto"] | None = "auto"
+    no_color: bool | None = None
     if color == "always":
-        options["force_terminal"] = True
+        force_terminal = True
     elif color == "never":
-        options.update(force_terminal=False, color_system=None, no_color=True)
-    console = Console(**options)
+        force_terminal, color_system, no_color = False, None, True
+    console = Console(
+        file=stream,
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+        emoji=False,
+        force_terminal=force_terminal,
+        color_system=color_system,
+        no_color=no_color,
+    )
     if console.width < MIN_WIDTH:
         console.width = FALLBACK_WIDTH  # COLUMNS=0 (or 3) made rich print nothing at all
     return console

@@ -133,9 +133,12 @@ def clip(text: str) -> str:
 
 def result(finding: Finding, rule_index: int, root: str, seen: Counter) -> dict:
     uri, base = artifact_uri(finding.file, root)
-    location = {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region(finding)}}
+    artifact = {"uri": uri}
     if base:
-        location["physicalLocation"]["artifactLocation"]["uriBaseId"] = base
+        artifact["uriBaseId"] = base
+    location: dict[str, object] = {
+        "physicalLocation": {"artifactLocation": artifact, "region": region(finding)}
+    }
     logical = logical_name(finding)
     if logical:
         location["logicalLocations"] = [{"fullyQualifiedName": logical}]
