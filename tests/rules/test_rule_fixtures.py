@@ -1,6 +1,8 @@
 """Every rule's fixtures, from the user's side: tests/rules/<CODE>/bad*.yaml must give a finding
 of <CODE> on exactly the lines marked `# [<CODE>]` (a marker may list several codes, and marked
-codes other than <CODE> are checked the same way), and good.yaml must give none of <CODE>.
+codes other than <CODE> are checked the same way), its output with only <CODE> enabled must be
+its golden bad*.out byte for byte (tests/goldens.py says how to rewrite them), and good.yaml must
+give none of <CODE>.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import pytest
 
 from syncverify.engine import check_plan
 from syncverify.loader import load_plan
+from tests.goldens import compare_with_golden, golden_of, markers
 
 HERE = Path(__file__).parent
-MARKER = re.compile(r"#.*\[\s*(SV\d{3}(?:\s*,\s*SV\d{3})*)\s*\]\s*$")
 
 
 def fixture_dirs() -> list[Path]:
@@ -23,16 +25,6 @@ def fixture_dirs() -> list[Path]:
 
 def bad_plans() -> list[Path]:
     return [plan for d in fixture_dirs() for plan in sorted(d.glob("bad*.yaml"))]
-
-
-def markers(path: Path) -> set[tuple[int, str]]:
-    """(line, code) for every `# [SVxxx, ...]` marker, 1-based lines."""
-    found = set()
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        match = MARKER.search(line)
-        if match:
-            found.update((number, code.strip()) for code in match.group(1).split(","))
-    return found
 
 
 def findings(path: Path) -> set[tuple[int, str]]:
@@ -47,6 +39,16 @@ def test_bad_plan_gives_exactly_the_marked_findings(plan: Path):
     judged = {c for _, c in expected}
     got = {(line, c) for line, c in findings(plan) if c in judged}
     assert got == expected
+
+
+@pytest.mark.parametrize("plan", bad_plans(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_bad_plan_output_is_its_golden(plan: Path):
+    compare_with_golden(plan, plan.parent.name)
+
+
+def test_every_golden_has_its_fixture():
+    goldens = {p for d in fixture_dirs() for p in d.glob("*.out")}
+    assert goldens == {golden_of(plan) for plan in bad_plans()}
 
 
 @pytest.mark.parametrize("directory", fixture_dirs(), ids=lambda p: p.name)
