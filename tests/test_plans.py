@@ -2,8 +2,9 @@
 the test keeps working as graph rules land):
 
 - plans/*.yaml are correct plans for real models: no error or warning finding;
-- plans/bad/*.yaml each carry `# expect: SV201@7, SV101@5` (code@line): exactly those error and
-  warning findings (a note is checked only when listed);
+- plans/bad/svNNN-*.yaml mark their findings as tests/rules does, `# [SV201]` at the end of the
+  line (tests/goldens.py): exactly the marked error and warning findings (a note is checked only
+  when marked), and the output of rule SVNNN alone is the golden svNNN-*.out beside the plan;
 - the acceptance plans in ../shared/acceptance/plans that the static rules can judge meet the
   first `# expect:` line's terms (the format of ../shared/acceptance/run), and the ones expected
   clean get no error and no finding of a negated category from the static rules.
@@ -20,6 +21,7 @@ from syncverify.engine import check_plan
 from syncverify.findings import PlanError
 from syncverify.loader import load_plan
 from syncverify.rules import STATIC_RULES
+from tests.goldens import compare_with_golden, golden_of, markers
 
 REPO = Path(__file__).resolve().parent.parent
 PLANS = REPO / "plans"
@@ -35,12 +37,6 @@ def expect_line(path: Path) -> str | None:
     return None
 
 
-def pinned(path: Path) -> set[tuple[str, int]]:
-    """`SV201@7, SV101@5` -> {("SV201", 7), ("SV101", 5)}."""
-    text = expect_line(path) or ""
-    return {(code, int(line)) for code, line in re.findall(r"(SV\d{3})@(\d+)", text)}
-
-
 def reported(path: Path, rules=None) -> list:
     return check_plan(load_plan(str(path)), rules=rules)
 
@@ -51,10 +47,20 @@ def test_good_plan_has_no_error_or_warning(plan: Path):
     assert loud == []
 
 
-@pytest.mark.parametrize("plan", sorted((PLANS / "bad").glob("*.yaml")), ids=lambda p: p.name)
-def test_bad_plan_gives_exactly_its_expected_findings(plan: Path):
-    expected = pinned(plan)
-    assert expected, f"{plan.name} has no `# expect: CODE@LINE` header"
+BAD_PLANS = sorted((PLANS / "bad").glob("*.yaml"))
+
+
+def rule_of(bad_plan: Path) -> str:
+    """sv301-unreduced-partial-sum.yaml -> SV301."""
+    return bad_plan.name.split("-")[0].upper()
+
+
+@pytest.mark.parametrize("plan", BAD_PLANS, ids=lambda p: p.name)
+def test_bad_plan_gives_exactly_its_marked_findings(plan: Path):
+    expected = {(code, line) for line, code in markers(plan)}
+    assert any(code == rule_of(plan) for code, _ in expected), (
+        f"{plan.name} marks no line with [{rule_of(plan)}]"
+    )
     got = {
         (f.code, f.line)
         for f in reported(plan)
@@ -63,8 +69,17 @@ def test_bad_plan_gives_exactly_its_expected_findings(plan: Path):
     assert got == expected
 
 
+@pytest.mark.parametrize("plan", BAD_PLANS, ids=lambda p: p.name)
+def test_bad_plan_output_is_its_golden(plan: Path):
+    compare_with_golden(plan, rule_of(plan))
+
+
+def test_every_bad_golden_has_its_plan():
+    assert set((PLANS / "bad").glob("*.out")) == {golden_of(plan) for plan in BAD_PLANS}
+
+
 def test_every_static_rule_has_a_bad_plan():
-    covered = {code for plan in (PLANS / "bad").glob("*.yaml") for code, _ in pinned(plan)}
+    covered = {code for plan in BAD_PLANS for _, code in markers(plan)}
     assert {r.code for r in STATIC_RULES} <= covered
 
 
