@@ -31,7 +31,8 @@ class Buf:
     rows: tuple
     cols: tuple  # (dim, lo, hi)
     order: str = "token"  # token | expert
-    route: tuple | None = None  # token order after the router: (experts [n,k], weights [n,k])
+    # token order after the router: (experts [n,k], weights [n,k])
+    route: tuple[np.ndarray, np.ndarray] | None = None
     weights: np.ndarray | None = None  # expert order: each row's routing weight
 
     def with_data(self, data: np.ndarray, cols: tuple | None = None) -> Buf:
@@ -82,11 +83,12 @@ def sort_rows(buf: Buf) -> Buf:
 def concat_rows(bufs: list[Buf]) -> Buf:
     """Rows of several buffers (same columns) in one, sorted; duplicates are kept."""
     base = bufs[0]
+    routes = [b.route for b in bufs if b.route is not None]
     route = None
-    if all(b.route is not None for b in bufs):
+    if len(routes) == len(bufs):  # every buffer routed
         route = (
-            np.concatenate([b.route[0] for b in bufs]),
-            np.concatenate([b.route[1] for b in bufs]),
+            np.concatenate([r[0] for r in routes]),
+            np.concatenate([r[1] for r in routes]),
         )
     weights = None
     if all(b.weights is not None for b in bufs):

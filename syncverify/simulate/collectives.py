@@ -38,25 +38,26 @@ def transfer(
         return {m: b for m, b in ins.items() if b is not None}  # a group of one (S2)
     if kind in ("send_recv", "broadcast"):
         return broadcast(members, ins)
-    missing = [m for m in members if ins.get(m) is None]
+    held = {m: buf for m in members if (buf := ins.get(m)) is not None}
+    missing = [m for m in members if m not in held]
     if missing:
         raise Unusable(f"rank {missing[0]} has no value to contribute")
     if kind == "all_reduce":
-        return reduce(members, ins, scatter=False)
+        return reduce(members, held, scatter=False)
     if kind == "reduce_scatter":
-        return reduce(members, ins, scatter=True)
+        return reduce(members, held, scatter=True)
     if kind == "all_gather":
-        gathered = gather_all(members, ins)
+        gathered = gather_all(members, held)
         return dict.fromkeys(members, gathered)
     if kind == "gather":
         root = members[0]
-        return {m: (gather_all(members, ins) if m == root else ins[m]) for m in members}
+        return {m: (gather_all(members, held) if m == root else held[m]) for m in members}
     if kind == "all_to_all":
         if role == "dispatch":
-            return dispatch(members, ins, expert_holders)
+            return dispatch(members, held, expert_holders)
         if role == "combine":
-            return combine(members, ins)
-        return transpose(members, ins)
+            return combine(members, held)
+        return transpose(members, held)
     return {}
 
 
@@ -68,7 +69,7 @@ def broadcast(members: tuple, ins: dict) -> dict[int, Buf]:
     return dict.fromkeys(members, ins[root])
 
 
-def reduce(members: tuple, ins: dict, scatter: bool) -> dict[int, Buf]:
+def reduce(members: tuple, ins: dict[int, Buf], scatter: bool) -> dict[int, Buf]:
     vals = [ins[m] for m in members]
     base = vals[0]
     for v in vals[1:]:
@@ -88,7 +89,7 @@ def reduce(members: tuple, ins: dict, scatter: bool) -> dict[int, Buf]:
     }
 
 
-def gather_all(members: tuple, ins: dict) -> Buf:
+def gather_all(members: tuple, ins: dict[int, Buf]) -> Buf:
     """Concatenate along the dim the inputs are sharded on (S19): tokens if they differ, else
     features; identical inputs give duplicated rows, which no op accepts."""
     vals = [ins[m] for m in members]
@@ -104,22 +105,24 @@ def gather_all(members: tuple, ins: dict) -> Buf:
     return concat_rows(vals)
 
 
-def dispatch(members: tuple, ins: dict, expert_holders) -> dict[int, Buf]:
+def dispatch(members: tuple, ins: dict[int, Buf], expert_holders) -> dict[int, Buf]:
     """S12: each token goes once to the ranks holding its chosen experts; a token held by several
     members is sent by the one whose position among its holders owns its contiguous share."""
     holders: dict[tuple, list] = defaultdict(list)
+    routes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for m in members:
         buf = ins[m]
         if buf.order != "token":
             raise Unusable("it dispatches tokens that are already dispatched")
         if buf.route is None:
             raise Unusable("it dispatches tokens that were never routed")
+        routes[m] = buf.route
         holders[buf.rows].append(m)
     sent: dict[int, list] = defaultdict(list)
     for rows, who in holders.items():
         for i, m in enumerate(who):
             for j in chunk_positions(len(rows), len(who), i):
-                _send_token(ins[m], j, m, members, expert_holders, sent)
+                _send_token(ins[m], routes[m], j, m, members, expert_holders, sent)
     width = ins[members[0]].data.shape[1]
     out = {}
     for m in members:
@@ -135,8 +138,16 @@ def dispatch(members: tuple, ins: dict, expert_holders) -> dict[int, Buf]:
     return out
 
 
-def _send_token(buf: Buf, j: int, sender: int, members, expert_holders, sent) -> None:
-    experts, weights = buf.route
+def _send_token(
+    buf: Buf,
+    route: tuple[np.ndarray, np.ndarray],
+    j: int,
+    sender: int,
+    members,
+    expert_holders,
+    sent,
+) -> None:
+    experts, weights = route
     for k in range(experts.shape[1]):
         e = int(experts[j, k])
         for dest in expert_holders(e):
@@ -144,7 +155,7 @@ def _send_token(buf: Buf, j: int, sender: int, members, expert_holders, sent) ->
                 sent[dest].append(((buf.rows[j], e, sender), buf.data[j], weights[j, k]))
 
 
-def combine(members: tuple, ins: dict) -> dict[int, Buf]:
+def combine(members: tuple, ins: dict[int, Buf]) -> dict[int, Buf]:
     """S12: every expert output goes back to the member that sent its token and is summed there."""
     sums: dict[int, dict] = defaultdict(dict)
     width = None
@@ -165,7 +176,7 @@ def combine(members: tuple, ins: dict) -> dict[int, Buf]:
     return out
 
 
-def transpose(members: tuple, ins: dict) -> dict[int, Buf]:
+def transpose(members: tuple, ins: dict[int, Buf]) -> dict[int, Buf]:
     """An all_to_all outside MoE (Ulysses): token shards <-> feature shards. The swap back
     hands member i the i-th contiguous share of the tokens in row order: the i-th chunk of
     every sequence's positions (`row_key`), so two sequences per microbatch split as S6 cuts
@@ -198,7 +209,7 @@ def transpose(members: tuple, ins: dict) -> dict[int, Buf]:
     return out
 
 
-def exchange_chunks(members: tuple, ins: dict) -> dict[int, Buf]:
+def exchange_chunks(members: tuple, ins: dict[int, Buf]) -> dict[int, Buf]:
     """An all_to_all of token ids (sampled tokens have no feature dim to split): member i
     receives the i-th contiguous share of every member's buffer, in member order, into a buffer
     that its consumers read as before (the same rows): the ids land on other sequences'

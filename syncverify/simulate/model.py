@@ -13,8 +13,9 @@ the simulated ranks, so both compute the same numbers up to the order of floatin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import ceil, gcd, lcm
+from typing import TypedDict
 
 import numpy as np
 
@@ -81,30 +82,51 @@ def scaled_dims(plan: Plan) -> Dims:
         # gcd keeps, for every phase's tp (and tp x sp), "it divides kv_heads" or "kv_heads
         # divides it"
         kv_heads = gcd(model.kv_heads, head_split)
-    dims = {
-        "layers": model.layers,
-        "hidden": HIDDEN,
-        "head_dim": HEAD_DIM,
-        "heads": heads,
-        "kv_heads": kv_heads,
-        "mla": model.mla,
-        "latent": LATENT,
-        "ffn": _round_up(8, tp_all),
-        "vocab": _round_up(32, tp_all),
-        "moe_layers": frozenset(model.moe_layers),
-    }
-    if model.moe is not None:
-        ep_all = lcm(*(p.degrees.ep for p in plan.phases))
-        expert_tp = lcm(*(p.degrees.tp for p in plan.phases if p.degrees.ep == 1), 1)
-        experts = _round_up(max(4, 2 * ep_all), ep_all)
-        shared = min(model.moe.shared_experts, 2)
-        dims.update(
-            experts=experts,
-            top_k=max(1, min(model.moe.top_k, experts // 2)),
-            expert_ffn=_round_up(4, expert_tp),
-            shared_ffn=shared * _round_up(4, tp_all),
-        )
-    return Dims(**dims)
+    dims = Dims(
+        layers=model.layers,
+        hidden=HIDDEN,
+        head_dim=HEAD_DIM,
+        heads=heads,
+        kv_heads=kv_heads,
+        mla=model.mla,
+        latent=LATENT,
+        ffn=_round_up(8, tp_all),
+        vocab=_round_up(32, tp_all),
+        moe_layers=frozenset(model.moe_layers),
+    )
+    if model.moe is None:
+        return dims
+    ep_all = lcm(*(p.degrees.ep for p in plan.phases))
+    expert_tp = lcm(*(p.degrees.tp for p in plan.phases if p.degrees.ep == 1), 1)
+    experts = _round_up(max(4, 2 * ep_all), ep_all)
+    shared = min(model.moe.shared_experts, 2)
+    return replace(
+        dims,
+        experts=experts,
+        top_k=max(1, min(model.moe.top_k, experts // 2)),
+        expert_ffn=_round_up(4, expert_tp),
+        shared_ffn=shared * _round_up(4, tp_all),
+    )
+
+
+Mlp = tuple[np.ndarray, np.ndarray, np.ndarray]  # gate, up, down
+
+
+class LayerWeights(TypedDict, total=False):
+    """One layer's weights; which keys are set depends on the layer (MLA, MoE, shared)."""
+
+    attn_norm: np.ndarray
+    mlp_norm: np.ndarray
+    wq: np.ndarray
+    wo: np.ndarray
+    wkv: np.ndarray  # standard attention
+    wdkv: np.ndarray  # MLA: down to the latent, and up to K and V
+    wuk: np.ndarray
+    wuv: np.ndarray
+    mlp: Mlp  # dense layers
+    router: np.ndarray  # MoE layers
+    experts: list[Mlp]
+    shared: Mlp  # MoE layers with shared experts
 
 
 class Weights:
@@ -122,20 +144,18 @@ class Weights:
 
         self.dims = dims
         self.embed = rng.standard_normal((dims.vocab, H))
-        self.layers = []
+        self.layers: list[LayerWeights] = []
         for layer in range(dims.layers):
-            w = {
+            w: LayerWeights = {
                 "attn_norm": gain(),
                 "mlp_norm": gain(),
                 "wq": mat(H, dims.heads * d),
                 "wo": mat(dims.heads * d, H),
             }
             if dims.mla:
-                w.update(
-                    wdkv=mat(H, dims.latent),
-                    wuk=mat(dims.latent, dims.heads * d),
-                    wuv=mat(dims.latent, dims.heads * d),
-                )
+                w["wdkv"] = mat(H, dims.latent)
+                w["wuk"] = mat(dims.latent, dims.heads * d)
+                w["wuv"] = mat(dims.latent, dims.heads * d)
             else:
                 # per KV head g, columns [g*2d, g*2d+d) are K and [g*2d+d, (g+1)*2d) are V
                 w["wkv"] = mat(H, dims.kv_heads * 2 * d)
@@ -156,6 +176,16 @@ class Weights:
             self.layers.append(w)
         self.final_norm = gain()
         self.lm_head = mat(H, dims.vocab)
+
+    def norm_gain(self, layer: int, norm: str) -> np.ndarray:
+        """The gain of `norm` (attn_norm, mlp_norm: of `layer`; final_norm)."""
+        if norm == "final_norm":
+            return self.final_norm
+        if norm == "attn_norm":
+            return self.layers[layer]["attn_norm"]
+        if norm == "mlp_norm":
+            return self.layers[layer]["mlp_norm"]
+        raise KeyError(norm)
 
 
 # ---- the math both the reference and the ranks run ------------------------------------------
@@ -210,7 +240,7 @@ def route(x: np.ndarray, router: np.ndarray, top_k: int) -> tuple[np.ndarray, np
     return chosen, weights / weights.sum(axis=1, keepdims=True)
 
 
-def expert_out(x: np.ndarray, expert: tuple, cols: slice | None = None) -> np.ndarray:
+def expert_out(x: np.ndarray, expert: Mlp, cols: slice | None = None) -> np.ndarray:
     """One expert (or its ffn shard `cols`, a partial sum) on the rows of x."""
     gate, up, down = expert
     cols = cols if cols is not None else slice(None)

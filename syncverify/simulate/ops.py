@@ -37,7 +37,7 @@ class MissingKV(Exception):
     """Attention lacks K/V it needs (the message names the sequence and positions)."""
 
 
-def _need_tokens(buf: Buf, what: str, full: bool = True, dims: Dims = None) -> None:
+def _need_tokens(buf: Buf, what: str, full: bool = True, dims: Dims | None = None) -> None:
     if buf.order != "token":
         raise Misplaced(f"{what} is in expert order (dispatched, never combined)")
     if buf.duplicated:
@@ -61,8 +61,7 @@ class Ops:
 
     def norm(self, layer: int, op: str, x: Buf) -> Buf:
         _need_tokens(x, f"{op}'s input", dims=self.dims)
-        gain = self.w.final_norm if op == "final_norm" else self.w.layers[layer][op]
-        return x.with_data(rmsnorm(x.data, gain))
+        return x.with_data(rmsnorm(x.data, self.w.norm_gain(layer, op)))
 
     def router(self, layer: int, x: Buf) -> Buf:
         _need_tokens(x, "router's input", dims=self.dims)
@@ -257,6 +256,9 @@ class Ops:
         return Buf(out, x.rows, x.cols)
 
     def _dispatched_experts(self, v: RankView, x: Buf, experts, cols) -> Buf:
+        if x.weights is None:  # a dispatch gives every row it sends its routing weight
+            raise ValueError("expert-order rows without their routing weights")
+        routing = x.weights
         out = np.zeros_like(x.data)
         by_expert = defaultdict(list)
         for i, (_row, e, _sender) in enumerate(x.rows):
@@ -266,10 +268,10 @@ class Ops:
                 raise Misplaced(
                     f"expert {e} received tokens on a rank that holds experts {_ranges(v.experts)}"
                 )
-            out[idx] = x.weights[idx][:, None] * expert_out(x.data[idx], experts[e], cols)
+            out[idx] = routing[idx][:, None] * expert_out(x.data[idx], experts[e], cols)
         return x.with_data(out)
 
-    def shared_experts(self, v: RankView, layer: int, x: Buf, routed: Buf = None) -> Buf:
+    def shared_experts(self, v: RankView, layer: int, x: Buf, routed: Buf | None = None) -> Buf:
         _need_tokens(x, "shared_experts' input", dims=self.dims)
         out = x.with_data(expert_out(x.data, self.w.layers[layer]["shared"], v.shared_cols()))
         out.route = None

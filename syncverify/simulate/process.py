@@ -24,7 +24,7 @@ the value it transforms, so a consumer reads whatever the last call at the ancho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from syncverify.plan import MODEL_TAIL_OPS, Phase, Plan, SyncPoint
@@ -218,7 +218,7 @@ class _Segmented:
 
     def __init__(self, stream: Iterator):
         self.stream = stream
-        self.held = None  # the op that opens the next segment
+        self.held: Compute | None = None  # the op that opens the next segment
         self.done = False
 
     def segment(self) -> Iterator:
@@ -367,12 +367,12 @@ class Stream:
         yield self.compute(layer, op, reads, {"x": (value, op)})
         yield from self.after(op, layer, {None: value})
 
-    def moe(self, layer: int) -> Iterator:
+    def moe(self, layer: int) -> Generator[Compute | Post, None, dict[str, str]]:
         """S12/S13; returns mlp_residual's other inputs. Syncs after `router` move the experts'
         input (the routed mlp_norm output)."""
         yield from self.op(layer, "router", {"x": "mlp_norm"})
         yield self.compute(layer, "experts", {"x": "router"}, {"x": ("experts", "experts")})
-        if not self.model.moe.shared_experts:
+        if self.model.moe is None or not self.model.moe.shared_experts:
             yield from self.after("experts", layer, {None: "experts"})
             return {"branch": "experts"}
         if self.dispatched(layer):
@@ -482,7 +482,7 @@ class Stream:
             )
 
     # ---- tokens: prompt, host, device (S4, S5 (ii)) ----------------------------------------------
-    def token_source(self) -> Iterator:
+    def token_source(self) -> Generator[Compute | Post, None, tuple]:
         """Where embed's tokens come from (returned); posts the carrier's receive if needed."""
         if self.name == "prefill":
             return ("prompt",)

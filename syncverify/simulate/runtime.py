@@ -66,7 +66,7 @@ class Slot:
     def __init__(self):
         self.buf: Buf | None = None
         self.pending: set = set()  # calls still due to write this slot on this rank
-        self.writer = None  # the last call issued to write it (S7)
+        self.writer: tuple | None = None  # the last call issued to write it (S7)
 
 
 class Call:
@@ -86,17 +86,17 @@ class Call:
 class RankState:
     """A rank as the machine sees it: its process, the instruction it runs next, its values."""
 
-    def __init__(self, rank: int, process: Iterator):
+    def __init__(self, rank: int, process: Iterator[Compute | Post]):
         self.rank = rank
         self.process = process
-        self.next = next(process, None)  # None: the rank has finished
+        self.next: Compute | Post | None = next(process, None)  # None: the rank has finished
         self.slots: dict[tuple, Slot] = defaultdict(Slot)
         self.cache: dict = {}
         self.cache_pending: set = set()
         self.blocking: list = []  # blocking calls issued since the last op
-        self.chain = None  # the last blocking non-p2p call since then
+        self.chain: tuple | None = None  # the last blocking non-p2p call since then
         self.armed: list = []  # (Await, call key): async calls awaited later
-        self.blocked_on = None  # a Call, or the text of what else it waits for
+        self.blocked_on: Call | str | None = None  # a Call, or the text of what else it waits for
 
     @property
     def finished(self) -> bool:
@@ -159,6 +159,8 @@ class Runtime:
     def _step(self, st: RankState) -> bool:
         """Run the rank's next instruction if it may go on; False if it must wait."""
         item = st.next
+        if item is None:  # the rank has finished
+            return False
         if isinstance(item, Post):
             # blocking (S11): a call other than a send/recv completes before the rank issues
             # anything else; send/recvs posted one after another form one group (S3)
@@ -188,9 +190,10 @@ class Runtime:
         for key in st.blocking + awaited:
             if not self.calls[key].done:
                 return self.calls[key]
-        if item.op == "embed" and item.source[0] == "host" and not self._host_stale(item):
-            if not self._host_ready(item.source[1], item.source[2]):
-                return f"the host's token for decode step {item.source[1]} mb {item.source[2]}"
+        if item.op == "embed" and _source(item)[0] == "host" and not self._host_stale(item):
+            _, step, mb = _source(item)
+            if not self._host_ready(step, mb):
+                return f"the host's token for decode step {step} mb {mb}"
         return None
 
     # ---- calls ------------------------------------------------------------------------------
@@ -335,7 +338,6 @@ class Runtime:
         in place (S22: an all_reduce is in place), so each rank's K/V is no longer the prompt's;
         any other collective delivers none (S5)."""
         kind = call.sync.collective
-        decode = self.phases.get("decode")
         if kind in ("all_reduce", "reduce_scatter"):
             for m in call.members:
                 call.outputs[m] = {
@@ -351,7 +353,7 @@ class Runtime:
             if kind == "all_gather":
                 call.outputs[m] = {"kv": union}
             elif kind == "all_to_all":
-                view = self.cluster.view(decode, m)
+                view = self.cluster.view(self.phases["decode"], m)
                 heads = {-1} if self.dims.mla else set(view.kv_heads)
                 call.outputs[m] = {
                     "kv": {
@@ -397,7 +399,7 @@ class Runtime:
 
     # ---- ops --------------------------------------------------------------------------------
     def _run_op(self, st: RankState, item: Compute) -> None:
-        view = self.cluster.view(self.phases.get(item.phase), st.rank)
+        view = self.cluster.view(self.phases[item.phase], st.rank)
         try:
             outputs = self._compute_op(st, item, view)
         except Misplaced as exc:
@@ -516,7 +518,7 @@ class Runtime:
     def _embed_tokens(self, st: RankState, item: Compute, view) -> tuple:
         rows = self._rows(item, view)
         load = self.work.load(item.phase)
-        source = item.source
+        source = _source(item)
         if source[0] == "prompt":
             tokens = [self.work.prompts[load.seq_of[r[:3]]][r[3]] for r in rows]
         elif source[0] == "host":
@@ -559,8 +561,8 @@ class Runtime:
         )
 
     def _host_stale(self, item: Compute) -> bool:
-        phase = self.phases.get(item.phase)
-        return item.source[0] == "host" and item.step >= 1 and phase.overlap == "across_steps"
+        phase = self.phases[item.phase]
+        return _source(item)[0] == "host" and item.step >= 1 and phase.overlap == "across_steps"
 
     def _host_ready(self, step: int, mb: int) -> bool:
         """S4: the host reads step t's token after every rank that samples it has sampled."""
@@ -573,7 +575,7 @@ class Runtime:
                 for r in self.cluster.samplers(prefill)
                 for m in range(prefill.microbatches)
             )
-        decode = self.phases.get("decode")
+        decode = self.phases["decode"]  # step >= 1: a decode step
         return all(
             ("decode", step - 1, mb, r) in self.samples_done for r in self.cluster.samplers(decode)
         )
@@ -735,7 +737,7 @@ class Runtime:
     def _prefilled_elsewhere(self) -> None:
         """A decode-only plan: every rank starts with the prompt's K/V it owns, and the host
         with every first token, as if a correct prefill had run."""
-        decode = self.phases.get("decode")
+        decode = self.phases["decode"]
         load = self.work.load("decode")
         for rank in range(decode.topology.world):
             view = self.cluster.view(decode, rank)
@@ -893,3 +895,10 @@ def _ranks(ranks) -> str:
     from syncverify.ranges import compact
 
     return compact(tuple(ranks))
+
+
+def _source(embed: Compute) -> tuple:
+    """Where an embed's tokens come from (process.Stream gives every embed one)."""
+    if embed.source is None:
+        raise ValueError(f"{embed.op} at {embed.instance} has no token source")
+    return embed.source
