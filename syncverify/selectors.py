@@ -9,7 +9,7 @@ model's last layer and coordinates past an axis's size are kept for the config r
 from __future__ import annotations
 
 import re
-from typing import Any, Union
+from typing import Any
 
 from syncverify.load_codes import BAD_SELECTOR, UNKNOWN_KEY
 from syncverify.plan import AXES
@@ -24,7 +24,7 @@ LOOKS_LIKE_RANGE = re.compile(r"\s*(\d{1,18})\s*(?:-|:|\.\.\.|\.\.=|to|,)\s*(\d{
 # no model has this many layers (the schema caps model.layers at 100000); expanding a range
 # beyond it would only cost memory
 MAX_LAYER_INDEX = 99_999
-LayerSelection = Union[str, frozenset]
+LayerSelection = str | frozenset[int]  # a keyword, or the layer indices
 
 
 class SelectorError(Exception):
