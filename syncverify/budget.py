@@ -315,8 +315,8 @@ def representative_layers(plan: Plan) -> int:
 
 def _edges(selected: frozenset) -> set[int]:
     """Where a set of layers starts or stops: the first layer of each run in or out of it."""
-    return {l for l in selected if l - 1 not in selected} | {
-        l + 1 for l in selected if l + 1 not in selected
+    return {i for i in selected if i - 1 not in selected} | {
+        i + 1 for i in selected if i + 1 not in selected
     }
 
 

@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from syncverify.escape import clean_line
 from syncverify.findings import Finding
 from syncverify.plan import BOUNDARIES, MODEL_TAIL_OPS, PHASES
-from syncverify.escape import clean_line
 
 FIX_CATEGORY = "missing-sync"
 ITEM_LINE = re.compile(r"^\s*- (\{.*\})\s*$")

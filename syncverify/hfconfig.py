@@ -40,7 +40,8 @@ HF_FIELDS = {
 
 
 class HfConfigError(Exception):
-    """The config file cannot be used: unreadable, not a JSON object, or a field of the wrong type."""
+    """The config file cannot be used: unreadable, not a JSON object, or a field of the wrong
+    type."""
 
 
 def read_hf_config(path) -> dict:
@@ -112,7 +113,8 @@ def _load(path: Path) -> dict:
 
 
 def _text_model(config: dict) -> dict:
-    """Multimodal configs (Llama-4, ...) nest the decoder under `text_config`; outer keys fill gaps."""
+    """Multimodal configs (Llama-4, ...) nest the decoder under `text_config`; outer keys fill
+    gaps."""
     inner = config.get("text_config")
     if not isinstance(inner, dict):
         return config

@@ -117,11 +117,11 @@ class Model:
 
     @cached_property
     def dense_layers(self) -> frozenset[int]:
-        return frozenset(l for l in range(self.layers) if not self.is_moe_layer(l))
+        return frozenset(i for i in range(self.layers) if not self.is_moe_layer(i))
 
     @cached_property
     def moe_layers(self) -> frozenset[int]:
-        return frozenset(l for l in range(self.layers) if self.is_moe_layer(l))
+        return frozenset(i for i in range(self.layers) if self.is_moe_layer(i))
 
 
 @dataclass(frozen=True)

@@ -190,10 +190,10 @@ def unknown_key_message(path: tuple, key: str, allowed: list[str]) -> tuple[str,
     else:
         message = f"unknown key '{key}' {where}"
     hint = key_hint(path, key, allowed)
-    listing = (
-        f"{'phases are' if path == ('phases',) else 'keys of ' + (dotted(path) if path else 'a plan') + ':'} "
-        f"{', '.join(allowed)}"
+    owner = (
+        "phases are" if path == ("phases",) else f"keys of {dotted(path) if path else 'a plan'}:"
     )
+    listing = f"{owner} {', '.join(allowed)}"
     return message, (hint + "\n" if hint else "") + listing
 
 
@@ -298,7 +298,7 @@ def missing_help(path: tuple, key: str) -> str:
     return f"add `{REQUIRED_EXAMPLES.get(key, key + ': ...')}`"
 
 
-# ---------------------------------------------------------------------------------- types, names, ranges
+# ------------------------------------------------------------------------ types, names, ranges
 
 
 def type_message(doc: Document, path: tuple, value: Any, expected) -> tuple[str, str]:
@@ -360,7 +360,10 @@ def yaml11_hint(raw, value: Any, expected: list[str]) -> str:
                 if whole
                 else f"write {_signed_exponent(bare)}"
             )
-            return f"YAML 1.1 reads {bare} as a string (its exponent needs a dot and a sign): {instead}"
+            return (
+                f"YAML 1.1 reads {bare} as a string (its exponent needs a dot and a sign): "
+                f"{instead}"
+            )
         if style is None and _LEADING_ZERO.fullmatch(bare):
             return f"YAML 1.1 reads {bare} as a string (a leading zero): write {int(bare, 10)}"
         if re.fullmatch(r"[-+]?\d+", bare.replace("_", "")):

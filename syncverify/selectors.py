@@ -189,7 +189,8 @@ def _checked_whole(value: Any) -> int:
 
 
 def check_ranks(doc: Document, problems: Problems, path: tuple) -> None:
-    """Report a malformed ranks selector at `path`: unknown axes (SV003), bad coordinates (SV012)."""
+    """Report a malformed ranks selector at `path`: unknown axes (SV003), bad coordinates
+    (SV012)."""
     value = _get(doc.data, path)
     if not isinstance(value, dict):
         problems.add(

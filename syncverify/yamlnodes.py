@@ -22,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from syncverify.escape import shown
 from syncverify.load_codes import (
     DUPLICATE_KEY,
     UNREADABLE_FILE,
@@ -30,7 +31,6 @@ from syncverify.load_codes import (
     YAML_SYNTAX,
 )
 from syncverify.problems import Problems
-from syncverify.escape import shown
 from syncverify.span import Span
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -290,9 +290,9 @@ def _deep_flow_position(text: str) -> tuple[int, int]:
     """
     first = next(
         (
-            l.strip()
-            for l in text.split("\n")
-            if l.strip() and not l.strip().startswith(("#", "%", "---"))
+            line.strip()
+            for line in text.split("\n")
+            if line.strip() and not line.strip().startswith(("#", "%", "---"))
         ),
         "",
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Optional, Union
 
 from syncverify.plan import Plan
 

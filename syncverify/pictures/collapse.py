@@ -135,7 +135,7 @@ def rank_classes(graph, phase: str, keep) -> list[tuple[int, ...]]:
     signature: dict[tuple, list[int]] = {}
     for rank in range(world.topo.world):
         mine = (
-            tuple((s, m, l, o) for s, m, _, l, o in sorted(ops.get(rank, []))),
+            tuple((s, m, layer, o) for s, m, _, layer, o in sorted(ops.get(rank, []))),
             tuple(sorted(calls.get(rank, []))),
         )
         signature.setdefault(mine, []).append(rank)

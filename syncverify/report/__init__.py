@@ -3,10 +3,11 @@
 A format module exposes `render(report, stream, *, color, quiet)` and writes the whole report to
 `stream`, and `PROBLEMS_ON_STDERR`: True for formats that are read by programs rather than
 people (json), whose unusable-plan problems are then also written to stderr as
-`file:line:column: message` lines, so that a person still sees why the exit code is 2. Adding a format is one module plus one entry
-in `FORMATS`; the CLI's `--format` choices are read from it (with `auto`, which stands for
-`github` inside GitHub Actions and `text` elsewhere). Nothing here decides what a finding is: that is
-`syncverify.findings`; nothing in the finding model formats for a terminal.
+`file:line:column: message` lines, so that a person still sees why the exit code is 2. Adding a
+format is one module plus one entry in `FORMATS`; the CLI's `--format` choices are read from it
+(with `auto`, which stands for `github` inside GitHub Actions and `text` elsewhere). Nothing here
+decides what a finding is: that is `syncverify.findings`; nothing in the finding model formats
+for a terminal.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Optional, TextIO, Union
+from typing import Literal, TextIO
 
-from syncverify.findings import SEVERITIES, Finding
 from syncverify.escape import MAX_MESSAGE
+from syncverify.findings import SEVERITIES, Finding
 
 # format name -> module that renders it (imported only when that format is asked for)
 FORMATS = {

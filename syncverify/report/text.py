@@ -19,9 +19,9 @@ from collections import Counter
 from itertools import groupby
 from typing import TextIO
 
+from syncverify.escape import escaped
 from syncverify.findings import Finding
 from syncverify.report import Report, make_console
-from syncverify.escape import escaped
 
 PROBLEMS_ON_STDERR = False  # shown with the findings
 SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "note": "bold cyan"}

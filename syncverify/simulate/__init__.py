@@ -15,7 +15,7 @@ numpy is needed here only (the `simulate` extra); the checker does not import th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from syncverify.plan import Plan
 

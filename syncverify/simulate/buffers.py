@@ -6,8 +6,9 @@ dispatch, S12) are `(token row, expert, sender rank)`. Rows are always kept in `
 so two buffers of the same tokens line up: replica, microbatch, then position before sequence,
 as a `[sequence, batch, ...]` activation lies in memory (Megatron's layout). A split of the
 tokens into contiguous shares (a reduce_scatter, the swap back of a Ulysses all_to_all) then
-cuts every sequence of a microbatch at the same positions, as the SP split of S6 does. Columns are one contiguous range `(dim, lo, hi)` of an
-activation's full width (hidden, q, kv, latent, ffn, vocab, token).
+cuts every sequence of a microbatch at the same positions, as the SP split of S6 does. Columns
+are one contiguous range `(dim, lo, hi)` of an activation's full width (hidden, q, kv, latent,
+ffn, vocab, token).
 """
 
 from __future__ import annotations

@@ -259,7 +259,7 @@ class Runtime:
                     self._call_outcome(
                         item, MISPLACED, f"{self._describe(call)} cannot work: {exc}"
                     )
-                )
+                ) from exc
         call.done = True
         for rank, item in call.issues.items():
             if item.blocking:
@@ -357,8 +357,8 @@ class Runtime:
                 heads = {-1} if self.dims.mla else set(view.kv_heads)
                 call.outputs[m] = {
                     "kv": {
-                        l: {k: e for k, e in union.get(l, {}).items() if k[1] in heads}
-                        for l in view.layers
+                        layer: {k: e for k, e in union.get(layer, {}).items() if k[1] in heads}
+                        for layer in view.layers
                     }
                 }
 
@@ -392,7 +392,10 @@ class Runtime:
     def _stale(self, st: RankState, item, what: str, pending: set) -> Outcome:
         call = self.calls[sorted(pending)[0]]
         reader = item.op if isinstance(item, Compute) else self._describe(item)
-        text = f"stale read of {what}: {reader} reads it before {self._describe(call)} completes on rank {st.rank}"
+        text = (
+            f"stale read of {what}: {reader} reads it before {self._describe(call)} "
+            f"completes on rank {st.rank}"
+        )
         if isinstance(item, Compute):
             return self._op_outcome(st, item, STALE, text, sync=call.sync.label)
         return self._call_outcome(item, STALE, text, rank=st.rank)
@@ -403,9 +406,9 @@ class Runtime:
         try:
             outputs = self._compute_op(st, item, view)
         except Misplaced as exc:
-            raise Stop(self._op_outcome(st, item, MISPLACED, f"{exc}"))
+            raise Stop(self._op_outcome(st, item, MISPLACED, f"{exc}")) from exc
         except MissingKV as exc:
-            raise Stop(self._op_outcome(st, item, MISSING, f"{exc}"))
+            raise Stop(self._op_outcome(st, item, MISSING, f"{exc}")) from exc
         for role, buf in outputs.items():
             st.slots[item.writes[role]].buf = buf
         if item.op in COMPARED:
@@ -805,7 +808,8 @@ class Runtime:
         missing = [m for m in call.members if m not in call.issues]
         text = self._describe(call)
         if missing:
-            text += f", which rank{'s' if len(missing) > 1 else ''} {_ranks(missing)} never issue{'s' if len(missing) == 1 else ''}"
+            ranks = f"rank{'s' if len(missing) > 1 else ''} {_ranks(missing)}"
+            text += f", which {ranks} never issue{'s' if len(missing) == 1 else ''}"
         return text
 
     def _op_outcome(
@@ -870,7 +874,7 @@ def _summed_in_place(mine: dict, caches: list) -> SummedCache:
     out = SummedCache()
     for i, (layer, key, pos) in enumerate(flat(mine)):
         total = sum(
-            c[l][k][p] for c, places in others if i < len(places) for l, k, p in [places[i]]
+            c[at][k][p] for c, places in others if i < len(places) for at, k, p in [places[i]]
         )
         out.setdefault(layer, {}).setdefault(key, {})[pos] = total
     return out

@@ -141,7 +141,8 @@ def _prefill_batch(plan: Plan, loads) -> int:
 
 
 def _number_prefill(load: PhaseLoad) -> None:
-    """Slot-major numbering over the (replica, microbatch) blocks; the idle replica's are dummies."""
+    """Slot-major numbering over the (replica, microbatch) blocks; the idle replica's are
+    dummies."""
     blocks = [(d, m) for d in range(load.phase.degrees.dp) for m in range(load.phase.microbatches)]
     busy = [b for b in blocks if b[0] != load.idle]
     idle = [b for b in blocks if b[0] == load.idle]
