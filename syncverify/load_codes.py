@@ -71,12 +71,52 @@ parallel:
   tp: 8
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 model: {layers: 80, hidden: 8192, heads: 64, vocab: 128256}
 parallel:
   tp: 8
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -99,10 +139,52 @@ stage, and every check after it would verify a plan you did not mean.
 parallel: {tp: 8, pipline: 2}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-tp8-pp2
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pipline: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8, pp: 2}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-tp8-pp2-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}  # <- fixed
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -126,6 +208,30 @@ parallel:
   tp: 4
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-tp8-pp2
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel:
+  tp: 8
+  pp: 2
+  tp: 4
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 Keep the one you mean:
 ```yaml
@@ -133,6 +239,29 @@ parallel:
   tp: 8
   pp: 2
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-tp8-pp2-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel:
+  tp: 8
+  pp: 2
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -158,12 +287,52 @@ phases:
   prefill: {tokens: 1e3}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: "4"}
+phases:
+  prefill: {microbatches: 1, tokens: 4e3}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8}
 phases:
   prefill: {tokens: 1000}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4000}  # <- fixed
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -187,10 +356,50 @@ numbering (S1) and every group built from it would be meaningless.
 parallel: {tp: 0, layout: [tp, dp, pp]}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 0, layout: [tp, dp, pp]}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8, layout: [tp, sp, dp, pp]}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4, layout: [tp, sp, dp, pp]}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -215,11 +424,51 @@ sync:
   - {after: out_proj, collective: allreduce, group: tp}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: out_proj, collective: allreduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {after: o_proj, collective: all_reduce, group: tp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}  # <- fixed
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -244,11 +493,51 @@ sync:
   - {after: o_proj, group: tp}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {after: o_proj, collective: all_reduce, group: tp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}  # <- fixed
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -271,12 +560,51 @@ name: llama3-70b
 model: {...}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 syncverify: 1
 name: llama3-70b
 model: {...}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1  # <- fixed
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -300,12 +628,53 @@ model:
   hf_config: models/llama.json     # no such file next to the plan
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model:
+  hf_config: models/llama.json     # no such file next to the plan
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 Point at the file relative to the plan, or write the fields under `model`:
 ```yaml
 model:
   hf_config: ../models/Llama-3.1-70B.json
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -333,9 +702,49 @@ c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
 name: !!python/object/apply:os.system [echo hi]
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: !!python/object/apply:os.system [echo hi]
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 Write the plan out plainly; anchors and merge keys (`<<: *defaults`) for shared sync fields are
 fine.
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - &tp-ar {id: embed-ar, after: embed, collective: all_reduce, group: tp}  # <- fixed
+  - {<<: *tp-ar, id: attn-ar, after: o_proj}  # <- fixed
+  - {<<: *tp-ar, id: mlp-ar, after: down}  # <- fixed
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -360,11 +769,53 @@ sync:
   - {after: experts, collective: all_reduce, group: ep, layers: "3-60", ranks: {tp: "0,1"}}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: qwen3-30b-a3b-tp4-ep4
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4, ep: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: ep, layers: "0-47"}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {after: experts, collective: all_reduce, group: ep, layers: "3..60", ranks: {tp: [0, 1]}}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: qwen3-30b-a3b-tp4-ep4-fixed
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4, ep: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: ep, layers: "0..47"}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -389,11 +840,51 @@ phases:
   decode: {batch: 064}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 064}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
   decode: {batch: 64}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}  # <- fixed
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 
@@ -423,9 +914,48 @@ refuses at once and says which number to look at. The plan is not checked (exit 
 parallel: {tp: 65536, dp: 65536}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+parallel: {tp: 65536, dp: 65536}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 Check the degrees against the cluster: `nodes x gpus_per_node` ranks. For `--exhaustive`
 runs, drop the flag: representative layers, replicas and microbatches give the same findings.
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}  # <- fixed
+parallel: {tp: 4}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """,
 )
 

@@ -17,6 +17,30 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, wait_before: attn_residual}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# An async all-reduce in phases whose overlap mode is none (S11).
+syncverify: 1
+name: llama-3.1-70b-async-under-none
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: none}
+  decode: {microbatches: 2, batch: 64, overlap: none}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true,
+     wait_before: attn_residual}  # <- SV106
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
@@ -24,6 +48,28 @@ phases:
 sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, wait_before: attn_residual}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-async-under-none-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: none}
+  decode: {microbatches: 2, batch: 64, overlap: none}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}  # <- fixed
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

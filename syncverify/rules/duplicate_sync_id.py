@@ -15,12 +15,57 @@ sync:
   - {id: attn-ar, after: down, collective: all_reduce, group: tp}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# The MLP all-reduce was copied from the attention one and kept its id.
+syncverify: 1
+name: llama-3.1-70b-duplicate-id
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: down, collective: all_reduce, group: tp}  # <- SV111
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-duplicate-id-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}  # <- fixed
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

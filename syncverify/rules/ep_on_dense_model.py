@@ -15,10 +15,47 @@ model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128
 parallel: {tp: 1, dp: 8, ep: 8}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-8B served as 8 DP replicas with an expert-parallel degree copied from a MoE plan.
+syncverify: 1
+name: llama-3.1-8b-dp8-ep8
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}  # <- SV105
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 1, dp: 8}          # or describe the model's experts under model.moe
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-dp8-ep8-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.rule import Context, Rule

@@ -21,10 +21,66 @@ model:                        # Mixtral-8x22B: 48 heads, 8 kv heads, 8 experts 1
 parallel: {tp: 24}            # ep = 1: 16384 / 24 does not divide
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Mixtral-8x22B with TP24 over three nodes and ep = 1: each 16384-wide expert is split over
+# 24 ranks (and TP crosses nodes).
+syncverify: 1
+name: mixtral-8x22b-tp24
+model:
+  layers: 56
+  hidden: 6144
+  heads: 48
+  kv_heads: 8
+  vocab: 32000
+  max_context: 65536
+  moe: {experts: 8, top_k: 2, layers: all, ffn: 16384}
+cluster: {nodes: 3, gpus_per_node: 8}
+parallel: {tp: 24}  # <- SV204, SV701
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 72}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: mixtral-8x22b-tp24-fixed
+model:
+  layers: 56
+  hidden: 6144
+  heads: 48
+  kv_heads: 8
+  vocab: 32000
+  max_context: 65536
+  moe: {experts: 8, top_k: 2, layers: all, ffn: 16384}
+cluster: {nodes: 1, gpus_per_node: 8}  # <- fixed
+parallel: {tp: 8}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 72}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from math import gcd

@@ -20,10 +20,53 @@ model:
 parallel: {tp: 1, dp: 16, ep: 16}     # 8 experts over 16 ranks
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Mixtral-8x7B's eight experts over sixteen EP ranks: half the ranks would hold none.
+syncverify: 1
+name: mixtral-8x7b-dp16-ep16
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 1, dp: 16, ep: 16}  # <- SV205
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 32}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 1, dp: 16, ep: 8}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: mixtral-8x7b-dp16-ep16-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}  # <- fixed
+parallel: {tp: 1, dp: 8, ep: 8}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 32}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.rule import Context, Rule

@@ -14,10 +14,51 @@ model: {layers: 40, hidden: 6144, heads: 48, kv_heads: 4, ffn: 16384, vocab: 320
 parallel: {tp: 12}             # 48 heads split, 16384 columns do not
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# 48 heads and 4 KV heads split over 12 ranks; the 16384-wide MLP does not.
+syncverify: 1
+name: dense-48-heads-tp12
+model: {layers: 40, hidden: 6144, heads: 48, kv_heads: 4, ffn: 16384, vocab: 32000}
+cluster: {nodes: 1, gpus_per_node: 12}
+parallel: {tp: 12}  # <- SV203
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: dense-48-heads-tp12-fixed
+model: {layers: 40, hidden: 6144, heads: 48, kv_heads: 4, ffn: 16384, vocab: 32000}
+cluster: {nodes: 1, gpus_per_node: 8}  # <- fixed
+parallel: {tp: 8}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from math import gcd

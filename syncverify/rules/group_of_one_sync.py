@@ -20,12 +20,50 @@ sync:
   - {id: dp-out, after: sample, collective: gather, group: dp}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-8B as two DP replicas without TP: the attention all-reduce runs over a group of one.
+syncverify: 1
+name: llama-3.1-8b-dp2-leftover-allreduce
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 2}
+parallel: {tp: 1, dp: 2}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}  # <- SV401
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 1, dp: 2}
 sync:
   - {id: dp-out, after: sample, collective: gather, group: dp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-dp2-leftover-allreduce-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 2}
+parallel: {tp: 1, dp: 2}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

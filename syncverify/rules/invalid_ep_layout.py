@@ -18,10 +18,61 @@ plan cannot be unrolled until the layout is fixed.
 parallel: {tp: 2, dp: 3, ep: 3}    # EP group {0, 1, 2} holds half of TP group {2, 3}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Qwen3-30B-A3B with EP2 inside each TP4 group: an EP group that is half a TP group (S1).
+syncverify: 1
+name: qwen3-30b-a3b-tp4-ep2
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel:
+  tp: 4
+  dp: 2
+  ep: 2  # <- SV104
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 2, dp: 3, ep: 6}    # one EP group of three whole TP groups
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: qwen3-30b-a3b-tp4-ep2-fixed
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel:
+  tp: 4
+  dp: 2
+  ep: 4  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from __future__ import annotations

@@ -18,11 +18,56 @@ sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp, layers: "1..32"}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# The attention all-reduce's layers are counted from 1: layer 80 does not exist.
+syncverify: 1
+name: llama-3.1-70b-layers-from-one
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, layers: "0..80"}  # <- SV110
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp, layers: "0..31"}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-layers-from-one-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, layers: "0..79"}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

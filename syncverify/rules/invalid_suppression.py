@@ -21,11 +21,51 @@ findings" for a plan nobody checked.
 parallel: {tp: 16}   # syncverify: disable-line
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}   # syncverify: disable-line
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 Name the rule (and, after it, say why):
 ```yaml
 parallel: {tp: 16}   # syncverify: disable-line SV701 -- NVLink switch spans both nodes
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256}
+cluster: {nodes: 2, gpus_per_node: 4}  # <- fixed
+parallel: {tp: 8}   # syncverify: disable-line SV701 -- NVLink switch spans both nodes
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

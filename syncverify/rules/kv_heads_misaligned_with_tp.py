@@ -17,10 +17,52 @@ model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128
 parallel: {tp: 6, pp: 2}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-4-Scout-like attention (40 heads, 8 KV heads) at TP20: the query heads split, the KV
+# heads neither split nor replicate evenly.
+syncverify: 1
+name: scout-attention-tp20
+model: {layers: 48, hidden: 5120, heads: 40, kv_heads: 8, ffn: 16000, vocab: 202048}
+cluster: {nodes: 1, gpus_per_node: 20}
+parallel: {tp: 20}  # <- SV202
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8, pp: 2}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: scout-attention-tp20-fixed
+model: {layers: 48, hidden: 5120, heads: 40, kv_heads: 8, ffn: 16000, vocab: 202048}
+cluster: {nodes: 1, gpus_per_node: 8}  # <- fixed
+parallel: {tp: 8}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Context, Rule

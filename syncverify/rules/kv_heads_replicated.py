@@ -15,10 +15,53 @@ model: {hf_config: models/Qwen3-235B-A22B.json}    # 4 kv heads
 parallel: {tp: 8}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Qwen3-235B-A22B's 4 KV heads at TP8: each is stored on two ranks. A note, not an error.
+syncverify: 1
+name: qwen3-235b-a22b-tp8
+model: {layers: 94, hidden: 4096, heads: 64, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 1536}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}  # <- SV709
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 4, dp: 2}       # one copy of each kv head per replica
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: qwen3-235b-a22b-tp8-fixed
+model: {layers: 94, hidden: 4096, heads: 64, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 1536}}
+cluster: {nodes: 1, gpus_per_node: 4}  # <- fixed
+parallel: {tp: 4}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Context, Rule

@@ -19,6 +19,31 @@ sync:
   # ... but o_proj is still row-parallel and needs this rank's heads only
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-8B TP4 with qkv replicated (every head on every rank) but o_proj left row-parallel:
+# o_proj needs its own 8 heads and reads all 32 (ops never slice their inputs, S19).
+syncverify: 1
+name: llama-3.1-8b-tp4-replicated-qkv
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+ops:
+  qkv: {sharding: replicated}
+sync:  # <- SV312
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 ops: {}     # qkv column-parallel (the default): attention yields this rank's heads for o_proj
@@ -27,6 +52,27 @@ sync:
 # or replicate attention end to end and drop attn-ar (o_proj's output is then whole):
 # ops: {qkv: {sharding: replicated}, o_proj: {sharding: replicated}}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-replicated-qkv-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

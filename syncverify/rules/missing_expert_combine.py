@@ -16,11 +16,54 @@ sync:
   # no combine
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Mixtral-8x7B with DP attention and EP8: tokens are dispatched to their experts, but the
+# expert outputs never come back to their tokens before the residual add.
+syncverify: 1
+name: mixtral-8x7b-dp8-ep8-no-combine
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 32}
+sync:  # <- SV305
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: mixtral-8x7b-dp8-ep8-no-combine-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 32}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -20,11 +20,61 @@ sync:
   # lm_head is vocab-parallel: sample reads one vocabulary shard per rank
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B with Megatron-style sequence parallelism inside TP8 (S7), but no all-gather
+# after mlp_norm: gate_up (column-parallel) reads each rank's token shard where it needs every
+# token of the microbatch.
+syncverify: 1
+name: llama-3.1-70b-megatron-sp-no-mlp-gather
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 8192, batch: 1}
+  decode: {microbatches: 1, batch: 64}
+sync:  # <- SV302
+  - {id: embed-rs, after: embed, collective: reduce_scatter, group: tp}
+  - {id: attn-ag, after: attn_norm, collective: all_gather, group: tp}
+  - {id: attn-rs, after: o_proj, collective: reduce_scatter, group: tp}
+  - {id: mlp-rs, after: down, collective: reduce_scatter, group: tp}
+  - {id: final-ag, after: final_norm, collective: all_gather, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: logits, after: lm_head, collective: all_gather, group: tp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-megatron-sp-no-mlp-gather-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 8192, batch: 1}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-rs, after: embed, collective: reduce_scatter, group: tp}
+  - {id: attn-ag, after: attn_norm, collective: all_gather, group: tp}
+  - {id: attn-rs, after: o_proj, collective: reduce_scatter, group: tp}
+  - {after: mlp_norm, collective: all_gather, group: tp}  # <- fixed
+  - {id: mlp-rs, after: down, collective: reduce_scatter, group: tp}
+  - {id: final-ag, after: final_norm, collective: all_gather, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -17,11 +17,59 @@ sync:
   # no K/V aggregation over sp
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B long prompts cut over 2 SP ranks in prefill with no K/V all-gather: each half of
+# the prompt attends to its own keys only, and each decode replica then lacks the other half's
+# K/V (SV306).
+syncverify: 1
+name: llama-3.1-70b-sp-prefill-no-kv-aggregation
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {sp: 2, microbatches: 1, tokens: 65536}
+  decode: {dp: 2, microbatches: 1, batch: 64}
+sync:  # <- SV303, SV306
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [decode]}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-sp-prefill-no-kv-aggregation-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {sp: 2, microbatches: 1, tokens: 65536}
+  decode: {dp: 2, microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}  # <- fixed
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [decode]}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -20,11 +20,59 @@ sync:
   # each prefill SP rank keeps only its half of the prompt's K/V
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B on one 8-GPU node: prefill as two TP4 replicas, decode as one TP8 replica.
+# Each decode rank owns one KV head of every layer, written in prefill on another rank, and no
+# sync at prefill_end moves it (S5).
+syncverify: 1
+name: llama-3.1-70b-prefill-tp4-dp2-decode-tp8-no-handover
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4}
+phases:
+  prefill: {dp: 2, microbatches: 1, tokens: 8192}
+  decode: {tp: 8, microbatches: 1, batch: 64}
+sync:  # <- SV306
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-prefill-tp4-dp2-decode-tp8-no-handover-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4}
+phases:
+  prefill: {dp: 2, microbatches: 1, tokens: 8192}
+  decode: {tp: 8, microbatches: 1, batch: 64}
+sync:
+  - {after: prefill_end, tensor: kv, collective: all_gather, group: world}  # <- fixed
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

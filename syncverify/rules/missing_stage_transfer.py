@@ -15,11 +15,58 @@ sync:
   # no stage_boundary transfer: stage 1 never receives stage 0's activations
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B TP8 x PP2 whose stage transfer runs in prefill only: in decode, stage 1 never
+# receives stage 0's activations.
+syncverify: 1
+name: llama-3.1-70b-no-decode-stage-transfer
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:  # <- SV304
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, phases: [prefill]}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-no-decode-stage-transfer-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, phases: [prefill]}
+  - {after: stage_boundary, collective: send_recv, group: pp, phases: [decode]}  # <- fixed
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -16,11 +16,58 @@ sync:
   # no gather of the DP replicas' outputs
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-8B as two DP replicas of TP4 whose output gather runs in prefill only: in decode
+# replica 1's tokens never reach the output sink (S18).
+syncverify: 1
+name: llama-3.1-8b-tp4-dp2-no-decode-gather
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 128}
+sync:  # <- SV307
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: dp-out, after: sample, collective: gather, group: dp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-dp2-no-decode-gather-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
+  - {after: sample, collective: gather, group: dp, phases: [decode]}  # <- fixed
+```
+
+</details>
 """
 
 from syncverify.ranges import compact

@@ -21,11 +21,61 @@ sync:
   - {id: kv-move, after: prefill_end, tensor: kv, collective: all_gather, group: world}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B on one 8-GPU node: prefill as two TP4 replicas, decode as one TP8 replica. The
+# K/V hand-over all-gathers over the world, so every decode rank receives all 8 KV heads where
+# it owns one (S5, S21); an all-to-all would move only its own.
+syncverify: 1
+name: llama-3.1-70b-prefill-tp4-dp2-decode-tp8-gather-handover
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4}
+phases:
+  prefill: {dp: 2, microbatches: 1, tokens: 8192}
+  decode: {tp: 8, microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
+  # next line: SV705
+  - {id: kv-move, after: prefill_end, tensor: kv, collective: all_gather, group: world}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: kv-move, after: prefill_end, tensor: kv, collective: all_to_all, group: world}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-prefill-tp4-dp2-decode-tp8-gather-handover-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4}
+phases:
+  prefill: {dp: 2, microbatches: 1, tokens: 8192}
+  decode: {tp: 8, microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [prefill]}
+  - {id: kv-move, after: prefill_end, tensor: kv, collective: all_to_all, group: world}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -15,11 +15,60 @@ sync:
   - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv, phases: [decode], layers: "0..39"}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Prefill on TP8, decode on two TP4 replicas: the K/V hand-over is restricted to half the
+# layers.
+syncverify: 1
+name: llama-3.1-70b-handover-half-the-layers
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {tp: 4, dp: 2, microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [decode]}
+  - {id: kv-handover, after: prefill_end, collective: all_gather, group: world, tensor: kv,
+     layers: "0..39"}  # <- SV113
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-handover-half-the-layers-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {tp: 4, dp: 2, microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [decode]}
+  - {id: kv-handover, after: prefill_end, collective: all_gather, group: world, tensor: kv}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

@@ -14,11 +14,54 @@ phases:
   prefill: {microbatches: 1, tokens: 32768}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Prompts that fill Mixtral-8x7B's whole 32768-token context leave no room for a decoded token.
+syncverify: 1
+name: mixtral-8x7b-full-context
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 32768}  # <- SV208
+  decode: {microbatches: 1, batch: 32}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
   prefill: {microbatches: 1, tokens: 32000}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: mixtral-8x7b-full-context-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 32000}  # <- fixed
+  decode: {microbatches: 1, batch: 32}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

@@ -16,11 +16,60 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 2}}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# A per-stage selector names stage 2, which does not exist with pp = 2 (stages are 0 and 1).
+syncverify: 1
+name: llama-3.1-70b-selector-stage-2
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar-0, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 0}}
+  - {id: attn-ar-1, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 1}}
+  # next line: SV112
+  - {id: attn-ar-2, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 2}}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 1}}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-selector-stage-2-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar-0, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 0}}
+  - {id: attn-ar-1, after: o_proj, collective: all_reduce, group: tp, ranks: {pp: 1}}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

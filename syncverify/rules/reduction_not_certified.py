@@ -39,6 +39,25 @@ Run `syncverify check --exhaustive` when the full unroll fits its budget (the he
 check fewer microbatches (the deadlock, if any, shows from a few times `pp` on), carry the token
 through the host (`token_return: host`), or accept the risk by lowering this rule's severity in
 the configuration (`severity = {SV118 = "warning"}`).
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: device-token-many-microbatches-fixed
+model: {layers: 126, hidden: 16384, heads: 128, kv_heads: 8, ffn: 53248, vocab: 128256}
+parallel: {tp: 8, pp: 4, stages: [32, 32, 31, 31]}
+phases:
+  decode: {microbatches: 8192, batch: 1, token_return: host}  # <- fixed
+sync:
+  - {after: embed, collective: all_reduce, group: tp}
+  - {after: o_proj, collective: all_reduce, group: tp}
+  - {after: down, collective: all_reduce, group: tp}
+  - {after: stage_boundary, collective: send_recv, group: pp}
+  - {after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -16,11 +16,58 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: world}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Qwen3-30B-A3B as two DP replicas of TP4 with EP4 inside each replica: the experts' partial
+# sums are all-reduced over the world instead of the EP group, so each replica's MoE output also
+# adds the other replica's requests (S12, S19).
+syncverify: 1
+name: qwen3-30b-a3b-tp4-dp2-moe-allreduce-over-world
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2, ep: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: world, layers: moe}  # <- SV309
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: qwen3-30b-a3b-tp4-dp2-moe-allreduce-over-world-fixed
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2, ep: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: ep, layers: moe}  # <- fixed
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

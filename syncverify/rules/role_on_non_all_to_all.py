@@ -14,11 +14,58 @@ sync:
   - {id: dispatch, after: router, collective: all_gather, group: ep, role: dispatch, layers: moe}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Qwen3-30B-A3B with EP4 inside each TP4 replica: the experts' outputs are summed by an
+# all-reduce over EP (S12), which was given the role of the all-to-all combine it replaced.
+syncverify: 1
+name: qwen3-30b-a3b-all-reduce-with-role
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2, ep: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  # next line: SV115
+  - {id: moe-ar, after: experts, collective: all_reduce, group: ep, role: combine, layers: moe}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch, layers: moe}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: qwen3-30b-a3b-all-reduce-with-role-fixed
+model: {layers: 48, hidden: 2048, heads: 32, kv_heads: 4, head_dim: 128, vocab: 151936,
+        max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 768}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2, ep: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 128}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: moe-ar, after: experts, collective: all_reduce, group: ep, layers: moe}  # <- fixed
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

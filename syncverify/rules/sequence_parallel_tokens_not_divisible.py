@@ -24,11 +24,61 @@ sync:
   - {id: attn-rs, after: o_proj, collective: reduce_scatter, group: tp}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Megatron-style sequence parallelism over TP8 (S7) with a decode batch of 4 sequences: the
+# reduce-scatter cannot give each of the 8 ranks a whole share.
+syncverify: 1
+name: llama-3.1-70b-megatron-sp-batch-4
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 8192, batch: 1}
+  decode: {microbatches: 1, batch: 4}  # <- SV207
+sync:
+  - {id: embed-rs, after: embed, collective: reduce_scatter, group: tp}
+  - {id: attn-ag, after: attn_norm, collective: all_gather, group: tp}
+  - {id: attn-rs, after: o_proj, collective: reduce_scatter, group: tp}
+  - {id: mlp-ag, after: mlp_norm, collective: all_gather, group: tp}
+  - {id: mlp-rs, after: down, collective: reduce_scatter, group: tp}
+  - {id: final-ag, after: final_norm, collective: all_gather, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
   decode: {microbatches: 1, batch: 8}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-megatron-sp-batch-4-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  prefill: {microbatches: 1, tokens: 8192, batch: 1}
+  decode: {microbatches: 1, batch: 8}  # <- fixed
+sync:
+  - {id: embed-rs, after: embed, collective: reduce_scatter, group: tp}
+  - {id: attn-ag, after: attn_norm, collective: all_gather, group: tp}
+  - {id: attn-rs, after: o_proj, collective: reduce_scatter, group: tp}
+  - {id: mlp-ag, after: mlp_norm, collective: all_gather, group: tp}
+  - {id: mlp-rs, after: down, collective: reduce_scatter, group: tp}
+  - {id: final-ag, after: final_norm, collective: all_gather, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

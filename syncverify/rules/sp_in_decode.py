@@ -14,6 +14,29 @@ decode this way, and the plan's decode groups are not the ones deployed.
 parallel: {tp: 8, sp: 2}          # sp applies to both phases
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Sequence parallelism kept on in decode, where each sequence has one token per step.
+syncverify: 1
+name: llama-3.1-70b-sp-in-decode
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, sp: 2}  # <- SV501
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8}
@@ -21,6 +44,28 @@ phases:
   prefill: {sp: 2, microbatches: 1, tokens: 65536}
   decode: {dp: 2, microbatches: 1, batch: 64}      # same 16 ranks as two replicas
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-sp-in-decode-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, dp: 2}  # <- fixed
+phases:
+  prefill: {microbatches: 1, tokens: 8192}
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}  # <- fixed
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

@@ -15,11 +15,57 @@ phases:
   decode: {overlap: across_steps}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B TP8 x PP2 with decode steps overlapping across devices (S15): the host
+# prepares step t+1 before step t's token exists (SV311), and the mode is phase-illegal (SV502).
+syncverify: 1
+name: llama-3.1-70b-decode-across-steps
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64, overlap: across_steps}  # <- SV311, SV502
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
   decode: {overlap: comm_compute}   # overlap within a step, never across steps
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-decode-across-steps-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64}  # <- fixed
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -17,11 +17,58 @@ sync:
   # nothing brings the sampled token back to stage 0
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-70B TP8 x PP2 keeping the sampled token on device (S4), with no sync after sample
+# to carry it from stage 1 back to stage 0's embed.
+syncverify: 1
+name: llama-3.1-70b-device-token-not-returned
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64, token_return: device}  # <- SV308
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: token-back, after: sample, collective: send_recv, group: pp, phases: [decode]}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-device-token-not-returned-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 2, batch: 64, token_return: device}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {after: sample, collective: send_recv, group: pp, phases: [decode]}  # <- fixed
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

@@ -14,11 +14,56 @@ phases:
   prefill: {microbatches: 3, tokens: 4096, overlap: two_batch}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Two-batch overlap pairs microbatches (S16); three cannot be paired.
+syncverify: 1
+name: mixtral-8x7b-tbo-odd
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 3, tokens: 4096, overlap: two_batch}  # <- SV107
+  decode: {microbatches: 2, batch: 32, overlap: two_batch}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe, async: true, wait_before: experts}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine,
+     layers: moe, async: true, wait_before: mlp_residual}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
   prefill: {microbatches: 4, tokens: 4096, overlap: two_batch}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: mixtral-8x7b-tbo-odd-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 2, tokens: 4096, overlap: two_batch}  # <- fixed
+  decode: {microbatches: 2, batch: 32, overlap: two_batch}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe, async: true, wait_before: experts}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine,
+     layers: moe, async: true, wait_before: mlp_residual}
+  - {id: dp-out, after: sample, collective: gather, group: dp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

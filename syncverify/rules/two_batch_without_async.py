@@ -15,11 +15,59 @@ sync:
   - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# DeepSeek-V3 with two-batch overlap but blocking all-to-alls: nothing is overlapped (each
+# blocking collective is also an advisory of its own, SV704).
+syncverify: 1
+name: deepseek-v3-tbo-blocking
+model: {layers: 61, hidden: 7168, heads: 128, kv_heads: 128, head_dim: 192, mla: true,
+        ffn: 18432, vocab: 129280, max_context: 163840, moe: {experts: 256, top_k: 8,
+        layers: "3..60", shared_experts: 1, ffn: 2048}}
+cluster: {nodes: 4, gpus_per_node: 8}
+parallel: {tp: 1, dp: 32, ep: 32}
+phases:
+  prefill: {microbatches: 2, tokens: 4096, overlap: two_batch}  # <- SV703
+  decode: {microbatches: 2, batch: 128, overlap: two_batch}  # <- SV703
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe}  # <- SV704
+  # next line: SV704
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe}
+  - {id: dp-out, after: sample, collective: gather, group: dp}  # <- SV704
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe, async: true, wait_before: mlp_residual}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: deepseek-v3-tbo-blocking-fixed
+model: {layers: 61, hidden: 7168, heads: 128, kv_heads: 128, head_dim: 192, mla: true,
+        ffn: 18432, vocab: 129280, max_context: 163840, moe: {experts: 256, top_k: 8,
+        layers: "3..60", shared_experts: 1, ffn: 2048}}
+cluster: {nodes: 4, gpus_per_node: 8}
+parallel: {tp: 1, dp: 32, ep: 32}
+phases:
+  prefill: {microbatches: 2, tokens: 4096, overlap: two_batch}
+  decode: {microbatches: 2, batch: 128, overlap: two_batch}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe, async: true, wait_before: experts}  # <- fixed
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine,
+     layers: moe, async: true, wait_before: mlp_residual}  # <- fixed
+  - {id: dp-out, after: sample, collective: gather, group: dp, async: true}  # <- fixed
+```
+
+</details>
 """
 
 from syncverify.findings import Where

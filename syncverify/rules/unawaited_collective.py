@@ -22,12 +22,58 @@ sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Mixtral-8x7B DP8 x EP8 with two-batch overlap: the combine all-to-all is issued async and
+# never awaited, so the residual add may read the expert outputs before they are back.
+syncverify: 1
+name: mixtral-8x7b-tbo-combine-never-awaited
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 2, tokens: 4096, overlap: two_batch}
+  decode: {microbatches: 2, batch: 32, overlap: two_batch}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe, async: true, wait_before: experts}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine,
+     layers: moe, async: true}  # <- SV310
+  - {id: dp-out, after: sample, collective: gather, group: dp, async: true}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true,
      wait_before: attn_norm}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: mixtral-8x7b-tbo-combine-never-awaited-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
+        moe: {experts: 8, top_k: 2, ffn: 14336}}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 1, dp: 8, ep: 8}
+phases:
+  prefill: {microbatches: 2, tokens: 4096, overlap: two_batch}
+  decode: {microbatches: 2, batch: 32, overlap: two_batch}
+sync:
+  - {id: dispatch, after: router, collective: all_to_all, group: ep, role: dispatch,
+     layers: moe, async: true, wait_before: experts}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine,
+     layers: moe, async: true, wait_before: mlp_residual}  # <- fixed
+  - {id: dp-out, after: sample, collective: gather, group: dp, async: true}
+```
+
+</details>
 """
 
 from syncverify.graph.nodes import describe

@@ -14,10 +14,60 @@ model: {hf_config: models/llama-3.1-405b.json}   # 126 layers
 parallel: {tp: 8, pp: 4}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-405B's 126 layers do not split evenly over 4 stages, and no split is stated.
+syncverify: 1
+name: llama-3.1-405b-tp8-pp4-unstated
+model: {layers: 126, hidden: 16384, heads: 128, kv_heads: 8, ffn: 53248, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 4, gpus_per_node: 8}
+parallel:
+  tp: 8
+  pp: 4  # <- SV103
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 4, batch: 32}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 parallel: {tp: 8, pp: 4, stages: [32, 32, 31, 31]}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-405b-tp8-pp4-unstated-fixed
+model: {layers: 126, hidden: 16384, heads: 128, kv_heads: 8, ffn: 53248, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 4, gpus_per_node: 8}
+parallel:
+  tp: 8
+  pp: 4
+  stages: [32, 32, 31, 31]  # <- fixed
+phases:
+  prefill: {microbatches: 4, tokens: 8192}
+  decode: {microbatches: 4, batch: 32}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Context, Rule

@@ -15,12 +15,55 @@ sync:
   - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# A decode-only plan (prefill runs on another pool) that kept prefill's K/V aggregation.
+syncverify: 1
+name: llama-3.1-70b-decode-pool
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  # next line: SV117
+  - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 phases:
   decode: {microbatches: 1, batch: 64}
 sync: []          # no sequence parallelism in a decode-only plan
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-decode-pool-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 8}
+phases:
+  decode: {microbatches: 1, batch: 64}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

@@ -24,11 +24,61 @@ sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: attn_norm}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# In prefill the MLP all-reduce is awaited before the next layer's attn_norm, which layers 39
+# and 79 (the last of their stage) do not have on their ranks.
+syncverify: 1
+name: llama-3.1-70b-wait-past-the-stage
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
+  decode: {microbatches: 2, batch: 64, overlap: none}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar-prefill, after: down, collective: all_reduce, group: tp, phases: [prefill],
+     async: true, wait_before: attn_norm}  # <- SV109
+  - {id: mlp-ar-decode, after: down, collective: all_reduce, group: tp, phases: [decode]}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: mlp_residual}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-wait-past-the-stage-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
+  decode: {microbatches: 2, batch: 64, overlap: none}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar-prefill, after: down, collective: all_reduce, group: tp, phases: [prefill],
+     async: true, wait_before: mlp_residual}  # <- fixed
+  - {id: mlp-ar-decode, after: down, collective: all_reduce, group: tp, phases: [decode]}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where

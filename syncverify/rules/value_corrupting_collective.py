@@ -23,6 +23,31 @@ sync:
   - {id: logits, after: lm_head, collective: all_gather, group: tp}   # ... then gathers 8 copies
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# Llama-3.1-8B TP4 with a replicated lm_head (every rank computes the whole vocabulary) that
+# still all-gathers the logits: sample receives 4 copies (ops never de-duplicate, S19).
+syncverify: 1
+name: llama-3.1-8b-tp4-replicated-lm-head-gathered
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+ops:
+  lm_head: {sharding: replicated}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}  # <- SV403
+```
+
+</details>
+
 ## Fix
 ```yaml
 ops:
@@ -32,6 +57,28 @@ sync:                                  # no logits gather: every rank already ho
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-8b-tp4-replicated-lm-head-gathered-fixed
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 1, gpus_per_node: 4}
+parallel: {tp: 4}
+phases:
+  prefill: {microbatches: 1, tokens: 4096}
+  decode: {microbatches: 1, batch: 64}
+ops:
+  lm_head: {sharding: replicated}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+```
+
+</details>
 """
 
 from syncverify.rule import Rule

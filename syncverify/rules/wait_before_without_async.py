@@ -14,11 +14,57 @@ sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, wait_before: attn_norm}
 ```
 
+<details><summary>A complete plan with this defect</summary>
+
+```yaml
+# The stage transfer names a wait, but its async flag was lost: it is blocking.
+syncverify: 1
+name: llama-3.1-70b-wait-without-async
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
+  decode: {microbatches: 2, batch: 64, overlap: comm_compute}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp,
+     wait_before: attn_norm}  # <- SV108
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
+
 ## Fix
 ```yaml
 sync:
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true, wait_before: attn_norm}
 ```
+
+<details><summary>The complete plan, fixed</summary>
+
+```yaml
+syncverify: 1
+name: llama-3.1-70b-wait-without-async-fixed
+model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
+        max_context: 131072}
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 8, pp: 2}
+phases:
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
+  decode: {microbatches: 2, batch: 64, overlap: comm_compute}
+sync:
+  - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}  # <- fixed
+  - {id: logits, after: lm_head, collective: all_gather, group: tp}
+```
+
+</details>
 """
 
 from syncverify.findings import Where
