@@ -150,14 +150,40 @@ def test_frame_is_skipped_when_the_source_is_unreadable(tmp_path):
 
 def test_summary_line_words():
     report = Report(
-        files=["a.yaml", "b.yaml"],
-        findings=[finding("SV701", "warning"), finding(), finding(), finding("SV701", "note")],
+        files=["p.yaml", "q.yaml"],
+        findings=[
+            finding("SV701", "warning"),
+            finding(),
+            finding(file="q.yaml"),
+            finding("SV701", "note"),
+        ],
     )
     assert (
         text_report.summary_line(report)
         == "2 errors, 1 warning, 1 note in 2 files (2 SV201, 2 SV701)"
     )
     assert text_report.summary_line(Report(files=["a.yaml"])) == "no findings in 1 file"
+
+
+def test_summary_line_counts_files_with_findings_apart_from_files_checked():
+    """`N errors in M files` counts the files that have them; the files checked follow when
+    some had nothing (mypy: "Found 7 errors in 1 file (checked 3 source files)")."""
+    clean = ["a.yaml", "b.yaml"]
+    report = Report(
+        files=[*clean, "p.yaml"], findings=[finding(), finding(line=4), finding("SV701", "note")]
+    )
+    assert text_report.summary_line(report) == "2 errors, 1 note in 1 of 3 files (2 SV201, 1 SV701)"
+    report.findings.append(finding(file="b.yaml"))
+    assert text_report.summary_line(report) == "3 errors, 1 note in 2 of 3 files (3 SV201, 1 SV701)"
+    report.baselined = 2
+    assert text_report.summary_line(report).endswith(
+        "in 2 of 3 files (3 SV201, 1 SV701); 2 hidden by the baseline"
+    )
+
+
+def test_github_summary_is_the_text_summary():
+    report = Report(files=["a.yaml", "p.yaml"], findings=[finding()])
+    assert rendered(report, "github").splitlines()[-1] == "1 error in 1 of 2 files (1 SV201)"
 
 
 def test_concise_lines():

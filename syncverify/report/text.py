@@ -161,12 +161,16 @@ def plural(count: int, word: str) -> str:
 
 def summary_line(report: Report) -> str:
     """`3 errors, 1 warning in 2 files (2 SV301, 1 SV201, 1 SV702)`, or `no findings in 1 file`,
-    then how many findings the baseline hid and how many plans could not be checked."""
+    then how many findings the baseline hid and how many plans could not be checked.
+
+    "in 2 files" counts the files that have findings; when other files were checked and had
+    none, it reads "in 2 of 5 files", so that the count never claims findings a file lacks.
+    """
     found = report.all_findings()
-    files = plural(len(report.files), "file")
     hidden = f"; {report.baselined} hidden by the baseline" if report.baselined else ""
     if not found:
-        return f"no findings in {files}{hidden}"
+        return f"no findings in {plural(len(report.files), 'file')}{hidden}"
+    files = files_with_findings(report.files, found)
     severities = Counter(f.severity for f in found)
     counts = ", ".join(
         plural(severities[s], s) for s in ("error", "warning", "note") if severities[s]
@@ -180,3 +184,12 @@ def summary_line(report: Report) -> str:
     if unusable:
         line += f"; {plural(unusable, 'plan')} could not be checked"
     return line
+
+
+def files_with_findings(checked: list[str], found: list[Finding]) -> str:
+    """`2 files`, or `2 of 5 files` when some of the files checked have no finding."""
+    having = len({f.file for f in found})
+    total = max(len(checked), having)  # a finding's file is always one of those checked
+    if having == total:
+        return plural(having, "file")
+    return f"{having} of {plural(total, 'file')}"
