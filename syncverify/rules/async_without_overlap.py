@@ -59,11 +59,12 @@ model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128
 cluster: {nodes: 2, gpus_per_node: 8}
 parallel: {tp: 8, pp: 2}
 phases:
-  prefill: {microbatches: 4, tokens: 8192, overlap: none}
-  decode: {microbatches: 2, batch: 64, overlap: none}
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}  # <- fixed
+  decode: {microbatches: 2, batch: 64, overlap: comm_compute}  # <- fixed
 sync:
   - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
-  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}  # <- fixed
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true,
+     wait_before: attn_residual}
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
   - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}
   - {id: logits, after: lm_head, collective: all_gather, group: tp}

@@ -54,8 +54,8 @@ syncverify: 1
 name: mixtral-8x7b-dp16-ep16-fixed
 model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, vocab: 32000, max_context: 32768,
         moe: {experts: 8, top_k: 2, ffn: 14336}}
-cluster: {nodes: 1, gpus_per_node: 8}  # <- fixed
-parallel: {tp: 1, dp: 8, ep: 8}  # <- fixed
+cluster: {nodes: 2, gpus_per_node: 8}
+parallel: {tp: 1, dp: 16, ep: 8}  # <- fixed
 phases:
   prefill: {microbatches: 1, tokens: 4096}
   decode: {microbatches: 1, batch: 32}

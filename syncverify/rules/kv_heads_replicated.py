@@ -49,8 +49,8 @@ syncverify: 1
 name: qwen3-235b-a22b-tp8-fixed
 model: {layers: 94, hidden: 4096, heads: 64, kv_heads: 4, head_dim: 128, vocab: 151936,
         max_context: 40960, moe: {experts: 128, top_k: 8, ffn: 1536}}
-cluster: {nodes: 1, gpus_per_node: 4}  # <- fixed
-parallel: {tp: 4}  # <- fixed
+cluster: {nodes: 1, gpus_per_node: 8}
+parallel: {tp: 4, dp: 2}  # <- fixed
 phases:
   prefill: {microbatches: 1, tokens: 8192}
   decode: {microbatches: 1, batch: 64}
@@ -59,6 +59,7 @@ sync:
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
   - {id: moe-ar, after: experts, collective: all_reduce, group: tp, layers: moe}
   - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp}  # <- fixed
 ```
 
 </details>

@@ -53,7 +53,7 @@ model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128
 cluster: {nodes: 2, gpus_per_node: 8}
 parallel: {tp: 8, pp: 2}
 phases:
-  prefill: {microbatches: 4, tokens: 8192}  # <- fixed
+  prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}  # <- fixed
   decode: {microbatches: 2, batch: 64}
 sync:
   - {id: embed-ar, after: embed, collective: all_reduce, group: tp}

@@ -53,16 +53,17 @@ name: llama-3.1-70b-sp-in-decode-fixed
 model: {layers: 80, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, vocab: 128256,
         max_context: 131072}
 cluster: {nodes: 2, gpus_per_node: 8}
-parallel: {tp: 8, dp: 2}  # <- fixed
+parallel: {tp: 8}  # <- fixed
 phases:
-  prefill: {microbatches: 1, tokens: 8192}
-  decode: {microbatches: 1, batch: 64}
+  prefill: {sp: 2, microbatches: 1, tokens: 8192}  # <- fixed
+  decode: {dp: 2, microbatches: 1, batch: 64}  # <- fixed
 sync:
   - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
-  - {id: dp-out, after: sample, collective: gather, group: dp}  # <- fixed
+  - {id: kv-agg, after: qkv, tensor: kv, collective: all_gather, group: sp, phases: [prefill]}
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
   - {id: logits, after: lm_head, collective: all_gather, group: tp}
+  - {id: dp-out, after: sample, collective: gather, group: dp, phases: [decode]}  # <- fixed
 ```
 
 </details>

@@ -52,7 +52,7 @@ name: llama-3.1-405b-tp16-fixed
 model: {layers: 126, hidden: 16384, heads: 128, kv_heads: 8, ffn: 53248, vocab: 128256,
         max_context: 131072}
 cluster: {nodes: 2, gpus_per_node: 8}
-parallel: {tp: 8, pp: 2}  # <- fixed
+parallel: {tp: 8, pp: 2, stages: [63, 63]}  # <- fixed
 phases:
   prefill: {microbatches: 1, tokens: 8192}
   decode: {microbatches: 1, batch: 64}

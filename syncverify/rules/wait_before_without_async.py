@@ -60,7 +60,8 @@ sync:
   - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
   - {id: mlp-ar, after: down, collective: all_reduce, group: tp}
-  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp}  # <- fixed
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp,
+     async: true, wait_before: attn_norm}  # <- fixed
   - {id: logits, after: lm_head, collective: all_gather, group: tp}
 ```
 
