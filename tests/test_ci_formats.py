@@ -248,12 +248,12 @@ def test_auto_is_the_default_and_picks_github_inside_actions(plans):
 
 def test_auto_needs_both_variables(plans):
     out = check("--isolated", "plans/error.yaml", env={"GITHUB_ACTIONS": "true"}).stdout
-    assert out.startswith("plans/error.yaml\n  4:23  error")
+    assert out.startswith("plans/error.yaml:4:23: error:")
 
 
 def test_auto_writes_text_to_a_file_even_inside_actions(plans):
     check("--isolated", "-o", "report.txt", "plans/error.yaml", env=ACTIONS)
-    assert (plans / "report.txt").read_text().startswith("plans/error.yaml\n  4:23  error")
+    assert (plans / "report.txt").read_text().startswith("plans/error.yaml:4:23: error:")
 
 
 def test_explicit_format_and_environment_win_over_auto(plans):

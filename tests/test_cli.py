@@ -383,9 +383,8 @@ def test_text_shows_frame_with_caret_help_where_and_trace(plan):
     path = plan(ERROR)
     result = run("--format", "text", path)
     lines = result.output.splitlines()
-    assert lines[0] == path
-    assert lines[1] == "  3:16  error  64 heads do not split over tp = 6  [SV201 fake-sv201]"
-    assert lines[2:5] == [
+    assert lines[0] == f"{path}:3:16: error: 64 heads do not split over tp = 6  [SV201 fake-sv201]"
+    assert lines[1:4] == [
         "    2 | name: tp6",
         "  > 3 | parallel: {tp: 6, pp: 2}",
         "      |                ^",
@@ -411,9 +410,7 @@ def test_quiet_prints_only_the_findings(plan):
     path = plan(ERROR)
     result = run("--quiet", path)
     assert result.output.splitlines() == [
-        path,
-        "  3:16  error  64 heads do not split over tp = 6  [SV201 fake-sv201]",
-        "",
+        f"{path}:3:16: error: 64 heads do not split over tp = 6  [SV201 fake-sv201]",
     ]
 
 

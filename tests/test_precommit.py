@@ -131,7 +131,7 @@ def test_pre_commit_try_repo_passes_good_plans_and_fails_bad_ones(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "syncverify (parallel plan verifier)" in proc.stdout and "Failed" in proc.stdout
     assert "- exit code: 1" in proc.stdout
-    assert "plans/bad.yaml\n  6:23  error" in proc.stdout and "SV103" in proc.stdout
+    assert "plans/bad.yaml:6:23: error:" in proc.stdout and "SV103" in proc.stdout
     assert "1 error in 1 of 2 files" in proc.stdout  # good.yaml was checked: no finding
     assert "plans/good.yaml" not in proc.stdout
     assert "workflow.yaml" not in proc.stdout  # `files:` keeps to plan folders

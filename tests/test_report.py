@@ -207,3 +207,27 @@ def test_markup_like_text_in_messages_is_printed_as_written():
     assert "ranks [bold]0-3[/bold] differ" in rendered(
         Report(files=["p.yaml"], findings=[odd], sources={"p.yaml": SOURCE})
     )
+
+
+def test_each_text_finding_starts_with_a_place_an_editor_opens():
+    """`path:line:col: severity: message  [CODE slug]`, the shape gcc, mypy and ruff print and
+    editors' problem matchers (VS Code's $gcc, Emacs compilation-mode, vim's errorformat) read."""
+    report = Report(
+        files=["p.yaml", "q.yaml"],
+        findings=[finding(), finding("SV701", "warning", line=2, column=1, file="q.yaml")],
+        sources={"p.yaml": SOURCE, "q.yaml": SOURCE},
+    )
+    lines = rendered(report, color="never").splitlines()
+    assert lines[0] == "p.yaml:3:16: error: a message  [SV201 some-rule]"
+    assert lines[1:4] == [
+        "    2 | name: x",
+        "  > 3 | parallel: {tp: 6, pp: 2}",
+        "      |                ^",
+    ]
+    assert "q.yaml:2:1: warning: a message  [SV701 some-rule]" in lines
+    assert "p.yaml" not in lines and "q.yaml" not in lines  # no heading line per file
+    quiet = rendered(report, color="never", quiet=True).splitlines()
+    assert quiet == [
+        "p.yaml:3:16: error: a message  [SV201 some-rule]",
+        "q.yaml:2:1: warning: a message  [SV701 some-rule]",
+    ]

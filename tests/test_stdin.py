@@ -30,7 +30,7 @@ def stdin_check(*args, name="plans/gen.yaml", text=TWO, **kwargs):
     "format, expected",
     [
         ("concise", "plans/gen.yaml:4:16: note SV709 "),
-        ("text", "plans/gen.yaml\n  4:16  note "),
+        ("text", "plans/gen.yaml:4:16: note: "),
         ("github", "::group::plans/gen.yaml\n::notice file=plans/gen.yaml,line=4,"),
     ],
 )
@@ -97,7 +97,7 @@ def test_suppressions_in_a_plan_from_stdin(cwd):
 def test_unusable_plan_from_stdin_is_framed_from_the_text_read(cwd):
     result = stdin_check("--isolated", text=TWO.replace("pp: 2}", "pipline: 2}"))
     assert result.exit_code == 2
-    assert result.stdout.startswith("plans/gen.yaml\n  4:19  error  unknown key 'pipline'")
+    assert result.stdout.startswith("plans/gen.yaml:4:19: error: unknown key 'pipline'")
     assert "> 4 | parallel: {tp: 2, pipline: 2}" in result.stdout
 
 

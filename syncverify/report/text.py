@@ -1,13 +1,17 @@
 """`text`: the human report (rich), grouped by file.
 
-    plans/llama.yaml
-      6:18  error  64 heads do not split over tp = 6  [SV201 heads-divisible-by-tp]
+    plans/llama.yaml:6:18: error: 64 heads do not split over tp = 6  [SV201 heads-divisible-by-tp]
          5 | cluster: {nodes: 2, gpus_per_node: 8}
        > 6 | parallel: {tp: 6, pp: 2}
            |                  ^
       help: use a tp that divides 64 heads and 8 KV heads, e.g. tp: 8
       where: prefill, ranks 0-11
+
     1 error in 1 file (1 SV201)
+
+Each finding's first line starts with `path:line:col:` as gcc, mypy and ruff print it, so a
+terminal, an editor's problem matcher or `grep` can open the place; `--quiet` prints only those
+lines.
 
 Styling is only applied on a terminal (or with --color always / FORCE_COLOR); piped output
 is plain text. Only ASCII is drawn, so any stream encoding can take it.
@@ -16,7 +20,6 @@ is plain text. Only ASCII is drawn, so any stream encoding can take it.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import groupby
 from typing import TextIO
 
 from syncverify.escape import escaped
@@ -34,15 +37,11 @@ def render(report: Report, stream: TextIO, *, color: str = "auto", quiet: bool =
     from rich.text import Text
 
     console = make_console(stream, color)
-    for file, findings in groupby(report.all_findings(), key=lambda f: f.file):
-        console.print(Text(file, style="bold"))
-        for finding in findings:
-            console.print(headline(finding))
-            if not quiet:
-                for part in details(finding, report.source(file)):
-                    console.print(part)
-                console.print()
-        if quiet:
+    for finding in report.all_findings():
+        console.print(headline(finding))
+        if not quiet:
+            for part in details(finding, report.source(finding.file)):
+                console.print(part)
             console.print()
     if not quiet:
         console.print(Text(summary_line(report), style="bold"))
@@ -52,11 +51,10 @@ def headline(finding: Finding):
     from rich.text import Text
 
     return Text.assemble(
-        INDENT,
-        (f"{finding.line}:{finding.column}", "bold"),
-        "  ",
-        (finding.severity, SEVERITY_STYLE.get(finding.severity, "bold")),
-        "  ",
+        (f"{finding.file}:{finding.line}:{finding.column}:", "bold"),
+        " ",
+        (f"{finding.severity}:", SEVERITY_STYLE.get(finding.severity, "bold")),
+        " ",
         finding.message,
         "  ",
         (f"[{finding.code} {finding.slug}]", "dim"),
