@@ -17,7 +17,7 @@ import networkx as nx
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "syncverify"
-CLI_MODULES = ("syncverify.cli", "syncverify.commands", "syncverify.subcommands")
+CLI_MODULES = ("syncverify.cli", "syncverify.commands", "syncverify.__main__")
 
 
 def module_name(path: Path) -> str:

@@ -12,19 +12,18 @@ configuration file and never raises for a bad plan: load problems come back as
 
 from __future__ import annotations
 
-import io
 import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 from syncverify.findings import Finding
 from syncverify.report import Report as BaseReport
+from syncverify.selection import Selection
 
-Source = Union[str, os.PathLike, dict]
-Names = Union[str, Iterable[str], None]
+Source = str | os.PathLike | dict
+Names = str | Iterable[str] | None
 
 
 @dataclass
@@ -87,28 +86,21 @@ def check(
     reference). Raises FileNotFoundError for a path that does not exist and ValueError for a
     `select`/`ignore`/`fail_on` that names nothing.
     """
-    from syncverify import commands
+    from syncverify.checking import CheckOptions, PlanSource, check_source
     from syncverify.report import exit_code
 
     if fail_on not in ("error", "warning", "note"):
         raise ValueError(f"fail_on must be error, warning or note, not {fail_on!r}")
-    selection = _selection(select, ignore)
-    report = Report()
+    options = CheckOptions(selection=_selection(select, ignore), exhaustive=exhaustive)
     text = _text_of(source)
     if text is None:
         path = os.fspath(source)
         if not Path(path).is_file():
             raise FileNotFoundError(f"no plan file at '{path}'")
-        commands.check_one(report, path, selection=selection, exhaustive=exhaustive)
+        plan = PlanSource(path)
     else:
-        commands.check_one(
-            report,
-            commands.STDIN,
-            stdin_filename=name or "<plan>",
-            stdin=io.StringIO(text),
-            selection=selection,
-            exhaustive=exhaustive,
-        )
+        plan = PlanSource.of_text(text, name or "<plan>")
+    report = Report(**vars(check_source(plan, options)))
     report.exit_code = exit_code(report, fail_on)
     return report
 
@@ -126,25 +118,24 @@ def _text_of(source: Source) -> str | None:
     raise TypeError(f"check() takes a path, a plan dict or YAML text, not {type(source).__name__}")
 
 
-def _selection(select: Names, ignore: Names):
-    """(rules to run, codes to report) as `commands.check_one` takes it, or None for all."""
+def _selection(select: Names, ignore: Names) -> Selection | None:
+    """The rules to run and the codes to report, or None for all."""
     if not select and not ignore:
         return None
-    from syncverify import commands
     from syncverify.rules import ALL_RULES
+    from syncverify.selection import codes_named, selection_reporting
+    from syncverify.usage import UsageProblem
 
     try:
         reported = (
-            commands.codes_named("select", _joined(select), ALL_RULES)
+            codes_named("select", _joined(select), ALL_RULES)
             if select
             else {r.code for r in ALL_RULES}
         )
-        reported -= commands.codes_named("ignore", _joined(ignore), ALL_RULES) if ignore else set()
-    except commands.UsageProblem as exc:
+        reported -= codes_named("ignore", _joined(ignore), ALL_RULES) if ignore else set()
+    except UsageProblem as exc:
         raise ValueError(str(exc)) from None
-    # rules that decide whether the graph can be built always run; only their findings hide
-    run = tuple(r for r in ALL_RULES if r.code in reported or r.blocks_graph)
-    return run, frozenset(reported)
+    return selection_reporting(reported, ALL_RULES)
 
 
 def _joined(names: Names) -> str:

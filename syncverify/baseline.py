@@ -23,8 +23,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from syncverify.commands import UsageProblem
 from syncverify.findings import Finding
+from syncverify.usage import UsageProblem
 
 Counts = dict[str, dict[str, int]]  # plan key -> code -> count
 
@@ -94,7 +94,7 @@ def validated(document, path: str) -> Counts:
 
 
 def _recordable(finding: Finding) -> bool:
-    from syncverify.engine import BLOCKING_CODES
+    from syncverify.blocking import BLOCKING_CODES
 
     return finding.code not in BLOCKING_CODES
 

@@ -1,4 +1,5 @@
-"""Command-line interface: a thin click layer over `syncverify.commands`.
+"""Command-line interface: a thin click layer over `syncverify.commands`. Each subcommand builds
+its arguments dataclass and calls its command, whose return value is the exit code.
 
 Exit codes: 0 no finding at or above the fail level, 1 findings at or above it, 2 an unusable
 plan or a bad invocation. No traceback reaches the user unless SYNCVERIFY_RAISE=1.
@@ -13,7 +14,9 @@ import sys
 
 import click
 
-from syncverify import __version__, commands
+from syncverify import __version__
+from syncverify.commands.simulate import MAX_SIMULATED_STEPS
+from syncverify.crash import should_raise
 from syncverify.report import AUTO, COLOR_MODES, DEFAULT_FORMAT, FORMATS
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -149,9 +152,14 @@ def cli() -> None:
     help="Insert them into the plan files (implies --fix; comments and formatting kept), "
     "then check again.",
 )
-def check(paths, format_, **options) -> None:
+def check(paths, format_, per_file_ignores, **options) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
-    sys.exit(commands.check(paths, format=format_.lower(), **options))
+    from syncverify.commands import check as command
+
+    arguments = command.CheckArguments(
+        tuple(paths), format_.lower(), per_file_ignores=tuple(per_file_ignores), **options
+    )
+    finish(command.check(arguments))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -167,7 +175,9 @@ def check(paths, format_, **options) -> None:
 @color_option
 def rules(format_, color) -> None:
     """List every rule: code, slug, category, severity, summary."""
-    sys.exit(commands.rules(format=format_, color=color))
+    from syncverify.commands import rules as command
+
+    finish(command.rules(command.RulesArguments(format_, color)))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -175,7 +185,9 @@ def rules(format_, color) -> None:
 @color_option
 def explain(name, color) -> None:
     """Print a rule's page: what it checks, why it matters, a bad plan, the fix."""
-    sys.exit(commands.explain(name, color=color))
+    from syncverify.commands import explain as command
+
+    finish(command.explain(command.ExplainArguments(name, color)))
 
 
 # `ruff rule F401` users type `rule`: the same command, not listed twice in --help
@@ -203,19 +215,19 @@ output_option = click.option(
 @output_option
 def schema(output) -> None:
     """Print the plan format's JSON Schema (draft-07), for editors and other tools."""
-    from syncverify import subcommands
+    from syncverify.commands import schema as command
 
-    sys.exit(subcommands.schema(output=output))
+    finish(command.schema(command.SchemaArguments(output)))
 
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("path", metavar="PLAN")
 @click.option(
     "--steps",
-    type=click.IntRange(min=1, max=commands.MAX_SIMULATED_STEPS),
+    type=click.IntRange(min=1, max=MAX_SIMULATED_STEPS),
     default=3,
     show_default=True,
-    help=f"Decode steps to run after prefill (at most {commands.MAX_SIMULATED_STEPS}).",
+    help=f"Decode steps to run after prefill (at most {MAX_SIMULATED_STEPS}).",
 )
 @click.option(
     "--format",
@@ -228,7 +240,9 @@ def schema(output) -> None:
 )
 def simulate(path, steps, format_) -> None:
     """Run a plan on simulated devices with a tiny model; compare with one device (needs numpy)."""
-    sys.exit(commands.simulate(path, steps=steps, format=format_))
+    from syncverify.commands import simulate as command
+
+    finish(command.simulate(command.SimulateArguments(path, steps, format_)))
 
 
 degree = click.IntRange(min=1)
@@ -301,10 +315,10 @@ degree = click.IntRange(min=1)
 )
 def init(hf, output, force, check, **layout) -> None:
     """Write a complete, commented plan with the minimal sync set for a model and a layout."""
-    from syncverify import subcommands
+    from syncverify.commands import init as command
     from syncverify.scaffold import Layout
 
-    sys.exit(subcommands.init(hf, Layout(**layout), output=output, force=force, check=check))
+    finish(command.init(command.InitArguments(hf, Layout(**layout), output, force, check)))
 
 
 phase_option = click.option(
@@ -342,19 +356,10 @@ phase_option = click.option(
 @output_option
 def graph(path, format_, phase, steps, microbatches, finding, output) -> None:
     """Draw the plan's dependency DAG, collapsed by symmetry (ranks, layers, groups)."""
-    from syncverify import subcommands
+    from syncverify.commands import graph as command
 
-    sys.exit(
-        subcommands.graph(
-            path,
-            format=format_,
-            phase=phase,
-            steps=steps,
-            microbatches=microbatches,
-            finding=finding,
-            output=output,
-        )
-    )
+    arguments = command.GraphArguments(path, format_, phase, steps, microbatches, finding, output)
+    finish(command.graph(arguments))
 
 
 @cli.command(context_settings=CONTEXT)
@@ -370,9 +375,9 @@ def graph(path, format_, phase, steps, microbatches, finding, output) -> None:
 @color_option
 def timeline(path, phase, step, color) -> None:
     """Print what each device does during one step: compute, collectives, waits."""
-    from syncverify import subcommands
+    from syncverify.commands import timeline as command
 
-    sys.exit(subcommands.timeline(path, phase=phase, step=step, color=color))
+    finish(command.timeline(command.TimelineArguments(path, phase, step, color)))
 
 
 GC_THRESHOLD = (200_000, 30, 30)  # gc.set_threshold arguments of the command line (main)
@@ -388,8 +393,15 @@ def interrupted(signum, frame) -> None:
     raise SystemExit(INTERRUPTED)
 
 
-def main(argv=None) -> None:
-    """Console script entry point (also `python -m syncverify`)."""
+def finish(exit_code: int) -> None:
+    """End the subcommand with its exit code: `main` returns it (click's Exit), and click's test
+    runner sees it too."""
+    click.get_current_context().exit(exit_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console script entry point (also `python -m syncverify`): run the command line `argv`
+    (default: the process's arguments) and return the exit code; the caller exits with it."""
     # The graph is many small tuples and dicts and almost no reference cycles, and the default
     # threshold (700) makes the collector sweep every imported module's objects again and again
     # while it is built: a tenth of a short check. mypy raises it for the same reason; only the
@@ -397,16 +409,29 @@ def main(argv=None) -> None:
     gc.set_threshold(*GC_THRESHOLD)
     signal.signal(signal.SIGINT, interrupted)
     try:
-        cli.main(args=argv, prog_name="syncverify")
+        return click_exit_code(cli.main(args=argv, prog_name="syncverify", standalone_mode=False))
+    except click.ClickException as exc:  # a bad invocation: click's usage message, exit 2
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except SystemExit as exc:  # Ctrl-C (130), or click's broken pipe (1)
+        return click_exit_code(exc.code)
     except BrokenPipeError:
         # the reader went away (`syncverify rules | head`): nothing left to say to it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+        return 1
     except Exception as exc:  # the last boundary; per-plan errors are caught earlier
-        if commands.should_raise():
+        if should_raise():
             raise
         sys.stderr.write(
             f"syncverify: internal error: {exc.__class__.__name__}: {exc} "
             "(SYNCVERIFY_RAISE=1 shows the traceback)\n"
         )
-        sys.exit(2)
+        return 2
+
+
+def click_exit_code(code) -> int:
+    """An exit status as an int (click and SystemExit may give None: success)."""
+    return 0 if code is None else int(code)

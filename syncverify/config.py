@@ -31,8 +31,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from syncverify.commands import UsageProblem, codes_named, suggestions
 from syncverify.findings import SEVERITIES
+from syncverify.selection import Selection, codes_named, selection_reporting
+from syncverify.usage import UsageProblem, suggestions
 
 YAML_NAMES = (".syncverify.yaml", ".syncverify.yml")
 PYPROJECT = "pyproject.toml"
@@ -64,9 +65,9 @@ class Policy:
     fail_on: str = "error"
 
     @property
-    def selection(self):
-        """The (run, reported) pair `commands.check_one` takes, or None for everything."""
-        return None if self.run is None else (self.run, self.reported)
+    def selection(self) -> Selection | None:
+        """The rules to run and the codes to report, or None for everything."""
+        return None if self.run is None else Selection(self.run, self.reported)
 
 
 # ------------------------------------------------------------------------- reading files
@@ -369,9 +370,8 @@ def resolve(layers: list[Settings], matched: tuple[frozenset, ...] | None = None
                 reported -= codes
     if reported == every:
         return Policy(severity=severity, fail_on=fail_on)
-    # rules that decide whether the graph can be built always run (only their findings hide)
-    run = tuple(r for r in ALL_RULES if r.code in reported or r.blocks_graph)
-    return Policy(run=run, reported=frozenset(reported), severity=severity, fail_on=fail_on)
+    run, chosen = selection_reporting(reported, ALL_RULES)
+    return Policy(run=run, reported=chosen, severity=severity, fail_on=fail_on)
 
 
 def named(source: str, option: str, names: tuple[str, ...], rules) -> set[str]:

@@ -10,13 +10,12 @@ import os
 import traceback
 from collections.abc import Iterable
 
+from syncverify.blocking import BLOCKING_CODES
 from syncverify.budget import check_size
 from syncverify.findings import Finding
 from syncverify.plan import Plan
 from syncverify.rules import ALL_RULES, INTERNAL_ERROR, Context, Rule
 from syncverify.suppressions import apply_suppressions
-
-BLOCKING_CODES = frozenset(r.code for r in ALL_RULES if r.blocks_graph)
 
 
 def _should_raise() -> bool:
@@ -40,17 +39,6 @@ def _run_rule(rule: Rule, ctx: Context) -> None:
             help="please report this bug with the plan attached; "
             f"`--ignore {rule.code}` skips the rule meanwhile",
         )
-
-
-def stops_selected_graph_rules(finding: Finding, reported) -> bool:
-    """Whether `finding` kept graph rules that `reported` selects from running.
-
-    Such a finding is reported even when its own rule is deselected (`--ignore`, `select`,
-    per-file-ignores), as it cannot be silenced by a comment: hiding it would turn a plan that
-    was not checked into "no findings" (docs/suppressions.md)."""
-    return finding.code in BLOCKING_CODES and any(
-        r.needs_graph and r.code in reported for r in ALL_RULES
-    )
 
 
 def check_plan(

@@ -16,7 +16,6 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 
 
 def jobs_wanted(jobs: int) -> int:
@@ -26,15 +25,14 @@ def jobs_wanted(jobs: int) -> int:
 
 
 def map_in_processes(
-    work: Callable, files: list, policies: list, *, jobs: int, lost: Callable, **options
+    work: Callable, files: list, options: list, *, jobs: int, lost: Callable
 ) -> list:
-    """[work(file, policy, **options) for each file], computed on `jobs` processes; the result
-    of a file whose process died is lost(file, exc)."""
-    task = partial(work, **options)
+    """[work(file, its options) for each file], computed on `jobs` processes; the result of a
+    file whose process died is lost(file, exc)."""
     results: list = [None] * len(files)
-    broken = _run(task, files, policies, range(len(files)), jobs, results)
+    broken = _run(work, files, options, range(len(files)), jobs, results)
     for index in broken:  # alone now: a second death is this plan's own
-        if _run(task, files, policies, [index], 1, results):
+        if _run(work, files, options, [index], 1, results):
             results[index] = lost(
                 files[index],
                 BrokenProcessPool("the process checking this plan died (killed, or out of memory)"),
@@ -42,11 +40,11 @@ def map_in_processes(
     return results
 
 
-def _run(task: Callable, files: list, policies: list, indices, jobs: int, results: list) -> list:
+def _run(work: Callable, files: list, options: list, indices, jobs: int, results: list) -> list:
     """Fill results[i] for each index on one pool; the indices whose process pool broke."""
     broken = []
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(indices)))) as pool:
-        futures = {i: pool.submit(task, files[i], policies[i]) for i in indices}
+        futures = {i: pool.submit(work, files[i], options[i]) for i in indices}
         for index, future in futures.items():
             try:
                 results[index] = future.result()

@@ -139,7 +139,7 @@ def parse(comments: Iterable[Comment], content: set[int], known: dict[str, str])
             continue
         kind = match.group("kind").lower()
         if kind not in KINDS:
-            from syncverify.commands import suggestions
+            from syncverify.usage import suggestions
 
             close = [OTHER_TOOLS[kind]] if kind in OTHER_TOOLS else suggestions(kind, KINDS)
             if close:  # `# syncverify: <prose>` is not a directive; a typo of one is
@@ -248,7 +248,7 @@ def lines_of(directive: Directive, scopes: list[Scope], code: str) -> tuple[int,
 
 def graph_stoppers() -> frozenset[str]:
     """The codes whose findings keep the graph rules from running (`Rule.blocks_graph`)."""
-    from syncverify.engine import BLOCKING_CODES
+    from syncverify.blocking import BLOCKING_CODES
 
     return BLOCKING_CODES
 

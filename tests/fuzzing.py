@@ -28,7 +28,8 @@ import re
 import yaml
 from hypothesis import strategies as st
 
-from syncverify import budget, commands
+from syncverify import budget
+from syncverify.commands.check import CheckArguments, check
 from syncverify.plan import ALL_OPS, ANCHORS, COLLECTIVES, GROUPS
 from syncverify.schema import plan_schema
 from syncverify.synthesis import synthesize_plan
@@ -178,15 +179,10 @@ def small_graphs(cap: int = FUZZ_MAX_DAG_NODES):
 
 def run_check(text: str) -> tuple[int, dict, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = commands.check(
-        ["-"],
-        format="json",
-        isolated=True,
-        stdin=io.StringIO(text),
-        stdin_filename="fuzz.yaml",
-        out=out,
-        err=err,
+    arguments = CheckArguments(
+        ("-",), format="json", isolated=True, stdin_filename="fuzz.yaml", stdin=io.StringIO(text)
     )
+    code = check(arguments, out, err)
     return code, json.loads(out.getvalue()), err.getvalue()
 
 

@@ -41,20 +41,19 @@ def test_ctrl_c_exits_130_without_a_traceback(monkeypatch, capsys):
     """SIGINT while a check runs (here: delivered from inside it) ends the command with 130."""
     import signal
 
-    from syncverify import cli, commands
+    from syncverify import cli
+    from syncverify.commands import check
 
     def interrupted_check(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGINT)
         raise AssertionError("the signal did not stop the check")
 
-    monkeypatch.setattr(commands, "check", interrupted_check)
+    monkeypatch.setattr(check, "check", interrupted_check)
     previous = signal.getsignal(signal.SIGINT)
     try:
-        with pytest.raises(SystemExit) as stopped:
-            cli.main(["check", "plan.yaml"])
+        assert cli.main(["check", "plan.yaml"]) == 130
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert stopped.value.code == 130
     assert capsys.readouterr().err == "syncverify: interrupted\n"
 
 
@@ -65,19 +64,20 @@ def test_jobs_are_capped_at_the_cpu_count():
     assert jobs_wanted(50) == cpus and jobs_wanted(0) == cpus and jobs_wanted(1) == 1
 
 
-def killing_check(file, policy, **options):
-    """check_part, except that the process checking a plan named kill*.yaml dies."""
-    from syncverify.commands import check_part
+def killing_check(source, options):
+    """check_source, except that the process checking a plan named kill*.yaml dies."""
+    from syncverify.checking import check_source
 
-    if os.path.basename(file).startswith("kill"):
+    if os.path.basename(source.file).startswith("kill"):
         os.kill(os.getpid(), 9)
-    return check_part(file, policy, **options)
+    return check_source(source, options)
 
 
 def test_a_killed_worker_loses_only_its_plan(tmp_path):
     """One plan's process is killed: that plan gets a located internal error, the others are
     reported as usual, in order."""
-    from syncverify.commands import lost_part, plan_policies
+    from syncverify.checking import CheckOptions, PlanSource, lost_part
+    from syncverify.commands.check import CheckArguments, plan_policies
     from syncverify.jobs import map_in_processes
     from tests.hostile_inputs import SMALL
 
@@ -87,17 +87,10 @@ def test_a_killed_worker_loses_only_its_plan(tmp_path):
             SMALL.replace("tp: 2,", "tp: 3,") if name == "c.yaml" else SMALL
         )
         files.append(str(tmp_path / name))
-    policies = plan_policies(
-        files,
-        None,
-        config=None,
-        isolated=True,
-        select=None,
-        ignore=None,
-        extend_select=None,
-        fail_on=None,
-    )
-    parts = map_in_processes(killing_check, files, policies, jobs=2, lost=lost_part)
+    policies = plan_policies(files, CheckArguments(tuple(files), isolated=True))
+    sources = [PlanSource(file) for file in files]
+    options = [CheckOptions(p.selection, p.severity) for p in policies]
+    parts = map_in_processes(killing_check, sources, options, jobs=2, lost=lost_part)
     assert [part.files for part in parts] == [[f] for f in files]
     killed = parts[1].problems
     assert [(p.code, p.file, p.line) for p in killed] == [("SV900", files[1], 1)]

@@ -14,8 +14,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from syncverify import commands, engine
+from syncverify import checking, engine
 from syncverify.cli import cli
+from syncverify.commands.check import CheckArguments, check
 from syncverify.findings import Finding, PlanError, Where
 
 MARK = re.compile(
@@ -74,7 +75,7 @@ def fake_load(path, *, text=None, display_path=None):
 
 @pytest.fixture(autouse=True)
 def fakes(monkeypatch):
-    monkeypatch.setattr(commands, "default_loader", lambda: fake_load)
+    monkeypatch.setattr(checking, "default_loader", lambda: fake_load)
     monkeypatch.setattr(
         engine,
         "check_plan",
@@ -165,7 +166,7 @@ def real_loader(monkeypatch):
     """A missing file or a folder without plans is reported by the real loader (SV001)."""
     from syncverify.loader import load_plan
 
-    monkeypatch.setattr(commands, "default_loader", lambda: load_plan)
+    monkeypatch.setattr(checking, "default_loader", lambda: load_plan)
 
 
 def test_missing_file_exits_2_with_a_message(tmp_path, monkeypatch):
@@ -444,5 +445,5 @@ def test_no_color_keeps_bold_and_dim_but_drops_colours(plan, monkeypatch):
 
 
 def test_commands_check_is_callable_without_click(plan, capsys):
-    assert commands.check([plan(ERROR)], format="concise") == 1
+    assert check(CheckArguments((plan(ERROR),), format="concise")) == 1
     assert "SV201" in capsys.readouterr().out

@@ -138,10 +138,10 @@ def test_importing_the_cli_pulls_in_no_heavy_dependency():
 
 def test_machine_formats_do_not_import_rich():
     code = (
-        "import os, sys\nfrom syncverify import commands\n"
+        "import os, sys\nfrom syncverify.commands.check import CheckArguments, check\n"
         "with open(os.devnull, 'w') as sink:\n"
-        "    commands.check(['uneven.yaml', 'unknown-key.yaml'], format='json', out=sink,"
-        " err=sink)\n"
+        "    check(CheckArguments(('uneven.yaml', 'unknown-key.yaml'), format='json'), sink,"
+        " sink)\n"
         "print('rich' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=DATA)

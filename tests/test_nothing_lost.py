@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from syncverify import atomic, commands
+from syncverify import atomic
+from syncverify.commands.check import CheckArguments, check
 from syncverify.report import FORMATS
 from tests.hostile_inputs import SMALL
 
@@ -134,9 +135,8 @@ def fixable(tmp_path):
 
 def check_write(path) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = commands.check(
-        [str(path)], isolated=True, fix=True, write=True, format="concise", out=out, err=err
-    )
+    arguments = CheckArguments((str(path),), isolated=True, fix=True, write=True, format="concise")
+    code = check(arguments, out, err)
     return code, err.getvalue()
 
 
@@ -199,8 +199,10 @@ def test_reports_are_not_written_over_the_baseline_or_configuration_read(
     monkeypatch.chdir(tmp_path)
     fixable(tmp_path)
     assert (
-        commands.check(
-            [PLAN], isolated=True, write_baseline="base.json", out=io.StringIO(), err=io.StringIO()
+        check(
+            CheckArguments((PLAN,), isolated=True, write_baseline="base.json"),
+            io.StringIO(),
+            io.StringIO(),
         )
         == 0
     )
@@ -212,7 +214,8 @@ def test_reports_are_not_written_over_the_baseline_or_configuration_read(
         if target == "baseline" and option == "write_baseline":
             continue  # --write-baseline FILE updates a baseline: its job
         err = io.StringIO()
-        code = commands.check([PLAN], **read, **{option: victim.name}, out=io.StringIO(), err=err)
+        arguments = CheckArguments((PLAN,), **read, **{option: victim.name})
+        code = check(arguments, io.StringIO(), err)
         what = "baseline" if target == "baseline" else "configuration file"
         assert code == 2 and f"'{victim.name}' is the {what} being read" in err.getvalue()
         assert victim.read_bytes() == before

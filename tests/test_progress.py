@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from syncverify import progress
-from syncverify.commands import check
+from syncverify.commands.check import CheckArguments, check
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "plans"
 
@@ -55,7 +55,7 @@ def test_check_on_a_terminal_draws_the_bar_on_stderr_and_erases_it(immediate_bar
         str(PLANS_DIR / "llama-3.1-8b-tp4-dp2.yaml"),
         str(PLANS_DIR / "llama-3.1-70b-tp8-pp2.yaml"),
     ]
-    code = check(plans, format="concise", out=out, err=err)
+    code = check(CheckArguments(tuple(plans), format="concise"), out, err)
     assert code == 0
     drawn = err.getvalue()
     assert "syncverify" in drawn and "/2" in drawn
@@ -64,10 +64,10 @@ def test_check_on_a_terminal_draws_the_bar_on_stderr_and_erases_it(immediate_bar
 
 
 def test_quiet_and_ci_runs_draw_no_bar(immediate_bar, monkeypatch):
-    plan = [str(PLANS_DIR / "llama-3.1-8b-tp4-dp2.yaml")]
+    plan = (str(PLANS_DIR / "llama-3.1-8b-tp4-dp2.yaml"),)
     err = Terminal()
-    check(plan, format="concise", quiet=True, out=io.StringIO(), err=err)
+    check(CheckArguments(plan, format="concise", quiet=True), io.StringIO(), err)
     assert err.getvalue() == ""
     monkeypatch.setenv("CI", "true")
-    check(plan, format="concise", out=io.StringIO(), err=err)
+    check(CheckArguments(plan, format="concise"), io.StringIO(), err)
     assert err.getvalue() == ""

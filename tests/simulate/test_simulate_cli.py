@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from syncverify import commands
+from syncverify.commands.check import CheckArguments, check
+from syncverify.commands.simulate import MAX_SIMULATED_STEPS, SimulateArguments
+from syncverify.commands.simulate import simulate as run_simulate
 from tests.hostile_inputs import CASES, SMALL
 
 PLANS = Path(__file__).resolve().parent / "plans"
@@ -18,7 +20,7 @@ ROOT = PLANS.parents[2]
 
 def simulate(name: str, *args, **options):
     out, err = io.StringIO(), io.StringIO()
-    code = commands.simulate(str(PLANS / name), out=out, err=err, **options)
+    code = run_simulate(SimulateArguments(str(PLANS / name), **options), out, err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -110,7 +112,7 @@ def test_hostile_inputs_exit_2_at_the_place_check_names(case, tmp_path):
     the numbers that make the plan large than check's does."""
     plan = case.make(tmp_path)
     out, err = io.StringIO(), io.StringIO()
-    code = commands.simulate(plan, out=out, err=err)
+    code = run_simulate(SimulateArguments(plan), out, err)
     first = err.getvalue().splitlines()[0]
     assert code == 2 and out.getvalue() == ""
     name = "<stdin>" if plan == "-" else plan
@@ -123,12 +125,8 @@ def test_hostile_inputs_exit_2_at_the_place_check_names(case, tmp_path):
 
 def test_standard_input_is_named_stdin():
     out, err = io.StringIO(), io.StringIO()
-    code = commands.simulate(
-        "-",
-        stdin=io.StringIO((PLANS / "missing-attn-allreduce.yaml").read_text()),
-        out=out,
-        err=err,
-    )
+    stdin = io.StringIO((PLANS / "missing-attn-allreduce.yaml").read_text())
+    code = run_simulate(SimulateArguments("-", stdin=stdin), out, err)
     assert code == 1 and out.getvalue().startswith("<stdin>: diverges at ")
 
 
@@ -148,7 +146,7 @@ def test_a_crash_of_the_executor_is_an_internal_error_not_a_traceback(monkeypatc
     )
 
 
-@pytest.mark.parametrize("steps", [0, commands.MAX_SIMULATED_STEPS + 1, 10**9])
+@pytest.mark.parametrize("steps", [0, MAX_SIMULATED_STEPS + 1, 10**9])
 def test_steps_out_of_range_are_refused_before_running(steps):
     code, out, err = simulate("clean.yaml", steps=steps)
     assert code == 2 and out == "" and "--steps: expected 1 to 64" in err
@@ -160,8 +158,8 @@ def test_a_plan_check_reduces_but_the_executor_would_unroll_in_full_is_refused(t
     plan = tmp_path / "long.yaml"
     plan.write_text(SMALL.replace("layers: 4,", "layers: 4000,"))
     out, err = io.StringIO(), io.StringIO()
-    assert commands.check([str(plan)], isolated=True, format="concise", out=out, err=err) == 0
-    code = commands.simulate(str(plan), out=out, err=err)
+    assert check(CheckArguments((str(plan),), isolated=True, format="concise"), out, err) == 0
+    code = run_simulate(SimulateArguments(str(plan)), out, err)
     assert code == 2 and f"{plan}:2:17: the plan would unroll to about" in err.getvalue()
 
 
