@@ -13,48 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import networkx as nx
-
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "syncverify"
-CLI_MODULES = ("syncverify.cli", "syncverify.commands", "syncverify.__main__")
+sys.path.insert(0, str(ROOT))
 
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def package_files() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
-
-
-def imported(node: ast.AST, here: str, is_package: bool) -> list[str]:
-    if isinstance(node, ast.Import):
-        return [alias.name for alias in node.names]
-    if not isinstance(node, ast.ImportFrom):
-        return []
-    base = node.module or ""
-    if node.level:
-        parent = here.split(".")
-        parent = parent[: len(parent) - node.level + (1 if is_package else 0)]
-        base = ".".join(parent + ([base] if base else []))
-    return [f"{base}.{alias.name}" for alias in node.names] + [base]
-
-
-def import_graph(files: dict[str, Path], top_level_only: bool) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(files)
-    for name, path in files.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        nodes = tree.body if top_level_only else ast.walk(tree)
-        for node in nodes:
-            # `from pkg import module` depends on the module; `from pkg import name`, on pkg
-            targets = [t for t in imported(node, name, path.name == "__init__.py") if t in files]
-            for target in targets[:1] if isinstance(node, ast.ImportFrom) else targets:
-                if target != name:
-                    graph.add_edge(name, target)
-    return graph
+from tests.import_graph import (  # noqa: E402
+    cycles,
+    import_graph,
+    package_files,
+    upward_imports,
+)
 
 
 def loaded_by(module: str) -> int:
@@ -80,15 +47,6 @@ def long_lines(files: dict[str, Path], limit: int = 100) -> int:
         for path in files.values()
         for line in path.read_text(encoding="utf-8").splitlines()
     )
-
-
-def cycles(graph: nx.DiGraph) -> list[list[str]]:
-    return [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
-
-
-def upward_imports(graph: nx.DiGraph) -> list[tuple[str, str]]:
-    below = [n for n in graph if not n.startswith(CLI_MODULES)]
-    return [(a, b) for a in below for b in graph.successors(a) if b.startswith(CLI_MODULES)]
 
 
 def main() -> None:

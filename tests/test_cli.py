@@ -447,3 +447,49 @@ def test_no_color_keeps_bold_and_dim_but_drops_colours(plan, monkeypatch):
 def test_commands_check_is_callable_without_click(plan, capsys):
     assert check(CheckArguments((plan(ERROR),), format="concise")) == 1
     assert "SV201" in capsys.readouterr().out
+
+
+@pytest.fixture
+def restored_process_state():
+    """main() sets the collector's threshold and the Ctrl-C handler: put them back."""
+    import gc
+    import signal
+
+    threshold, handler = gc.get_threshold(), signal.getsignal(signal.SIGINT)
+    yield
+    gc.set_threshold(*threshold)
+    signal.signal(signal.SIGINT, handler)
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["explain", "SV201"], 0),
+        (["explain", "no-such-rule"], 2),  # the command's own exit code
+        (["check", "--no-such-option", "x.yaml"], 2),  # click's usage error
+        (["--help"], 0),
+        (["--version"], 0),
+    ],
+)
+def test_main_returns_the_exit_code(argv, code, capsys, restored_process_state):
+    from syncverify.cli import main
+
+    assert main(argv) == code
+    if code == 2:
+        assert capsys.readouterr().err.startswith(("syncverify: error:", "Usage: syncverify"))
+
+
+def test_main_returns_1_for_findings_and_the_console_script_exits_with_it(
+    plan, capsys, restored_process_state
+):
+    import subprocess
+    import sys
+
+    from syncverify.cli import main
+
+    assert main(["check", "--format", "concise", plan(ERROR)]) == 1
+    assert "SV201" in capsys.readouterr().out
+    proc = subprocess.run(
+        [sys.executable, "-m", "syncverify", "explain", "no-such-rule"], capture_output=True
+    )
+    assert proc.returncode == 2
