@@ -111,35 +111,46 @@ def validate(doc: Document, problems: Problems) -> set[tuple]:
         if not is_hand_checked(path, keyword):
             errors.append((path, error))
     typed = {path for path, error in errors if error.validator == "type"}
-    reported: set[tuple] = _misspelled_required(errors)
+    misspelled = _misspelled_required(errors)
+    reported: set[tuple] = {(path, "required", want) for (path, _), want in misspelled.items()}
     for path, error in errors:
         if path in typed and error.validator != "type":
             continue  # a wrong type says it all; its enum/minimum errors are noise
-        _report(doc, problems, path, error, reported)
+        _report(doc, problems, path, error, reported, misspelled)
     return reported
 
 
-def _misspelled_required(errors) -> set[tuple]:
-    """Required keys an unknown sibling key already stands for (`num_attention_heads` for
-    `heads`): the unknown-key problem says it, so the missing-key problem is left out."""
-    out = set()
+def _misspelled_required(errors) -> dict[tuple, str]:
+    """(path, unknown key) -> the missing required sibling it stands for: `num_attention_heads`
+    or `Heads` for `heads` (a known other spelling), `haeds` for `heads` (the closest key by
+    spelling, when that key is missing). The unknown-key problem names the required key, so the
+    missing-key problem is left out: one typo, one finding."""
+    missing = {
+        path: set(_missing(error)) for path, error in errors if error.validator == "required"
+    }
+    out = {}
     for path, error in errors:
-        if error.validator == "additionalProperties":
-            # did-you-mean on error paths only: loading a clean plan never imports it
-            from syncverify.suggest import exact_match
+        if error.validator != "additionalProperties" or not missing.get(path):
+            continue
+        # did-you-mean on error paths only: loading a clean plan never imports it
+        from syncverify.suggest import close_match, exact_match
 
-            allowed = list(error.schema.get("properties", {}))
-            for key in error.instance:
-                guess = exact_match(key, allowed)
-                if guess:
-                    out.add((path, "required", guess))
+        allowed = list(error.schema.get("properties", {}))
+        for key in error.instance:
+            if key in allowed:
+                continue
+            guess = exact_match(key, allowed) or close_match(key, allowed)
+            if guess in missing[path]:
+                out[(path, key)] = guess
     return out
 
 
-def _report(doc: Document, problems: Problems, path: tuple, error, reported: set) -> None:
+def _report(
+    doc: Document, problems: Problems, path: tuple, error, reported: set, misspelled: dict
+) -> None:
     keyword = error.validator
     if keyword == "additionalProperties":
-        _unknown_keys(doc, problems, path, error, reported)
+        _unknown_keys(doc, problems, path, error, reported, misspelled)
         return
     if keyword in ("required", "minProperties"):
         _missing_keys(doc, problems, path, error, reported)
@@ -168,7 +179,9 @@ def _report(doc: Document, problems: Problems, path: tuple, error, reported: set
 # ---------------------------------------------------------------------------------- unknown keys
 
 
-def _unknown_keys(doc: Document, problems: Problems, path: tuple, error, reported: set) -> None:
+def _unknown_keys(
+    doc: Document, problems: Problems, path: tuple, error, reported: set, misspelled: dict
+) -> None:
     allowed = list(error.schema.get("properties", {}))
     patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
     for key in error.instance:
@@ -176,12 +189,15 @@ def _unknown_keys(doc: Document, problems: Problems, path: tuple, error, reporte
             continue
         reported.add(path + (key,))
         span = doc.spans.get(("@key",) + path + (key,), doc.span_at(path))
-        message, help = unknown_key_message(path, key, allowed)
+        message, help = unknown_key_message(path, key, allowed, misspelled.get((path, key)))
         problems.add(UNKNOWN_KEY, span, message, help)
 
 
-def unknown_key_message(path: tuple, key: str, allowed: list[str]) -> tuple[str, str]:
-    """The message and help for `key`, which is not one of `allowed` at `path`."""
+def unknown_key_message(
+    path: tuple, key: str, allowed: list[str], stands_for: str | None = None
+) -> tuple[str, str]:
+    """The message and help for `key`, which is not one of `allowed` at `path` (`stands_for`:
+    the missing required key it is a misspelling of, which the hint then names first)."""
     where = _where(path)
     if path == ("phases",):
         message = f"unknown phase '{key}' in phases"
@@ -189,7 +205,7 @@ def unknown_key_message(path: tuple, key: str, allowed: list[str]) -> tuple[str,
         message = f"unknown op '{key}' in ops"
     else:
         message = f"unknown key '{key}' {where}"
-    hint = key_hint(path, key, allowed)
+    hint = f"did you mean '{stands_for}'?" if stands_for else key_hint(path, key, allowed)
     owner = (
         "phases are" if path == ("phases",) else f"keys of {dotted(path) if path else 'a plan'}:"
     )
