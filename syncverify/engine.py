@@ -41,6 +41,14 @@ def _run_rule(rule: Rule, ctx: Context) -> None:
         )
 
 
+def _graph_analyses(plan: Plan, exhaustive: bool):
+    # imported on first use: a plan whose static findings stop the graph rules never loads
+    # networkx and the analyses
+    from syncverify.analysis.certificate import certified_analyses
+
+    return certified_analyses(plan, reduce=not exhaustive)
+
+
 def check_plan(
     plan: Plan, rules: Iterable[Rule] | None = None, analyses=None, exhaustive: bool = False
 ) -> list[Finding]:
@@ -53,7 +61,7 @@ def check_plan(
     """
     check_size(plan, exhaustive)  # SV014: refuse before building anything too large
     rules = tuple(ALL_RULES if rules is None else rules)
-    ctx = Context(plan, analyses, reduce=not exhaustive)
+    ctx = Context(plan, analyses, lambda: _graph_analyses(plan, exhaustive))
     static = [r for r in rules if not r.needs_graph]
     graph = [r for r in rules if r.needs_graph]
     for rule in static:

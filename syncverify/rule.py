@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from syncverify.findings import CATEGORIES, SEVERITIES, Finding, Where
 from syncverify.span import Span
 
 if TYPE_CHECKING:
+    from syncverify.analysis import Analyses
     from syncverify.plan import Plan
 
 PAGE_SECTIONS = ("What it checks", "Why it matters", "Bad plan", "Fix")
@@ -37,25 +38,34 @@ class Rule:
         assert self.severity in SEVERITIES, self.severity
 
 
-Location = Union[tuple, Span]
+Location = tuple | Span
 
 
 class Context:
-    """What a rule sees: the plan, the shared analyses, and `report`."""
+    """What a rule sees: the plan, the shared analyses, and `report`.
 
-    def __init__(self, plan: Plan, analyses=None, reduce: bool = True):
+    The graph analyses are computed on first use by `compute_analyses`, which the engine
+    supplies (`syncverify.engine.check_plan`): this module imports no analysis, so the rule
+    type sits below everything that computes what rules read."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        analyses: Analyses | None = None,
+        compute_analyses: Callable[[], Analyses] | None = None,
+    ):
         self.plan = plan
         self._analyses = analyses
-        self._reduce = reduce
+        self._compute_analyses = compute_analyses
         self.findings: list[Finding] = []
 
     @property
-    def analyses(self):
+    def analyses(self) -> Analyses:
         """The graph analyses, computed once per plan on first use (see `syncverify.analysis`)."""
         if self._analyses is None:
-            from syncverify.analysis.certificate import certified_analyses
-
-            self._analyses = certified_analyses(self.plan, reduce=self._reduce)
+            if self._compute_analyses is None:
+                raise RuntimeError("a graph rule ran in a Context made without analyses")
+            self._analyses = self._compute_analyses()
         return self._analyses
 
     def report(

@@ -16,17 +16,6 @@ from tests.import_graph import (
     upward_imports,
 )
 
-# The lead is moving the Rule type and the load codes (issue 12 item 3); until that lands this
-# cycle of function-level imports remains, and only this one is tolerated.
-LEADS_CYCLE = sorted(
-    [
-        "syncverify.analysis.certificate",
-        "syncverify.budget",
-        "syncverify.load_codes",
-        "syncverify.problems",
-        "syncverify.rule",
-    ]
-)
 MAX_COMMAND_PARAMETERS = 8
 
 
@@ -40,11 +29,6 @@ def graph(files):
     return import_graph(files, top_level_only=False)
 
 
-def test_no_import_cycle_but_the_one_being_moved(graph):
-    assert [c for c in cycles(graph) if c != LEADS_CYCLE] == []
-
-
-@pytest.mark.xfail(strict=True, reason="LEADS_CYCLE: remove it from this file once it is gone")
 def test_no_import_cycle_at_all(graph):
     assert cycles(graph) == []
 
