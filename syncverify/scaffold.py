@@ -46,6 +46,38 @@ class Layout:
             if axis == "world":
                 axis = max(("tp", "pp", "dp", "sp"), key=lambda a: getattr(self, a))
             raise LayoutTooLarge(f"{why} [SV014]", param_hint=f"'--{axis}'")
+        self._check_cluster()
+
+    def _check_cluster(self) -> None:
+        """An explicit cluster must hold the degrees exactly (S1: the world is the devices):
+        refused, naming the flags, rather than silently made larger (`--nodes 3` for 16
+        devices once became "3 nodes x 6")."""
+        nodes, per_node, world = self.nodes, self.gpus_per_node, self.world
+        uses = f"{plural(world, 'device')} ({self.degrees()})"
+        if nodes and per_node and nodes * per_node != world:
+            raise ClusterMismatch(
+                f"{plural(nodes, 'node')} x {plural(per_node, 'device')} is "
+                f"{plural(nodes * per_node, 'device')}, but the layout uses {world} "
+                f"({self.degrees()}): make --nodes x --gpus-per-node equal {world}",
+                param_hint="'--nodes' / '--gpus-per-node'",
+            )
+        if nodes and not per_node and world % nodes:
+            raise ClusterMismatch(
+                f"{uses} do not split over {plural(nodes, 'node')}: "
+                f"use a --nodes that divides {world} ({divisors(world)})",
+                param_hint="'--nodes'",
+            )
+        if per_node and not nodes and world % per_node:
+            raise ClusterMismatch(
+                f"{uses} do not fill whole nodes of {plural(per_node, 'device')}: "
+                f"use a --gpus-per-node that divides {world} ({divisors(world)})",
+                param_hint="'--gpus-per-node'",
+            )
+
+    def degrees(self) -> str:
+        """`tp 8 x dp 2`: the degrees above 1 whose product is the world."""
+        used = [f"{axis} {getattr(self, axis)}" for axis in ("tp", "sp", "dp", "pp")]
+        return " x ".join(d for d in used if not d.endswith(" 1")) or "one device"
 
     @property
     def world(self) -> int:
@@ -72,15 +104,31 @@ class Layout:
         """(nodes, gpus_per_node) from either or both options; None when neither is given."""
         if self.nodes and self.gpus_per_node:
             return self.nodes, self.gpus_per_node
-        if self.gpus_per_node:
-            return -(-self.world // self.gpus_per_node), self.gpus_per_node
+        if self.gpus_per_node:  # divides the world (_check_cluster)
+            return self.world // self.gpus_per_node, self.gpus_per_node
         if self.nodes:
-            return self.nodes, -(-self.world // self.nodes)
+            return self.nodes, self.world // self.nodes
         return None
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def divisors(number: int, shown: int = 8) -> str:
+    """`1, 2, 4, 8 or 16`; past `shown` of them, the smallest then `..., number`."""
+    found = [str(d) for d in range(1, number + 1) if number % d == 0]
+    if len(found) > shown:
+        return ", ".join(found[: shown - 1]) + ", ... or " + found[-1]
+    return found[0] if len(found) == 1 else ", ".join(found[:-1]) + " or " + found[-1]
 
 
 class LayoutTooLarge(click.BadParameter):
     """A layout past the size budget (syncverify.budget): click reports it on the option, exit 2."""
+
+
+class ClusterMismatch(click.BadParameter):
+    """--nodes / --gpus-per-node that cannot hold the degrees: reported on the flags, exit 2."""
 
 
 class InitProblem(Exception):

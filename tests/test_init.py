@@ -143,3 +143,59 @@ def test_an_unreadable_config_exits_2(tmp_path):
     bad.write_text("{not json")
     result, target = init(tmp_path, "--hf", str(bad))
     assert result.exit_code == 2 and "cannot read" in result.stderr and not target.exists()
+
+
+@pytest.mark.parametrize(
+    "options, flags, says",
+    [
+        # 16 devices (tp 8 x dp 2) over 3 nodes: no whole number of devices per node
+        (["--nodes", "3"], "'--nodes'", "16 devices (tp 8 x dp 2) do not split over 3 nodes"),
+        (["--gpus-per-node", "6"], "'--gpus-per-node'", "do not fill whole nodes of 6 devices"),
+        (["--gpus-per-node", "32"], "'--gpus-per-node'", "do not fill whole nodes of 32 devices"),
+        (
+            ["--nodes", "3", "--gpus-per-node", "8"],
+            "'--nodes' / '--gpus-per-node'",
+            "3 nodes x 8 devices is 24 devices, but the layout uses 16 (tp 8 x dp 2)",
+        ),
+        (
+            ["--nodes", "1", "--gpus-per-node", "8"],
+            "'--nodes' / '--gpus-per-node'",
+            "1 node x 8 devices is 8 devices, but the layout uses 16 (tp 8 x dp 2)",
+        ),
+    ],
+)
+def test_an_explicit_cluster_that_cannot_hold_the_degrees_is_refused(
+    tmp_path, options, flags, says
+):
+    """Never a silent change of the cluster (`--nodes 3` for 16 devices became "3 nodes x 6"):
+    exit 2, the flags named, nothing written."""
+    result, target = init(tmp_path, "--hf", str(LLAMA_8B), "--tp", "8", "--dp", "2", *options)
+    assert result.exit_code == 2, result.output
+    assert flags in result.stderr and says in result.stderr
+    assert "Traceback" not in result.output and not target.exists()
+
+
+@pytest.mark.parametrize(
+    "options, cluster",
+    [
+        ([], None),
+        (["--nodes", "2"], "{nodes: 2, gpus_per_node: 8}"),
+        (["--nodes", "16"], "{nodes: 16, gpus_per_node: 1}"),
+        (["--gpus-per-node", "8"], "{nodes: 2, gpus_per_node: 8}"),
+        (["--gpus-per-node", "16"], "{nodes: 1, gpus_per_node: 16}"),
+        (["--nodes", "2", "--gpus-per-node", "8"], "{nodes: 2, gpus_per_node: 8}"),
+        (["--nodes", "4", "--gpus-per-node", "4"], "{nodes: 4, gpus_per_node: 4}"),
+    ],
+)
+def test_a_cluster_that_holds_the_degrees_is_written_as_given(tmp_path, options, cluster):
+    result, target = init(tmp_path, "--hf", str(LLAMA_8B), "--tp", "8", "--dp", "2", *options)
+    assert result.exit_code in (0, 1), result.output  # 1: the layout's own findings (SV701)
+    if result.exit_code == 1:
+        assert "nothing written" in result.stderr and "SV101" not in result.stderr
+        return
+    plan = yaml.safe_load(target.read_text())
+    written = plan.get("cluster")
+    if cluster is None:
+        assert written is None
+    else:
+        assert f"cluster: {cluster}" in target.read_text()
