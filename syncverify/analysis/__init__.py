@@ -23,6 +23,7 @@ from syncverify.analysis.overlap import CouldBeAsync, find_could_be_async
 from syncverify.analysis.placement import PlacementResult, analyse_placement
 from syncverify.analysis.redundancy import Redundant, find_redundant
 from syncverify.graph.builder import Scenario, build_graph
+from syncverify.graph.nodes import CollNode
 from syncverify.graph.quotient import Reduction, identity, quotient
 from syncverify.plan import Plan
 
@@ -45,8 +46,8 @@ class Analyses:
 def _why_missing(plan: Plan, graph: nx.DiGraph):
     worlds = graph.graph["worlds"]
 
-    def why(node: tuple, rank: int) -> str:
-        world = worlds["decode" if node[1] == "handover" else node[1]]
+    def why(node: CollNode, rank: int) -> str:
+        world = worlds["decode" if node.phase == "handover" else node.phase]
         if not world.active(rank):
             return "idle"
         sync = plan.syncs[graph.nodes[node]["sync"]]

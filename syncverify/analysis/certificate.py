@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from syncverify.frozenmap import FrozenMap
+from syncverify.graph.nodes import Node, describe
 from syncverify.graph.quotient import Classes, Reduction, quotient
 from syncverify.graph.reduction import DEFAULT_PERIOD, WHOLE, period_start, run_classes, runs
 from syncverify.plan import Plan
@@ -153,18 +154,14 @@ def microbatch_gaps(plan: Plan, graph) -> dict[str, Gap]:
     return out
 
 
-def _phase_of(node: tuple) -> str:
-    return "decode" if node[0] == "host" else node[1]
+def _phase_of(node: Node) -> str:
+    return "decode" if node.kind == "host" else node.phase
 
 
-def _slot_key(node: tuple, two_batch: set) -> tuple | None:
-    kind = node[0]
-    if kind == "host":
-        phase, step, mb = "decode", node[1], node[2]
-    elif kind in ("op", "coll", "sink"):
-        phase, step, mb = node[1], node[2], node[3]
-    else:
+def _slot_key(node: Node, two_batch: set) -> tuple | None:
+    if node.kind not in ("op", "coll", "host", "sink"):
         return None
+    phase, step, mb = _phase_of(node), node.step, node.mb
     if mb is None or mb < 0:
         slot = END_OF_STEP
     else:
@@ -179,8 +176,9 @@ def layer_gaps(plan: Plan, graph, values: dict, reduction: Reduction) -> dict[in
     stream on every instance (the state entering s then recurs every p layers)."""
     exits: dict[int, dict[tuple, dict]] = {}
     for node in graph.nodes:
-        if node[0] == "op" and node[6] == "mlp_residual":
-            exits.setdefault(node[5], {})[node[1:5]] = values.get(node)
+        if node.kind == "op" and node.op == "mlp_residual":
+            instance = (node.phase, node.step, node.mb, node.rank)
+            exits.setdefault(node.layer, {})[instance] = values.get(node)
     out: dict[int, Gap] = {}
     for a, b in runs(plan):
         period = reduction.layer_periods.get(a, DEFAULT_PERIOD)
@@ -217,16 +215,16 @@ def step_gap(graph, values: dict, steps: int) -> Gap | None:
     crossing = set()
     for u, v in graph.edges():
         if (
-            u[0] in ("op", "coll")
-            and u[1] == "decode"
-            and v[0] in ("op", "coll", "host")
+            u.kind in ("op", "coll")
+            and u.phase == "decode"
+            and v.kind in ("op", "coll", "host")
             and _step_of(v) is not None
-            and _step_of(v) > u[2]
-            and u[2] == steps - 2
+            and _step_of(v) > u.step
+            and u.step == steps - 2
         ):
             crossing.add(u)
     for node in crossing:
-        later = node[:2] + (node[2] + 1,) + node[3:]
+        later = node._replace(step=node.step + 1)
         if later in values and values.get(node) != values[later]:
             return Gap(
                 "steps",
@@ -236,15 +234,13 @@ def step_gap(graph, values: dict, steps: int) -> Gap | None:
     return None
 
 
-def _step_of(node: tuple) -> int | None:
-    if node[0] == "host":
-        return node[1]
-    return node[2] if node[1] == "decode" else None
+def _step_of(node: Node) -> int | None:
+    if node.kind == "host":
+        return node.step
+    return node.step if node.phase == "decode" else None
 
 
-def _what(node: tuple) -> str:
-    from syncverify.graph.nodes import describe
-
+def _what(node: Node) -> str:
     return describe(node)
 
 

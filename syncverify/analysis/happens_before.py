@@ -18,27 +18,28 @@ from dataclasses import dataclass
 import networkx as nx
 
 from syncverify.graph.edges import edges_with_data
+from syncverify.graph.nodes import Node
 
 
 @dataclass(frozen=True)
 class Race:
     """A data edge with no order path: `consumer` may read `producer`'s output too early."""
 
-    producer: tuple
-    consumer: tuple
+    producer: Node
+    consumer: Node
     reason: str  # unawaited | awaited-late | host-token | unordered
     sync: int | None = None
-    wait: tuple | None = None  # where the async collective is awaited on that rank, if anywhere
+    wait: Node | None = None  # where the async collective is awaited on that rank, if anywhere
 
 
 class OrderIndex:
     """Vector clocks over the order edges of a DAG whose op nodes carry rank and position."""
 
-    def __init__(self, graph: nx.DiGraph, removed: Iterable[tuple] = ()):
+    def __init__(self, graph: nx.DiGraph, removed: Iterable[Node] = ()):
         self.g = graph
         removed = set(removed)
-        self.succ: dict[tuple, list] = defaultdict(list)
-        preds: dict[tuple, list] = defaultdict(list)
+        self.succ: dict[Node, list] = defaultdict(list)
+        preds: dict[Node, list] = defaultdict(list)
         for u, v, attrs in edges_with_data(graph):
             if attrs["order"] and u not in removed and v not in removed:
                 self.succ[u].append(v)
@@ -47,7 +48,7 @@ class OrderIndex:
         self.width = (max(ranks) + 1) if ranks else 1
         self.order = self._topological(preds)
         self.acyclic = self.order is not None
-        self.row: dict[tuple, int] = {}
+        self.row: dict[Node, int] = {}
         self.clock = None
         if self.acyclic:
             self._clocks(preds)
@@ -85,7 +86,7 @@ class OrderIndex:
             clock.append(mine)
         self.clock = clock
 
-    def ordered(self, u: tuple, v: tuple, _depth: int = 0) -> bool:
+    def ordered(self, u: Node, v: Node, _depth: int = 0) -> bool:
         """Whether u completes before v starts (an order path u ~> v)."""
         if u == v:
             return True
@@ -96,7 +97,7 @@ class OrderIndex:
             return False
         return any(s == v or self.ordered(s, v, _depth + 1) for s in self.succ.get(u, ()))
 
-    def reachable(self, nodes) -> set[tuple]:
+    def reachable(self, nodes) -> set[Node]:
         """`nodes` and every node ordered after one of them (what a deadlock there blocks)."""
         seen, todo = set(nodes), list(nodes)
         while todo:
@@ -106,7 +107,7 @@ class OrderIndex:
                     todo.append(nxt)
         return seen
 
-    def cycle(self) -> list[tuple]:
+    def cycle(self) -> list[Node]:
         """Every node on a cycle of order edges (the deadlock), sorted: the nodes of the
         strongly connected components with more than one node. Not one cycle: which cycle a
         search meets first depends on how much was unrolled, while the set of waits that can
@@ -119,13 +120,13 @@ class OrderIndex:
         return sorted(stuck)
 
 
-def incomplete(graph: nx.DiGraph, node: tuple) -> bool:
+def incomplete(graph: nx.DiGraph, node: Node) -> bool:
     """A collective some member never issues never completes (S23): a hang, reported apart."""
     attrs = graph.nodes[node]
     return attrs.get("kind") == "coll" and set(attrs["issuers"]) != set(attrs["members"])
 
 
-def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[tuple] = ()) -> list[Race]:
+def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[Node] = ()) -> list[Race]:
     # a collective that never completes is a hang, reported by collective matching
     skip = set(skip) | {
         n
@@ -142,7 +143,7 @@ def find_races(graph: nx.DiGraph, index: OrderIndex, skip: Iterable[tuple] = ())
     return races
 
 
-def _classify(graph: nx.DiGraph, index: OrderIndex, u: tuple, v: tuple) -> Race:
+def _classify(graph: nx.DiGraph, index: OrderIndex, u: Node, v: Node) -> Race:
     ua = graph.nodes[u]
     if ua.get("kind") == "coll":
         rank = graph.nodes[v].get("rank")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from syncverify.frozenmap import FrozenMap
-from syncverify.graph.nodes import EMBED_LAYER
+from syncverify.graph.nodes import EMBED_LAYER, op_node
 from syncverify.graph.program import schedule_step
 from syncverify.graph.reduction import layer_classes
 from syncverify.graph.streams import Issue, Recorder, StreamBuilder, handover_issues
@@ -102,14 +102,13 @@ def _step_end_issues(world: PhaseWorld, builder: StreamBuilder, step: int, rank:
 
 def _add_programs(graph: nx.DiGraph, edges: dict, rec: Recorder) -> None:
     for key, info in rec.colls.items():
-        _, phase, step, mb, _, layer, _ = key
         graph.add_node(
             key,
             kind="coll",
-            phase=phase,
-            step=step,
-            mb=mb,
-            layer=layer,
+            phase=key.phase,
+            step=key.step,
+            mb=key.mb,
+            layer=key.layer,
             sync=info.sync.index,
             collective=info.sync.collective,
             axis=info.axis,
@@ -143,18 +142,17 @@ def _add_program(graph: nx.DiGraph, edges: dict, rank: int, program: list) -> No
                     chain_point = item.coll
             elif item.wait:
                 phase, step, mb, layer, op = item.wait
-                waits.append((item.coll, ("op", phase, step, mb, rank, layer, op)))
+                waits.append((item.coll, op_node(phase, step, mb, rank, layer, op)))
             continue
-        _, phase, step, mb, _, layer, op = item
         graph.add_node(
             item,
             kind="op",
-            phase=phase,
-            step=step,
-            mb=mb,
+            phase=item.phase,
+            step=item.step,
+            mb=item.mb,
             rank=rank,
-            layer=layer,
-            op=op,
+            layer=item.layer,
+            op=item.op,
             position=position,
         )
         position += 1
@@ -173,7 +171,7 @@ def _add_data(graph: nx.DiGraph, edges: dict, rec: Recorder) -> None:
     for ref, dst, slot in rec.data:
         for node in (ref.node, dst):
             if node not in graph:
-                graph.add_node(node, kind=node[0])
+                graph.add_node(node, kind=node.kind)
         _edge(edges, ref.node, dst, data=(slot, ref.tensor, ref.member))
 
 

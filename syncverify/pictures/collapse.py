@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from syncverify.graph.nodes import EMBED_LAYER
+from syncverify.graph.nodes import EMBED_LAYER, Node
 from syncverify.plan import Plan
 from syncverify.ranges import compact
 
@@ -104,15 +104,10 @@ def collapse(
 
 
 def _keeper(phase: str, steps: int, microbatches: int):
-    def keep(node: tuple) -> bool:
-        kind = node[0]
-        if kind in ("op", "coll"):
-            return node[1] == phase and node[2] < steps and node[3] < microbatches
-        if kind == "host":
-            return phase == "decode" and node[1] < steps and node[2] < microbatches
-        if kind == "sink":
-            return node[1] == phase and node[2] < steps and node[3] < microbatches
-        return False
+    def keep(node: Node) -> bool:
+        if node.kind == "host":
+            return phase == "decode" and node.step < steps and node.mb < microbatches
+        return node.phase == phase and node.step < steps and node.mb < microbatches
 
     return keep
 
@@ -124,13 +119,13 @@ def rank_classes(graph, phase: str, keep) -> list[tuple[int, ...]]:
     for node, attrs in graph.nodes(data=True):
         if not keep(node):
             continue
-        if node[0] == "op":
-            ops.setdefault(node[4], []).append(
-                (node[2], node[3], attrs.get("position", 0), node[5], node[6])
+        if node.kind == "op":
+            ops.setdefault(node.rank, []).append(
+                (node.step, node.mb, attrs.get("position", 0), node.layer, node.op)
             )
-        elif node[0] == "coll":
+        elif node.kind == "coll":
             for rank in attrs.get("issuers", {}):
-                calls.setdefault(rank, []).append((node[2], node[3], node[4], node[5]))
+                calls.setdefault(rank, []).append((node.step, node.mb, node.sync_index, node.layer))
     world = graph.graph["worlds"][phase]
     signature: dict[tuple, list[int]] = {}
     for rank in range(world.topo.world):
@@ -142,18 +137,16 @@ def rank_classes(graph, phase: str, keep) -> list[tuple[int, ...]]:
     return sorted((tuple(r) for sig, r in signature.items() if sig != ((), ())), key=min)
 
 
-def _key(node: tuple, graph, lane_of: dict) -> tuple:
-    kind = node[0]
-    if kind == "op":
-        _, _, step, mb, rank, layer, op = node
-        return ("op", lane_of[rank], step, mb, layer, op)
-    if kind == "coll":
-        _, _, step, mb, sync, layer, _group = node
+def _key(node: Node, graph, lane_of: dict) -> tuple:
+    """The box a node is drawn in (a picture key, not a DAG node): kind first."""
+    if node.kind == "op":
+        return ("op", lane_of[node.rank], node.step, node.mb, node.layer, node.op)
+    if node.kind == "coll":
         lanes = tuple(sorted({lane_of[m] for m in graph.nodes[node]["members"] if m in lane_of}))
-        return ("coll", step, mb, layer, sync, lanes)
-    if kind == "host":
-        return ("host", node[1], node[2])
-    return ("sink", node[2], node[3])
+        return ("coll", node.step, node.mb, node.layer, node.sync_index, lanes)
+    if node.kind == "host":
+        return ("host", node.step, node.mb)
+    return ("sink", node.step, node.mb)
 
 
 def _sort_key(key: tuple, position: dict) -> tuple:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from syncverify.graph.nodes import describe
+from syncverify.graph.nodes import Node, describe
 
 ANY = None
 
@@ -46,26 +46,26 @@ def _within(test, value: int) -> bool:
     return test is ANY or test(value)
 
 
-def matches(node: tuple, where, plan, sync_names: dict, classes) -> bool:
+def matches(node: Node, where, plan, sync_names: dict, classes) -> bool:
     """Whether the (representative) instance `node` is one of those `where` describes."""
-    kind = node[0]
-    if kind not in ("op", "coll") or (where.phase and node[1] not in where.phase):
+    if node.kind not in ("op", "coll") or (where.phase and node.phase not in where.phase):
         return False
-    if not (_within(ranges(where.steps), node[2]) or node[1] != "decode"):
+    if not (_within(ranges(where.steps), node.step) or node.phase != "decode"):
         return False
-    mbs = classes.real_microbatches(node[1], {node[3]}) if classes else {node[3]}
+    mbs = classes.real_microbatches(node.phase, {node.mb}) if classes else {node.mb}
     if not any(_within(ranges(where.microbatches), mb) for mb in mbs):
         return False
-    layer_ok = node[5] < 0 or node[5] >= plan.model.layers or _within(ranges(where.layers), node[5])
-    if kind == "op":
-        ranks = classes.real_ranks(node[1], {node[4]}) if classes else {node[4]}
+    layer = node.layer
+    layer_ok = layer < 0 or layer >= plan.model.layers or _within(ranges(where.layers), layer)
+    if node.kind == "op":
+        ranks = classes.real_ranks(node.phase, {node.rank}) if classes else {node.rank}
         return (
             bool(where.op)
-            and node[6] == where.op
+            and node.op == where.op
             and layer_ok
             and any(_within(ranges(where.ranks), rank) for rank in ranks)
         )
-    return bool(where.sync) and sync_names.get(node[4]) == where.sync and layer_ok
+    return bool(where.sync) and sync_names.get(node.sync_index) == where.sync and layer_ok
 
 
 def highlight(picture, plan, findings: Iterable, graph) -> int:

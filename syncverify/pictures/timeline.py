@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from syncverify.graph.nodes import EMBED_LAYER
+from syncverify.graph.nodes import EMBED_LAYER, CollNode, Node, OpNode
 from syncverify.pictures.collapse import layer_texts
 from syncverify.ranges import compact
 
@@ -68,13 +68,13 @@ def schedule(graph) -> dict[tuple, int | None]:
     return done
 
 
-def _duration(node: tuple) -> int:
-    return 1 if node[0] in ("op", "coll") else 0
+def _duration(node: Node) -> int:
+    return 1 if node.kind in ("op", "coll") else 0
 
 
-def _never_completes(graph, node: tuple) -> bool:
+def _never_completes(graph, node: Node) -> bool:
     attrs = graph.nodes[node]
-    return node[0] == "coll" and set(attrs.get("issuers", {})) != set(attrs.get("members", ()))
+    return node.kind == "coll" and set(attrs.get("issuers", {})) != set(attrs.get("members", ()))
 
 
 def build(plan, graph, phase: str, step: int = 0) -> Timeline:
@@ -86,15 +86,15 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
     classes = graph.graph.get("classes")
     times = schedule(graph)
     world = graph.graph["worlds"][phase]
-    ours = [n for n in graph if n[0] in ("op", "coll") and n[1] == phase and n[2] == step]
+    ours = [n for n in graph if n.kind in ("op", "coll") and n.phase == phase and n.step == step]
     started = [t for n in ours if (t := times[n]) is not NEVER]
     first = min(started, default=0)
     last = max(started, default=first)
     shown = [
         n
         for n in graph
-        if n[0] in ("op", "coll")
-        and n[1] == phase
+        if n.kind in ("op", "coll")
+        and n.phase == phase
         and (t := times[n]) is not NEVER
         and first <= t <= last
     ]
@@ -108,9 +108,9 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
     }
     notes = []
     for node in sorted(set(shown) | set(ours)):
-        if node[0] == "op" and (t := times[node]) is not NEVER and node[4] in lanes:
-            lanes[node[4]][t - first].compute = label.op(node)
-        elif node[0] == "coll":
+        if node.kind == "op" and (t := times[node]) is not NEVER and node.rank in lanes:
+            lanes[node.rank][t - first].compute = label.op(node)
+        elif node.kind == "coll":
             notes += _place_coll(lanes, graph, node, times, first, last, label)
     for rank, cells in lanes.items():
         _mark_waits(graph, times, rank, cells, first, label, phase)
@@ -157,21 +157,21 @@ class _Labels:
         self.plan, self.step, self.many_mbs = plan, step, many_mbs
         self.classes, self.phase, self.layers = classes, phase, layers
 
-    def prefix(self, node: tuple) -> str:
-        out = f"s{node[2]} " if node[1] == "decode" and node[2] != self.step else ""
-        mb = self.classes.representative_mb(self.phase, node[3]) if self.classes else node[3]
+    def prefix(self, node: OpNode | CollNode) -> str:
+        out = f"s{node.step} " if node.phase == "decode" and node.step != self.step else ""
+        mb = self.classes.representative_mb(self.phase, node.mb) if self.classes else node.mb
         return out + (f"mb{mb} " if self.many_mbs else "")
 
-    def op(self, node: tuple) -> str:
-        layer = node[5]
+    def op(self, node: OpNode) -> str:
+        layer = node.layer
         layer_text = (
             ""
             if layer == EMBED_LAYER or layer >= self.plan.model.layers
             else " " + self.layers.get(layer, f"L{layer}")
         )
-        return self.prefix(node) + node[6] + layer_text
+        return self.prefix(node) + node.op + layer_text
 
-    def coll(self, node: tuple, sync) -> str:
+    def coll(self, node: CollNode, sync) -> str:
         return self.prefix(node) + (sync.id or f"sync {sync.index + 1}")
 
 
@@ -186,7 +186,7 @@ def _place_coll(lanes, graph, node, times, first, last, label) -> list[str]:
         missing = sorted(set(attrs["members"]) - set(attrs["issuers"]))
         classes = graph.graph.get("classes")
         if classes:  # the real ranks the representatives stand for
-            missing = sorted(classes.real_ranks(node[1], missing))
+            missing = sorted(classes.real_ranks(node.phase, missing))
         notes.append(
             f"{sync.id or f'sync {sync.index + 1}'} never completes: "
             f"rank{'s' if len(missing) > 1 else ''} "
@@ -209,10 +209,10 @@ def _mark_waits(graph, times, rank, cells, first, label, phase) -> None:
     mine = sorted(
         (times[n], n)
         for n in graph
-        if n[0] == "op" and n[1] == phase and n[4] == rank and times[n] is not NEVER
+        if n.kind == "op" and n.phase == phase and n.rank == rank and times[n] is not NEVER
     )
     never = any(
-        n[0] == "op" and n[1] == phase and n[4] == rank and times[n] is NEVER for n in graph
+        n.kind == "op" and n.phase == phase and n.rank == rank and times[n] is NEVER for n in graph
     )
     for i, cell in enumerate(cells):
         slot = first + i
@@ -231,9 +231,9 @@ def _mark_waits(graph, times, rank, cells, first, label, phase) -> None:
             and times[u] + _duration(u) == times[nxt]
         ]
         for u in holding:
-            if u[0] == "coll" and rank in graph.nodes[u].get("members", ()):
+            if u.kind == "coll" and rank in graph.nodes[u].get("members", ()):
                 cell.wait = label.coll(u, label.plan.syncs[graph.nodes[u]["sync"]])
-            elif u[0] == "host":
+            elif u.kind == "host":
                 cell.wait = "host token"
 
 
@@ -244,8 +244,8 @@ def _issued_at(graph, coll, rank, times) -> int | None:
     for u in graph.predecessors(coll):
         if not graph.edges[u, coll].get("order"):
             continue
-        if (u[0] == "op" and u[4] == rank) or (
-            u[0] == "coll" and rank in graph.nodes[u].get("issuers", {})
+        if (u.kind == "op" and u.rank == rank) or (
+            u.kind == "coll" and rank in graph.nodes[u].get("issuers", {})
         ):
             if times[u] is NEVER or _never_completes(graph, u):
                 return NEVER

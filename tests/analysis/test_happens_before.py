@@ -3,14 +3,15 @@
 import networkx as nx
 
 from syncverify.analysis.happens_before import OrderIndex, analyse_order, find_races
+from syncverify.graph.nodes import coll_node, op_node
 
 
 def op(rank, position, name="x"):
-    return ("op", "decode", 0, 0, rank, position, name)
+    return op_node("decode", 0, 0, rank, position, name)
 
 
 def coll(index, members, issuers, is_async=False):
-    return ("coll", "decode", 0, 0, index, 0, tuple(members)), {
+    return coll_node("decode", 0, 0, index, 0, tuple(members)), {
         "kind": "coll",
         "sync": index,
         "members": tuple(members),
