@@ -56,7 +56,7 @@ cluster: {nodes: 2, gpus_per_node: 8}
 parallel: {tp: 8, pp: 2}
 phases:
   prefill: {microbatches: 4, tokens: 8192}
-  decode: {microbatches: 2, batch: 64}  # <- fixed
+  decode: {microbatches: 2, batch: 64, overlap: comm_compute}  # <- fixed
 sync:
   - {id: embed-ar, after: embed, collective: all_reduce, group: tp}
   - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp}
