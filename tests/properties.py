@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import contextmanager
 from unittest import mock
@@ -11,6 +12,7 @@ from hypothesis import assume
 from syncverify.engine import check_plan
 from syncverify.findings import PlanError
 from syncverify.graph import builder
+from syncverify.loader import load_plan
 from tests.support import load_dict
 
 # Open defects the widened property tests found and nobody has fixed yet: each masks exactly one
@@ -66,6 +68,15 @@ def loaded_or_rejected(plan: dict):
         return load_dict(plan)
     except PlanError:
         assume(False)
+
+
+@functools.cache
+def findings_of_file(path: str, exhaustive: bool = False) -> tuple:
+    """The findings of the plan file at `path` in one mode, computed once per session: the
+    regression plans are held to --exhaustive by several tests, and the check is a pure function
+    of the file. Never call it while the checker is patched (tests/broken_reduction.py,
+    `decode_steps`): the patched result would be served to later callers."""
+    return tuple(check_plan(load_plan(path), exhaustive=exhaustive))
 
 
 def checked(loaded, exhaustive: bool = False):

@@ -10,17 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from syncverify.engine import check_plan
-from syncverify.loader import load_plan
+from tests.properties import findings_of_file
 from tests.rules.test_rule_fixtures import markers
 
 PLANS = sorted((Path(__file__).parent / "issue10").glob("*.yaml"))
 
 
 def findings(path: Path, exhaustive: bool) -> list[tuple]:
+    # once per session: tests/test_properties_broken_reduction.py holds the same plans to
+    # --exhaustive
     return [
         (f.line, f.column, f.code, f.message, f.help)
-        for f in check_plan(load_plan(str(path)), exhaustive=exhaustive)
+        for f in findings_of_file(str(path), exhaustive=exhaustive)
     ]
 
 
