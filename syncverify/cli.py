@@ -248,14 +248,23 @@ def simulate(path, steps, format_) -> None:
 degree = click.IntRange(min=1)
 
 
+def hf_config_file(ctx, param, value: str) -> str:
+    """--hf names a config.json or the model folder holding it: the file from here on, so that
+    `-o` onto it is refused like onto any input."""
+    from syncverify.scaffold import hf_config_file
+
+    return hf_config_file(value)
+
+
 @cli.command(context_settings=CONTEXT)
 @click.option(
     "--hf",
     "hf",
     required=True,
     metavar="CONFIG",
-    type=click.Path(exists=True, dir_okay=False),
-    help="The model's Hugging Face config.json.",
+    type=click.Path(exists=True),
+    callback=hf_config_file,
+    help="The model's Hugging Face config.json, or the model folder holding it.",
 )
 @click.option("--tp", type=degree, default=1, show_default=True, help="Tensor parallel degree.")
 @click.option("--pp", type=degree, default=1, show_default=True, help="Pipeline stages.")

@@ -51,7 +51,7 @@ def read_hf_config(path) -> dict:
     max_context, and `moe` (a dict with experts, top_k, layers as a frozenset of indices,
     shared_experts, ffn) for MoE models. Raises HfConfigError when the file cannot be used.
     """
-    config = _text_model(_load(Path(path)))
+    config = _text_model(_load(config_file(Path(path))))
     out: dict[str, Any] = {}
     _put(
         out,
@@ -78,10 +78,26 @@ def read_hf_config(path) -> dict:
     return out
 
 
+CONFIG_NAME = "config.json"  # the file name of a Hugging Face model's config
+
+
+def config_file(path: Path) -> Path:
+    """The config file `path` names: itself, or the `config.json` in it when it is a model
+    folder (a Hugging Face snapshot holds config.json beside the weights)."""
+    path = Path(path)
+    inside = path / CONFIG_NAME
+    try:  # is_dir/is_file raise on a folder that cannot be searched (EACCES)
+        if not path.is_dir():
+            return path
+        if inside.is_file():
+            return inside
+    except OSError as exc:
+        raise HfConfigError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    raise HfConfigError(f"'{path}' is a folder without a {CONFIG_NAME} (looked for '{inside}')")
+
+
 def _load(path: Path) -> dict:
     try:
-        if path.is_dir():
-            raise HfConfigError(f"'{path}' is a directory, not a config.json")
         if path.stat().st_size > MAX_BYTES:
             raise HfConfigError(f"'{path}' is larger than {MAX_BYTES:,} bytes: not a config.json")
         with path.open("rb") as handle:  # devices and pipes (/dev/zero) report size 0

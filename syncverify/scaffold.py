@@ -138,6 +138,17 @@ class InitProblem(Exception):
 # ------------------------------------------------------------------------ the model
 
 
+def hf_config_file(hf_path: str) -> str:
+    """The config file `--hf` names: itself, or the config.json in the model folder it names
+    (refused on the flag, exit 2, when the folder holds none)."""
+    from syncverify.hfconfig import HfConfigError, config_file
+
+    try:
+        return str(config_file(Path(hf_path)))
+    except HfConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--hf'") from None
+
+
 def model_keys(hf_path: str) -> dict:
     """The plan `model` keys a config gives, MoE layers written as "all", "a..b" or a list."""
     from syncverify.hfconfig import HfConfigError, read_hf_config
@@ -145,7 +156,7 @@ def model_keys(hf_path: str) -> dict:
     try:
         model = dict(read_hf_config(hf_path))
     except (HfConfigError, OSError) as exc:
-        raise InitProblem(f"cannot read '{hf_path}': {exc}") from None
+        raise InitProblem(f"--hf: cannot read '{hf_path}': {exc}") from None
     missing = [k for k in ("layers", "hidden", "heads", "vocab") if k not in model]
     if missing:
         raise InitProblem(f"'{hf_path}' gives no {', '.join(missing)} (not a decoder config?)")
@@ -193,7 +204,9 @@ def build_plan(model: dict, layout: Layout, name: str) -> dict:
 
 
 def plan_name(hf_path: str, layout: Layout) -> str:
-    parts = [Path(hf_path).stem.lower()]
+    from syncverify.hfconfig import config_file
+
+    parts = [model_label(config_file(Path(hf_path)).resolve()).lower()]
     for axis in ("tp", "pp", "sp", "dp", "ep"):
         degree = getattr(layout, axis)
         if degree > 1:
@@ -203,8 +216,35 @@ def plan_name(hf_path: str, layout: Layout) -> str:
     return "-".join(parts)
 
 
+def model_label(config: Path) -> str:
+    """What the model is called, from the config file's path: the file's stem
+    (`Llama-3.1-8B.json`), or for a `config.json` its folder's name; a Hugging Face cache
+    snapshot (`models--meta-llama--Llama-3.1-8B/snapshots/<hash>/config.json`) is named after
+    its repository. Names only: `config` may be relative to any folder."""
+    from syncverify.hfconfig import CONFIG_NAME
+
+    folder = config.parent
+    if config.name != CONFIG_NAME or folder.name in ("", ".", ".."):
+        return config.stem
+    if folder.parent.name == "snapshots" and folder.parent.parent.name.startswith("models--"):
+        return folder.parent.parent.name.rsplit("--", 1)[-1]
+    return folder.name
+
+
+def config_title(hf_ref: str) -> str:
+    """How the plan's header names the config: its file name, or the model for a config.json
+    in a model folder."""
+    config = Path(hf_ref)
+    label = model_label(config)
+    return config.name if label == config.stem else label
+
+
 def hf_reference(hf_path: str, output: str | None) -> str:
-    """The config's path as the plan names it: relative to the plan file's folder."""
+    """The config's path as the plan names it, relative to the plan file's folder: the
+    config.json itself when `hf_path` is the model's folder."""
+    from syncverify.hfconfig import config_file
+
+    hf_path = str(config_file(Path(hf_path)))
     folder = Path(output).resolve().parent if output and output != "-" else Path.cwd()
     try:
         return Path(os.path.relpath(Path(hf_path).resolve(), folder)).as_posix()
@@ -261,7 +301,7 @@ def _header(plan: dict, model: dict, hf_ref: str, layout: Layout, argv: str) -> 
     )
     world = f"{layout.world} device{'s' if layout.world != 1 else ''}"
     text = [
-        f"{Path(hf_ref).name}: {shape}.",
+        f"{config_title(hf_ref)}: {shape}.",
         f"Layout: {degrees} = {world}"
         + (f", EP{layout.ep} over the MoE layers" if layout.ep > 1 else "")
         + ".",

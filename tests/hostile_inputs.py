@@ -418,7 +418,14 @@ CASES += [
         20,
         "larger than 10,485,760 bytes",
     ),
-    Case("hf-config-a-directory", _hf_config("."), "SV010", 2, 20, "is a directory"),
+    Case(
+        "hf-config-a-directory",
+        _hf_config("."),
+        "SV010",
+        2,
+        20,
+        "is a folder without a config.json",
+    ),
 ]
 if os.path.exists("/dev/zero"):
     CASES += [

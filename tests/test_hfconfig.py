@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncverify.hfconfig import HfConfigError, read_hf_config
+from syncverify.hfconfig import HfConfigError, config_file, read_hf_config
 from syncverify.loader import load_plan
 from syncverify.plan import MoE
 
@@ -299,11 +299,36 @@ def test_layer_cap_matches_the_schema():
     assert plan_schema()["definitions"]["model"]["properties"]["layers"]["maximum"] == MAX_LAYERS
 
 
-def test_missing_file_and_directory_raise(tmp_path):
+def test_missing_file_and_folder_without_config_raise(tmp_path):
     with pytest.raises(HfConfigError, match="no such file"):
         read_hf_config(tmp_path / "absent.json")
-    with pytest.raises(HfConfigError, match="is a directory"):
+    (tmp_path / "model.safetensors.index.json").write_text("{}")
+    looked_for = str(tmp_path / "config.json")
+    with pytest.raises(HfConfigError) as raised:
         read_hf_config(tmp_path)
+    assert (
+        str(raised.value)
+        == f"'{tmp_path}' is a folder without a config.json (looked for '{looked_for}')"
+    )
+
+
+def test_a_model_folder_reads_its_config_json(tmp_path):
+    """A Hugging Face snapshot folder (config.json beside the weights) is read as its config."""
+    snapshot = tmp_path / "models--meta-llama--Llama-3.1-8B" / "snapshots" / "0e9e39f2"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_bytes((MODELS / "Llama-3.1-8B.json").read_bytes())
+    assert read_hf_config(snapshot) == read_hf_config(MODELS / "Llama-3.1-8B.json")
+    assert config_file(snapshot) == snapshot / "config.json"
+    assert config_file(MODELS / "Llama-3.1-8B.json") == MODELS / "Llama-3.1-8B.json"
+
+
+def test_a_plan_may_name_the_model_folder(tmp_path):
+    folder = tmp_path / "Llama-3.1-8B"
+    folder.mkdir()
+    (folder / "config.json").write_bytes((MODELS / "Llama-3.1-8B.json").read_bytes())
+    plan = "syncverify: 1\nmodel: {hf_config: Llama-3.1-8B}\nphases:\n  decode: {batch: 8}\n"
+    (tmp_path / "plan.yaml").write_text(plan)
+    assert load_plan(str(tmp_path / "plan.yaml")).model.layers == 32
 
 
 HF_KEYS = [

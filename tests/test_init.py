@@ -199,3 +199,48 @@ def test_a_cluster_that_holds_the_degrees_is_written_as_given(tmp_path, options,
         assert written is None
     else:
         assert f"cluster: {cluster}" in target.read_text()
+
+
+def test_init_takes_a_model_folder_holding_config_json(tmp_path):
+    """`--hf` names a Hugging Face model folder as well as its config.json: the same plan, and
+    the plan names the config.json itself."""
+    folder = tmp_path / "models" / "Llama-3.1-8B"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_bytes(LLAMA_8B.read_bytes())
+    result, target = init(tmp_path, "--hf", str(folder), "--tp", "2")
+    assert result.exit_code == 0, result.output
+    text = target.read_text()
+    assert "hf_config: models/Llama-3.1-8B/config.json" in text
+    assert "name: llama-3.1-8b-tp2" in text  # named after the folder, not "config"
+    file_result, from_file = init(
+        tmp_path, "--hf", str(folder / "config.json"), "--tp", "2", name="file.yaml"
+    )
+    assert file_result.exit_code == 0 and "name: llama-3.1-8b-tp2" in from_file.read_text()
+
+
+def test_init_refuses_a_folder_without_config_json_naming_what_it_looked_for(tmp_path):
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    result, target = init(tmp_path, "--hf", str(folder))
+    assert result.exit_code == 2 and not target.exists()
+    assert f"looked for '{folder / 'config.json'}'" in result.stderr
+    assert "Invalid value for '--hf'" in result.stderr and "Traceback" not in result.output
+
+
+def test_init_never_writes_over_the_config_json_of_the_folder_it_reads(tmp_path):
+    folder = tmp_path / "Llama-3.1-8B"
+    folder.mkdir()
+    config = folder / "config.json"
+    config.write_bytes(LLAMA_8B.read_bytes())
+    result = CliRunner().invoke(cli, ["init", "--hf", str(folder), "-o", str(config), "--force"])
+    assert result.exit_code == 2 and config.read_bytes() == LLAMA_8B.read_bytes()
+
+
+def test_a_hugging_face_cache_snapshot_is_named_after_its_repository(tmp_path):
+    snapshot = tmp_path / "hub" / "models--meta-llama--Llama-3.1-8B" / "snapshots" / "0e9e39f2"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_bytes(LLAMA_8B.read_bytes())
+    result, target = init(tmp_path, "--hf", str(snapshot), "--tp", "2")
+    assert result.exit_code == 0, result.output
+    text = target.read_text()
+    assert text.startswith("# Llama-3.1-8B: 32 layers") and "name: llama-3.1-8b-tp2" in text
