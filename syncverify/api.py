@@ -94,6 +94,7 @@ def check(
     options = CheckOptions(selection=_selection(select, ignore), exhaustive=exhaustive)
     text = _text_of(source)
     if text is None:
+        assert not isinstance(source, dict)  # a dict has text
         path = os.fspath(source)
         if not Path(path).is_file():
             raise FileNotFoundError(f"no plan file at '{path}'")
@@ -139,4 +140,4 @@ def _selection(select: Names, ignore: Names) -> Selection | None:
 
 
 def _joined(names: Names) -> str:
-    return names if isinstance(names, str) else ",".join(names)
+    return names if isinstance(names, str) else ",".join(names or ())

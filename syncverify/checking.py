@@ -7,7 +7,7 @@ Heavy imports (the loader, the rules) happen inside the functions that need them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
@@ -159,6 +159,7 @@ def check_files(report: Report, sources: list[PlanSource], options: list[CheckOp
         and all(s.file != STDIN for s in sources)
         and all(o.loader is None for o in options)
     )
+    parts: Iterable[Report]
     if on_processes:
         from syncverify.jobs import jobs_wanted, map_in_processes
 

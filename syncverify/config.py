@@ -67,7 +67,9 @@ class Policy:
     @property
     def selection(self) -> Selection | None:
         """The rules to run and the codes to report, or None for everything."""
-        return None if self.run is None else Selection(self.run, self.reported)
+        if self.run is None or self.reported is None:
+            return None
+        return Selection(self.run, self.reported)
 
 
 # ------------------------------------------------------------------------- reading files

@@ -28,7 +28,7 @@ def rules_matching(token: str, rules) -> list:
 def codes_named(option: str, value: str, rules) -> set[str]:
     """The codes of the rules a comma-separated option value names (UsageProblem if a token
     names none)."""
-    chosen = set()
+    chosen: set[str] = set()
     for token in filter(None, (t.strip() for t in value.split(","))):
         found = rules_matching(token, rules)
         if not found:

@@ -85,7 +85,8 @@ def comments_and_content_lines(text: str) -> tuple[list[Comment], set[int]]:
 
     markers = (yaml.DocumentStartToken, yaml.DocumentEndToken, yaml.DirectiveToken)
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-    comments, content = [], set()
+    comments: list[Comment] = []
+    content: set[int] = set()
     previous_end = 0
     for token in yaml.scan(text, Loader=LOADER):
         start, end = token.start_mark, token.end_mark
@@ -100,7 +101,8 @@ def comments_and_content_lines(text: str) -> tuple[list[Comment], set[int]]:
 
 def comments_in(text: str, begin: int, end: int, starts: list[int]) -> list[Comment]:
     """The comments in text[begin:end], a stretch between two tokens (blanks and comments)."""
-    found, at = [], begin
+    found: list[Comment] = []
+    at = begin
     while True:
         at = text.find("#", at, end)
         if at < 0:

@@ -195,7 +195,8 @@ def emit_report(report, args: CheckArguments, out: TextIO, err: TextIO) -> bool:
 
     from syncverify.report import render
 
-    target = io.StringIO() if args.output else out
+    buffer = io.StringIO()
+    target = buffer if args.output else out
     color = args.color
     if args.output and color == "auto":
         color = "never"  # a file is not a terminal, whatever FORCE_COLOR says
@@ -209,7 +210,7 @@ def emit_report(report, args: CheckArguments, out: TextIO, err: TextIO) -> bool:
         from syncverify.atomic import write_text_atomically
 
         try:
-            write_text_atomically(args.output, target.getvalue())
+            write_text_atomically(args.output, buffer.getvalue())
         except OSError as exc:
             err.write(f"syncverify: error: cannot write '{args.output}': {exc.strerror}\n")
             return False

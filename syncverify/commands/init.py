@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from syncverify.commands.output import emit, fail
 from syncverify.commands.overwrite import refusal
+
+if TYPE_CHECKING:
+    from syncverify.scaffold import Layout
 
 
 @dataclass(frozen=True)
 class InitArguments:
     hf: str  # the model's Hugging Face config.json
-    layout: object  # a syncverify.scaffold.Layout (tp, pp, dp, ..., token_return)
+    layout: Layout  # tp, pp, dp, ..., token_return
     output: str | None = None  # a file to write (atomically); None or `-`: standard output
     force: bool = False  # replace an existing output file
     check: bool = True  # check the plan first; refuse it when it has errors
@@ -28,21 +31,21 @@ def init(args: InitArguments, out: TextIO | None = None, err: TextIO | None = No
 
     out, err = out or sys.stdout, err or sys.stderr
     hf, layout, output = args.hf, args.layout, args.output
-    to_file = bool(output) and output != "-"
+    to_file = output if output and output != "-" else None  # the file written, if any
     refused = refusal(output, [(hf, "the --hf config being read")])
     if refused:
         return fail(err, refused)
-    if to_file and os.path.exists(output) and not args.force:
+    if to_file and os.path.exists(to_file) and not args.force:
         return fail(err, f"'{output}' exists; --force replaces it")
     try:
         model = scaffold.model_keys(hf)
     except scaffold.InitProblem as exc:
         return fail(err, str(exc))
-    hf_ref = scaffold.hf_reference(hf, output if to_file else None)
+    hf_ref = scaffold.hf_reference(hf, to_file)
     plan = scaffold.build_plan(model, layout, scaffold.plan_name(hf, layout))
     text = scaffold.render(plan, model, hf_ref, layout, layout.command(hf))
     if args.check:
-        verdict = _check_new_plan(text, output if to_file else "plan.yaml", err)
+        verdict = _check_new_plan(text, to_file or "plan.yaml", err)
         if verdict:
             return verdict
     return emit(text, output, out, err)
