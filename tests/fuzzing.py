@@ -1,6 +1,7 @@
 """Fuzzing the whole checker: strategies for plan texts and the property every run must keep.
 
-Shared by tests/test_fuzz.py (a few thousand seeded examples in CI) and bench/fuzz.py (100,000+).
+Shared by tests/test_fuzz.py (1,000 fresh examples a run under the "ci" profile) and bench/fuzz.py
+(100,000+ seeded).
 Three sources of texts:
 - `yaml_documents()`: random YAML (plan keys and values mixed with noise), as text;
 - `mutated_plans()`: small correct plans with 1-4 mutations (delete, duplicate, retype or rename a
@@ -126,11 +127,15 @@ ODD_VALUES = (
 # stays as a regression test (tests/test_fuzz.py). Each entry: what crashed -> the smallest input.
 PAST_CRASHES = {
     # a race whose consumer waits at the output sink (a 4-tuple node) was read as an op node
-    "rule SV310 (unawaited-collective) crashed: IndexError: tuple index out of range": "syncverify: 1\nmodel: {layers: 2, hidden: 256, heads: 8, kv_heads: 4, ffn: 512, vocab: 1000}\n"
-    "parallel: {dp: 2}\nphases:\n  prefill: {microbatches: 1, tokens: 16, overlap: comm_compute}\n"
-    "  decode: {microbatches: 1, batch: 4, overlap: comm_compute}\nsync:\n"
-    "  - {after: sample, collective: gather, group: dp, async: true}\n"
-    "  - {after: sample, collective: gather, group: dp, async: true}\n",
+    "rule SV310 (unawaited-collective) crashed: IndexError: tuple index out of range": (
+        "syncverify: 1\n"
+        "model: {layers: 2, hidden: 256, heads: 8, kv_heads: 4, ffn: 512, vocab: 1000}\n"
+        "parallel: {dp: 2}\nphases:\n"
+        "  prefill: {microbatches: 1, tokens: 16, overlap: comm_compute}\n"
+        "  decode: {microbatches: 1, batch: 4, overlap: comm_compute}\nsync:\n"
+        "  - {after: sample, collective: gather, group: dp, async: true}\n"
+        "  - {after: sample, collective: gather, group: dp, async: true}\n"
+    ),
 }
 
 

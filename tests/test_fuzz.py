@@ -1,10 +1,12 @@
 """Fuzzing `syncverify check` (tests/fuzzing.py): random YAML, mutated plans and schema-valid
 plans never crash it, exit 0/1/2, and every finding sits inside the file and names ranks and
-layers the plan has. 2,000 seeded examples (derandomized: the same every run); bench/fuzz.py
-runs 100,000+."""
+layers the plan has. Fresh examples every run, as many as the hypothesis profile gives
+(tests/profiles.py: 1,000 under "ci", 20,000 under "deep"; the run's seed is printed and a failure
+is kept in the failure database); bench/fuzz.py runs 100,000+ seeded ones, and the inputs that
+once crashed the checker are replayed below on every run."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 
 from tests.fuzzing import (
     PAST_CRASHES,
@@ -14,18 +16,7 @@ from tests.fuzzing import (
     valid_plans,
     yaml_documents,
 )
-
-SEEDED = settings(
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-        HealthCheck.filter_too_much,
-    ],
-)
+from tests.profiles import examples
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -34,19 +25,19 @@ def tiny_graphs():
         yield
 
 
-@settings(SEEDED, max_examples=1000)
+@settings(max_examples=examples(5.0))
 @given(yaml_documents())
 def test_random_yaml_documents(text):
     check_text(text)
 
 
-@settings(SEEDED, max_examples=700)
+@settings(max_examples=examples(3.5))
 @given(mutated_plans())
 def test_mutated_plans(text):
     check_text(text)
 
 
-@settings(SEEDED, max_examples=300)
+@settings(max_examples=examples(1.5))
 @given(valid_plans())
 def test_schema_valid_plans(text):
     check_text(text)

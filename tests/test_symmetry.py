@@ -3,9 +3,13 @@
 The property behind docs/semantics.md "Symmetry": on every generated plan, with or without a
 defect, the findings of the default check and of `--exhaustive` are identical, message, place,
 ranges and counterexample included. The number of examples comes from the hypothesis profile
-(tests/profiles.py: 50 fresh ones a run in CI); `bench/symmetry.py --generator classic` runs
-the same comparison on thousands (`--count`). tests/test_properties_symmetry.py runs it on the
-widened generators of tests/strategies.py.
+(tests/profiles.py: 20 fresh ones a run under "ci", 400 under "deep"); `bench/symmetry.py
+--generator classic` runs the same comparison on thousands (`--count`).
+tests/test_properties_symmetry.py runs it on the widened generators of tests/strategies.py,
+which draw most classes this generator draws (tp, pp, dp, prefill SP, MoE with EP groups, the
+three overlap modes, a removed, async or re-grouped sync, a selector) and more, so CI spends
+most of the property budget there (40 a run); this one is kept for what it draws more often:
+dp 6 and 8 with EP groups spanning 2 or 4 replicas, and EP groups that differ between phases.
 """
 
 import copy
@@ -103,7 +107,7 @@ def plans(draw) -> dict:
     return plan
 
 
-@settings(max_examples=examples(0.5))
+@settings(max_examples=examples(0.2))
 @given(plans())
 def test_reduced_and_exhaustive_checks_agree(plan):
     reduced, full = checked_both(load_dict(plan))

@@ -7,9 +7,11 @@ only findings are redundant-sync warnings must match (redundant syncs change not
 
 Random plans: synthesized from tests/strategies.py `layouts()` (correct by construction) and
 single mutations of them (remove a sync, make one async without a wait, duplicate a reduction,
-change a group, restrict the ranks that issue one, add a sync point that changes no value). Their models are cut to 2 layers (dense
-layer 0, MoE layer 1) so 300 plans run in about a minute; bench/agreement.py runs thousands.
-The counts are printed at the end of the run (tests/simulate/conftest.py).
+change a group, restrict the ranks that issue one, add a sync point that changes no value).
+Their models are cut to 2 layers (dense layer 0, MoE layer 1). Each run draws fresh plans, as
+many as the hypothesis profile gives (tests/profiles.py: 100 under "ci", 2,000 under "deep");
+bench/agreement.py runs thousands. The counts are printed at the end of the run
+(tests/simulate/conftest.py).
 
 A disagreement is a bug in one of the two. Fixed in the executor, or, when S1-S23 say the
 checker is wrong, fixed there; either way the plan is kept below as a regression test (an xfail
@@ -20,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncverify import agreement
@@ -28,13 +30,13 @@ from syncverify.agreement import mutations_by_kind, verdicts, verdicts_of
 from syncverify.findings import PlanError
 from syncverify.loader import load_plan
 from syncverify.synthesis import synthesize_plan
+from tests.profiles import examples
 from tests.strategies import TINY_MOE_ALL, layouts
 from tests.support import TINY_DENSE, TINY_MOE
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN_DIRS = (ROOT / "plans", ROOT.parent / "shared" / "acceptance" / "plans")
 MAX_RANK_LAYERS = 256  # "small enough": ranks x layers of the larger phase
-RANDOM_PLANS = 300
 COUNTS: Counter = Counter()  # what the run saw, printed by conftest.py
 TWO_LAYERS = {
     id(TINY_DENSE): agreement.TINY_DENSE,
@@ -63,13 +65,7 @@ def explain(v) -> str:
     )
 
 
-@settings(
-    max_examples=RANDOM_PLANS,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(max_examples=examples(1.0))
 @given(layouts(max_tp=2), st.data())
 def test_checker_and_executor_agree_on_random_plans(layout, data):
     layout = dict(layout, model=TWO_LAYERS[id(layout["model"])])
