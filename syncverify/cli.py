@@ -418,15 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLD)
     signal.signal(signal.SIGINT, interrupted)
     try:
-        return click_exit_code(cli.main(args=argv, prog_name="syncverify", standalone_mode=False))
-    except click.ClickException as exc:  # a bad invocation: click's usage message, exit 2
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted!", err=True)
-        return 1
-    except SystemExit as exc:  # Ctrl-C (130), or click's broken pipe (1)
-        return click_exit_code(exc.code)
+        return run_command_line(argv)
     except BrokenPipeError:
         # the reader went away (`syncverify rules | head`): nothing left to say to it
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -439,6 +431,20 @@ def main(argv: list[str] | None = None) -> int:
             "(SYNCVERIFY_RAISE=1 shows the traceback)\n"
         )
         return 2
+
+
+def run_command_line(argv: list[str] | None) -> int:
+    """The command's exit code; click's own outcomes (a usage error, --help) included."""
+    try:
+        return click_exit_code(cli.main(args=argv, prog_name="syncverify", standalone_mode=False))
+    except click.ClickException as exc:  # a bad invocation: click's usage message, exit 2
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except SystemExit as exc:  # Ctrl-C (130), or click's broken pipe (1)
+        return click_exit_code(exc.code)
 
 
 def click_exit_code(code) -> int:
