@@ -16,17 +16,19 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from syncverify.records import NO_RANKS, HangKind, HangReason, Node, Ranks
+
 
 @dataclass(frozen=True)
 class Hang:
-    kind: str  # missing-ranks | order-mismatch | size-mismatch
-    node: tuple  # the collective instance (first one that diverges)
+    kind: HangKind
+    node: Node  # the collective instance (first one that diverges)
     sync: int
-    missing: tuple = ()  # ranks that never issue it
-    issuers: tuple = ()
-    reason: str = ""  # selector | never-reaches | idle
-    other: tuple | None = None  # order mismatch: the call the other member issues instead
-    ranks: tuple = ()  # order/size mismatch: the diverging ranks
+    missing: Ranks = NO_RANKS  # ranks that never issue it
+    issuers: Ranks = NO_RANKS
+    reason: HangReason = HangReason.NONE
+    other: Node | None = None  # order mismatch: the call the other member issues instead
+    ranks: Ranks = NO_RANKS  # order/size mismatch: the diverging ranks
     scenario: str = ""
 
 
@@ -43,13 +45,17 @@ def missing_ranks(graph: nx.DiGraph, why) -> list[Hang]:
         if missing and attrs["issuers"]:
             reasons = {why(node, r) for r in missing}
             reason = (
-                "idle"
-                if "idle" in reasons
-                else ("selector" if "selector" in reasons else "never-reaches")
+                HangReason.IDLE
+                if HangReason.IDLE in reasons
+                else (
+                    HangReason.SELECTOR
+                    if HangReason.SELECTOR in reasons
+                    else HangReason.NEVER_REACHES
+                )
             )
             hangs.append(
                 Hang(
-                    "missing-ranks",
+                    HangKind.MISSING_RANKS,
                     node,
                     attrs["sync"],
                     missing,
@@ -71,7 +77,7 @@ def order_mismatches(graph: nx.DiGraph) -> list[Hang]:
         for rank, position in attrs["issuers"].items():
             sequences[comm][rank].append((position, node))
     hangs = []
-    for comm, per_rank in sequences.items():
+    for per_rank in sequences.values():
         ordered = {r: [n for _, n in sorted(calls)] for r, calls in per_rank.items()}
         ranks = sorted(ordered)
         reference = ordered[ranks[0]]
@@ -81,7 +87,7 @@ def order_mismatches(graph: nx.DiGraph) -> list[Hang]:
                 if a != b:
                     hangs.append(
                         Hang(
-                            "order-mismatch",
+                            HangKind.ORDER_MISMATCH,
                             a,
                             graph.nodes[a]["sync"],
                             other=b,
@@ -125,12 +131,12 @@ def size_mismatches(graph: nx.DiGraph, values: dict) -> list[Hang]:
         by_tensor = defaultdict(dict)
         for (rank, tensor), size in sizes.items():
             by_tensor[tensor][rank] = size
-        for tensor, per_rank in by_tensor.items():
+        for per_rank in by_tensor.values():
             if len(set(per_rank.values())) > 1:
                 ranks = tuple(sorted(per_rank))
                 hangs.append(
                     Hang(
-                        "size-mismatch",
+                        HangKind.SIZE_MISMATCH,
                         node,
                         attrs["sync"],
                         ranks=ranks,

@@ -38,19 +38,28 @@ from syncverify.analysis.values import (
 from syncverify.graph.edges import edges_with_data
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
-
-
-@dataclass(frozen=True)
-class Defect:
-    """One unmet requirement at one DAG node. `info` holds hashable details for messages."""
-
-    kind: str
-    node: tuple
-    sync: int | None = None
-    info: tuple = ()
-
-    def get(self, key, default=None):
-        return dict(self.info).get(key, default)
+from syncverify.records import (
+    NO_DETAIL,
+    AddendsDiffer,
+    Contributions,
+    Copies,
+    Defect,
+    DefectKind,
+    FromProducer,
+    Group,
+    KvNotAggregated,
+    MissingSlot,
+    NotReplicated,
+    PartialInput,
+    Replicas,
+    ShardText,
+    SinkMissing,
+    Times,
+    WrongGroup,
+    WrongGroupReason,
+    WrongShard,
+    blamed,
+)
 
 
 @dataclass
@@ -139,8 +148,8 @@ class Placement:
                     ready.append(v)
         return order
 
-    def report(self, kind: str, node: tuple, sync: int | None = None, **info) -> None:
-        self.result.defects.append(Defect(kind, node, sync, tuple(sorted(info.items()))))
+    def report(self, kind: DefectKind, node: tuple, sync: int | None, payload=NO_DETAIL) -> None:
+        self.result.defects.append(Defect(kind, node, sync, payload))
 
     def _inputs(self, items) -> dict[str, list]:
         """slot -> [(Val, producer node, member)] for one node's incoming data."""
@@ -210,47 +219,51 @@ class Placement:
     def _report_missing(self, node, slot) -> None:
         _, _phase, _step, _mb, _rank, _layer, op = node
         if op == "embed":
-            self.report("missing-token", node, slot=slot)
+            self.report(DefectKind.MISSING_TOKEN, node, None, MissingSlot(slot))
         elif slot in ("x", "residual") and op in ("attn_norm", "attn_residual", "final_norm"):
             if op == "attn_norm" or (op == "final_norm"):
-                self.report("missing-stage-input", node, slot=slot)
+                self.report(DefectKind.MISSING_STAGE_INPUT, node, None, MissingSlot(slot))
         else:
-            self.report("missing-input", node, slot=slot)
+            self.report(DefectKind.MISSING_INPUT, node, None, MissingSlot(slot))
 
     def _require(self, node, val: Val, producer, want_full=True, want_complete=True) -> Val:
         """The checks every op makes of a token-order input; returns the repaired value."""
         ok = True
         if val.order != "token":
             self.report(
-                "expert-order", node, self._blame(producer), producer=self._origin(producer)
+                DefectKind.EXPERT_ORDER,
+                node,
+                self._blame(producer),
+                FromProducer(self._origin(producer)),
             )
             ok = False
         elif want_complete and not val.complete:
             self.report(
-                "partial-input",
+                DefectKind.PARTIAL_INPUT,
                 node,
                 self._blame_partial(producer),
-                need=tuple(sorted(val.need)),
-                have=val.have,
-                producer=self._origin(producer),
+                PartialInput(
+                    Group(tuple(sorted(val.need))),
+                    Contributions(val.have),
+                    self._origin(producer),
+                ),
             )
             ok = False
         elif val.copies > 1:
+            blame = self._blame(producer, val)
             self.report(
-                "duplicated",
+                blamed(blame, DefectKind.DUPLICATED, DefectKind.DUPLICATED_UNBLAMED),
                 node,
-                self._blame(producer, val),
-                copies=val.copies,
-                producer=self._origin(producer),
+                blame,
+                Copies(val.copies, self._origin(producer)),
             )
             ok = False
         elif want_full and not val.full:
             self.report(
-                "sharded-features",
+                DefectKind.SHARDED_FEATURES,
                 node,
                 None,
-                feat=self._feat_text(val.feat, node),
-                producer=self._origin(producer),
+                ShardText(self._feat_text(val.feat, node), self._origin(producer)),
             )
             ok = False
         if ok:
@@ -278,14 +291,14 @@ class Placement:
     def _op_vocab_embed(self, node, world, rank, slots, spec):
         _, phase, _step, mb, *_ = node
         if phase == "decode" and not slots.get("tokens"):
-            self.report("missing-token", node)
+            self.report(DefectKind.MISSING_TOKEN, node, None, MissingSlot())
         need, have = partial(world.group("tp", rank), rank)
         return Val(self.rank_tokens(world, mb, rank), need=need, have=have)
 
     def _op_embed(self, node, world, rank, slots, spec):
         _, phase, _step, mb, *_ = node
         if phase == "decode" and not slots.get("tokens"):
-            self.report("missing-token", node)
+            self.report(DefectKind.MISSING_TOKEN, node, None, MissingSlot())
         return Val(self.rank_tokens(world, mb, rank))
 
     def _op_elementwise(self, node, world, rank, slots, spec):
@@ -328,13 +341,16 @@ class Placement:
         expected = shard(spec["dim"], coord, tp)
         val = self._require(node, val, producer, want_full=False)
         if val.feat != expected and not (val.feat == FULL and expected == FULL):
+            blame = self._blame(producer, val)
             self.report(
-                "wrong-shard",
+                blamed(blame, DefectKind.WRONG_SHARD_BLAMED, DefectKind.WRONG_SHARD),
                 node,
-                self._blame(producer, val),
-                feat=self._feat_text(val.feat, node),
-                expected=self._feat_text(expected, node),
-                producer=self._origin(producer),
+                blame,
+                WrongShard(
+                    self._feat_text(val.feat, node),
+                    self._feat_text(expected, node),
+                    self._origin(producer),
+                ),
             )
         need, have = partial(world.group("tp", rank), rank)
         return replace(val, feat=FULL, need=need, have=have, by=None)
@@ -373,17 +389,25 @@ class Placement:
             kv = self._require(node, kv, kvp, want_full=False)
             wanted = {b for b, _, _ in q.tokens}
             if not covers_blocks(kv.tokens, wanted):
-                self.report("kv-not-aggregated", node, None, sp=world.topo.sizes["sp"])
+                self.report(
+                    DefectKind.KV_NOT_AGGREGATED,
+                    node,
+                    None,
+                    KvNotAggregated(world.topo.sizes["sp"]),
+                )
             if not feat_contains(kv.feat, self._kv_needed(q.feat)):
                 # the K/V are this rank's shard: a collective that widened q is to blame
                 blame = self._blame(kvp, kv)
+                blame = blame if blame is not None else q.by
                 self.report(
-                    "wrong-shard",
+                    blamed(blame, DefectKind.WRONG_SHARD_BLAMED, DefectKind.WRONG_SHARD),
                     node,
-                    blame if blame is not None else q.by,
-                    feat=self._feat_text(kv.feat, node),
-                    expected=self._feat_text(self._kv_needed(q.feat), node),
-                    producer="qkv",
+                    blame,
+                    WrongShard(
+                        self._feat_text(kv.feat, node),
+                        self._feat_text(self._kv_needed(q.feat), node),
+                        "qkv",
+                    ),
                 )
         return replace(q, feat=q.feat)
 
@@ -421,7 +445,10 @@ class Placement:
         for slot, val, producer in addends[1:]:
             if val.order != "token":
                 self.report(
-                    "expert-order", node, self._blame(producer), producer=self._origin(producer)
+                    DefectKind.EXPERT_ORDER,
+                    node,
+                    self._blame(producer),
+                    FromProducer(self._origin(producer)),
                 )
             elif val.same_placement(base):
                 continue
@@ -430,32 +457,37 @@ class Placement:
                     (slot, val, producer) if not val.complete else (base_slot, base, base_producer)
                 )
                 self.report(
-                    "partial-input",
+                    DefectKind.PARTIAL_INPUT,
                     node,
                     self._blame_partial(partial_one[2]),
-                    need=tuple(sorted(partial_one[1].need)),
-                    have=partial_one[1].have,
-                    producer=self._origin(partial_one[2]),
-                    addend=partial_one[0],
+                    PartialInput(
+                        Group(tuple(sorted(partial_one[1].need))),
+                        Contributions(partial_one[1].have),
+                        self._origin(partial_one[2]),
+                        partial_one[0],
+                    ),
                 )
             elif val.copies != base.copies:
                 dup = (val, producer) if val.copies > 1 else (base, base_producer)
+                blame = self._blame(dup[1])
                 self.report(
-                    "duplicated",
+                    blamed(blame, DefectKind.DUPLICATED, DefectKind.DUPLICATED_UNBLAMED),
                     node,
-                    self._blame(dup[1]),
-                    copies=dup[0].copies,
-                    producer=self._origin(dup[1]),
+                    blame,
+                    Copies(dup[0].copies, self._origin(dup[1])),
                 )
             else:
+                blame = self._blame(producer)
+                kind = (
+                    DefectKind.ADDENDS_HOLD_DIFFERENT_TOKENS
+                    if val.tokens != base.tokens
+                    else blamed(blame, DefectKind.ADDENDS_DIFFER_BLAMED, DefectKind.ADDENDS_DIFFER)
+                )
                 self.report(
-                    "addends-differ",
+                    kind,
                     node,
-                    self._blame(producer),
-                    addend=slot,
-                    producer=self._origin(producer),
-                    other=self._origin(base_producer),
-                    tokens_differ=val.tokens != base.tokens,
+                    blame,
+                    AddendsDiffer(slot, self._origin(producer), self._origin(base_producer)),
                 )
         if base.order != "token" or base.copies > 1:
             return replace(self._require(node, base, base_producer), by=None)
@@ -508,11 +540,10 @@ class Placement:
         if len(set(held)) <= 1:
             return val
         self.report(
-            "not-replicated",
+            DefectKind.NOT_REPLICATED,
             node,
             None,
-            group=world.group(axis, rank),
-            producer=self._origin(producer),
+            NotReplicated(Group(world.group(axis, rank)), self._origin(producer)),
         )
         merged, _ = normalize(t for toks in held for t in toks)
         return replace(val, tokens=merged)
@@ -574,26 +605,35 @@ class Placement:
         if all(v.complete for v in vals):
             # S19: a reduction of a value that did not need one changes it; the repair drops it
             if len({blocks(v.tokens) for v in vals}) > 1:
-                self.report("wrong-group", node, sync.index, reason="different-tokens", need=())
+                self.report(
+                    DefectKind.WRONG_GROUP,
+                    node,
+                    sync.index,
+                    WrongGroup(WrongGroupReason.DIFFERENT_TOKENS),
+                )
             elif len({v.feat for v in vals}) > 1:
                 self.report(
-                    "reduce-sharded", node, sync.index, feat=self._feat_text(vals[0].feat, node)
+                    DefectKind.REDUCE_SHARDED,
+                    node,
+                    sync.index,
+                    ShardText(self._feat_text(vals[0].feat, node)),
                 )
             else:
                 self.report(
-                    "double-reduction",
+                    DefectKind.DOUBLE_REDUCTION,
                     node,
                     sync.index,
-                    times=sum(self._weights(node, sync, members).values()),
+                    Times(sum(self._weights(node, sync, members).values())),
                 )
             return dict(ins)
         if len({v.tokens for v in vals}) > 1 or len({v.order for v in vals}) > 1:
             self.report(
-                "wrong-group",
+                DefectKind.WRONG_GROUP,
                 node,
                 sync.index,
-                reason="different-tokens",
-                need=tuple(sorted(vals[0].need or ())),
+                WrongGroup(
+                    WrongGroupReason.DIFFERENT_TOKENS, Group(tuple(sorted(vals[0].need or ())))
+                ),
             )
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         needs = {v.need for v in vals if v.need is not None}
@@ -602,15 +642,16 @@ class Placement:
         if any(count > 1 for count in total.values()):
             weights = self._weights(node, sync, members)
             real_total = add_have([ins[m] for m in sorted(ins)], [weights[m] for m in sorted(ins)])
-            self.report("double-reduction", node, sync.index, times=max(real_total.values()))
+            self.report(
+                DefectKind.DOUBLE_REDUCTION, node, sync.index, Times(max(real_total.values()))
+            )
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         if set(total) - set(need) or len(needs) > 1:
             self.report(
-                "wrong-group",
+                DefectKind.WRONG_GROUP,
                 node,
                 sync.index,
-                reason="extra-contributions",
-                need=tuple(sorted(need)),
+                WrongGroup(WrongGroupReason.EXTRA_CONTRIBUTIONS, Group(tuple(sorted(need)))),
             )
             return {m: result(m, v.made_complete()) for m, v in ins.items()}
         if set(total) == set(need):
@@ -633,7 +674,7 @@ class Placement:
                 # with a hole between them (after an all_to_all split each member's share) make
                 # no slice of the whole value (the executor cannot build it). Reported once,
                 # then repaired to the whole value so nothing downstream cascades.
-                self.report("untiled-gather", node, sync.index)
+                self.report(DefectKind.UNTILED_GATHER, node, sync.index)
             return replace(base, feat=feat if feat is not None else FULL)
         return replace(base, copies=base.copies * sum(self._weights(node, sync, members).values()))
 
@@ -641,7 +682,7 @@ class Placement:
         if len(members) > 1 and any(v.kind == "tokens" for v in ins.values()):
             # sampled token ids have one value per sequence and no feature or expert dim to
             # exchange: any all_to_all of them hands sequences' tokens to the wrong rank (S19)
-            self.report("scrambled-tokens", node, sync.index)
+            self.report(DefectKind.SCRAMBLED_TOKENS, node, sync.index)
             return dict(ins)
         role = sync.role or (
             "dispatch" if sync.after == "router" else "combine" if sync.after == "experts" else None
@@ -655,7 +696,7 @@ class Placement:
     def _dispatch(self, node, sync, members, ins):
         vals = list(ins.values())
         if any(v.order == "expert" for v in vals):
-            self.report("double-dispatch", node, sync.index)
+            self.report(DefectKind.DOUBLE_DISPATCH, node, sync.index)
             return dict(ins)
         holders: dict = defaultdict(list)
         for m in sorted(ins):
@@ -683,7 +724,11 @@ class Placement:
     def _combine(self, node, sync, members, ins):
         vals = list(ins.values())
         if any(v.order != "expert" for v in vals):
-            kind = "combine-undispatched" if all(v.complete for v in vals) else "wrong-collective"
+            kind = (
+                DefectKind.COMBINE_UNDISPATCHED
+                if all(v.complete for v in vals)
+                else DefectKind.WRONG_COLLECTIVE
+            )
             self.report(kind, node, sync.index)
             return {m: v.made_complete() for m, v in ins.items()}
         blocks = sorted(v.block for v in vals)
@@ -695,7 +740,9 @@ class Placement:
             mine = shares.get(m, frozenset())
             out[m] = replace(base, order="token", tokens=mine, block=None, shares=frozenset())
         if covered != FULL or set(shares) - set(members):
-            self.report("wrong-group", node, sync.index, reason="combine-group")
+            self.report(
+                DefectKind.WRONG_GROUP, node, sync.index, WrongGroup(WrongGroupReason.COMBINE_GROUP)
+            )
         return out
 
     def _transpose(self, node, sync, members, ins, heads: str):
@@ -735,13 +782,21 @@ class Placement:
         for val, producer, _ in slots.get("tokens", []):
             if val.copies > 1:
                 # S21: the sink takes every copy it is handed, but the gather moved them all
-                self.report("oversized-gather", node, self._blame(producer, val), copies=val.copies)
+                blame = self._blame(producer, val)
+                self.report(
+                    blamed(
+                        blame, DefectKind.OVERSIZED_GATHER, DefectKind.OVERSIZED_GATHER_UNBLAMED
+                    ),
+                    node,
+                    blame,
+                    Copies(val.copies),
+                )
         busy = [d for d in range(world.topo.sizes["dp"]) if d not in world.idle]
         wanted = [(phase[0].upper(), d, mb) for d in busy]
         if not self._sink_covered(world, held, wanted):
             have = sorted({b[1] for b, _, _ in held})
             missing = sorted(set(busy) - set(have))
-            self.report("sink-missing", node, None, missing=tuple(missing))
+            self.report(DefectKind.SINK_MISSING, node, None, SinkMissing(Replicas(tuple(missing))))
         self.out[node] = {}
 
     @staticmethod
@@ -801,3 +856,4 @@ def _real_feat_text(classes, phase: str, feat: tuple) -> str:
 
 def analyse_placement(graph: nx.DiGraph, plan: Plan) -> PlacementResult:
     return Placement(graph, plan).run()
+

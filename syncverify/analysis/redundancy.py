@@ -29,13 +29,14 @@ import networkx as nx
 from syncverify.analysis.happens_before import OrderIndex
 from syncverify.graph.edges import edges_with_data
 from syncverify.plan import Plan
+from syncverify.records import RedundantReason
 
 
 @dataclass(frozen=True)
 class Redundant:
     sync: int
     calls_per_step: tuple  # ((phase, calls per rank per step), ...)
-    reason: str  # barrier | identity | unused
+    reason: RedundantReason
 
 
 def _instances(graph: nx.DiGraph) -> dict[int, list]:
@@ -47,16 +48,16 @@ def _instances(graph: nx.DiGraph) -> dict[int, list]:
     return out
 
 
-def _reason(plan: Plan, graph: nx.DiGraph, effects: dict, nodes: list) -> str | None:
+def _reason(plan: Plan, graph: nx.DiGraph, effects: dict, nodes: list) -> RedundantReason | None:
     sync = plan.syncs[graph.nodes[nodes[0]]["sync"]]
     if all(len(graph.nodes[n]["members"]) == 1 for n in nodes):
         return None  # a group of one: the static rule SV401 reports it
     if sync.collective == "barrier":
-        return "barrier"
+        return RedundantReason.BARRIER
     if all(effects.get(n, "identity") == "identity" for n in nodes):
-        return "identity"
+        return RedundantReason.IDENTITY
     if all(not any(e["data"] for _, _, e in graph.out_edges(n, data=True)) for n in nodes):
-        return "unused"
+        return RedundantReason.UNUSED
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 
 from syncverify import catalog
 from syncverify.findings import Where
@@ -25,7 +26,14 @@ def group_by(items: Iterable, key: Callable) -> dict:
             group.sort(key=lambda item: node_order(item.node))
         elif group and hasattr(group[0], "consumer"):
             group.sort(key=lambda item: node_order(item.consumer))
-    return dict(sorted(out.items(), key=lambda kv: repr(kv[0])))
+    return dict(sorted(out.items(), key=lambda kv: repr(_plain(kv[0]))))
+
+
+def _plain(key):
+    """A group key with enum members as their text, so groups sort as their words do."""
+    if isinstance(key, tuple):
+        return tuple(_plain(k) for k in key)
+    return str(key) if isinstance(key, StrEnum) else key
 
 
 def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None = None) -> Where:

@@ -79,13 +79,14 @@ sync:
 
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import shown, trace
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     plan = ctx.plan
     a = ctx.analyses
     by_sync: dict = {}
-    for item in ctx.analyses.could_be_async:
+    for item in records_for(ctx.analyses, RULE.code):
         by_sync.setdefault(item.sync, []).append(item)
     for sync_index, items in sorted(by_sync.items()):
         sync = plan.syncs[sync_index]

@@ -82,6 +82,7 @@ sync:
 
 from syncverify.findings import Where
 from syncverify.ranges import compact
+from syncverify.records import HangKind, HangReason
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import (
     group_by,
@@ -93,6 +94,7 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
@@ -104,17 +106,17 @@ def check(ctx) -> None:
 def _missing_ranks(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    hangs = [h for h in a.hangs if h.kind == "missing-ranks"]
-    idle = [h for h in hangs if h.reason == "idle"]
+    hangs = records_for(a, RULE.code, HangKind.MISSING_RANKS)
+    idle = [h for h in hangs if h.reason == HangReason.IDLE]
     if idle:
         _idle_replica(ctx, idle)
     for (sync_index, reason), items in group_by(
-        [h for h in hangs if h.reason != "idle"], lambda h: (h.sync, h.reason)
+        [h for h in hangs if h.reason != HangReason.IDLE], lambda h: (h.sync, h.reason)
     ).items():
         sync = plan.syncs[sync_index]
         first = min(items, key=lambda h: node_order(h.node))
         phase = first.node[1]
-        if reason == "selector":
+        if reason == HangReason.SELECTOR:
             missing = sorted(real_ranks(a, phase, {r for h in items for r in h.missing}))
             waiting = sorted(real_ranks(a, phase, {r for h in items for r in h.issuers}))
             message = (
@@ -180,11 +182,11 @@ def _idle_replica(ctx, hangs) -> None:
 def _mismatches(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    hangs = [h for h in a.hangs if h.kind in ("order-mismatch", "size-mismatch")]
+    hangs = records_for(a, RULE.code, HangKind.ORDER_MISMATCH, HangKind.SIZE_MISMATCH)
     for (kind, sync_index), items in group_by(hangs, lambda h: (h.kind, h.sync)).items():
         sync = plan.syncs[sync_index]
         first = items[0]
-        if kind == "order-mismatch":
+        if kind == HangKind.ORDER_MISMATCH:
             r1, r2 = shown_pair(a, first.node, first.ranks[0], first.ranks[-1])
             other = plan.syncs[a.graph.nodes[first.other]["sync"]]
             message = (
@@ -212,7 +214,7 @@ def _mismatches(ctx) -> None:
 def _deadlock(ctx) -> None:
     """Cycles of waits, named by the collectives on them (the same whatever was unrolled)."""
     a = ctx.analyses
-    cycle = a.deadlock
+    cycle = next(iter(records_for(a, RULE.code, HangKind.DEADLOCK)), None)
     if not cycle:
         return
     plan = ctx.plan

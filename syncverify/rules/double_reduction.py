@@ -70,16 +70,17 @@ sync:
 
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import first_node, group_by, trace, where
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind == "double-reduction"]
+    defects = records_for(a, RULE.code)
     for sync_index, items in group_by(defects, lambda d: d.sync).items():
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
-        times = max(d.get("times") for d in items)
+        times = max(d.payload.times for d in items)
         message = (
             f"{sync.label} reduces the already reduced output of {sync.after}: the sum is "
             f"taken again and multiplied by {times}"

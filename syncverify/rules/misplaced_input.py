@@ -75,42 +75,36 @@ sync:
 </details>
 """
 
+from syncverify.records import DefectKind
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import first_node, group_by, trace, where, where_to_add
-
-KINDS = ("wrong-shard", "missing-input", "addends-differ")
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [
-        d
-        for d in a.placement.defects
-        if d.kind in KINDS
-        and d.sync is None
-        and not (d.kind == "addends-differ" and d.get("tokens_differ"))
-    ]
+    defects = records_for(a, RULE.code)
     for (kind, op, producer), items in group_by(
-        defects, lambda d: (d.kind, d.node[6], d.get("producer"))
+        defects, lambda d: (d.kind, d.node[6], getattr(d.payload, "producer", None))
     ).items():
         nodes = [d.node for d in items]
         first = items[0]
-        if kind == "wrong-shard":
+        if kind == DefectKind.WRONG_SHARD:
             message = (
-                f"{op} needs {first.get('expected')} but reads {first.get('feat')} of "
+                f"{op} needs {first.payload.expected} but reads {first.payload.feat} of "
                 f"{producer or 'its input'}'s output (ops never slice their inputs, S19)"
             )
             help_text = (
                 "make the producer's sharding match the consumer's (ops: {<op>: {sharding: ...}})"
             )
-        elif kind == "missing-input":
-            message = f"{op} has no {first.get('slot')} input on these ranks"
+        elif kind == DefectKind.MISSING_INPUT:
+            message = f"{op} has no {first.payload.slot} input on these ranks"
             help_text = "add the sync that delivers it"
         else:
             message = (
-                f"{op} adds values in different placements: {first.get('addend')} from "
-                f"{producer or 'its input'} and {first.get('other') or 'the residual'}"
+                f"{op} adds values in different placements: {first.payload.addend} from "
+                f"{producer or 'its input'} and {first.payload.other or 'the residual'}"
             )
             help_text = "bring both addends to the same placement before the add"
         ctx.report(

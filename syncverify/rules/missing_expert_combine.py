@@ -77,14 +77,15 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind == "expert-order"]
+    defects = records_for(a, RULE.code)
     for (op, _producer), items in group_by(
-        defects, lambda d: (d.node[6], d.get("producer"))
+        defects, lambda d: (d.node[6], d.payload.producer)
     ).items():
         nodes = [d.node for d in items]
         message = f"{op} reads dispatched expert outputs in expert order: they are never combined back to their tokens"

@@ -77,6 +77,7 @@ sync:
 </details>
 """
 
+from syncverify.records import DefectKind
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import (
     affected_layers,
@@ -88,34 +89,29 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
-
-KINDS = ("not-replicated", "sharded-features", "addends-differ")
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [
-        d
-        for d in a.placement.defects
-        if d.kind in KINDS and (d.kind != "addends-differ" or d.get("tokens_differ"))
-    ]
+    defects = records_for(a, RULE.code)
     for (kind, op, producer), items in group_by(
-        defects, lambda d: (d.kind, d.node[6], d.get("producer"))
+        defects, lambda d: (d.kind, d.node[6], d.payload.producer)
     ).items():
         nodes = [d.node for d in items]
         source = producer or "its input"
-        if kind == "not-replicated":
+        if kind == DefectKind.NOT_REPLICATED:
             message = (
                 f"{op} needs the same tokens on every rank of its TP group, but the ranks "
                 f"hold different token shards of {source}'s output"
             )
-        elif kind == "sharded-features":
-            message = f"{op} needs every feature but reads one shard ({items[0].get('feat')}) of {source}'s output"
+        elif kind == DefectKind.SHARDED_FEATURES:
+            message = f"{op} needs every feature but reads one shard ({items[0].payload.feat}) of {source}'s output"
         else:
             message = (
-                f"{op} adds values that hold different tokens: {items[0].get('addend')} "
-                f"from {source} and the {items[0].get('other') or 'residual'} stream"
+                f"{op} adds values that hold different tokens: {items[0].payload.addend} "
+                f"from {source} and the {items[0].payload.other or 'residual'} stream"
             )
         help_text = "gather it before it is read:\n" + fix(
             "tp-gather",
@@ -123,7 +119,7 @@ def check(ctx) -> None:
             group="tp",
             layers=layers_clause(plan, affected_layers(a, nodes)),
         )
-        if kind == "addends-differ":
+        if kind == DefectKind.ADDENDS_HOLD_DIFFERENT_TOKENS:
             help_text = (
                 "make both addends hold the same tokens: under sequence parallelism inside "
                 "TP (S7) use reduce_scatter after the row-parallel op and all_gather before "

@@ -81,12 +81,13 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
-    defects = [d for d in a.placement.defects if d.kind == "kv-not-aggregated"]
-    for (phase, sp), items in group_by(defects, lambda d: (d.node[1], d.get("sp"))).items():
+    defects = records_for(a, RULE.code)
+    for (phase, sp), items in group_by(defects, lambda d: (d.node[1], d.payload.sp)).items():
         nodes = [d.node for d in items]
         share = f"1/{sp} of the prompt" if sp and sp > 1 else "part of the sequence"
         message = f"attention on SP ranks reads only its own chunk's K/V ({share}) in {phase}"

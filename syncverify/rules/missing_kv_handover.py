@@ -80,11 +80,12 @@ from syncverify.graph.reduction import expand
 from syncverify.ranges import compact
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import fix, real_ranks, real_replicas, where_to_add
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
-    handover = ctx.analyses.handover
-    if handover is None or not handover.missing:
+    handover = next(iter(records_for(ctx.analyses, RULE.code)), None)
+    if handover is None:
         return
     plan = ctx.plan
     ranks = sorted(real_ranks(ctx.analyses, "decode", {r for r, _ in handover.missing}))

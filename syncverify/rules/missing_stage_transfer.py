@@ -78,12 +78,13 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind == "missing-stage-input"]
+    defects = records_for(a, RULE.code)
     worlds = a.graph.graph["worlds"]
     for phase, items in group_by(defects, lambda d: d.node[1]).items():
         nodes = [d.node for d in items]

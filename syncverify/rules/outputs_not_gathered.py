@@ -81,14 +81,15 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
-    defects = [d for d in a.placement.defects if d.kind == "sink-missing"]
+    defects = records_for(a, RULE.code)
     for phase, items in group_by(defects, lambda d: d.node[1]).items():
         nodes = [d.node for d in items]
-        missing = sorted(real_replicas(a, phase, {r for d in items for r in d.get("missing")}))
+        missing = sorted(real_replicas(a, phase, {r for d in items for r in d.payload.missing}))
         dp = ctx.plan.phase(phase).degrees.dp
         message = (
             f"the {phase} outputs of DP replica{'s' if len(missing) > 1 else ''} "

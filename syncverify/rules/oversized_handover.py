@@ -78,15 +78,14 @@ sync:
 </details>
 """
 
+from syncverify.records import DefectKind, HandoverKind
 from syncverify.rule import Rule
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     _output_gathers(ctx)
-    handover = ctx.analyses.handover
-    if handover is None:
-        return
-    for index in sorted(handover.oversized):
+    for index in records_for(ctx.analyses, RULE.code, HandoverKind.OVERSIZED):
         sync = ctx.plan.syncs[index]
         message = (
             f"{sync.label} all-gathers K/V that members do not own in decode (other layers "
@@ -104,11 +103,7 @@ def check(ctx) -> None:
 
 def _output_gathers(ctx) -> None:
     """S21: a gather after sample whose group holds copies of the same tokens (TP ranks)."""
-    defects = [
-        d
-        for d in ctx.analyses.placement.defects
-        if d.kind == "oversized-gather" and d.sync is not None
-    ]
+    defects = records_for(ctx.analyses, RULE.code, DefectKind.OVERSIZED_GATHER)
     for index in sorted({d.sync for d in defects}):
         sync = ctx.plan.syncs[index]
         message = (

@@ -70,32 +70,32 @@ sync:
 </details>
 """
 
+from syncverify.records import DefectKind, WrongGroupReason
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import axis_of, first_node, group_by, trace, where
-
-KINDS = ("wrong-group", "wrong-collective")
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
     worlds = a.graph.graph["worlds"]
-    defects = [d for d in a.placement.defects if d.kind in KINDS]
+    defects = records_for(a, RULE.code)
     for (sync_index, kind, reason), items in group_by(
-        defects, lambda d: (d.sync, d.kind, d.get("reason"))
+        defects, lambda d: (d.sync, d.kind, getattr(d.payload, "reason", None))
     ).items():
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
         world = worlds["decode" if nodes[0][1] == "handover" else nodes[0][1]]
-        need = items[0].get("need") or ()
+        need = getattr(items[0].payload, "need", ())
         right = axis_of(world, need) if need else None
-        if kind == "wrong-collective":
+        if kind == DefectKind.WRONG_COLLECTIVE:
             message = (
                 f"{sync.label} combines a value that was never dispatched: the experts' "
                 f"partial sums need a reduction over their group, not an all_to_all"
             )
             help_text = f"use `collective: all_reduce, group: {right or 'ep'}` (S12)"
-        elif reason == "combine-group":
+        elif reason == WrongGroupReason.COMBINE_GROUP:
             message = f"{sync.label} combines over {sync.group}, which is not the group the tokens were dispatched over"
             help_text = "combine over the dispatch's group (S12)"
         else:

@@ -71,6 +71,7 @@ sync:
 """
 
 from syncverify.rule import Rule
+from syncverify.rule_support.record_owners import records_for
 
 REASONS = {
     "barrier": "it orders nothing that the plan's other syncs do not already order",
@@ -82,7 +83,7 @@ REASONS = {
 
 def check(ctx) -> None:
     plan = ctx.plan
-    for item in ctx.analyses.redundant:
+    for item in records_for(ctx.analyses, RULE.code):
         sync = plan.syncs[item.sync]
         cost = ", ".join(
             f"{calls} per rank per {'step' if phase == 'decode' else 'prefill pass'} in {phase}"

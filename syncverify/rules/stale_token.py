@@ -70,11 +70,12 @@ sync:
 
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import trace, where
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
-    races = [r for r in a.races if r.reason == "host-token"]
+    races = records_for(a, RULE.code)
     if not races:
         return
     nodes = [r.producer for r in races]

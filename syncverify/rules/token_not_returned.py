@@ -73,11 +73,12 @@ sync:
 
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import first_node, fix, trace, where
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
-    nodes = [d.node for d in a.placement.defects if d.kind == "missing-token"]
+    nodes = [d.node for d in records_for(a, RULE.code)]
     if not nodes:
         return
     message = (

@@ -79,16 +79,13 @@ sync:
 from syncverify.graph.nodes import describe
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import group_by, trace, where
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    races = [
-        r
-        for r in a.races
-        if r.reason in ("unawaited", "awaited-late", "unordered") and r.sync is not None
-    ]
+    races = records_for(a, RULE.code)
     for (sync_index, reason), items in group_by(races, lambda r: (r.sync, r.reason)).items():
         sync = plan.syncs[sync_index]
         nodes = [r.consumer for r in items]

@@ -83,25 +83,32 @@ from syncverify.rule_support.for_graph_rules import (
     where,
     where_to_add,
 )
+from syncverify.rule_support.record_owners import records_for
 
 
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [d for d in a.placement.defects if d.kind == "partial-input"]
+    defects = records_for(a, RULE.code)
     worlds = a.graph.graph["worlds"]
     for (op, producer, addend, need_size, blame), items in group_by(
         defects,
-        lambda d: (d.node[6], d.get("producer"), d.get("addend"), len(d.get("need")), d.sync),
+        lambda d: (
+            d.node[6],
+            d.payload.producer,
+            d.payload.addend,
+            len(d.payload.need),
+            d.sync,
+        ),
     ).items():
         nodes = [d.node for d in items]
         world = worlds[nodes[0][1]]
-        need = tuple(items[0].get("need"))
+        need = items[0].payload.need
         axis = axis_of(world, need)
         experts = producer in ("experts", "shared_experts")
         if experts and world.group("ep", need[0]) == need:
             axis = "ep"  # S12: the experts' partial sum is over the EP group
-        partly = len(items[0].get("have") or ()) > 1
+        partly = len(items[0].payload.have) > 1
         source = producer or "its input"
         if addend in ("shared", "routed"):
             message = (
@@ -116,7 +123,7 @@ def check(ctx) -> None:
         elif partly:
             message = (
                 f"{source} output reaches {op} reduced over only part of its {axis} group "
-                f"({len(items[0].get('have'))} of {need_size} ranks)"
+                f"({len(items[0].payload.have)} of {need_size} ranks)"
             )
         else:
             message = (
@@ -147,7 +154,7 @@ def check(ctx) -> None:
                 a,
                 [first_node(nodes)],
                 f"reads a partial sum over {axis} ranks "
-                + ",".join(map(str, shown_group(a, nodes[0][1], items[0].get("need")))),
+                + ",".join(map(str, shown_group(a, nodes[0][1], need))),
             ),
         )
 

@@ -81,19 +81,22 @@ sync:
 </details>
 """
 
+from syncverify.records import DefectKind
 from syncverify.rule import Rule
 from syncverify.rule_support.for_graph_rules import first_node, group_by, trace, where
+from syncverify.rule_support.record_owners import records_for
 
+K = DefectKind
 MESSAGES = {
-    "reduce-sharded": "{label} sums values sharded over different features: unrelated shards are added",
-    "double-dispatch": "{label} dispatches tokens that are already in expert order",
-    "combine-undispatched": "{label} combines tokens that were never dispatched: it scrambles their order",
-    "duplicated": "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
-    "wrong-shard": "{label} hands {op} {feat} where it needs {expected}",
-    "untiled-gather": "{label} concatenates shares that do not tile one range (an earlier "
+    K.REDUCE_SHARDED: "{label} sums values sharded over different features: unrelated shards are added",
+    K.DOUBLE_DISPATCH: "{label} dispatches tokens that are already in expert order",
+    K.COMBINE_UNDISPATCHED: "{label} combines tokens that were never dispatched: it scrambles their order",
+    K.DUPLICATED: "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
+    K.WRONG_SHARD_BLAMED: "{label} hands {op} {feat} where it needs {expected}",
+    K.UNTILED_GATHER: "{label} concatenates shares that do not tile one range (an earlier "
     "collective split each member's share): the result is pieces of "
     "different parts, not the whole value",
-    "scrambled-tokens": "{label} exchanges the sampled tokens (one id per sequence, nothing to "
+    K.SCRAMBLED_TOKENS: "{label} exchanges the sampled tokens (one id per sequence, nothing to "
     "split): it hands each rank other sequences' tokens, so the output and "
     "the next step read scrambled tokens",
 }
@@ -102,13 +105,7 @@ MESSAGES = {
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    defects = [
-        d
-        for d in a.placement.defects
-        if d.kind in MESSAGES
-        and d.sync is not None
-        and (d.kind not in ("duplicated", "wrong-shard") or d.node[0] == "op")
-    ]
+    defects = records_for(a, RULE.code)
     for (sync_index, kind), items in group_by(defects, lambda d: (d.sync, d.kind)).items():
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
@@ -117,9 +114,9 @@ def check(ctx) -> None:
         message = MESSAGES[kind].format(
             label=sync.label,
             op=op,
-            copies=first.get("copies"),
-            feat=first.get("feat"),
-            expected=first.get("expected"),
+            copies=getattr(first.payload, "copies", None),
+            feat=getattr(first.payload, "feat", None),
+            expected=getattr(first.payload, "expected", None),
         )
         ctx.report(
             RULE,

@@ -6,6 +6,7 @@ import pytest
 
 from syncverify.analysis import run_analyses
 from syncverify.analysis.values import FULL, chunk, covers_blocks, feat_union, normalize, tokens
+from syncverify.records import DefectKind
 from tests.support import TINY_MOE, load_dict, synth
 
 B = ("P", 0, 0)
@@ -64,7 +65,7 @@ def test_a_second_all_reduce_multiplies_by_the_group_size():
     attn = next(s for s in plan["sync"] if s["id"] == "attn-ar")
     plan["sync"].append(dict(attn, id="again"))
     defects = run_analyses(load_dict(plan)).placement.defects
-    assert {(d.kind, d.get("times")) for d in defects} == {("double-reduction", 2)}
+    assert {(d.kind, d.payload.times) for d in defects} == {("double-reduction", 2)}
 
 
 def test_all_reduce_over_world_sums_different_requests():
@@ -100,7 +101,12 @@ def test_ep_spanning_replicas_with_tp_needs_a_gather_after_the_combine():
     """S12: the combine returns each TP rank's share; an all_gather over tp restores it."""
     plan = synth(TINY_MOE, tp=2, dp=2, ep=4)
     assert kinds(plan) == set()
-    assert kinds(without(plan, "moe-ag")) & {"addends-differ", "partial-input", "not-replicated"}
+    assert kinds(without(plan, "moe-ag")) & {
+        DefectKind.ADDENDS_DIFFER,
+        DefectKind.ADDENDS_HOLD_DIFFERENT_TOKENS,
+        DefectKind.PARTIAL_INPUT,
+        DefectKind.NOT_REPLICATED,
+    }
 
 
 def test_replicated_shared_experts_added_to_a_partial_routed_output():
