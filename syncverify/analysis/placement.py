@@ -37,7 +37,7 @@ from syncverify.analysis.values import (
 )
 from syncverify.graph.edges import edges_with_data
 from syncverify.graph.world import PhaseWorld
-from syncverify.plan import Plan
+from syncverify.plan import ALL_OPS, SHARDINGS, Plan
 from syncverify.records import (
     NO_DETAIL,
     AddendsDiffer,
@@ -857,3 +857,40 @@ def _real_feat_text(classes, phase: str, feat: tuple) -> str:
 def analyse_placement(graph: nx.DiGraph, plan: Plan) -> PlacementResult:
     return Placement(graph, plan).run()
 
+
+class OpDispatchError(Exception):
+    """rules/ops.yaml and the `_op_<kind>` handlers of `Placement` disagree."""
+
+
+def op_dispatch_problems(table: dict, handler_kinds: set[str], ops: tuple[str, ...]) -> list[str]:
+    """What keeps `table` (op -> {sharding -> {kind, ...}}) from dispatching every op of `ops`
+    to a handler: an op with no entry or no `default`, an unknown sharding, a kind with no
+    handler, a handler no kind names (dead code that a renamed kind would leave behind)."""
+    problems = [f"op {op!r} has no entry" for op in ops if op not in table]
+    problems += [f"op {op!r} is not an op of plans (plan.ALL_OPS)" for op in table if op not in ops]
+    named = set()
+    for op, specs in table.items():
+        if "default" not in specs:
+            problems.append(f"op {op!r} has no `default` sharding")
+        for sharding, spec in specs.items():
+            if sharding not in SHARDINGS:
+                problems.append(f"op {op!r}: unknown sharding {sharding!r}")
+            named.add(spec.get("kind"))
+            if spec.get("kind") not in handler_kinds:
+                problems.append(f"op {op!r} ({sharding}): no handler _op_{spec.get('kind')}")
+    problems += [f"handler _op_{k} names no kind of the table" for k in handler_kinds - named]
+    return problems
+
+
+def _check_op_dispatch() -> None:
+    """Checked at import: a table edit that leaves an op without a handler fails at once, with
+    the op named, not as an AttributeError deep in a plan's analysis."""
+    handlers = {name.removeprefix("_op_") for name in vars(Placement) if name.startswith("_op_")}
+    problems = op_dispatch_problems(catalog.op_table(), handlers, ALL_OPS)
+    if problems:
+        raise OpDispatchError(
+            "rules/ops.yaml does not match the placement handlers: " + "; ".join(problems)
+        )
+
+
+_check_op_dispatch()
