@@ -1,8 +1,8 @@
 """Hypothesis profiles for the property tests (issue 12 item 7), chosen by HYPOTHESIS_PROFILE.
 
 - "ci" (the default): a fresh sample on every run, sized so the whole suite stays under six
-  minutes on two cores (docs/semantics.md "What the property tests draw" gives the measured
-  share of the property tests);
+  minutes on two cores (docs/testing.md lists every test's count under each profile and how
+  to measure the suite: `python -m pytest -p tests.cputime`);
 - "dev": a handful of examples per property, for a quick local run;
 - "deep": thousands, for bench/ and for hunting.
 
