@@ -53,8 +53,7 @@ class CheckArguments:
 
 def check(args: CheckArguments, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Check every plan, render the report, return the exit code (0, 1 or 2)."""
-    from syncverify.checking import CheckOptions, PlanSource, check_files, rechecker
-    from syncverify.report import Report, exit_code, problems_on_stderr
+    from syncverify.report import exit_code, problems_on_stderr
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
@@ -72,24 +71,8 @@ def check(args: CheckArguments, out: TextIO | None = None, err: TextIO | None = 
     if args.write and STDIN in files:
         err.write("syncverify: error: --write cannot change standard input; name the plan file\n")
         return 2
-    sources = [
-        PlanSource(f, args.stdin_filename, stdin=args.stdin if f == STDIN else None) for f in files
-    ]
-    options = [
-        CheckOptions(p.selection, p.severity, args.exhaustive, args.loader) for p in policies
-    ]
-    report = Report()
-    with progress.bar(err, len(files), enabled=False if args.quiet else None):
-        check_files(report, sources, options, args.jobs)
+    report, recheck = checked(args, files, policies, err)
     policy_of = {display_name(f, args.stdin_filename): p for f, p in zip(files, policies)}
-    # an edited plan is checked again with the real loader, as it is written to the disk
-    recheck = rechecker({s.display: replace(o, loader=None) for s, o in zip(sources, options)})
-    if args.write:
-        from syncverify import fixes
-
-        if fixes.write(report, recheck, err):  # then report on the plans as they are now
-            report = Report()
-            check_files(report, sources, options, args.jobs)
     try:
         reported = {name: p.reported for name, p in policy_of.items()}
         use_baseline(report, recorded, args.baseline, args.write_baseline, reported, err)
@@ -109,6 +92,32 @@ def check(args: CheckArguments, out: TextIO | None = None, err: TextIO | None = 
     if problems_on_stderr(args.format) or args.output:
         problems_to(err, report.problems)
     return report.exit_code
+
+
+def checked(args: CheckArguments, files: list[str], policies: list, err: TextIO) -> tuple:
+    """(the Report of every plan, with its policy; recheck(name, text) -> the findings of an
+    edited plan). With `--fix --write` the plans are edited first, then reported as they are."""
+    from syncverify.checking import CheckOptions, PlanSource, check_files, rechecker
+    from syncverify.report import Report
+
+    sources = [
+        PlanSource(f, args.stdin_filename, stdin=args.stdin if f == STDIN else None) for f in files
+    ]
+    options = [
+        CheckOptions(p.selection, p.severity, args.exhaustive, args.loader) for p in policies
+    ]
+    report = Report()
+    with progress.bar(err, len(files), enabled=False if args.quiet else None):
+        check_files(report, sources, options, args.jobs)
+    # an edited plan is checked again with the real loader, as it is written to the disk
+    recheck = rechecker({s.display: replace(o, loader=None) for s, o in zip(sources, options)})
+    if args.write:
+        from syncverify import fixes
+
+        if fixes.write(report, recheck, err):  # then report on the plans as they are now
+            report = Report()
+            check_files(report, sources, options, args.jobs)
+    return report, recheck
 
 
 def prepared(args: CheckArguments) -> tuple:
