@@ -126,9 +126,18 @@ def _is_plan(doc: Document, problems: Problems) -> bool:
     return True
 
 
+def _misspelled_version_key(data: dict) -> bool:
+    from syncverify.suggest import close_match, exact_match  # an error path only
+
+    keys = [k for k in data if isinstance(k, str)]
+    return any(exact_match(k, ["syncverify"]) or close_match(k, ["syncverify"]) for k in keys)
+
+
 def _version_supported(doc: Document, problems: Problems) -> bool:
     """False only for a version this syncverify cannot read (nothing else is worth checking)."""
     if "syncverify" not in doc.data:
+        if _misspelled_version_key(doc.data):
+            return True  # the unknown-key problem says "did you mean 'syncverify'?": one cause
         problems.add(
             UNSUPPORTED_VERSION,
             doc.spans.get((), Span(1, 1)),
@@ -308,7 +317,8 @@ def stage_split(layers: int, pp: int, explicit: tuple[int, ...] | None) -> tuple
 
 
 def infer_role(after: str, collective: str) -> str | None:
-    """An all_to_all's role when not written: after router it dispatches, after experts it combines."""
+    """An all_to_all's role when not written: after router it dispatches, after experts it
+    combines."""
     if collective != "all_to_all":
         return None
     return {"router": "dispatch", "experts": "combine"}.get(after)
@@ -376,7 +386,7 @@ class _Resolver:
         moe = self.moe(written.get("moe"), hf.get("moe"), layers, values.get("ffn"))
         if moe is False:
             return None
-        dense = [l for l in range(layers) if moe is None or l not in moe.layers]
+        dense = [n for n in range(layers) if moe is None or n not in moe.layers]
         if "ffn" not in values and dense:
             from syncverify.ranges import compact  # an error message only
 

@@ -113,3 +113,17 @@ def test_an_unrelated_unknown_key_leaves_the_missing_key_reported():
     found = problems(PLAN.replace("vocab: 128256", "colour: 1"))
     assert sorted(code for code, *_ in found) == ["SV003", "SV008"]
     assert any("missing required key 'vocab'" in message for _, _, _, message, _ in found)
+
+
+@pytest.mark.parametrize("typo", ["syncverfy", "SyncVerify", "sync_verify", "syncverify_"])
+def test_a_misspelled_version_key_is_one_finding(typo: str):
+    """`syncverfy: 1` is the unknown key with its "did you mean", not also "missing the plan
+    format version" (SV009): one cause, one finding."""
+    got = problems(PLAN.replace("syncverify: 1", f"{typo}: 1", 1))
+    assert [(code, line) for code, line, *_ in got] == [("SV003", line_of(PLAN, "syncverify: 1"))]
+    assert "did you mean 'syncverify'?" in got[0][4]
+
+
+def test_a_plan_without_any_version_key_still_says_so():
+    got = problems(PLAN.replace("syncverify: 1\n", "", 1))
+    assert [code for code, *_ in got] == ["SV009"]
