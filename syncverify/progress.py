@@ -16,7 +16,10 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 DELAY = 1.0  # seconds before the bar appears
 
@@ -41,7 +44,7 @@ class _Bar:
     def __init__(self, stream: TextIO, total: int, delay: float):
         self.stream, self.total = stream, total
         self.description, self.done = "checking", 0
-        self.progress = None
+        self.progress: Progress | None = None  # rich's bar, once shown
         self.lock = threading.Lock()
         self.stopped = False
         self.timer = threading.Timer(delay, self.show)
@@ -67,7 +70,7 @@ class _Bar:
             if self.stopped:
                 return
             console = Console(file=self.stream, force_terminal=True)
-            self.progress = Progress(
+            shown = self.progress = Progress(
                 TextColumn("[bold]syncverify[/] {task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
@@ -75,10 +78,8 @@ class _Bar:
                 console=console,
                 transient=True,
             )
-            self.task = self.progress.add_task(
-                self.description, total=self.total, completed=self.done
-            )
-            self.progress.start()
+            self.task = shown.add_task(self.description, total=self.total, completed=self.done)
+            shown.start()
 
     def update(self, description: str, advance: int = 0) -> None:
         with self.lock:
