@@ -152,6 +152,15 @@ def cli() -> None:
     help="Insert them into the plan files (implies --fix; comments and formatting kept), "
     "then check again.",
 )
+@click.option(
+    "--force-exclude",
+    is_flag=True,
+    help="Treat the files named as found by a folder walk: skip YAML files without a "
+    "top-level syncverify: key (the pre-commit hook passes every matching file).",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Note on standard error the files skipped, and why."
+)
 def check(paths, format_, per_file_ignores, **options) -> None:
     """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
     from syncverify.commands import check as command

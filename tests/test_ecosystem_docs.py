@@ -48,7 +48,7 @@ def test_hook_manifest_is_valid_for_pre_commit():
 
 def test_hook_runs_check_serially_on_yaml_files():
     hook = manifest()
-    assert hook["entry"] == "syncverify check" and hook["language"] == "python"
+    assert hook["entry"] == "syncverify check --force-exclude" and hook["language"] == "python"
     assert hook["require_serial"] is True and hook["types"] == ["yaml"]
 
 

@@ -4,8 +4,8 @@ pre-commit builds a virtualenv and pip-installs syncverify from the hook reposit
 needs the package index and takes about a minute: one test, marked `slow` so that
 `-m "not slow"` leaves it out. try-repo builds that environment again on every call (it keeps
 its store in a temporary folder), so one run shows both outcomes: the broken plan fails the
-hook, the clean plan beside it is checked and gives nothing, and a YAML file outside the plan
-folders is not passed to the hook at all.
+hook, the clean plan beside it is checked and gives nothing, a Kubernetes manifest in a plan
+folder is skipped, and a YAML file outside the plan folders is not passed to the hook at all.
 
 The hook repository is a snapshot of this working tree (tracked and new files, as
 `pip install .` would see them) committed into a temporary git repository, so work in
@@ -74,8 +74,12 @@ def snapshot_of_this_repo(into: Path) -> Path:
 
 
 def consumer_repo(into: Path) -> Path:
-    """A repository with a clean plan, a broken plan and a YAML file that is not a plan."""
+    """A repository with a clean plan, a broken plan, a Kubernetes manifest in deploy/ (a plan
+    folder for the hook's `files:`, so it is passed: --force-exclude skips it, as it has no
+    `syncverify:` key) and a YAML file outside the plan folders."""
     (into / "plans").mkdir(parents=True)
+    (into / "deploy").mkdir()
+    (into / "deploy" / "web.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\n")
     shutil.copy(PLANS / "small.yaml", into / "plans" / "good.yaml")
     shutil.copy(PLANS / "uneven.yaml", into / "plans" / "bad.yaml")
     (into / "workflow.yaml").write_text("name: not a plan\non: push\n")
@@ -135,3 +139,4 @@ def test_pre_commit_try_repo_passes_good_plans_and_fails_bad_ones(tmp_path):
     assert "1 error in 1 of 2 files" in proc.stdout  # good.yaml was checked: no finding
     assert "plans/good.yaml" not in proc.stdout
     assert "workflow.yaml" not in proc.stdout  # `files:` keeps to plan folders
+    assert "deploy/web.yaml" not in proc.stdout  # passed, and skipped: not a plan

@@ -47,6 +47,8 @@ class CheckArguments:
     jobs: int = 1
     fix: bool = False
     write: bool = False
+    force_exclude: bool = False  # named files as found ones: non-plans skipped
+    verbose: bool = False  # notes on standard error: the files discovery skipped, and why
     loader: Callable | None = None
     stdin: TextIO | None = None  # the plan `-` names (default: the process's standard input)
 
@@ -57,7 +59,7 @@ def check(args: CheckArguments, out: TextIO | None = None, err: TextIO | None = 
 
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        args, files, policies, recorded = prepared(args)
+        args, files, policies, recorded = prepared(args, err)
     except UsageProblem as exc:
         from syncverify.escape import clean_line
 
@@ -120,13 +122,17 @@ def checked(args: CheckArguments, files: list[str], policies: list, err: TextIO)
     return report, recheck
 
 
-def prepared(args: CheckArguments) -> tuple:
+def prepared(args: CheckArguments, err: TextIO) -> tuple:
     """(the arguments with `format` resolved, the plan files, each plan's Policy, the baseline
     read), after refusing what cannot work (UsageProblem) before anything is checked."""
     from syncverify.report import resolve_format
 
     args = replace(args, output=None if args.output == STDIN else args.output)  # `-o -`: stdout
-    files = plan_files(args.paths)
+    discovery = plan_files(args.paths, force_exclude=args.force_exclude)
+    files = discovery.files
+    if args.verbose:
+        for path, reason in discovery.skipped:
+            err.write(f"syncverify: note: skipped {path}: {reason}\n")
     configurations: list = []
     policies = plan_policies(files, args, read=configurations)
     outputs = [("--output", args.output), ("--write-baseline", args.write_baseline)]

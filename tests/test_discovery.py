@@ -1,0 +1,131 @@
+"""Repository scope (issue 13 item 6): which YAML files a run checks, seen from the user's side.
+
+A repository holds plans next to Kubernetes manifests and CI workflows. A folder walk (and the
+pre-commit hook, which passes file names with --force-exclude) checks only files with a top-level
+`syncverify:` key and skips the others, saying so under --verbose; a file named on the command
+line is checked whatever it holds.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syncverify.cli import cli
+from syncverify.discovery import SCAN_BYTES, may_be_plan, plan_files
+
+PLANS = Path(__file__).parent / "data" / "cli"
+MANIFEST = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+NOTE = "syncverify: note: skipped deploy/web.yaml: no top-level `syncverify:` key, not a plan"
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A repository: a clean plan, a Kubernetes manifest, a workflow; the current directory."""
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "deploy").mkdir()
+    shutil.copy(PLANS / "small.yaml", tmp_path / "plans" / "small.yaml")
+    (tmp_path / "deploy" / "web.yaml").write_text(MANIFEST)
+    (tmp_path / "ci.yml").write_text("name: ci\non: push\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def check(*args: str):
+    return CliRunner().invoke(cli, ["check", "--format", "concise", *args])
+
+
+def test_a_folder_walk_checks_the_plans_and_skips_a_manifest(repo):
+    result = check(".")
+    assert result.exit_code == 0, result.output
+    assert "web.yaml" not in result.output and "ci.yml" not in result.output
+
+
+def test_verbose_says_which_files_were_skipped_and_why(repo):
+    result = check("--verbose", ".")
+    assert result.exit_code == 0, result.output
+    assert NOTE in result.stderr
+    assert "plans/small.yaml" not in result.stderr
+
+
+def test_a_manifest_named_on_the_command_line_is_still_an_error(repo):
+    result = check("deploy/web.yaml")
+    assert result.exit_code == 2
+    assert "deploy/web.yaml:1:1: error SV003" in result.stdout
+
+
+def test_the_hooks_force_exclude_skips_a_manifest_it_is_passed(repo):
+    result = check("--force-exclude", "-v", "deploy/web.yaml", "plans/small.yaml")
+    assert result.exit_code == 0, result.output
+    assert NOTE in result.stderr
+
+
+def test_the_hook_passed_only_a_manifest_does_not_fail(repo):
+    assert check("--force-exclude", "deploy/web.yaml").exit_code == 0
+
+
+def test_a_broken_plan_is_still_checked_by_the_hook(repo):
+    shutil.copy(PLANS / "unknown-key.yaml", repo / "plans" / "typo.yaml")
+    result = check("--force-exclude", "plans/typo.yaml")
+    assert result.exit_code == 2 and "plans/typo.yaml:" in result.stdout
+
+
+def test_a_folder_with_only_manifests_is_reported_as_without_plans(repo):
+    result = check("deploy")
+    assert result.exit_code == 2
+    assert "deploy:1:1: error SV001 'deploy' is a directory, not a plan file" in result.stdout
+
+
+def test_an_unreadable_file_named_explicitly_is_reported(repo):
+    result = check("--force-exclude", "plans/missing.yaml")
+    assert result.exit_code == 2 and "plans/missing.yaml:1:1: error SV001" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "syncverify: 1\nname: x\n",
+        "# a plan\n\n'syncverify': 1\n",
+        '"syncverify" : 1\n',
+        "\ufeffsyncverify: 1\n",
+        "name: x\nsyncverify: 1\n",
+        "{syncverify: 1, name: x}\n",  # a flow mapping: the loader decides
+        "---\nsyncverify: 1\n",
+    ],
+)
+def test_what_counts_as_a_plan(tmp_path, text):
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert may_be_plan(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [MANIFEST, "name: x\n  syncverify: 1\n", "# syncverify: 1\nkind: Pod\n", "syncverify_x: 1\n"],
+)
+def test_what_is_no_plan(tmp_path, text):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    assert not may_be_plan(path)
+
+
+def test_a_huge_file_is_read_only_so_far_and_then_checked(tmp_path):
+    """Past the scanned head the key could still come: the file is checked (fail closed)."""
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"# padding\n" * (SCAN_BYTES // 10 + 1))
+    assert may_be_plan(path)
+
+
+def test_walk_skips_hidden_folders_and_keeps_the_order(tmp_path):
+    for name in ("b.yml", "a.yaml", "sub/c.yaml", ".hidden/d.yaml", ".e.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("syncverify: 1\n")
+    found = plan_files([str(tmp_path)]).files
+    assert [Path(f).relative_to(tmp_path).as_posix() for f in found] == [
+        "a.yaml",
+        "b.yml",
+        "sub/c.yaml",
+    ]
