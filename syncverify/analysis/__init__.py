@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Optional
 
 import networkx as nx
 
@@ -22,10 +21,12 @@ from syncverify.analysis.matching import Hang, missing_ranks, order_mismatches, 
 from syncverify.analysis.overlap import CouldBeAsync, find_could_be_async
 from syncverify.analysis.placement import PlacementResult, analyse_placement
 from syncverify.analysis.redundancy import Redundant, find_redundant
-from syncverify.graph.builder import Scenario, build_graph
-from syncverify.graph.nodes import CollNode
-from syncverify.graph.quotient import Reduction, identity, quotient
+from syncverify.graph.builder import Scenario, unroll
+from syncverify.graph.nodes import CollNode, Node
+from syncverify.graph.quotient import Classes, Reduction, identity, quotient
+from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
+from syncverify.records import RedundantReason
 
 
 @dataclass
@@ -35,17 +36,19 @@ class Analyses:
     placement: PlacementResult
     order: OrderIndex
     races: list[Race]
-    deadlock: list[tuple] | None  # every node on a cycle of waits, or None
+    deadlock: list[Node] | None  # every node on a cycle of waits, or None
     hangs: list[Hang]
     handover: HandoverResult | None
+    # what the graph was unrolled over, to read its representatives back as real indices
+    worlds: dict[str, PhaseWorld]  # phase name -> its ranks, groups, layers and steps
+    classes: Classes  # representative rank / microbatch / replica -> the real ones (quotient)
+    layer_classes: dict[int, tuple[int, ...]]  # representative layer -> real layers (reduction)
     redundant: list[Redundant] = field(default_factory=list)
     could_be_async: list[CouldBeAsync] = field(default_factory=list)
     certificate: object | None = None  # analysis.certificate.Certificate, when certified
 
 
-def _why_missing(plan: Plan, graph: nx.DiGraph):
-    worlds = graph.graph["worlds"]
-
+def _why_missing(plan: Plan, graph: nx.DiGraph, worlds: dict[str, PhaseWorld]):
     def why(node: CollNode, rank: int) -> str:
         world = worlds["decode" if node.phase == "handover" else node.phase]
         if not world.active(rank):
@@ -89,26 +92,27 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
     progress.stage(f"building the graph of {original.name}")
     plan, classes = quotient(plan, reduction) if reduce else (plan, identity(plan))
     scenario = Scenario(reduce=reduce, steps=reduction.steps, periods=reduction.layer_periods)
-    graph = build_graph(plan, scenario)
-    graph.graph["classes"] = classes
+    unrolled = unroll(plan, scenario)
+    graph, worlds = unrolled.graph, unrolled.worlds
+    graph.graph["classes"] = classes  # the untyped copy, until every reader uses Analyses
     progress.stage(f"analysing {original.name}")
     placement = analyse_placement(graph, plan)
     index, races = analyse_order(graph)
     deadlock = None if index.acyclic else index.cycle()
     hangs = (
-        missing_ranks(graph, _why_missing(plan, graph))
+        missing_ranks(graph, _why_missing(plan, graph, worlds))
         + order_mismatches(graph)
         + size_mismatches(graph, placement.values)
     )
     for idle in idle_scenarios(plan, reduce, scenario):
-        idle_graph = build_graph(plan, idle)
+        idle_unrolled = unroll(plan, idle)
+        idle_graph = idle_unrolled.graph
         hangs += [
             h
-            for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph))
+            for h in missing_ranks(idle_graph, _why_missing(plan, idle_graph, idle_unrolled.worlds))
             if h.reason == "idle"
         ]
     handover = None
-    worlds = graph.graph["worlds"]
     if "prefill" in worlds and "decode" in worlds:
         handover = analyse_handover(
             plan, worlds["prefill"], worlds["decode"], placement.attention_kv
@@ -116,7 +120,9 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
     blamed = {d.sync for d in placement.defects if d.sync is not None} | {h.sync for h in hangs}
     redundant = find_redundant(plan, graph, placement.effects, index, races, blamed)
     if handover is not None:
-        redundant += [Redundant(i, (), "handover") for i in handover.unneeded if i not in blamed]
+        redundant += [
+            Redundant(i, (), RedundantReason.HANDOVER) for i in handover.unneeded if i not in blamed
+        ]
     return Analyses(
         original,
         graph,
@@ -126,6 +132,9 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
         deadlock,
         hangs,
         handover,
-        redundant,
-        find_could_be_async(plan, graph),
+        worlds=worlds,
+        classes=classes,
+        layer_classes=unrolled.layer_classes,
+        redundant=redundant,
+        could_be_async=find_could_be_async(plan, graph),
     )

@@ -379,9 +379,9 @@ def _growth(plan: Plan, old: Reduction, new: Reduction, analyses) -> float:
     from syncverify.graph.reduction import layer_classes
 
     factor = 1.0
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     for phase in new.whole_microbatches - old.whole_microbatches:
-        kept = len(classes.microbatches.get(phase, {})) if classes else 0
+        kept = len(classes.microbatches.get(phase, {}))
         real = plan.phase(phase).microbatches
         factor *= real / max(kept, 1)
     if new.layer_periods != old.layer_periods:

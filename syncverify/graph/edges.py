@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import networkx as nx
 
+from syncverify.graph.nodes import Node
 
-def edges_with_data(graph: nx.DiGraph) -> Iterator[tuple[tuple, tuple, dict]]:
+
+def edges_with_data(graph: nx.DiGraph) -> Iterator[tuple[Node, Node, dict]]:
     """(u, v, attrs) for every edge, as graph.edges(data=True) gives them, in the same order.
 
     Read straight from the adjacency: the analyses walk every edge several times per check, and

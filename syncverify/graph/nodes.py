@@ -40,7 +40,8 @@ class OpNode(NamedTuple):
     layer: int
     op: str
 
-    __repr__ = tuple.__repr__
+    def __repr__(self) -> str:
+        return tuple.__repr__(self)
 
 
 class CollNode(NamedTuple):
@@ -52,7 +53,8 @@ class CollNode(NamedTuple):
     layer: int
     group: tuple[int, ...]
 
-    __repr__ = tuple.__repr__
+    def __repr__(self) -> str:
+        return tuple.__repr__(self)
 
 
 class HostNode(NamedTuple):
@@ -60,7 +62,8 @@ class HostNode(NamedTuple):
     step: int
     mb: int
 
-    __repr__ = tuple.__repr__
+    def __repr__(self) -> str:
+        return tuple.__repr__(self)
 
 
 class SinkNode(NamedTuple):
@@ -69,7 +72,8 @@ class SinkNode(NamedTuple):
     step: int
     mb: int
 
-    __repr__ = tuple.__repr__
+    def __repr__(self) -> str:
+        return tuple.__repr__(self)
 
 
 Node = OpNode | CollNode | HostNode | SinkNode
@@ -93,7 +97,12 @@ def sink_node(phase: str, step: int, mb: int) -> SinkNode:
     return SinkNode("sink", phase, step, mb)
 
 
-_BY_KIND: dict[str, type] = {"op": OpNode, "coll": CollNode, "host": HostNode, "sink": SinkNode}
+_BY_KIND: dict[str, type[Node]] = {
+    "op": OpNode,
+    "coll": CollNode,
+    "host": HostNode,
+    "sink": SinkNode,
+}
 
 
 def as_node(key: tuple) -> Node | tuple:

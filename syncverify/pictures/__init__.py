@@ -42,20 +42,22 @@ def picture(
 
     findings = list(findings)
     phase = phase or default_phase(plan, findings)
-    reduced, classes, graph = reduced_graph(plan, steps)
-    drawn = collapse(reduced, graph, phase, steps=steps, microbatches=microbatches, classes=classes)
+    reduced, _, dag = reduced_graph(plan, steps)
+    drawn = collapse(reduced, dag, phase, steps=steps, microbatches=microbatches)
     if findings:
-        highlight(drawn, reduced, findings, graph)
+        highlight(drawn, reduced, findings, dag)
     return drawn
 
 
 def reduced_graph(plan, steps: int):
-    """(reduced plan, its classes, its DAG): the representatives the checker analyses
+    """(reduced plan, its classes, its unrolled DAG): the representatives the checker analyses
     (graph.quotient: DP replicas and microbatches; graph.reduction: layers), `steps` decode
     steps. Raises PlanError (SV014) for a plan too large to build."""
+    from dataclasses import replace
+
     from syncverify.analysis.certificate import certified_reduction
     from syncverify.budget import check_size
-    from syncverify.graph.builder import Scenario, build_graph
+    from syncverify.graph.builder import Scenario, unroll
     from syncverify.graph.quotient import quotient
 
     check_size(plan)
@@ -63,9 +65,10 @@ def reduced_graph(plan, steps: int):
     # ones: a picture must show the graph whose findings it highlights
     reduction = certified_reduction(plan)
     reduced, classes = quotient(plan, reduction)
-    graph = build_graph(reduced, Scenario(steps=max(steps, 1), periods=reduction.layer_periods))
-    graph.graph["classes"] = classes
-    return reduced, classes, graph
+    scenario = Scenario(steps=max(steps, 1), periods=reduction.layer_periods)
+    dag = replace(unroll(reduced, scenario), classes=classes)
+    dag.graph.graph["classes"] = classes  # the untyped copy, until every reader uses Analyses
+    return reduced, classes, dag
 
 
 def draw(plan, *, format: str = "mermaid", **options) -> str:

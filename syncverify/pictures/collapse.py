@@ -19,10 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from syncverify.graph.nodes import EMBED_LAYER, Node
 from syncverify.plan import Plan
 from syncverify.ranges import compact
+
+if TYPE_CHECKING:
+    from syncverify.graph.builder import Unrolled
 
 
 @dataclass
@@ -56,18 +60,18 @@ class Picture:
 
 
 def collapse(
-    plan: Plan, graph, phase: str, steps: int = 1, microbatches: int = 1, classes=None
+    plan: Plan, dag: Unrolled, phase: str, steps: int = 1, microbatches: int = 1
 ) -> Picture:
     """The picture of `phase` (first `steps` decode steps, first `microbatches` microbatches).
 
-    `classes` (graph.quotient) maps the ranks of a reduced plan back to the real ones for the
-    lane labels: a lane of replica 1 stands for every replica but the first."""
-    world = graph.graph["worlds"][phase]
+    `dag.classes` (graph.quotient) maps the ranks of a reduced plan back to the real ones for
+    the lane labels: a lane of replica 1 stands for every replica but the first."""
+    graph, world = dag.graph, dag.worlds[phase]
     keep = _keeper(phase, steps, microbatches)
-    real = classes
-    rank_sets = rank_classes(graph, phase, keep)
+    real = dag.classes
+    rank_sets = rank_classes(dag, phase, keep)
     lane_of = {rank: i for i, ranks in enumerate(rank_sets) for rank in ranks}
-    layer_text = layer_texts(plan, graph)
+    layer_text = layer_texts(dag)
     many = (steps > 1 and phase == "decode", microbatches > 1)  # say step / microbatch
     keys: dict[tuple, tuple] = {}
     for node in graph:
@@ -112,11 +116,11 @@ def _keeper(phase: str, steps: int, microbatches: int):
     return keep
 
 
-def rank_classes(graph, phase: str, keep) -> list[tuple[int, ...]]:
+def rank_classes(dag: Unrolled, phase: str, keep) -> list[tuple[int, ...]]:
     """Ranks grouped by what they do in the kept part of `phase`, in rank order."""
     ops: dict[int, list] = {}
     calls: dict[int, list] = {}
-    for node, attrs in graph.nodes(data=True):
+    for node, attrs in dag.graph.nodes(data=True):
         if not keep(node):
             continue
         if node.kind == "op":
@@ -126,7 +130,7 @@ def rank_classes(graph, phase: str, keep) -> list[tuple[int, ...]]:
         elif node.kind == "coll":
             for rank in attrs.get("issuers", {}):
                 calls.setdefault(rank, []).append((node.step, node.mb, node.sync_index, node.layer))
-    world = graph.graph["worlds"][phase]
+    world = dag.worlds[phase]
     signature: dict[tuple, list[int]] = {}
     for rank in range(world.topo.world):
         mine = (
@@ -161,9 +165,9 @@ def _sort_key(key: tuple, position: dict) -> tuple:
     return (3, key[1], key[2])
 
 
-def layer_texts(plan: Plan, graph) -> dict[int, str]:
+def layer_texts(dag: Unrolled) -> dict[int, str]:
     """Representative layer -> "L0", "L1-37" (the layers it stands for)."""
-    classes = graph.graph.get("layer_classes") or {}
+    classes = dag.layer_classes
     return {rep: "L" + compact(layers).replace(", ", ",") for rep, layers in classes.items()}
 
 

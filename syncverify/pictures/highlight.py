@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from syncverify.graph.nodes import Node, describe
+
+if TYPE_CHECKING:
+    from syncverify.graph.builder import Unrolled
 
 ANY = None
 
@@ -68,14 +72,17 @@ def matches(node: Node, where, plan, sync_names: dict, classes) -> bool:
     return bool(where.sync) and sync_names.get(node.sync_index) == where.sync and layer_ok
 
 
-def highlight(picture, plan, findings: Iterable, graph) -> int:
+def highlight(picture, plan, findings: Iterable, dag: Unrolled) -> int:
     """Mark the boxes and arrows `findings` are about; returns how many boxes are hot."""
     from types import SimpleNamespace
 
     from syncverify.rule_support.for_graph_rules import shown
 
-    classes = graph.graph.get("classes")
-    as_analyses = SimpleNamespace(graph=graph)
+    classes = dag.classes
+    # what `shown` reads of an Analyses, to name the real instance a representative stands for
+    as_analyses = SimpleNamespace(
+        graph=dag.graph, worlds=dag.worlds, classes=classes, layer_classes=dag.layer_classes
+    )
     sync_names = {s.index: s.id or f"#{s.index + 1}" for s in plan.syncs}
     findings = list(findings)
     traces = {line for f in findings for line in f.trace}

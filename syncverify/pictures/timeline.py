@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from syncverify.graph.nodes import EMBED_LAYER, CollNode, Node, OpNode
 from syncverify.pictures.collapse import layer_texts
 from syncverify.ranges import compact
+
+if TYPE_CHECKING:
+    from syncverify.graph.builder import Unrolled
 
 NEVER = None
 
@@ -77,15 +81,15 @@ def _never_completes(graph, node: Node) -> bool:
     return node.kind == "coll" and set(attrs.get("issuers", {})) != set(attrs.get("members", ()))
 
 
-def build(plan, graph, phase: str, step: int = 0) -> Timeline:
+def build(plan, dag: Unrolled, phase: str, step: int = 0) -> Timeline:
     """The lanes of `phase` over the slots decode step `step` (prefill: the pass) spans; ops
     of neighbouring steps that run in those slots (a pipeline) are shown with their step.
 
-    `plan` and `graph` may be the representatives of `pictures.reduced_graph`: lanes then name
+    `plan` and `dag` may be the representatives of `pictures.reduced_graph`: lanes then name
     the real ranks they stand for."""
-    classes = graph.graph.get("classes")
+    graph, classes = dag.graph, dag.classes
     times = schedule(graph)
-    world = graph.graph["worlds"][phase]
+    world = dag.worlds[phase]
     ours = [n for n in graph if n.kind in ("op", "coll") and n.phase == phase and n.step == step]
     started = [t for n in ours if (t := times[n]) is not NEVER]
     first = min(started, default=0)
@@ -98,9 +102,7 @@ def build(plan, graph, phase: str, step: int = 0) -> Timeline:
         and (t := times[n]) is not NEVER
         and first <= t <= last
     ]
-    label = _Labels(
-        plan, step, world.phase.microbatches > 1, classes, phase, layer_texts(plan, graph)
-    )
+    label = _Labels(plan, step, world.phase.microbatches > 1, classes, phase, layer_texts(dag))
     lanes = {
         r: [Cell() for _ in range(first, last + 1)]
         for r in range(world.topo.world)
@@ -184,7 +186,7 @@ def _place_coll(lanes, graph, node, times, first, last, label) -> list[str]:
     notes = []
     if _never_completes(graph, node):
         missing = sorted(set(attrs["members"]) - set(attrs["issuers"]))
-        classes = graph.graph.get("classes")
+        classes = label.classes
         if classes:  # the real ranks the representatives stand for
             missing = sorted(classes.real_ranks(node.phase, missing))
         notes.append(
