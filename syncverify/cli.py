@@ -40,7 +40,7 @@ def cli() -> None:
 
 
 @cli.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, metavar="PLAN...")
+@click.argument("paths", nargs=-1, metavar="[PLAN]...")
 @click.option(
     "--format",
     "--output-format",
@@ -162,11 +162,14 @@ def cli() -> None:
     "--verbose", "-v", is_flag=True, help="Note on standard error the files skipped, and why."
 )
 def check(paths, format_, per_file_ignores, **options) -> None:
-    """Check plan files (directories: every *.yaml / *.yml below them; - reads stdin)."""
+    """Check plan files (directories: every plan below them; - reads stdin; none: `.`)."""
     from syncverify.commands import check as command
 
     arguments = command.CheckArguments(
-        tuple(paths), format_.lower(), per_file_ignores=tuple(per_file_ignores), **options
+        tuple(paths) or (".",),  # as ruff: no path checks the current directory
+        format_.lower(),
+        per_file_ignores=tuple(per_file_ignores),
+        **options,
     )
     finish(command.check(arguments))
 

@@ -181,8 +181,20 @@ def test_bad_option_value_exits_2(plan):
     assert run("--fail-on", "sometimes", plan(CLEAN)).exit_code == 2
 
 
-def test_no_plan_argument_exits_2():
-    assert run().exit_code == 2
+def test_no_plan_argument_checks_the_current_directory(plan, tmp_path, monkeypatch):
+    plan(ERROR, "plans/a.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = run("--format", "concise")
+    assert result.exit_code == 1
+    assert result.output.startswith("plans/a.yaml:3:16: error SV201")
+
+
+def test_no_plan_argument_in_a_folder_without_plans_exits_2(tmp_path, monkeypatch):
+    real_loader(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    result = run("--format", "concise")
+    assert result.exit_code == 2
+    assert ".:1:1: error SV001 '.' is a directory, not a plan file" in result.output
 
 
 def test_internal_error_becomes_sv900_and_exit_2(plan):

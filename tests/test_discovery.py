@@ -129,3 +129,17 @@ def test_walk_skips_hidden_folders_and_keeps_the_order(tmp_path):
         "b.yml",
         "sub/c.yaml",
     ]
+
+
+def test_check_with_no_path_checks_the_repository(repo):
+    result = CliRunner().invoke(cli, ["check", "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "no findings in 1 file\n"
+    assert NOTE in result.stderr
+
+
+def test_check_with_no_path_in_a_repository_without_plans_says_so(repo):
+    shutil.rmtree(repo / "plans")
+    result = check()
+    assert result.exit_code == 2
+    assert ".:1:1: error SV001 '.' is a directory, not a plan file" in result.stdout
