@@ -3,9 +3,12 @@ sync point in the YAML, and the fix snippets of the seed's requirement table."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from enum import StrEnum
+from functools import cache
+from typing import get_type_hints
 
 from syncverify import catalog
 from syncverify.findings import Where
@@ -13,6 +16,7 @@ from syncverify.graph.nodes import EMBED_LAYER, describe
 from syncverify.graph.reduction import expand
 from syncverify.plan import Plan
 from syncverify.ranges import compact
+from syncverify.records import Group, Ranks, Replicas
 
 
 def group_by(items: Iterable, key: Callable) -> dict:
@@ -44,8 +48,6 @@ def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None 
     """
     plan = analyses.plan
     steps = steps_checked(analyses)
-    layer_classes = analyses.graph.graph.get("layer_classes")
-    classes = analyses.graph.graph.get("classes")
     phases, ranks, layers, step_set, mbs = set(), set(), set(), set(), set()
     for node in nodes:
         if node[0] == "op":
@@ -59,7 +61,7 @@ def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None 
             layer, node_ranks = EMBED_LAYER, ()
         else:
             continue
-        ranks |= classes.real_ranks(phase, node_ranks) if classes else set(node_ranks)
+        ranks |= real_ranks(analyses, phase, node_ranks)
         phase = "decode" if phase == "handover" else phase
         phases.add(phase)
         if 0 <= layer < plan.model.layers:
@@ -67,9 +69,8 @@ def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None 
         if phase == "decode" and step >= 0:
             step_set.add(step)
         if mb >= 0:
-            mbs |= classes.real_microbatches(phase, (mb,)) if classes else {mb}
-    if layer_classes:
-        layers = expand(layer_classes, layers)
+            mbs |= real_microbatches(analyses, phase, (mb,))
+    layers = real_layers(analyses, layers)
     return Where(
         phase=", ".join(p for p in ("prefill", "decode") if p in phases) or None,
         ranks=compact(ranks) if ranks else None,
@@ -124,6 +125,41 @@ def shown_group_ends(analyses, node: tuple) -> tuple[int, int]:
 def real_replicas(analyses, phase: str, replicas: Iterable[int]) -> set[int]:
     classes = analyses.graph.graph.get("classes")
     return classes.real_replicas(phase, replicas) if classes else set(replicas)
+
+
+def real_microbatches(analyses, phase: str, mbs: Iterable[int]) -> set[int]:
+    classes = analyses.graph.graph.get("classes")
+    return classes.real_microbatches(phase, mbs) if classes else set(mbs)
+
+
+def real_layers(analyses, layers: Iterable[int]) -> set[int]:
+    """The model layers representative layers stand for (graph.reduction's layer classes)."""
+    layer_classes = analyses.graph.graph.get("layer_classes")
+    return expand(layer_classes, set(layers)) if layer_classes else set(layers)
+
+
+# how each typed payload field (syncverify.records) maps from representatives to real values
+_REAL_BY_TYPE: dict[object, Callable] = {
+    Ranks: lambda a, phase, ranks: Ranks(tuple(sorted(real_ranks(a, phase, ranks)))),
+    Group: lambda a, phase, group: Group(shown_group(a, phase, group)),
+    Replicas: lambda a, phase, reps: Replicas(tuple(sorted(real_replicas(a, phase, reps)))),
+}
+
+
+@cache
+def _expandable_fields(payload_type: type) -> tuple[tuple[str, Callable], ...]:
+    hints = get_type_hints(payload_type)
+    return tuple((name, _REAL_BY_TYPE[t]) for name, t in hints.items() if t in _REAL_BY_TYPE)
+
+
+def real_payload(analyses, defect):
+    """`defect`'s payload with every `Ranks`, `Group` and `Replicas` field mapped to the real
+    values its representatives stand for (in the phase of the defect's node), by field type."""
+    changes = {
+        name: real(analyses, defect.node[1], getattr(defect.payload, name))
+        for name, real in _expandable_fields(type(defect.payload))
+    }
+    return dataclasses.replace(defect.payload, **changes) if changes else defect.payload
 
 
 def shown(analyses, node: tuple) -> tuple:
@@ -253,7 +289,7 @@ def affected_layers(analyses, nodes: list[tuple]) -> set:
     """The model layers these instances stand for (representatives expanded)."""
     plan = analyses.plan
     layers = {n[5] for n in nodes if n[0] in ("op", "coll") and 0 <= n[5] < plan.model.layers}
-    return expand(analyses.graph.graph.get("layer_classes") or {}, layers)
+    return real_layers(analyses, layers)
 
 
 def steps_checked(analyses) -> int:

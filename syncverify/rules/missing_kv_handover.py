@@ -76,10 +76,15 @@ sync:
 """
 
 from syncverify.findings import Where
-from syncverify.graph.reduction import expand
 from syncverify.ranges import compact
 from syncverify.rule import Rule
-from syncverify.rule_support.for_graph_rules import fix, real_ranks, real_replicas, where_to_add
+from syncverify.rule_support.for_graph_rules import (
+    fix,
+    real_layers,
+    real_ranks,
+    real_replicas,
+    where_to_add,
+)
 from syncverify.rule_support.record_owners import records_for
 
 
@@ -89,8 +94,7 @@ def check(ctx) -> None:
         return
     plan = ctx.plan
     ranks = sorted(real_ranks(ctx.analyses, "decode", {r for r, _ in handover.missing}))
-    classes = ctx.analyses.graph.graph.get("layer_classes") or {}
-    layers = sorted(expand(classes, {l for _, l in handover.missing}))
+    layers = sorted(real_layers(ctx.analyses, {layer for _, layer in handover.missing}))
     replicas = sorted(
         real_replicas(
             ctx.analyses,

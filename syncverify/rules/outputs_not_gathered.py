@@ -76,7 +76,7 @@ from syncverify.rule_support.for_graph_rules import (
     first_node,
     fix,
     group_by,
-    real_replicas,
+    real_payload,
     trace,
     where,
     where_to_add,
@@ -89,7 +89,7 @@ def check(ctx) -> None:
     defects = records_for(a, RULE.code)
     for phase, items in group_by(defects, lambda d: d.node[1]).items():
         nodes = [d.node for d in items]
-        missing = sorted(real_replicas(a, phase, {r for d in items for r in d.payload.missing}))
+        missing = sorted({r for d in items for r in real_payload(a, d).missing})
         dp = ctx.plan.phase(phase).degrees.dp
         message = (
             f"the {phase} outputs of DP replica{'s' if len(missing) > 1 else ''} "

@@ -78,7 +78,7 @@ from syncverify.rule_support.for_graph_rules import (
     fix,
     group_by,
     layers_clause,
-    shown_group,
+    real_payload,
     trace,
     where,
     where_to_add,
@@ -154,7 +154,7 @@ def check(ctx) -> None:
                 a,
                 [first_node(nodes)],
                 f"reads a partial sum over {axis} ranks "
-                + ",".join(map(str, shown_group(a, nodes[0][1], need))),
+                + ",".join(map(str, real_payload(a, items[0]).need)),
             ),
         )
 
