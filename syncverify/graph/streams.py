@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from syncverify.graph.nodes import EMBED_LAYER, coll_node, host_node, op_node, sink_node
+from syncverify.graph.nodes import EMBED_LAYER, CollNode, coll_node, host_node, op_node, sink_node
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import SyncPoint
 
@@ -32,7 +32,7 @@ class Ref:
 class Issue:
     """One rank's call of a collective instance."""
 
-    coll: tuple
+    coll: CollNode
     sync: SyncPoint
     blocking: bool
     p2p: bool
@@ -55,7 +55,7 @@ class Recorder:
 
     programs: dict[int, list] = field(default_factory=dict)  # rank -> [op node | Issue]
     data: list[tuple] = field(default_factory=list)  # (src Ref, dst node, slot)
-    colls: dict[tuple, CollInfo] = field(default_factory=dict)
+    colls: dict[CollNode, CollInfo] = field(default_factory=dict)
     implicit_order: list[tuple] = field(default_factory=list)  # (u, v) order-only edges
     kv_history: dict[tuple, list[Ref]] = field(default_factory=dict)  # (layer, mb, rank)
     prefill_kv: dict[tuple, list[Ref]] = field(default_factory=dict)  # (rank, layer)
@@ -148,7 +148,7 @@ class StreamBuilder:
 
     def issue(
         self,
-        key: tuple,
+        key: CollNode,
         sync: SyncPoint,
         step: int,
         mb: int,
@@ -272,7 +272,7 @@ class StreamBuilder:
                 value = Ref(key, None, rank)
         return value
 
-    def stage_coll(self, sync, step, mb, sender, receiver) -> tuple:
+    def stage_coll(self, sync, step, mb, sender, receiver) -> CollNode:
         if sync.collective == "send_recv":
             members = (sender, receiver)
         else:
@@ -338,7 +338,7 @@ class StreamBuilder:
         self.rec.data.append((tok, key, "in"))
         out.append(self.issue(key, sync, step, mb, rank, self.plan.model.layers, p2p=True, wait=()))
 
-    def carrier_coll(self, sync, step, mb, sender, receiver) -> tuple:
+    def carrier_coll(self, sync, step, mb, sender, receiver) -> CollNode:
         key = coll_node(
             self.w.name, step, mb, sync.index, self.plan.model.layers, (sender, receiver)
         )

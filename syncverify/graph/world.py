@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
-from syncverify.graph.nodes import EMBED_LAYER, coll_node
+from syncverify.graph.nodes import EMBED_LAYER, CollNode, coll_node
 from syncverify.plan import MODEL_TAIL_OPS, Phase, Plan, SyncPoint
 
 DECODE_STEPS = 3
@@ -120,7 +120,7 @@ class PhaseWorld:
             return ()
         return tuple(s for s in self.plan.syncs if s.after == "prefill_end")
 
-    def handover_key(self, sync: SyncPoint, rank: int) -> tuple:
+    def handover_key(self, sync: SyncPoint, rank: int) -> CollNode:
         return coll_node("handover", 0, 0, sync.index, -1, self.group(sync.group, rank))
 
     # ---- partners ------------------------------------------------------------------------
