@@ -187,7 +187,9 @@ def _selectors_fit(doc: Document, problems: Problems) -> bool:
     """SV014 when the layer selectors together name more indices than syncverify expands:
     each becomes a set of layers, so a few hundred `"0..99999"` would cost gigabytes."""
     moe = _get(doc.data, "model", "moe")
-    selectors = [(("model", "moe", "layers"), moe.get("layers"))] if isinstance(moe, dict) else []
+    selectors: list[tuple[tuple[str | int, ...], Any]] = (
+        [(("model", "moe", "layers"), moe.get("layers"))] if isinstance(moe, dict) else []
+    )
     selectors += [
         (("sync", i, "layers"), s.get("layers"))
         for i, s in enumerate(_list(doc.data.get("sync")))
@@ -432,7 +434,8 @@ class _Resolver:
     def _moe_layers(written: dict, merged: dict, layers: int) -> frozenset[int]:
         if "layers" in written:
             chosen = parse_layers(written["layers"], MOE_LAYER_KEYWORDS)
-            return frozenset(range(layers)) if chosen == "all" else chosen
+            # "all" is the one keyword MOE_LAYER_KEYWORDS allows
+            return frozenset(range(layers)) if isinstance(chosen, str) else chosen
         return merged.get("layers", frozenset(range(layers)))
 
     def missing(self, path: tuple, key: str, why: str = "") -> None:
@@ -528,6 +531,7 @@ def _sync_layers(selector: Any, model: Model) -> frozenset[int] | None:
         return model.dense_layers
     if chosen == "moe":
         return model.moe_layers
+    assert not isinstance(chosen, str), chosen  # parse_layers allows only SYNC_LAYER_KEYWORDS
     return chosen
 
 

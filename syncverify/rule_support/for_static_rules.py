@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from syncverify.findings import Where
 from syncverify.plan import LAYOUT_AXES, Phase, Plan, SyncPoint
 
 if TYPE_CHECKING:
     from syncverify.rule import Context, Rule
+
+K = TypeVar("K", bound=Hashable)  # what merge_phases groups phases by
+F = TypeVar("F", bound=Hashable)  # the facts report_merged hands to `describe`
 
 
 def is_written(plan: Plan, path: tuple) -> bool:
@@ -67,8 +70,8 @@ def sync_phases(plan: Plan, sync: SyncPoint) -> list[Phase]:
     counted as decode's.
     """
     if sync.after == "prefill_end":
-        both = plan.phase("prefill") is not None and plan.phase("decode") is not None
-        return [plan.phase("decode")] if both else []
+        decode = plan.phase("decode")
+        return [decode] if decode is not None and plan.phase("prefill") is not None else []
     phases = [p for p in plan.phases if sync.runs_in(p.name)]
     if sync.after == "step_end" or is_token_carrier(plan, sync):
         phases = [p for p in phases if p.name == "decode"]
@@ -81,14 +84,12 @@ def group_size(phase: Phase, group: str) -> int:
     return phase.degrees.of(group)
 
 
-def merge_phases(
-    plan: Plan, key: Callable[[Phase], Hashable | None]
-) -> list[tuple[list[Phase], Hashable]]:
+def merge_phases(plan: Plan, key: Callable[[Phase], K | None]) -> list[tuple[list[Phase], K]]:
     """Group the plan's phases by `key(phase)` (None: skip the phase), in plan order.
 
     Rules use it so that one defect in a shared degree gives one finding, not one per phase.
     """
-    groups: dict[Hashable, list[Phase]] = {}
+    groups: dict[K, list[Phase]] = {}
     for phase in plan.phases:
         value = key(phase)
         if value is not None:
@@ -130,9 +131,9 @@ def selected_layers(plan: Plan, sync: SyncPoint) -> list[int]:
     """The model layers a per-layer sync applies to where its anchor op exists."""
     model = plan.model
     return [
-        l
-        for l in range(model.layers)
-        if sync.applies_to_layer(l) and sync.after in model.layer_ops(l)
+        layer
+        for layer in range(model.layers)
+        if sync.applies_to_layer(layer) and sync.after in model.layer_ops(layer)
     ]
 
 
@@ -148,8 +149,8 @@ def layer_path(sync: SyncPoint, plan: Plan) -> tuple:
 def report_merged(
     ctx: Context,
     rule: Rule,
-    key: Callable[[Phase], tuple | None],
-    describe: Callable[[Hashable, str], tuple[str, str]],
+    key: Callable[[Phase], tuple[tuple, F] | None],
+    describe: Callable[[F, str], tuple[str, str]],
 ) -> None:
     """One finding per group of phases with the same `key(phase) = (path, facts)`.
 

@@ -55,7 +55,7 @@ def _window_from(
 
 
 def _reach(model: Model, topo: Topology, stage: int) -> frozenset[str]:
-    ops = set()
+    ops: set[str] = set()
     for layer in topo.stage_layers(stage):
         ops.update(model.layer_ops(layer))
     if stage == 0:

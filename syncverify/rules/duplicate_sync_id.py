@@ -69,12 +69,13 @@ sync:
 """
 
 from syncverify.findings import Where
+from syncverify.plan import SyncPoint
 from syncverify.rule import Context, Rule
 
 
 def check(ctx: Context) -> None:
     plan = ctx.plan
-    first_of: dict[str, object] = {}
+    first_of: dict[str, SyncPoint] = {}
     for sync in plan.syncs:
         if not sync.id:
             continue

@@ -84,7 +84,8 @@ def _factors(degrees) -> str:
 def _where_written(ctx: Context, phase: str) -> tuple:
     plan = ctx.plan
     override = world_override_path(plan, phase)
-    if override and plan.phase(phase).degrees.world != plan.parallel.world:
+    overridden = plan.phase(phase)
+    if override and overridden and overridden.degrees.world != plan.parallel.world:
         return override
     return ("parallel",) if is_written(plan, ("parallel",)) else ("cluster",)
 
@@ -100,8 +101,8 @@ def check(ctx: Context) -> None:
 
     def describe(degrees, suffix):
         return (
-            f"the plan uses {degrees.world} ranks ({_factors(degrees)}){suffix} but the cluster has "
-            f"{cluster.size} gpus ({plural(cluster.nodes, 'node')} x {cluster.gpus_per_node})",
+            f"the plan uses {degrees.world} ranks ({_factors(degrees)}){suffix} but the cluster "
+            f"has {cluster.size} gpus ({plural(cluster.nodes, 'node')} x {cluster.gpus_per_node})",
             f"make tp x sp x dp x pp equal {cluster.size} in every phase, or fix `cluster`",
         )
 
