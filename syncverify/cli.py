@@ -153,10 +153,21 @@ def cli() -> None:
     "then check again.",
 )
 @click.option(
+    "--exclude",
+    metavar="PATTERNS",
+    help="Skip these files and folders in a folder walk (comma-separated globs); replaces "
+    "the configuration's exclude and the defaults (.git, .venv, node_modules, ...).",
+)
+@click.option(
+    "--extend-exclude",
+    metavar="PATTERNS",
+    help="Skip these files and folders too, on top of the configuration's exclude.",
+)
+@click.option(
     "--force-exclude",
     is_flag=True,
-    help="Treat the files named as found by a folder walk: skip YAML files without a "
-    "top-level syncverify: key (the pre-commit hook passes every matching file).",
+    help="Treat the files named as found by a folder walk: skip excluded ones and YAML files "
+    "without a top-level syncverify: key (the pre-commit hook passes every matching file).",
 )
 @click.option(
     "--verbose", "-v", is_flag=True, help="Note on standard error the files skipped, and why."

@@ -7,6 +7,7 @@ A configuration is `[tool.syncverify]` in a pyproject.toml or a `.syncverify.yam
     ignore = ["SV702"]               # removed from what is selected
     severity = {SV702 = "error"}     # severity overrides by code, prefix or slug
     fail-on = "warning"              # lowest severity that makes the exit code 1
+    extend-exclude = ["drafts"]      # skipped by folder walks (exclude replaces the defaults)
 
     [tool.syncverify.per-file-ignores]
     "plans/legacy/*.yaml" = ["SV7"]  # not reported for plans matching the pattern
@@ -37,7 +38,39 @@ from syncverify.usage import UsageProblem, suggestions
 
 YAML_NAMES = (".syncverify.yaml", ".syncverify.yml")
 PYPROJECT = "pyproject.toml"
-KEYS = ("select", "extend-select", "ignore", "per-file-ignores", "severity", "fail-on")
+KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "severity",
+    "fail-on",
+    "exclude",
+    "extend-exclude",
+)
+# Folders and files a directory walk skips unless `exclude` replaces the list: ruff's defaults
+# (version control, virtual environments, caches, build output). Folders whose name starts with
+# a dot are skipped whatever `exclude` says, as before there was an `exclude`.
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
 FAIL_LEVELS = ("error", "warning")
 
 
@@ -51,6 +84,8 @@ class Settings:
     severity: tuple[tuple[str, str], ...] = ()  # (code, prefix or slug; severity)
     fail_on: str | None = None
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file pattern, names)
+    exclude: tuple[str, ...] | None = None  # replaces DEFAULT_EXCLUDE when given
+    extend_exclude: tuple[str, ...] = ()
     root: Path | None = None  # the folder patterns are relative to (None: cwd)
     source: str = "the command line"  # where it was read, for messages
 
@@ -81,6 +116,17 @@ def names_list(value, where: str) -> tuple[str, ...]:
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise UsageProblem(f"{where}: expected a list of rule codes, prefixes or slugs")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def patterns_list(value, where: str) -> tuple[str, ...]:
+    """A list of file patterns (gitignore-style globs), from a list or a comma-separated string."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageProblem(
+            f'{where}: expected a list of file patterns, e.g. ["k8s/", "*.tmpl.yaml"]'
+        )
     return tuple(v.strip() for v in value if v.strip())
 
 
@@ -132,6 +178,10 @@ def settings_from(table, source: str, root: Path | None = None) -> Settings:
             table.get("per-file-ignores", {}), f"{source}: per-file-ignores"
         ),
         fail_on=fail_on,
+        exclude=patterns_list(table["exclude"], f"{source}: exclude")
+        if "exclude" in table
+        else None,
+        extend_exclude=patterns_list(table.get("extend-exclude", []), f"{source}: extend-exclude"),
         root=root,
         source=source,
     )
@@ -318,6 +368,21 @@ class Configurations:
         )
         return self.policy((key, matched), layers, matched)
 
+    def excluded(self, path: Path) -> bool:
+        """Whether `exclude` / `extend-exclude` (of the configuration that applies at `path`,
+        then the command line) leave out the file or folder `path` itself."""
+        if self.explicit is not None:
+            layers = [self.explicit, self.cli]
+        else:
+            found = self.file_for(str(path))
+            layers = ([self.settings_of(found)] if found else []) + [self.cli]
+        where = resolved(self.cwd / path)
+        return any(
+            path_matches(pattern, where, root)
+            and ("/" not in pattern or inside(where, root))  # a path pattern: below its root
+            for pattern, root in exclusions(layers, self.cwd)
+        )
+
     def settings_of(self, path: Path) -> Settings:
         if path not in self.files_read:
             self.files_read.append(path)
@@ -327,6 +392,23 @@ class Configurations:
         if key not in self._policies:
             self._policies[key] = resolve(layers, matched)
         return self._policies[key]
+
+
+def exclusions(layers: list[Settings], cwd: Path) -> list[tuple[str, Path]]:
+    """(pattern, the folder it is relative to) of the layers in order: `exclude` replaces what
+    earlier layers (and the defaults) give, `extend-exclude` adds."""
+    patterns = [(pattern, cwd) for pattern in DEFAULT_EXCLUDE]
+    for layer in layers:
+        root = layer.root or cwd
+        if layer.exclude is not None:
+            patterns = [(pattern.rstrip("/"), root) for pattern in layer.exclude]
+        patterns += [(pattern.rstrip("/"), root) for pattern in layer.extend_exclude]
+    return patterns
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` is below `root` (a path pattern never reaches above its configuration)."""
+    return path != root and path.is_relative_to(root)
 
 
 def path_matches(pattern: str, plan: Path, root: Path) -> bool:

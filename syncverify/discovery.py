@@ -28,6 +28,7 @@ SCAN_BYTES = 1024 * 1024
 # cannot be told apart by lines, so it counts as a plan too and the loader decides.
 PLAN_KEY = re.compile(rb"^(?:syncverify|\"syncverify\"|'syncverify')[ \t]*:|^[ \t]*\{", re.M)
 NOT_A_PLAN = "no top-level `syncverify:` key, not a plan"
+EXCLUDED = "matches exclude / extend-exclude"
 
 
 @dataclass
@@ -51,20 +52,23 @@ def may_be_plan(path: Path) -> bool:
     return len(head) > SCAN_BYTES or PLAN_KEY.search(head.removeprefix(b"\xef\xbb\xbf")) is not None
 
 
-def walk(folder: Path, excluded: Callable[[Path], bool]) -> list[Path]:
-    """The *.yaml / *.yml files below `folder`, sorted; hidden and excluded folders pruned."""
+def walk(folder: Path, excluded: Callable[[Path], bool], run: Discovery) -> list[Path]:
+    """The *.yaml / *.yml files below `folder`, sorted; hidden and excluded folders pruned (the
+    excluded ones noted in `run.skipped`)."""
     found = []
     for current, folders, files in os.walk(folder):
         here = Path(current)
-        folders[:] = [
-            name for name in folders if not name.startswith(".") and not excluded(here / name)
-        ]
+        visible = sorted(name for name in folders if not name.startswith("."))
+        run.skipped.extend(
+            (str(here / name), EXCLUDED) for name in visible if excluded(here / name)
+        )
+        folders[:] = [name for name in visible if not excluded(here / name)]
         found.extend(
             here / name
             for name in files
             if Path(name).suffix in PLAN_SUFFIXES and not name.startswith(".")
         )
-    return sorted(p for p in found if p.is_file() and not excluded(p))
+    return sorted(p for p in found if p.is_file())
 
 
 def plan_files(
@@ -85,10 +89,10 @@ def plan_files(
         if given == STDIN:
             run.files.append(STDIN)
         elif path.is_dir():
-            found = [str(p) for p in walk(path, excluded) if kept(p, run)]
+            found = [str(p) for p in walk(path, excluded, run) if kept(p, run, excluded)]
             # a folder without plans is left to the loader, which reports it at DIR:1:1 (SV001)
             run.files.extend(found or [given])
-        elif not force_exclude or kept(path, run, excluded):
+        elif not force_exclude or kept(path, run, lambda p: any(map(excluded, with_folders(p)))):
             run.files.append(given)  # a missing file too: SV001 at FILE:1:1, in every format
     run.files = list(dict.fromkeys(run.files))  # a plan named twice is checked once
     return run
@@ -97,12 +101,21 @@ def plan_files(
 def kept(path: Path, run: Discovery, excluded: Callable[[Path], bool] | None = None) -> bool:
     """Whether a found file is checked; the reason it is not is added to `run.skipped`."""
     if excluded is not None and excluded(path):
-        run.skipped.append((str(path), "excluded by the configuration's exclude"))
+        run.skipped.append((str(path), EXCLUDED))
         return False
     if not may_be_plan(path):
         run.skipped.append((str(path), NOT_A_PLAN))
         return False
     return True
+
+
+def with_folders(path: Path) -> list[Path]:
+    """`path` and the folders it is in, below the current directory (where a named file's
+    exclusion is looked for: `plans/legacy/a.yaml` is excluded by `legacy`)."""
+    relative = Path(os.path.relpath(path))
+    if relative.parts[:1] == ("..",):
+        return [path]
+    return [relative, *relative.parents[:-1]]  # the last parent is `.` itself
 
 
 def display_name(file: str, stdin_filename: str | None) -> str:

@@ -143,3 +143,86 @@ def test_check_with_no_path_in_a_repository_without_plans_says_so(repo):
     result = check()
     assert result.exit_code == 2
     assert ".:1:1: error SV001 '.' is a directory, not a plan file" in result.stdout
+
+
+# ---------------------------------------------------------------- exclude / extend-exclude
+
+
+def broken_plan(repo: Path, where: str) -> None:
+    (repo / where).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PLANS / "uneven.yaml", repo / where)
+
+
+def test_default_excludes_skip_vendored_folders_in_a_walk(repo):
+    broken_plan(repo, "node_modules/pkg/plan.yaml")
+    broken_plan(repo, "venv/lib/plan.yaml")
+    result = check("-v", ".")
+    assert result.exit_code == 0, result.output
+    assert "syncverify: note: skipped node_modules: matches exclude / extend-exclude" in (
+        result.stderr
+    )
+
+
+def test_extend_exclude_in_the_configuration_is_relative_to_it(repo):
+    broken_plan(repo, "plans/legacy/old.yaml")
+    broken_plan(repo, "other/legacy/old.yaml")
+    (repo / ".syncverify.yaml").write_text('extend-exclude: ["plans/legacy/"]\n')
+    result = check(".")
+    assert result.exit_code == 1
+    assert "other/legacy/old.yaml:6:23: error SV103" in result.stdout
+    assert "plans/legacy" not in result.stdout
+
+
+def test_a_name_pattern_matches_at_any_depth(repo):
+    broken_plan(repo, "a/b/drafts/x.yaml")
+    (repo / "pyproject.toml").write_text('[tool.syncverify]\nextend-exclude = ["drafts"]\n')
+    assert check(".").exit_code == 0
+
+
+def test_exclude_replaces_the_defaults(repo):
+    broken_plan(repo, "node_modules/pkg/plan.yaml")
+    (repo / ".syncverify.yaml").write_text("exclude: []\n")
+    result = check(".")
+    assert result.exit_code == 1
+    assert "node_modules/pkg/plan.yaml:6:23" in result.stdout
+
+
+def test_the_command_line_twins(repo):
+    broken_plan(repo, "plans/legacy/old.yaml")
+    assert check("--extend-exclude", "legacy", ".").exit_code == 0
+    broken_plan(repo, "node_modules/pkg/plan.yaml")
+    assert check("--exclude", "legacy", ".").exit_code == 1  # node_modules no longer skipped
+
+
+def test_a_file_named_is_checked_even_when_excluded(repo):
+    broken_plan(repo, "plans/legacy/old.yaml")
+    result = check("--extend-exclude", "legacy", "plans/legacy/old.yaml")
+    assert result.exit_code == 1
+
+
+def test_the_hook_applies_exclude_to_the_files_it_passes(repo):
+    broken_plan(repo, "plans/legacy/old.yaml")
+    (repo / ".syncverify.yaml").write_text("extend-exclude: [legacy]\n")
+    result = check("--force-exclude", "-v", "plans/legacy/old.yaml", "plans/small.yaml")
+    assert result.exit_code == 0, result.output
+    assert "skipped plans/legacy/old.yaml: matches exclude / extend-exclude" in result.stderr
+
+
+def test_a_folder_named_is_walked_even_when_its_name_is_excluded(repo):
+    broken_plan(repo, "dist/plan.yaml")
+    assert check("dist").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ("exclude: k8s\nextend-exclud: [x]\n", "unknown option 'extend-exclud'; did you mean"),
+        ("extend-exclude: {a: 1}\n", "extend-exclude: expected a list of file patterns"),
+        ("exclude: [1]\n", "exclude: expected a list of file patterns"),
+    ],
+)
+def test_configuration_mistakes_are_usage_errors(repo, config, message):
+    (repo / ".syncverify.yaml").write_text(config)
+    result = check(".")
+    assert result.exit_code == 2
+    assert message in result.stderr and ".syncverify.yaml" in result.stderr

@@ -37,6 +37,8 @@ class CheckArguments:
     ignore: str | None = None
     extend_select: str | None = None
     per_file_ignores: tuple[str, ...] = ()
+    exclude: str | None = None
+    extend_exclude: str | None = None
     config: str | None = None
     isolated: bool = False
     baseline: str | None = None
@@ -47,7 +49,7 @@ class CheckArguments:
     jobs: int = 1
     fix: bool = False
     write: bool = False
-    force_exclude: bool = False  # named files as found ones: non-plans skipped
+    force_exclude: bool = False  # named files as found ones: excluded and non-plans skipped
     verbose: bool = False  # notes on standard error: the files discovery skipped, and why
     loader: Callable | None = None
     stdin: TextIO | None = None  # the plan `-` names (default: the process's standard input)
@@ -128,13 +130,14 @@ def prepared(args: CheckArguments, err: TextIO) -> tuple:
     from syncverify.report import resolve_format
 
     args = replace(args, output=None if args.output == STDIN else args.output)  # `-o -`: stdout
-    discovery = plan_files(args.paths, force_exclude=args.force_exclude)
+    layers = configurations_of(args)
+    discovery = plan_files(args.paths, force_exclude=args.force_exclude, excluded=layers.excluded)
     files = discovery.files
     if args.verbose:
         for path, reason in discovery.skipped:
             err.write(f"syncverify: note: skipped {path}: {reason}\n")
     configurations: list = []
-    policies = plan_policies(files, args, read=configurations)
+    policies = plan_policies(files, args, read=configurations, layers=layers)
     outputs = [("--output", args.output), ("--write-baseline", args.write_baseline)]
     refuse_writing_over(
         outputs,
@@ -149,10 +152,23 @@ def prepared(args: CheckArguments, err: TextIO) -> tuple:
     return args, files, policies, recorded
 
 
-def plan_policies(files: list[str], args: CheckArguments, read: list | None = None) -> list:
+def plan_policies(
+    files: list[str], args: CheckArguments, read: list | None = None, layers=None
+) -> list:
     """Each plan's Policy: its nearest configuration file, then the command-line options.
     The configuration files read are added to the list `read` when one is given."""
-    from syncverify.config import Configurations, Settings, names_list
+    configurations = layers or configurations_of(args)
+    policies = [
+        configurations.policy_for(args.stdin_filename if file == STDIN else file) for file in files
+    ]
+    if read is not None:
+        read.extend(configurations.files_read)
+    return policies
+
+
+def configurations_of(args: CheckArguments):
+    """The Configurations of a run: the configuration files, then the command-line options."""
+    from syncverify.config import Configurations, Settings, names_list, patterns_list
 
     def names(value: str | None, option: str):
         return names_list(value, option) if value else ()
@@ -163,14 +179,10 @@ def plan_policies(files: list[str], args: CheckArguments, read: list | None = No
         ignore=names(args.ignore, "--ignore"),
         fail_on=args.fail_on,
         per_file_ignores=tuple(per_file_option(value) for value in args.per_file_ignores),
+        exclude=None if args.exclude is None else patterns_list(args.exclude, "--exclude"),
+        extend_exclude=patterns_list(args.extend_exclude or [], "--extend-exclude"),
     )
-    configurations = Configurations(cli, config=args.config, isolated=args.isolated)
-    policies = [
-        configurations.policy_for(args.stdin_filename if file == STDIN else file) for file in files
-    ]
-    if read is not None:
-        read.extend(configurations.files_read)
-    return policies
+    return Configurations(cli, config=args.config, isolated=args.isolated)
 
 
 def per_file_option(value: str) -> tuple[str, tuple[str, ...]]:
