@@ -68,7 +68,7 @@ def walk(folder: Path, excluded: Callable[[Path], bool], run: Discovery) -> list
             for name in files
             if Path(name).suffix in PLAN_SUFFIXES and not name.startswith(".")
         )
-    return sorted(p for p in found if p.is_file())
+    return sorted((p for p in found if p.is_file()), key=str)  # the order of the paths as text
 
 
 def plan_files(

@@ -226,3 +226,12 @@ def test_configuration_mistakes_are_usage_errors(repo, config, message):
     result = check(".")
     assert result.exit_code == 2
     assert message in result.stderr and ".syncverify.yaml" in result.stderr
+
+
+def test_walk_orders_the_paths_as_text(tmp_path):
+    """As before the walk had exclusions: `a-b/c.yaml` before `a/b.yaml` ('-' < '/')."""
+    for name in ("a/b.yaml", "a-b/c.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("syncverify: 1\n")
+    found = plan_files([str(tmp_path)]).files
+    assert [Path(f).relative_to(tmp_path).as_posix() for f in found] == ["a-b/c.yaml", "a/b.yaml"]
