@@ -24,9 +24,11 @@ STDIN = "-"
 # expression over 1 MB a millisecond. Plans begin with their version key (docs/plan-format.md),
 # so the first MB decides; a larger file without it in that MB is checked (fail closed).
 SCAN_BYTES = 1024 * 1024
-# `syncverify:` at column 0, bare or quoted; a flow-mapping document (`{syncverify: 1, ...}`)
-# cannot be told apart by lines, so it counts as a plan too and the loader decides.
-PLAN_KEY = re.compile(rb"^(?:syncverify|\"syncverify\"|'syncverify')[ \t]*:|^[ \t]*\{", re.M)
+# `syncverify:` at column 0, bare or quoted. A flow-mapping document (`{syncverify: 1, ...}`, a
+# plan written as JSON) has its keys anywhere: one that starts with `{` and names syncverify
+# counts as a plan too, and the loader decides (a Kubernetes manifest in JSON names it not).
+PLAN_KEY = re.compile(rb"^(?:syncverify|\"syncverify\"|'syncverify')[ \t]*:", re.M)
+FLOW_DOCUMENT = re.compile(rb"\A(?:[ \t]*(?:#[^\n]*)?\r?\n|%[^\n]*\n|---[ \t]*(?:\r?\n)?)*[ \t]*\{")
 NOT_A_PLAN = "no top-level `syncverify:` key, not a plan"
 EXCLUDED = "matches exclude / extend-exclude"
 
@@ -49,7 +51,9 @@ def may_be_plan(path: Path) -> bool:
             head = handle.read(SCAN_BYTES + 1)
     except OSError:
         return True
-    return len(head) > SCAN_BYTES or PLAN_KEY.search(head.removeprefix(b"\xef\xbb\xbf")) is not None
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    flow = FLOW_DOCUMENT.match(head) is not None and b"syncverify" in head
+    return len(head) > SCAN_BYTES or flow or PLAN_KEY.search(head) is not None
 
 
 def walk(folder: Path, excluded: Callable[[Path], bool], run: Discovery) -> list[Path]:

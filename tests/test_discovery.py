@@ -93,6 +93,8 @@ def test_an_unreadable_file_named_explicitly_is_reported(repo):
         "\ufeffsyncverify: 1\n",
         "name: x\nsyncverify: 1\n",
         "{syncverify: 1, name: x}\n",  # a flow mapping: the loader decides
+        '# a plan as JSON\n---\n{\n  "name": "x",\n  "syncverify": 1\n}\n',
+        "%YAML 1.2\n--- {name: x, syncverify: 1}\n",
         "---\nsyncverify: 1\n",
     ],
 )
@@ -104,7 +106,14 @@ def test_what_counts_as_a_plan(tmp_path, text):
 
 @pytest.mark.parametrize(
     "text",
-    [MANIFEST, "name: x\n  syncverify: 1\n", "# syncverify: 1\nkind: Pod\n", "syncverify_x: 1\n"],
+    [
+        MANIFEST,
+        "name: x\n  syncverify: 1\n",
+        "# syncverify: 1\nkind: Pod\n",
+        "syncverify_x: 1\n",
+        '{"apiVersion": "v1", "kind": "Pod"}\n',  # a manifest written as JSON
+        'data:\n  config.json: |\n    {"a": 1}\n',  # JSON inside a block scalar
+    ],
 )
 def test_what_is_no_plan(tmp_path, text):
     path = tmp_path / "p.yaml"
