@@ -7,18 +7,27 @@ exhaust memory. So `check_size(plan, exhaustive)` estimates from the plan's numb
 proportional to the sync points, the layer-selector runs and the selector classes (never to the
 DAG), what the check would build and walk, and refuses the plan with a located SV014 problem
 (exit code 2) giving the estimate and the limit when one is over its cap. The caps are set so
-that a default check ends within about 2 s and 300 MB on a 2-core machine (issue 11):
+that a default check ends within about 2 s and 300 MB on a 2-core machine (issue 11).
 
-| cap | default check | --exhaustive, simulate | measured cost of one unit (CPU, this machine) |
-|---|---:|---:|---|
-| `MAX_RANKS` ranks in a phase | 65,536 | 65,536 | static rules walk ranks |
-| `MAX_RANK_WALKS` ranks x sync points | 1,000,000 | 1,000,000 | ~2 us: a finding is told rank by rank (dp 65,536, 10 hanging selectors: 2.2 s) |
-| estimated DAG nodes | 20,000 (`MAX_CHECKED_NODES`) | 250,000 (`MAX_DAG_NODES`) | 65-140 us and 2-2.6 KB (pp 1-8: 65 us; 405B exhaustive, 197,152 estimated: 19 s, 510 MB) |
-| estimated DAG edges | 60,000 | 750,000 | ~90 us for a decode x prefill microbatch pair (200 x 200: 416,000 estimated, 33 s, 357 MB); 3 per node otherwise |
-| vector-clock entries: nodes x ranks | 4,000,000 | 16,000,000 | ~0.2 us and 8 bytes (pp 64: 21,582 nodes x 128 ranks, 0.6 s) |
-| chained sync pairs | 2,000,000 (`MAX_SYNC_PAIRS`) | 2,000,000 | ~0.5 us: the redundancy check re-judges the values read below a dropped sync in its chain (300 broadcasts at one anchor: 2,899,392, 1.1 s; 400: 3.4 s) |
-| `MAX_LAYER_SCANS` layers x sync points | 2,000,000 | 2,000,000 | the layer-symmetry scan, ~4 us each |
-| `MAX_SELECTED_LAYERS` layer indices named | 1,000,000 | 1,000,000 | a set element each (the loader checks it) |
+Each cap below reads: what is counted; its limit for the default check / for `--exhaustive`
+and `simulate`; the measured cost of one unit (CPU, this machine):
+
+- `MAX_RANKS` ranks in a phase: 65,536 / 65,536; static rules walk ranks.
+- `MAX_RANK_WALKS` ranks x sync points: 1,000,000 / 1,000,000; ~2 us: a finding is told rank
+  by rank (dp 65,536, 10 hanging selectors: 2.2 s).
+- estimated DAG nodes: 20,000 (`MAX_CHECKED_NODES`) / 250,000 (`MAX_DAG_NODES`); 65-140 us and
+  2-2.6 KB (pp 1-8: 65 us; 405B exhaustive, 197,152 estimated: 19 s, 510 MB).
+- estimated DAG edges: 60,000 / 750,000; ~90 us for a decode x prefill microbatch pair
+  (200 x 200: 416,000 estimated, 33 s, 357 MB); 3 per node otherwise.
+- vector-clock entries, nodes x ranks: 4,000,000 / 16,000,000; ~0.2 us and 8 bytes (pp 64:
+  21,582 nodes x 128 ranks, 0.6 s).
+- chained sync pairs: 2,000,000 (`MAX_SYNC_PAIRS`) / 2,000,000; ~0.5 us: the redundancy check
+  re-judges the values read below a dropped sync in its chain (300 broadcasts at one anchor:
+  2,899,392, 1.1 s; 400: 3.4 s).
+- `MAX_LAYER_SCANS` layers x sync points: 2,000,000 / 2,000,000; the layer-symmetry scan,
+  ~4 us each.
+- `MAX_SELECTED_LAYERS` layer indices named: 1,000,000 / 1,000,000; a set element each (the
+  loader checks it).
 
 `--exhaustive` and `simulate` are held to the default check's caps as well (on the reduced
 estimate), so that the default check verifies whatever `--exhaustive` can. The default check's

@@ -681,7 +681,8 @@ sync:
 UNSAFE_YAML = _load_rule(
     "SV011",
     "unsafe-or-oversized-yaml",
-    "the plan is too large, too deeply nested, expands aliases too far, or uses a language-specific tag",
+    "the plan is too large, too deeply nested, expands aliases too far, or uses a "
+    "language-specific tag",
     """
 ## What it checks
 That the plan is plain, modest YAML: at most 10 MB, nested at most 64 levels deep, holding
@@ -900,7 +901,8 @@ pairs, and a dependency DAG (ranks x unrolled layers x microbatches x decode ste
 representative layers, replicas and microbatches only, or every one under `--exhaustive`) of
 at most 20,000 nodes, 60,000 edges and 4,000,000 vector-clock entries by default (250,000,
 750,000 and 16,000,000 under `--exhaustive` and in `simulate`), and at most 2,000,000 pairs of
-value-moving blocking sync points issued back to back; the caps keep a check within about 2 s and 300 MB
+value-moving blocking sync points issued back to back; the caps keep a check within about 2 s \
+and 300 MB
 (see `syncverify.budget`). The problem gives the estimate and the limit, and points at the
 largest factor.
 

@@ -1,9 +1,13 @@
 """`github`: GitHub Actions workflow commands, shown as annotations on the plan's lines.
 
     ::group::plans/llama.yaml
-    ::error file=plans/llama.yaml,line=6,endLine=6,col=18,endColumn=18,title=SV201 heads-not-divisible-by-tp::plans/llama.yaml:6:18: SV201 64 heads do not split over tp = 6%0Ahelp: ...
+    ::error file=plans/llama.yaml,line=6,endLine=6,col=18,endColumn=18,
+      title=SV201 heads-not-divisible-by-tp::
+      plans/llama.yaml:6:18: SV201 64 heads do not split over tp = 6%0Ahelp: ...
     ::endgroup::
     1 error in 1 file (1 SV201)
+
+(the `::error` command is one line, wrapped here at its `,title=` and `::`.)
 
 GitHub turns at most 10 errors, 10 warnings and 10 notices of a step into annotations and drops
 the rest silently. So the first 10 errors, 10 warnings and 9 notes are annotations; the others

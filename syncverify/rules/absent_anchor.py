@@ -81,7 +81,7 @@ MOE_ONLY = ("router", "experts", "shared_experts")
 
 def _missing_op_reason(model: Model, op: str) -> str | None:
     """Why the model has no instance of `op` in any layer, or None if it has one."""
-    if any(op in model.layer_ops(l) for l in range(model.layers)):
+    if any(op in model.layer_ops(layer) for layer in range(model.layers)):
         return None
     if op in MOE_ONLY and not model.moe_layers:
         return "the model has no moe layer"
@@ -102,10 +102,10 @@ def _check_op(ctx: Context, sync) -> None:
             where=Where(op=sync.after, sync=sync.label),
         )
         return
-    chosen = [l for l in range(model.layers) if sync.applies_to_layer(l)]
+    chosen = [layer for layer in range(model.layers) if sync.applies_to_layer(layer)]
     if sync.layers is None or not chosen:
         return  # every layer, or nothing in range (invalid-layer-selection says so)
-    if not any(sync.after in model.layer_ops(l) for l in chosen):
+    if not any(sync.after in model.layer_ops(layer) for layer in chosen):
         ctx.report(
             RULE,
             at=sync.path

@@ -14,7 +14,8 @@ the plan and the deployment disagree.
 phases:
   decode: {microbatches: 2, batch: 64, overlap: none}
 sync:
-  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, wait_before: attn_residual}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, \
+wait_before: attn_residual}
 ```
 
 <details><summary>A complete plan with this defect</summary>
@@ -46,7 +47,8 @@ sync:
 phases:
   decode: {microbatches: 2, batch: 64, overlap: comm_compute}
 sync:
-  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, wait_before: attn_residual}
+  - {id: attn-ar, after: o_proj, collective: all_reduce, group: tp, async: true, \
+wait_before: attn_residual}
 ```
 
 <details><summary>The complete plan, fixed</summary>

@@ -98,7 +98,7 @@ def calls_per_step(ctx: Context, phase: Phase, sync: SyncPoint) -> int:
         return phase.microbatches
     topo, layers = phase.topology, selected_layers(ctx.plan, sync)
     per_stage = [
-        sum(1 for l in layers if l in topo.stage_layers(s)) for s in range(len(topo.stages))
+        sum(1 for layer in layers if layer in topo.stage_layers(s)) for s in range(len(topo.stages))
     ]
     return phase.microbatches * max(per_stage, default=0)
 
@@ -112,7 +112,10 @@ def _cost(ctx: Context, phases: list[Phase], sync: SyncPoint) -> str:
 
 def _help(sync: SyncPoint) -> str:
     if sync.group == "dp" and sync.after == "sample":
-        return f"remove {sync.label}: with dp = 1 the output is read from the last stage directly (S18)"
+        return (
+            f"remove {sync.label}: with dp = 1 the output is read from the last stage "
+            "directly (S18)"
+        )
     return f"remove {sync.label}; if a larger {sync.group} group was meant, raise its degree"
 
 
@@ -128,7 +131,8 @@ def check(ctx: Context) -> None:
             at, message = (
                 sync.path + ("group",),
                 (
-                    f"{sync.label} is {article(sync.collective)} over a group of one ({sync.group} = 1) that does "
+                    f"{sync.label} is {article(sync.collective)} over a group of one "
+                    f"({sync.group} = 1) that does "
                     f"nothing: {_cost(ctx, phases, sync)}"
                 ),
             )
@@ -136,8 +140,9 @@ def check(ctx: Context) -> None:
             at, message = (
                 sync.path + ("after",),
                 (
-                    f"{sync.label} is {article(sync.collective)} at stage_boundary with pp = 1, a group of one stage: "
-                    f"there is no stage boundary, so it never runs and does nothing (0 calls per step)"
+                    f"{sync.label} is {article(sync.collective)} at stage_boundary with pp = 1, "
+                    "a group of one stage: there is no stage boundary, so it never runs and does "
+                    "nothing (0 calls per step)"
                 ),
             )
         ctx.report(

@@ -127,7 +127,8 @@ def _problem(phase: Phase) -> tuple[str, str, str] | None:
         ep_group, tp_group = cut
         return (
             f"ep = {d.ep} with tp = {d.tp}",
-            f"the ep group of ranks {ranges(ep_group)} holds part of the tp group {ranges(tp_group)}",
+            f"the ep group of ranks {ranges(ep_group)} holds part of the tp group "
+            f"{ranges(tp_group)}",
             f"make every ep group hold whole tp groups (ep a multiple of {d.tp} with tp fastest "
             f"in `layout`), or use ep: 1",
         )

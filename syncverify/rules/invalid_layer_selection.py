@@ -98,21 +98,23 @@ def _check_sync(ctx: Context, sync) -> None:
         return
     if sync.layers is None:
         return
-    outside = sorted(l for l in sync.layers if not 0 <= l < count)
+    outside = sorted(layer for layer in sync.layers if not 0 <= layer < count)
     if outside:
         _report(
             ctx,
             sync,
             f"{sync.label} selects layers {ranges(outside)}, outside the model's {count} layers "
             f"(0-{count - 1})",
-            f'select layers between 0 and {count - 1}, e.g. `layers: "0..{count - 1}"` or `layers: all`',
+            f"select layers between 0 and {count - 1}, "
+            f'e.g. `layers: "0..{count - 1}"` or `layers: all`',
         )
     elif not sync.layers:
         _report(
             ctx,
             sync,
             f"{sync.label} selects no layer of the {count}-layer model",
-            "select the layers it belongs to (`all`, `dense`, `moe` or indices), or remove the sync",
+            "select the layers it belongs to (`all`, `dense`, `moe` or indices), "
+            "or remove the sync",
         )
 
 

@@ -119,7 +119,8 @@ def check(ctx: Context) -> None:
             ctx.report(
                 RULE,
                 at=sync.path,
-                message=f"{sync.label} is {article(sync.collective)} over sp after qkv with no `tensor`: "
+                message=f"{sync.label} is {article(sync.collective)} over sp after qkv "
+                "with no `tensor`: "
                 f"it would move the queries as well as k/v",
                 help="add `tensor: kv` (sequence parallel attention gathers keys and values only)",
                 where=Where(op="qkv", sync=sync.label),

@@ -90,7 +90,8 @@ def check(ctx: Context) -> None:
             key=lambda d: (abs(d - tp), d),
         )[:2]
         return (
-            f"{kv} kv heads do not split over tp = {tp}{suffix}, and {tp} is not a multiple of {kv}",
+            f"{kv} kv heads do not split over tp = {tp}{suffix}, "
+            f"and {tp} is not a multiple of {kv}",
             f"use a tp that divides {kv} or is a multiple of it, e.g. tp: "
             f"{' or '.join(str(c) for c in sorted(choices))}",
         )

@@ -88,7 +88,8 @@ def check(ctx: Context) -> None:
         ctx.report(
             RULE,
             at=phase_key_path(ctx.plan, phase.name, "microbatches"),
-            message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} over {pp} stages: "
+            message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} "
+            f"over {pp} stages: "
             f"each stage idles {percent(share)} of the time (bubble (pp-1)/(m+pp-1) = {share})",
             help=f"run at least {pp} microbatches in {phase.name} (e.g. `microbatches: {pp}`), "
             f"splitting the batch",

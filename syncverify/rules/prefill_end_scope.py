@@ -12,7 +12,8 @@ cannot verify and the deployment cannot do. The plan is not unrolled until the k
 ## Bad plan
 ```yaml
 sync:
-  - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv, phases: [decode], layers: "0..39"}
+  - {id: kv-handover, after: prefill_end, collective: all_gather, group: tp, tensor: kv, \
+phases: [decode], layers: "0..39"}
 ```
 
 <details><summary>A complete plan with this defect</summary>

@@ -9,7 +9,8 @@ runs out and engines reject the request.
 
 ## Bad plan
 ```yaml
-model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 32000, max_context: 32768}
+model: {layers: 32, hidden: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 32000, \
+max_context: 32768}
 phases:
   prefill: {microbatches: 1, tokens: 32768}
 ```
@@ -79,7 +80,8 @@ def check(ctx: Context) -> None:
         ctx.report(
             RULE,
             at=("phases", phase.name, "tokens"),
-            message=f"{phase.name} prompts of {phase.tokens} tokens leave no room to decode a token "
+            message=f"{phase.name} prompts of {phase.tokens} tokens leave no room to "
+            "decode a token "
             f"in the model's context of {limit}",
             help=f"use prompts of at most {limit - 1} tokens",
             where=Where(phase=phase.name),

@@ -93,7 +93,8 @@ def _check_total(ctx: Context, stages: tuple[int, ...]) -> None:
         ctx.report(
             RULE,
             at=STAGES,
-            message=f"`stages` {list(stages)} covers {sum(stages)} layers but the model has {layers}",
+            message=f"`stages` {list(stages)} covers {sum(stages)} layers "
+            f"but the model has {layers}",
             help=f"make the entries add up to {layers}",
         )
 

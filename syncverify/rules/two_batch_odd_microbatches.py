@@ -80,7 +80,8 @@ def check(ctx: Context) -> None:
         ctx.report(
             RULE,
             at=phase_key_path(ctx.plan, phase.name, "microbatches", "overlap"),
-            message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} under two_batch, which pairs them: "
+            message=f"{phase.name} runs {plural(m, 'microbatch', 'microbatches')} "
+            "under two_batch, which pairs them: "
             f"microbatch {m - 1} has no partner",
             help=f"use an even count, e.g. `microbatches: {m + 1}`, or `overlap: comm_compute`",
             where=Where(phase=phase.name, microbatches=str(m - 1)),

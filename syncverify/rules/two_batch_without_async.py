@@ -43,7 +43,8 @@ sync:
 ## Fix
 ```yaml
 sync:
-  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, layers: moe, async: true, wait_before: mlp_residual}
+  - {id: combine, after: experts, collective: all_to_all, group: ep, role: combine, \
+layers: moe, async: true, wait_before: mlp_residual}
 ```
 
 <details><summary>The complete plan, fixed</summary>

@@ -94,7 +94,8 @@ def check(ctx: Context) -> None:
         return (
             f"{layers} layers do not split evenly over pp = {pp}{suffix} and `parallel.stages` "
             f"is not given",
-            f"state the split you deploy under `parallel`, e.g. `stages: {_suggested_split(layers, pp)}`",
+            f"state the split you deploy under `parallel`, "
+            f"e.g. `stages: {_suggested_split(layers, pp)}`",
         )
 
     report_merged(ctx, RULE, key, describe)

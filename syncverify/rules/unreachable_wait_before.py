@@ -21,7 +21,8 @@ phases:
   prefill: {microbatches: 4, tokens: 8192, overlap: comm_compute}
 sync:
   # the all-reduce of layer 39 (the last of stage 0) has no next attn_norm on its rank
-  - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: attn_norm}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, \
+wait_before: attn_norm}
 ```
 
 <details><summary>A complete plan with this defect</summary>
@@ -53,7 +54,8 @@ sync:
 ## Fix
 ```yaml
 sync:
-  - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, wait_before: mlp_residual}
+  - {id: mlp-ar, after: down, collective: all_reduce, group: tp, async: true, \
+wait_before: mlp_residual}
 ```
 
 <details><summary>The complete plan, fixed</summary>
@@ -100,7 +102,7 @@ def check(ctx: Context) -> None:
     for sync in plan.syncs:
         problems = {p.phase.name: p for p in wait_problems(plan, sync) if p.kind == MISSING}
         merged = merge_phases(
-            plan, lambda ph: problems[ph.name].layers if ph.name in problems else None
+            plan, lambda ph, found=problems: found[ph.name].layers if ph.name in found else None
         )
         for phases, layers in merged:
             at_layers = f" at layers {ranges(layers)}" if layers else ""

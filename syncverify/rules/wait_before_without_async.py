@@ -11,7 +11,8 @@ until the two keys agree.
 ## Bad plan
 ```yaml
 sync:
-  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, wait_before: attn_norm}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, \
+wait_before: attn_norm}
 ```
 
 <details><summary>A complete plan with this defect</summary>
@@ -41,7 +42,8 @@ sync:
 ## Fix
 ```yaml
 sync:
-  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true, wait_before: attn_norm}
+  - {id: stage-xfer, after: stage_boundary, collective: send_recv, group: pp, async: true, \
+wait_before: attn_norm}
 ```
 
 <details><summary>The complete plan, fixed</summary>
