@@ -59,7 +59,7 @@ def may_be_plan(path: Path) -> bool:
 def walk(folder: Path, excluded: Callable[[Path], bool], run: Discovery) -> list[Path]:
     """The *.yaml / *.yml files below `folder`, sorted; hidden and excluded folders pruned (the
     excluded ones noted in `run.skipped`)."""
-    found = []
+    found: list[Path] = []
     for current, folders, files in os.walk(folder):
         here = Path(current)
         visible = sorted(name for name in folders if not name.startswith("."))
