@@ -105,8 +105,8 @@ def order_mismatches(graph: nx.DiGraph) -> list[Hang]:
 def _communicator(node: tuple, attrs: dict):
     """A group's rank set (S1); point-to-point calls match per direction (sender, receiver)."""
     if attrs.get("collective") == "send_recv" or attrs.get("role") in ("stage", "carrier"):
-        if len(node[6]) == 2:
-            return tuple(node[6])
+        if len(node.group) == 2:
+            return tuple(node.group)
     return frozenset(attrs["members"])
 
 
@@ -123,9 +123,9 @@ def size_mismatches(graph: nx.DiGraph, values: dict) -> list[Hang]:
         sizes = {}
         for u, edge in graph.pred[node].items():
             for _slot, tensor, member in edge["data"]:
-                rank = member if u[0] == "coll" else (u[4] if u[0] == "op" else None)
+                rank = member if u.kind == "coll" else (u.rank if u.kind == "op" else None)
                 produced = values.get(u, {})
-                val = produced.get((tensor, member if u[0] == "coll" else None))
+                val = produced.get((tensor, member if u.kind == "coll" else None))
                 if rank is not None and val is not None:
                     sizes[(rank, tensor)] = _size(val)
         by_tensor = defaultdict(dict)

@@ -95,7 +95,7 @@ class Placement:
             for n in peers
         }
         for node in self._data_order(preds, extra):
-            kind = node[0]
+            kind = node.kind
             if kind == "op":
                 self._eval_op(node, preds[node])
             elif kind == "coll":
@@ -112,15 +112,16 @@ class Placement:
         for node, attrs in self.g.nodes(data=True):
             if attrs.get("kind") != "op":
                 continue
-            world = self.world(node[1])
+            world = self.world(node.phase)
             if world.topo.sizes["tp"] == 1 or not self._needs_replicated(node, world):
                 continue
-            key = node[1:4] + node[5:7] + (world.group("tp", node[4]),)
+            key = (node.phase, node.step, node.mb, node.layer, node.op)
+            key += (world.group("tp", node.rank),)
             groups[key].append(node)
         return {n: nodes for nodes in groups.values() for n in nodes}
 
     def _needs_replicated(self, node, world) -> bool:
-        kind = self.sharding(node[6])["kind"]
+        kind = self.sharding(node.op)["kind"]
         return kind in ("column_parallel", "mlp") or (
             kind == "experts" and world.topo.sizes["ep"] == 1
         )
@@ -156,7 +157,7 @@ class Placement:
         slots: dict[str, list] = defaultdict(list)
         for u, slot, tensor, member in items:
             produced = self.out.get(u, {})
-            member_key = member if u[0] == "coll" else None
+            member_key = member if u.kind == "coll" else None
             val = produced.get((tensor, member_key)) or produced.get((None, member_key))
             if val is not None:
                 slots[slot].append((val, u, member))
@@ -170,11 +171,11 @@ class Placement:
         ordered = tuple(sorted(members))
         if classes is None:
             return dict.fromkeys(ordered, 1)
-        weights = classes.member_weights(self.world(node[1]).name, sync.group, ordered)
+        weights = classes.member_weights(self.world(node.phase).name, sync.group, ordered)
         return dict(zip(ordered, weights))
 
     def _feat_text(self, feat: tuple, node: tuple) -> str:
-        return _real_feat_text(self.g.graph.get("classes"), self.world(node[1]).name, feat)
+        return _real_feat_text(self.g.graph.get("classes"), self.world(node.phase).name, feat)
 
     def world(self, phase: str) -> PhaseWorld:
         return self.worlds["decode" if phase == "handover" else phase]
@@ -304,18 +305,18 @@ class Placement:
     def _op_elementwise(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            return self._one(node, slots, "x", world, rank, node[3])
+            return self._one(node, slots, "x", world, rank, node.mb)
         return replace(self._require(node, val, producer), kind="act")
 
     def _op_column_parallel(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            val = self._one(node, slots, "x", world, rank, node[3])
+            val = self._one(node, slots, "x", world, rank, node.mb)
         val = self._require(node, val, producer)
         val = self._note_replicated(node, world, "tp", rank, val, producer)
         coord, tp = world.topo.coords(rank)["tp"], world.topo.sizes["tp"]
         val = replace(val, by=None)
-        if node[6] == "qkv":
+        if node.op == "qkv":
             return {
                 ("q", None): replace(val, feat=shard("heads", coord, tp)),
                 ("kv", None): replace(val, feat=self._kv_share(coord, tp)),
@@ -336,7 +337,7 @@ class Placement:
     def _op_row_parallel(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            val = self._one(node, slots, "x", world, rank, node[3])
+            val = self._one(node, slots, "x", world, rank, node.mb)
         coord, tp = world.topo.coords(rank)["tp"], world.topo.sizes["tp"]
         expected = shard(spec["dim"], coord, tp)
         val = self._require(node, val, producer, want_full=False)
@@ -358,14 +359,14 @@ class Placement:
     def _op_linear(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            val = self._one(node, slots, "x", world, rank, node[3])
+            val = self._one(node, slots, "x", world, rank, node.mb)
         return replace(self._require(node, val, producer), feat=FULL, by=None)
 
     def _op_mlp(self, node, world, rank, slots, spec):
         """Shared experts split over TP like a dense MLP: partial over tp (S13)."""
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            val = self._one(node, slots, "x", world, rank, node[3])
+            val = self._one(node, slots, "x", world, rank, node.mb)
         val = self._require(node, val, producer)
         val = self._note_replicated(node, world, "tp", rank, val, producer)
         need, have = partial(world.group("tp", rank), rank)
@@ -382,10 +383,10 @@ class Placement:
         q, qp, _ = self._first(slots, "q")
         kv, kvp, _ = self._first(slots, "kv")
         if q is None:
-            q = self._one(node, slots, "q", world, rank, node[3])
+            q = self._one(node, slots, "q", world, rank, node.mb)
         q = self._require(node, q, qp, want_full=False)
         if kv is not None:
-            self.result.attention_kv[(node[1], rank, node[5], node[3])] = kv
+            self.result.attention_kv[(node.phase, rank, node.layer, node.mb)] = kv
             kv = self._require(node, kv, kvp, want_full=False)
             wanted = {b for b, _, _ in q.tokens}
             if not covers_blocks(kv.tokens, wanted):
@@ -433,10 +434,10 @@ class Placement:
                     continue
                 if slot == "residual":
                     continue  # a missing stage input is reported at attn_norm
-                val = self._one(node, slots, slot, world, rank, node[3])
+                val = self._one(node, slots, slot, world, rank, node.mb)
             addends.append((slot, val, producer))
         if not addends:
-            return self._one(node, slots, "residual", world, rank, node[3])
+            return self._one(node, slots, "residual", world, rank, node.mb)
         return self._add(node, addends)
 
     def _add(self, node, addends) -> Val:
@@ -496,7 +497,7 @@ class Placement:
     def _op_experts(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            val = self._one(node, slots, "x", world, rank, node[3])
+            val = self._one(node, slots, "x", world, rank, node.mb)
         if val.order == "expert":
             if not val.complete:
                 return self._require(node, val, producer)
@@ -515,7 +516,7 @@ class Placement:
     def _op_sample(self, node, world, rank, slots, spec):
         val, producer, _ = self._first(slots, "x")
         if val is None:
-            val = self._one(node, slots, "x", world, rank, node[3])
+            val = self._one(node, slots, "x", world, rank, node.mb)
         val = self._require(node, val, producer)
         return replace(val, kind="tokens")
 
@@ -555,10 +556,10 @@ class Placement:
         by_tensor: dict = defaultdict(dict)
         for u, _slot, tensor, member in items:
             produced = self.out.get(u, {})
-            source_member = member if u[0] == "coll" else (u[4] if u[0] == "op" else None)
-            val = produced.get((tensor, member if u[0] == "coll" else None))
+            source_member = member if u.kind == "coll" else (u.rank if u.kind == "op" else None)
+            val = produced.get((tensor, member if u.kind == "coll" else None))
             if val is None:
-                val = produced.get((None, member if u[0] == "coll" else None))
+                val = produced.get((None, member if u.kind == "coll" else None))
             if val is not None:
                 rank = source_member if source_member is not None else min(attrs["members"])
                 by_tensor[tensor][rank] = val
@@ -810,7 +811,7 @@ class Placement:
     # ---- blame ------------------------------------------------------------------------------
     def _blame(self, producer, val: Val | None = None) -> int | None:
         """The sync point whose collective produced the value (directly, or passed on by ops)."""
-        if producer is not None and producer[0] == "coll":
+        if producer is not None and producer.kind == "coll":
             return self.g.nodes[producer].get("sync")
         return val.by if val is not None else None
 
@@ -819,11 +820,11 @@ class Placement:
 
     def _origin(self, producer) -> str | None:
         """The op whose output it is, looking through collectives to their anchor."""
-        while producer is not None and producer[0] == "coll":
+        while producer is not None and producer.kind == "coll":
             sync = self.plan.syncs[self.g.nodes[producer]["sync"]]
             return sync.after
-        if producer is not None and producer[0] == "op":
-            return producer[6]
+        if producer is not None and producer.kind == "op":
+            return producer.op
         return None
 
 

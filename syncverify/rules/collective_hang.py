@@ -115,7 +115,7 @@ def _missing_ranks(ctx) -> None:
     ).items():
         sync = plan.syncs[sync_index]
         first = min(items, key=lambda h: node_order(h.node))
-        phase = first.node[1]
+        phase = first.node.phase
         if reason == HangReason.SELECTOR:
             missing = sorted(real_ranks(a, phase, {r for h in items for r in h.missing}))
             waiting = sorted(real_ranks(a, phase, {r for h in items for r in h.issuers}))
@@ -126,7 +126,7 @@ def _missing_ranks(ctx) -> None:
             )
             at, help_text = ("sync", sync_index, "ranks"), "select whole groups, or drop `ranks`"
         else:
-            layer = first.node[5]
+            layer = first.node.layer
             what = (
                 f"{sync.after} of layer {layer}" if 0 <= layer < plan.model.layers else sync.after
             )
@@ -156,12 +156,12 @@ def _idle_replica(ctx, hangs) -> None:
     a = ctx.analyses
     plan = ctx.plan
     for phase, items in group_by(
-        hangs, lambda h: "decode" if h.node[1] == "handover" else h.node[1]
+        hangs, lambda h: "decode" if h.node.phase == "handover" else h.node.phase
     ).items():
         first = min(items, key=lambda h: node_order(h.node))
         labels = [plan.syncs[i].label for i in sorted({h.sync for h in items})]
         names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-        node_phase = first.node[1]
+        node_phase = first.node.phase
         missing = compact(real_ranks(a, node_phase, first.missing))
         message = (
             f"with dp_idle: skip an idle DP replica (ranks {missing}) issues "

@@ -86,7 +86,7 @@ def check(ctx) -> None:
     plan = ctx.plan
     defects = records_for(a, RULE.code)
     for (kind, op, producer), items in group_by(
-        defects, lambda d: (d.kind, d.node[6], getattr(d.payload, "producer", None))
+        defects, lambda d: (d.kind, d.node.op, getattr(d.payload, "producer", None))
     ).items():
         nodes = [d.node for d in items]
         first = items[0]

@@ -85,7 +85,7 @@ def check(ctx) -> None:
     plan = ctx.plan
     defects = records_for(a, RULE.code)
     for (op, _producer), items in group_by(
-        defects, lambda d: (d.node[6], d.payload.producer)
+        defects, lambda d: (d.node.op, d.payload.producer)
     ).items():
         nodes = [d.node for d in items]
         message = f"{op} reads dispatched expert outputs in expert order: they are never combined back to their tokens"

@@ -97,7 +97,7 @@ def check(ctx) -> None:
     plan = ctx.plan
     defects = records_for(a, RULE.code)
     for (kind, op, producer), items in group_by(
-        defects, lambda d: (d.kind, d.node[6], d.payload.producer)
+        defects, lambda d: (d.kind, d.node.op, d.payload.producer)
     ).items():
         nodes = [d.node for d in items]
         source = producer or "its input"

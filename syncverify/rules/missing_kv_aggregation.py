@@ -87,7 +87,7 @@ from syncverify.rule_support.record_owners import records_for
 def check(ctx) -> None:
     a = ctx.analyses
     defects = records_for(a, RULE.code)
-    for (phase, sp), items in group_by(defects, lambda d: (d.node[1], d.payload.sp)).items():
+    for (phase, sp), items in group_by(defects, lambda d: (d.node.phase, d.payload.sp)).items():
         nodes = [d.node for d in items]
         share = f"1/{sp} of the prompt" if sp and sp > 1 else "part of the sequence"
         message = f"attention on SP ranks reads only its own chunk's K/V ({share}) in {phase}"

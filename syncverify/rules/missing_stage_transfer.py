@@ -86,10 +86,10 @@ def check(ctx) -> None:
     plan = ctx.plan
     defects = records_for(a, RULE.code)
     worlds = a.graph.graph["worlds"]
-    for phase, items in group_by(defects, lambda d: d.node[1]).items():
+    for phase, items in group_by(defects, lambda d: d.node.phase).items():
         nodes = [d.node for d in items]
         world = worlds[phase]
-        stages = sorted({world.topo.stage_of(n[4]) for n in nodes})
+        stages = sorted({world.topo.stage_of(n.rank) for n in nodes})
         message = (
             f"{'stages' if len(stages) > 1 else 'stage'} {', '.join(map(str, stages))} never "
             f"receive{'' if len(stages) > 1 else 's'} the previous stage's activations in {phase}"

@@ -87,7 +87,7 @@ from syncverify.rule_support.record_owners import records_for
 def check(ctx) -> None:
     a = ctx.analyses
     defects = records_for(a, RULE.code)
-    for phase, items in group_by(defects, lambda d: d.node[1]).items():
+    for phase, items in group_by(defects, lambda d: d.node.phase).items():
         nodes = [d.node for d in items]
         missing = sorted({r for d in items for r in real_payload(a, d).missing})
         dp = ctx.plan.phase(phase).degrees.dp

@@ -86,7 +86,7 @@ def check(ctx) -> None:
     ).items():
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
-        world = worlds["decode" if nodes[0][1] == "handover" else nodes[0][1]]
+        world = worlds["decode" if nodes[0].phase == "handover" else nodes[0].phase]
         need = getattr(items[0].payload, "need", ())
         right = axis_of(world, need) if need else None
         if kind == DefectKind.WRONG_COLLECTIVE:

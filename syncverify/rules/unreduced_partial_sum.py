@@ -94,7 +94,7 @@ def check(ctx) -> None:
     for (op, producer, addend, need_size, blame), items in group_by(
         defects,
         lambda d: (
-            d.node[6],
+            d.node.op,
             d.payload.producer,
             d.payload.addend,
             len(d.payload.need),
@@ -102,7 +102,7 @@ def check(ctx) -> None:
         ),
     ).items():
         nodes = [d.node for d in items]
-        world = worlds[nodes[0][1]]
+        world = worlds[nodes[0].phase]
         need = items[0].payload.need
         axis = axis_of(world, need)
         experts = producer in ("experts", "shared_experts")

@@ -110,7 +110,7 @@ def check(ctx) -> None:
         sync = plan.syncs[sync_index]
         nodes = [d.node for d in items]
         first = items[0]
-        op = nodes[0][6] if nodes[0][0] == "op" else sync.after
+        op = nodes[0].op if nodes[0].kind == "op" else sync.after
         message = MESSAGES[kind].format(
             label=sync.label,
             op=op,

@@ -3,10 +3,11 @@
 import networkx as nx
 
 from syncverify.analysis.matching import missing_ranks, order_mismatches
+from syncverify.graph.nodes import coll_node
 
 
 def add_coll(g, index, members, issuers, layer=0, collective="all_reduce"):
-    node = ("coll", "prefill", 0, 0, index, layer, tuple(members))
+    node = coll_node("prefill", 0, 0, index, layer, members)
     g.add_node(
         node,
         kind="coll",
@@ -63,8 +64,8 @@ def test_groups_with_the_same_ranks_are_one_communicator():
 
 def test_point_to_point_calls_match_per_direction():
     g = nx.DiGraph()
-    forward = ("coll", "decode", 0, 0, 0, -1, (0, 1))
-    back = ("coll", "decode", 0, 0, 1, 4, (1, 0))
+    forward = coll_node("decode", 0, 0, 0, -1, (0, 1))
+    back = coll_node("decode", 0, 0, 1, 4, (1, 0))
     for node, index, issuers in ((forward, 0, {0: 0, 1: 1}), (back, 1, {1: 0, 0: 1})):
         g.add_node(
             node,
