@@ -180,7 +180,8 @@ def main() -> int:
     )
     judged = sum(n for v, n in counts.items() if v not in outside)
     print(
-        f"{args.count} random plans in {elapsed:.0f} s ({elapsed / args.count * 1000:.0f} ms per plan)"
+        f"{args.count} random plans in {elapsed:.0f} s "
+        f"({elapsed / args.count * 1000:.0f} ms per plan)"
     )
     print(
         f"agree: {agreed} of {judged} judged plans; refused by the executor: {counts['refused']}; "
@@ -190,12 +191,14 @@ def main() -> int:
         print(f"  checker {verdict[0]:6s} executor {verdict[1]:5s}: {counts[verdict]}")
     print(f"  of the clean ones, with only redundant-sync findings (must match): {redundant_only}")
     print(
-        "per mutation kind (checker defect & executor bad / both clean / disagree / refused / SV503):"
+        "per mutation kind "
+        "(checker defect & executor bad / both clean / disagree / refused / SV503):"
     )
     for kind in sorted({k for k, _ in per_kind}):
         disagree = per_kind[(kind, ("defect", "match"))] + per_kind[(kind, ("clean", "bad"))]
         print(
-            f"  {kind:30s} {per_kind[(kind, ('defect', 'bad'))]:5d} {per_kind[(kind, ('clean', 'match'))]:5d}"
+            f"  {kind:30s} {per_kind[(kind, ('defect', 'bad'))]:5d} "
+            f"{per_kind[(kind, ('clean', 'match'))]:5d}"
             f" {disagree:5d} {per_kind[(kind, 'refused')]:5d} {per_kind[(kind, 'unjudged')]:5d}"
         )
     print(f"disagreements: {len(disagreements)}")
@@ -230,7 +233,8 @@ def every_plan() -> int:
             check_size(plan, exhaustive=True)  # what `syncverify simulate` refuses
         except PlanError as error:
             print(
-                f"{path.name}: not simulated ({error.problems[0].code}: {error.problems[0].message})"
+                f"{path.name}: not simulated "
+                f"({error.problems[0].code}: {error.problems[0].message})"
             )
             continue
         v = verdicts_of(plan, path.name)

@@ -5,9 +5,9 @@ Usage: python3 bench/cost.py [--quick]
 
 Each family grows one number of a small plan (tests/hostile_inputs.SMALL) and checks it the
 way a user does, `python -m syncverify check --isolated -f concise PLAN` in a fresh interpreter
-(start-up included), printing wall and CPU seconds, the child's peak RSS, the exit code, the budget's
-estimate (DAG nodes, chained sync pairs) and what happened: checked, or refused (SV014) and by
-which cap. The goal of issue 11: every row within 2 s and 300 MB, growing near-linearly until
+(start-up included), printing wall and CPU seconds, the child's peak RSS, the exit code, the
+budget's estimate (DAG nodes, chained sync pairs) and what happened: checked, or refused (SV014)
+and by which cap. The goal of issue 11: every row within 2 s and 300 MB, growing near-linearly until
 the budget refuses it, quickly.
 
 - sync points, spread: n barriers over tp or pp after the 13 anchors in turn (10 to 10,000);
@@ -51,7 +51,8 @@ ANCHORS = (
 
 def spread_syncs(count: int) -> str:
     return SMALL + "".join(
-        f"  - {{after: {ANCHORS[i % len(ANCHORS)]}, collective: barrier, group: {'pp' if i % 3 == 0 else 'tp'}}}\n"
+        f"  - {{after: {ANCHORS[i % len(ANCHORS)]}, collective: barrier, "
+        f"group: {'pp' if i % 3 == 0 else 'tp'}}}\n"
         for i in range(count)
     )
 
@@ -166,7 +167,10 @@ def run_one(family: str, make, n: int, folder: Path) -> str:
     path.write_text(make(n))
     nodes, pairs = budget_figures(path)
     wall, cpu, peak, code, what = measure(path)
-    return f"| {family} | {n:,} | {nodes} | {pairs} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | {code} | {what} |"
+    return (
+        f"| {family} | {n:,} | {nodes} | {pairs} | {wall:.2f} | {cpu:.2f} | {peak:.0f} | "
+        f"{code} | {what} |"
+    )
 
 
 def main() -> None:
@@ -174,7 +178,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="three sizes per family")
     args = parser.parse_args()
     print(
-        "| family | n | estimated nodes | chained sync pairs | wall s | CPU s | peak MB | exit | outcome |"
+        "| family | n | estimated nodes | chained sync pairs | wall s | CPU s | peak MB | exit "
+        "| outcome |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as tmp:

@@ -111,7 +111,8 @@ def main() -> int:
                 failures.append(name)
     print(
         f"\n{len(rows) - 1} inputs; worst wall {worst_wall:.2f} s, worst cpu {worst_cpu:.2f} s, "
-        f"worst peak {worst_mb:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        f"worst peak {worst_mb:.0f} MB; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
     )
     if failures:
         print("over target (exit 2, < 1 s cpu, < 200 MB): " + ", ".join(failures))

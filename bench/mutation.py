@@ -137,11 +137,13 @@ def report(results: list, seconds: float) -> None:
     for operator, c in table.items():
         total.update(c)
         print(
-            f"| {operator} | {c['mutants']} | {c['equivalent']} | {c['killed']} | {c['survived']} | "
+            f"| {operator} | {c['mutants']} | {c['equivalent']} | {c['killed']} | "
+            f"{c['survived']} | "
             f"{_rate(c)} |"
         )
     print(
-        f"| all | {total['mutants']} | {total['equivalent']} | {total['killed']} | {total['survived']} | "
+        f"| all | {total['mutants']} | {total['equivalent']} | {total['killed']} | "
+        f"{total['survived']} | "
         f"{_rate(total)} |"
     )
     print(f"\n{total['mutants']} mutants of {len(results)} plans checked in {seconds:.0f} s")
@@ -161,7 +163,8 @@ def report(results: list, seconds: float) -> None:
     print("\n## Errors the checker reports on equivalent mutants (false alarms)\n")
     for plan, row in alarms:
         print(
-            f"- {plan}: {row['label']}: {', '.join(row['errors'])} -- equivalent because {row['equivalent']}"
+            f"- {plan}: {row['label']}: {', '.join(row['errors'])} -- "
+            f"equivalent because {row['equivalent']}"
         )
     if not alarms:
         print("none")

@@ -306,13 +306,15 @@ def targets(rows: list[Row], runs: int) -> list[str]:
             f"{cpu_per_node[0]:.0f}-{cpu_per_node[-1]:.0f} us over {len(sized)} plans of "
             f"{min(e.nodes for e, _ in sized):,}-{max(e.nodes for e, _ in sized):,} nodes "
             f"(linear in DAG size); different findings on "
-            f"{sum(e.output != r.modes['reduced'].output for e, r in exhaustive)} of {len(exhaustive)} plans"
+            f"{sum(e.output != r.modes['reduced'].output for e, r in exhaustive)} "
+            f"of {len(exhaustive)} plans"
         )
         if ds and not isinstance(ds.modes["exhaustive"], Measured):
             nodes = estimated_exhaustive_nodes(ds.path)
             ratio = nodes * per_node / ds.modes["reduced"].wall
             out.append(
-                f"DeepSeek-V3 on 1,024 GPUs exhaustive: ~{nodes:,} nodes, ~{nodes * per_node:,.0f} s "
+                f"DeepSeek-V3 on 1,024 GPUs exhaustive: ~{nodes:,} nodes, "
+                f"~{nodes * per_node:,.0f} s "
                 f"at that rate (over the SV014 cap, not run): reduced is ~{ratio:,.0f}x faster"
             )
     seventy = by_name.get("llama-3.1-70b-tp8-pp2.yaml")

@@ -202,9 +202,11 @@ def main() -> int:
         if verdict["status"] == "disagree":
             disagreements.append((seed, plan))
     print(
-        f"generator {args.generator}, seed {args.seed}: plans {tally['plans']}, agree {tally['agree']}, "
+        f"generator {args.generator}, seed {args.seed}: plans {tally['plans']}, "
+        f"agree {tally['agree']}, "
         f"disagree {tally['disagree']}, with findings {tally['with findings']} "
-        f"(drawn {args.count}; refused by the loader or too large for --exhaustive: {tally['rejected']})"
+        f"(drawn {args.count}; refused by the loader or too large for --exhaustive: "
+        f"{tally['rejected']})"
     )
     print(
         f"time: {time.perf_counter() - start:.1f} s wall with {args.jobs} job(s); check time "
@@ -213,7 +215,8 @@ def main() -> int:
     for seed, plan in disagreements:
         print(f"DISAGREE seed {seed}: {plan['name']}", flush=True)
         print(
-            f"  -> {write_disagreement(args.out, seed, plan, args.generator, not args.no_minimise)}",
+            f"  -> "
+            f"{write_disagreement(args.out, seed, plan, args.generator, not args.no_minimise)}",
             flush=True,
         )
     return 0 if not disagreements else 1

@@ -1,8 +1,9 @@
 """Hypothesis profiles (tests/profiles.py) and the seed of this run's draws.
 
-Every run draws fresh plans. The seed is printed in the header and again at the end of the run: `HYPOTHESIS_RUN_SEED=N pytest`
-draws the same plans again (given the same tests, order and failure database), and a failure
-prints its plan, a `@reproduce_failure` blob and is kept in .hypothesis/ for the next local run.
+Every run draws fresh plans. The seed is printed in the header and again at the end of the run:
+`HYPOTHESIS_RUN_SEED=N pytest` draws the same plans again (given the same tests, order and
+failure database), and a failure prints its plan, a `@reproduce_failure` blob and is kept in
+.hypothesis/ for the next local run.
 `--hypothesis-seed=N` (hypothesis' own option) instead runs every test with seed N and no
 failure database.
 """

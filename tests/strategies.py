@@ -483,7 +483,8 @@ def _edit(d, plan: dict, number: int) -> str:
         return f"{name} after {syncs[i]['after']}"
     if kind == "async":
         syncs[i] = _async(d, plan, sync)
-        return f"{name} async{' until ' + syncs[i]['wait_before'] if 'wait_before' in syncs[i] else ''}"
+        until = f" until {syncs[i]['wait_before']}" if "wait_before" in syncs[i] else ""
+        return f"{name} async{until}"
     syncs[i] = dict(sync, ranks=_selector(d, plan))
     return f"{name} only on {syncs[i]['ranks']}"
 

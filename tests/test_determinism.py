@@ -1,6 +1,6 @@
 """The same input gives byte-identical output: every report format (report.FORMATS), the DAG
-pictures, the timeline, the executor (`simulate`) and `init`, across runs with different PYTHONHASHSEED values (set and dict
-orders), with -j 2 as with one process; findings come sorted.
+pictures, the timeline, the executor (`simulate`) and `init`, across runs with different
+PYTHONHASHSEED values (set and dict orders), with -j 2 as with one process; findings come sorted.
 
 The plans have findings of every kind: rule fixtures (tests/rules/*/bad.yaml) of each category,
 small plans with graph findings (a missing reduction, a split group that hangs) and an unusable

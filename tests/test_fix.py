@@ -116,7 +116,7 @@ def test_a_reduction_goes_before_the_gather_at_the_same_anchor(tmp_path):
     result = check("--fix", "--write", str(path))
     assert result.exit_code == 0, result.output
     lines = path.read_text().splitlines()
-    combine = next(i for i, l in enumerate(lines) if "role: combine" in l)
+    combine = next(i for i, line in enumerate(lines) if "role: combine" in line)
     assert lines[combine] == (
         "- {after: experts, collective: all_to_all, group: ep, role: combine,"
         " layers: moe}  # syncverify --fix: SV305"

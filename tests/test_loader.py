@@ -59,7 +59,7 @@ def pinned(text: str) -> tuple:
     return p.code, p.line, p.column
 
 
-# ---------------------------------------------------------------------------------- acceptance plans
+# ---------------------------------------------------------------------------- acceptance plans
 
 ACCEPTANCE_PLANS = sorted(ACCEPTANCE.glob("*.yaml")) if ACCEPTANCE.is_dir() else []
 needs_acceptance = pytest.mark.skipif(not ACCEPTANCE_PLANS, reason="acceptance plans not present")
@@ -93,7 +93,7 @@ def test_acceptance_17_names_the_line_of_the_syntax_error():
     assert "line 4" in problem.message  # where the unclosed `{` was opened
 
 
-# ---------------------------------------------------------------------------------- defaults and resolution
+# --------------------------------------------------------------------- defaults and resolution
 
 MINIMAL = """\
 syncverify: 1
@@ -144,7 +144,8 @@ def test_written_defaults_equal_implicit_ones():
             "decode: {microbatches: 1, batch: 1, overlap: none, "
             "dp_idle: dummy_batch, token_return: host, tp: 1}",
         ).replace("ffn: 256,", "ffn: 256, kv_heads: 8, head_dim: 8, mla: false,")
-        + "parallel: {tp: 1, pp: 1, dp: 1, sp: 1, ep: 1, layout: [tp, sp, dp, pp]}\nsync: []\nname: plan\n"
+        + "parallel: {tp: 1, pp: 1, dp: 1, sp: 1, ep: 1, layout: [tp, sp, dp, pp]}\n"
+        "sync: []\nname: plan\n"
     )
     a, b = load(MINIMAL), load(explicit)
     assert (a.model, a.parallel, a.layout, a.phases, a.syncs, a.name) == (
@@ -213,7 +214,8 @@ sync:
   - {after: o_proj, collective: all_to_all, group: ep, layers: dense}
   - {after: o_proj, collective: all_reduce, group: tp, layers: [0, "3..4", 40], phases: [decode]}
   - {after: down, collective: all_reduce, group: tp, layers: 1, ranks: {tp: 0, pp: [0, 9]}}
-  - {after: down, collective: all_reduce, group: tp, layers: all, async: true, wait_before: mlp_residual}
+  - {after: down, collective: all_reduce, group: tp, layers: all, async: true, \
+wait_before: mlp_residual}
 """
 
 
@@ -351,7 +353,7 @@ def test_empty_and_non_mapping_plans(text, code):
     assert (problem.code, problem.line) == (code, 1) and "syncverify: 1" in problem.help
 
 
-# ---------------------------------------------------------------------------------- one test per kind of bad input
+# -------------------------------------------------------------- one test per kind of bad input
 
 
 def with_line(number: int, old: str, new: str) -> str:
@@ -839,7 +841,8 @@ def test_semantic_problems_are_kept_for_the_rules():
             "wait_before: embed}\n  - {id: mlp-ar",
         )
         .replace("id: logits", "id: attn-ar")
-        + "  - {after: prefill_end, collective: all_gather, group: tp, phases: [decode], layers: 1, tensor: q}\n"
+        + "  - {after: prefill_end, collective: all_gather, group: tp, phases: [decode], "
+        "layers: 1, tensor: q}\n"
         "  - {after: down, collective: all_reduce, group: ep, role: combine}\n"
         "  - {after: qkv, collective: all_gather, group: sp, phases: [decode]}\n"
     )

@@ -1,4 +1,4 @@
-"""Properties: whatever the text, the loader returns a Plan or raises PlanError, never anything else."""
+"""Properties: whatever the text, the loader returns a Plan or raises PlanError, nothing else."""
 
 import re
 from pathlib import Path
@@ -20,7 +20,8 @@ SEEDS = [
 ] or [
     "syncverify: 1\nmodel: {layers: 4, hidden: 64, heads: 8, ffn: 256, vocab: 1000}\n"
     "parallel: {tp: 2, pp: 2}\nphases:\n  decode: {batch: 4}\n"
-    'sync:\n  - {after: o_proj, collective: all_reduce, group: tp, layers: "0..3", ranks: {tp: 0}}\n'
+    'sync:\n  - {after: o_proj, collective: all_reduce, group: tp, layers: "0..3", '
+    "ranks: {tp: 0}}\n"
 ]
 MODELS = Path(__file__).parent / "data" / "models"
 FUZZ = settings(

@@ -77,7 +77,9 @@ def test_ranks_replicas_and_layers_collapse_into_lanes_and_layer_classes(tmp_pat
         "-->",
         by_label["attn-ar: all_reduce tp L0 (2 groups)"],
     ) in arrows
-    assert set(classes["coll"]) == {b for b, l in boxes.items() if ": " in l and "host" not in l}
+    assert set(classes["coll"]) == {
+        b for b, label in boxes.items() if ": " in label and "host" not in label
+    }
 
 
 def test_pipeline_stages_are_separate_lanes(tmp_path):

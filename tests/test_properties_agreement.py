@@ -72,6 +72,7 @@ def test_the_executor_gives_the_same_verdict_at_3_and_at_6_decode_steps(plan):
     v = judged(plan)
     at_six = simulate(loaded_or_rejected(plan), 6).outcome
     assert at_six.matches == v.outcome.matches, (
-        f"{v.label}: at 3 steps the executor {v.outcome.status}, at 6 {at_six.status}: {at_six.message}"
+        f"{v.label}: at 3 steps the executor {v.outcome.status}, "
+        f"at 6 {at_six.status}: {at_six.message}"
     )
     assert v.checker_bad == (not at_six.matches), explain(v)

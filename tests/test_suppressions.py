@@ -101,8 +101,8 @@ def test_a_suppression_without_a_code_is_rejected_and_silences_nothing(tmp_path)
     result = check("-f", "concise", "--isolated", path)
     assert (
         result.stdout.splitlines()[-1]
-        == f"{path}:6:{comment_column(6)}: error SV902 `disable-line` without a rule code: suppressions silence "
-        "named rules only"
+        == f"{path}:6:{comment_column(6)}: error SV902 `disable-line` without a rule code: "
+        "suppressions silence named rules only"
     )
     assert (6, "SV702") in found(text, tmp_path=tmp_path)
     assert result.exit_code == 1
@@ -199,8 +199,8 @@ def test_unused_suppression_is_a_warning_that_can_be_ignored(tmp_path):
     path = write(tmp_path, "plan.yaml", text)
     out = check("-f", "concise", "--isolated", path).stdout
     assert (
-        f"{path}:4:{comment_column(4)}: warning SV901 unused suppression: no SV701 finding on line 4"
-        in out
+        f"{path}:4:{comment_column(4)}: warning SV901 unused suppression: "
+        "no SV701 finding on line 4" in out
     )
     assert found(text, "--ignore", "SV901", tmp_path=tmp_path) == [(6, "SV702")]
 

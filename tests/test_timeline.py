@@ -25,8 +25,8 @@ def timeline(*args):
 def rows(output: str) -> list[list[str]]:
     """The table's body rows split into columns (two spaces or more apart)."""
     lines = output.splitlines()
-    body = lines[lines.index(next(l for l in lines if l.startswith("----"))) + 1 :]
-    return [re.split(r"\s{2,}", l.strip()) for l in body if re.match(r"^\d+\s", l)]
+    body = lines[lines.index(next(line for line in lines if line.startswith("----"))) + 1 :]
+    return [re.split(r"\s{2,}", row.strip()) for row in body if re.match(r"^\d+\s", row)]
 
 
 def test_blocking_collectives_make_the_ranks_wait(tmp_path):
