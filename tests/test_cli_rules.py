@@ -6,7 +6,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from syncverify.cli import cli
-from syncverify.report.catalog import rules_markdown
+from syncverify.report.rule_docs import rules_markdown
 from syncverify.rules import ALL_RULES
 
 CATALOG = Path(__file__).resolve().parents[1] / "rules" / "catalog.md"

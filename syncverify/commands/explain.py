@@ -17,7 +17,7 @@ class ExplainArguments:
 
 def explain(args: ExplainArguments, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Write the rule's page; exit code 2 for an unknown rule."""
-    from syncverify.report import catalog
+    from syncverify.report import rule_docs
     from syncverify.rules import ALL_RULES, find_rule
 
     out, err = out or sys.stdout, err or sys.stderr
@@ -29,5 +29,5 @@ def explain(args: ExplainArguments, out: TextIO | None = None, err: TextIO | Non
         )
         err.write(f"syncverify: error: unknown rule '{args.name}'{hint}\n")
         return 2
-    catalog.explain(rule, out, color=args.color)
+    rule_docs.explain(rule, out, color=args.color)
     return 0

@@ -15,14 +15,14 @@ class RulesArguments:
 
 def rules(args: RulesArguments, out: TextIO | None = None) -> int:
     """Write the rule list; the exit code (0)."""
-    from syncverify.report import catalog
+    from syncverify.report import rule_docs
     from syncverify.rules import ALL_RULES
 
     out = out or sys.stdout
     if args.format == "json":
-        out.write(catalog.rules_json(ALL_RULES))
+        out.write(rule_docs.rules_json(ALL_RULES))
     elif args.format == "markdown":
-        out.write(catalog.rules_markdown(ALL_RULES))
+        out.write(rule_docs.rules_markdown(ALL_RULES))
     else:
-        catalog.rules_table(ALL_RULES, out, color=args.color)
+        rule_docs.rules_table(ALL_RULES, out, color=args.color)
     return 0

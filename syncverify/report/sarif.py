@@ -91,7 +91,7 @@ def information_uri() -> str | None:
 def descriptor(code: str, example: Finding) -> dict:
     """The reportingDescriptor of a rule; from the registry, or from a finding of an unknown
     code (a plugin or a test) so that every result still has its rule."""
-    from syncverify.report.catalog import rule_page
+    from syncverify.report.rule_docs import rule_page
     from syncverify.rules import BY_CODE
 
     rule = BY_CODE.get(code)

@@ -1,4 +1,4 @@
-"""Renderers for the rule registry: `syncverify rules` (table, json, markdown) and
+"""Renderers of the rule documentation: `syncverify rules` (table, json, markdown) and
 `syncverify explain` (one rule's page). The markdown list is `rules/catalog.md`.
 """
 
