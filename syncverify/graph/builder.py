@@ -76,7 +76,7 @@ def unroll(plan: Plan, scenario: Scenario = Scenario()) -> Unrolled:
         )
         worlds[phase.name] = world
         _unroll_phase(world, StreamBuilder(world, rec), rec)
-    graph = nx.DiGraph(plan=plan.name, scenario=scenario.label)
+    graph: nx.DiGraph = nx.DiGraph(plan=plan.name, scenario=scenario.label)
     # the untyped copies, for the readers not yet moved to Analyses/Unrolled (issue 12)
     graph.graph["worlds"] = worlds
     graph.graph["layer_classes"] = classes
@@ -110,7 +110,7 @@ def _step_end_issues(world: PhaseWorld, builder: StreamBuilder, step: int, rank:
     """S14: a sync after step_end is issued by every rank at the end of each decode step."""
     if world.name != "decode":
         return []
-    out = []
+    out: list[Issue] = []
     for sync in world.syncs_at("step_end", None):
         value = builder.apply(out, step, -1, rank, EMBED_LAYER, sync, None)
         del value

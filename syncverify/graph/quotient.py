@@ -342,14 +342,19 @@ def _replica_classes(plan: Plan, phase: Phase) -> dict[int, tuple[int, ...]]:
     selected = _selected_sets(plan, "dp")
     if _replica_only(plan):
         selected = selected + _ep_selected_replicas(plan)
-    dp_roles = [_ep_roles(p)["dp"] for p in plan.phases]
+    dp_roles = []
+    for p in plan.phases:
+        roles = _ep_roles(p)
+        # every caller runs after _replicas_distinct found EP roles in each phase
+        assert roles is not None
+        dp_roles.append(roles["dp"])
     inners = sorted({size for role, size in dp_roles if role == "cut"})
     if not inners:
         return _selector_classes(dp, selected)
     chain = inners + [dp]
     if any(hi % lo for lo, hi in itertools.pairwise(chain)):
         return _classes(dp, dp)
-    table = {0: (0,)}
+    table: dict[int, tuple[int, ...]] = {0: (0,)}
     below = 1  # the replicas one step of this digit spans
     for size in chain:
         radix = size // below
@@ -409,7 +414,7 @@ def microbatch_classes(
         kept_pairs = depth + 1
         if count <= 2 * kept_pairs:
             return {i: (i,) for i in range(count)}
-        out = {i: (i,) for i in range(2 * (kept_pairs - 1))}
+        out: dict[int, tuple[int, ...]] = {i: (i,) for i in range(2 * (kept_pairs - 1))}
         last = 2 * (kept_pairs - 1)
         out[last] = tuple(range(last, count, 2))
         out[last + 1] = tuple(range(last + 1, count, 2))
@@ -421,7 +426,7 @@ def _classes(count: int, kept: int) -> dict[int, tuple[int, ...]]:
     """The first kept-1 stand for themselves, the last kept one for every remaining index."""
     if kept >= count:
         return {i: (i,) for i in range(count)}
-    out = {i: (i,) for i in range(kept - 1)}
+    out: dict[int, tuple[int, ...]] = {i: (i,) for i in range(kept - 1)}
     out[kept - 1] = tuple(range(kept - 1, count))
     return out
 

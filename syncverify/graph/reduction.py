@@ -92,7 +92,7 @@ def run_classes(a: int, b: int, period: tuple) -> dict[int, tuple[int, ...]]:
     tail = s + ((b - 1 - s) // p) * p if b - 1 >= s else s  # largest T <= b-1, T = s mod p
     if tail <= s + p:
         return {l: (l,) for l in range(a, b + 1)}
-    out = {l: (l,) for l in range(a, s)}
+    out: dict[int, tuple[int, ...]] = {l: (l,) for l in range(a, s)}
     for rep in range(s, s + p):
         out[rep] = tuple(range(rep, tail, p))
     for l in range(tail, b + 1):

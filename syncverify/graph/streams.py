@@ -106,7 +106,8 @@ class StreamBuilder:
 
     def after_qkv(self, out: list, step: int, mb: int, rank: int, layer: int, qkv: tuple):
         """The syncs after qkv: each moves the `tensor` it names, or both q and kv in one call."""
-        q, kv = Ref(qkv, "q"), Ref(qkv, "kv")
+        q: Ref | None = Ref(qkv, "q")
+        kv: Ref | None = Ref(qkv, "kv")
         for sync in self.w.syncs_at("qkv", layer):
             if sync.tensor in (None, "q"):
                 q = self.apply(out, step, mb, rank, layer, sync, q)
@@ -189,7 +190,7 @@ class StreamBuilder:
         return out
 
     def layer(self, out, step, mb, rank, layer, h):
-        a = self.emit(out, step, mb, rank, layer, "attn_norm", {"x": h})
+        a: Ref | None = self.emit(out, step, mb, rank, layer, "attn_norm", {"x": h})
         a = self.after(out, step, mb, rank, layer, "attn_norm", a)
         qkv = self.emit(out, step, mb, rank, layer, "qkv", {"x": a})
         q, kv = self.after_qkv(out, step, mb, rank, layer, qkv.node)
@@ -199,19 +200,19 @@ class StreamBuilder:
             inputs["kv_prompt"] = self.prompt_kv(rank, layer)
         elif self.w.world_of_plan_has_decode:
             self.rec.prefill_kv.setdefault((rank, layer), []).append(kv)
-        o = self.emit(out, step, mb, rank, layer, "attention", inputs)
+        o: Ref | None = self.emit(out, step, mb, rank, layer, "attention", inputs)
         history.append(kv)
         o = self.after(out, step, mb, rank, layer, "attention", o)
-        p = self.emit(out, step, mb, rank, layer, "o_proj", {"x": o})
+        p: Ref | None = self.emit(out, step, mb, rank, layer, "o_proj", {"x": o})
         p = self.after(out, step, mb, rank, layer, "o_proj", p)
         h = self.emit(out, step, mb, rank, layer, "attn_residual", {"residual": h, "branch": p})
         h = self.after(out, step, mb, rank, layer, "attn_residual", h)
-        m = self.emit(out, step, mb, rank, layer, "mlp_norm", {"x": h})
+        m: Ref | None = self.emit(out, step, mb, rank, layer, "mlp_norm", {"x": h})
         m = self.after(out, step, mb, rank, layer, "mlp_norm", m)
         if self.plan.model.is_moe_layer(layer):
             branch = self.moe(out, step, mb, rank, layer, m)
         else:
-            g = self.emit(out, step, mb, rank, layer, "gate_up", {"x": m})
+            g: Ref | None = self.emit(out, step, mb, rank, layer, "gate_up", {"x": m})
             g = self.after(out, step, mb, rank, layer, "gate_up", g)
             d = self.emit(out, step, mb, rank, layer, "down", {"x": g})
             branch = {"branch": self.after(out, step, mb, rank, layer, "down", d)}
@@ -224,12 +225,14 @@ class StreamBuilder:
         # syncs after the router move the experts' input (the tokens), guided by the routing
         x = self.after(out, step, mb, rank, layer, "router", m)
         e = self.emit(out, step, mb, rank, layer, "experts", {"x": x, "routing": r})
-        if not self.plan.model.moe.shared_experts:
+        moe = self.plan.model.moe
+        assert moe is not None  # layer() calls moe() only for an MoE layer
+        if not moe.shared_experts:
             return {"branch": self.after(out, step, mb, rank, layer, "experts", e)}
         if self.w.dispatched(layer):
             # S13: a dispatched routed output meets the shared experts after the combine
             routed = self.after(out, step, mb, rank, layer, "experts", e)
-            s = self.emit(out, step, mb, rank, layer, "shared_experts", {"x": m})
+            s: Ref | None = self.emit(out, step, mb, rank, layer, "shared_experts", {"x": m})
             s = self.after(out, step, mb, rank, layer, "shared_experts", s)
             return {"branch": routed, "shared": s}
         # S13: in token order the shared output joins right after `experts`, before its syncs
@@ -274,7 +277,7 @@ class StreamBuilder:
 
     def stage_coll(self, sync, step, mb, sender, receiver) -> CollNode:
         if sync.collective == "send_recv":
-            members = (sender, receiver)
+            members: tuple[int, ...] = (sender, receiver)
         else:
             members = self.w.group(sync.group, sender)
         key = coll_node(self.w.name, step, mb, sync.index, -1, members)
@@ -284,13 +287,14 @@ class StreamBuilder:
     # ---- the model's tail, the token path (S4) and the sink (S18) -------------------------
     def tail(self, out, step, mb, rank, h):
         tail_layer = self.plan.model.layers
-        f = self.emit(out, step, mb, rank, tail_layer, "final_norm", {"x": h})
+        f: Ref | None = self.emit(out, step, mb, rank, tail_layer, "final_norm", {"x": h})
         f = self.after(out, step, mb, rank, tail_layer, "final_norm", f)
-        lg = self.emit(out, step, mb, rank, tail_layer, "lm_head", {"x": f})
+        lg: Ref | None = self.emit(out, step, mb, rank, tail_layer, "lm_head", {"x": f})
         lg = self.after(out, step, mb, rank, tail_layer, "lm_head", lg)
         tok = self.emit(out, step, mb, rank, tail_layer, "sample", {"x": lg})
         self.feed_host(step, mb, rank, tok)
-        value, to_sink = tok, (tok if self.w.topo.sizes["dp"] == 1 else None)
+        value: Ref | None = tok
+        to_sink = tok if self.w.topo.sizes["dp"] == 1 else None
         for sync in self.w.syncs_at("sample", tail_layer):
             if self.w.is_token_carrier(sync):
                 self.send_token(out, step, mb, rank, sync, tok)

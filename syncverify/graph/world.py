@@ -194,6 +194,7 @@ class PhaseWorld:
     def stage_wait(self, sync: SyncPoint, step: int, mb: int, rank: int, stage: int):
         if not sync.is_async or not sync.wait_before:
             return None
+        layer: int | None
         if sync.wait_before in MODEL_TAIL_OPS:
             layer = self.plan.model.layers
         else:
@@ -214,6 +215,7 @@ class PhaseWorld:
         op = sync.wait_before
         if not op:
             return None
+        layer: int | None
         if op == "embed":
             layer = EMBED_LAYER
         elif op in MODEL_TAIL_OPS:
