@@ -174,7 +174,8 @@ def layer_gaps(plan: Plan, graph, values: dict, reduction: Reduction) -> dict[in
     """Runs of layers whose representatives do not repeat with the period they were cut with:
     with the repeating block starting at s, layers s-1 and s-1+p must leave the same residual
     stream on every instance (the state entering s then recurs every p layers)."""
-    exits: dict[int, dict[tuple, dict]] = {}
+    # layer -> instance -> what it leaves ({(tensor, member): Val}; None: nothing placed)
+    exits: dict[int, dict[tuple, dict | None]] = {}
     for node in graph.nodes:
         if node.kind == "op" and node.op == "mlp_residual":
             instance = (node.phase, node.step, node.mb, node.rank)
@@ -382,7 +383,9 @@ def _growth(plan: Plan, old: Reduction, new: Reduction, analyses) -> float:
     classes = analyses.classes
     for phase in new.whole_microbatches - old.whole_microbatches:
         kept = len(classes.microbatches.get(phase, {}))
-        real = plan.phase(phase).microbatches
+        whole = plan.phase(phase)
+        assert whole is not None  # whole_microbatches names phases of this plan
+        real = whole.microbatches
         factor *= real / max(kept, 1)
     if new.layer_periods != old.layer_periods:
         before = len(layer_classes(plan, True, old.layer_periods))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -51,6 +52,8 @@ def _kv_share(plan: Plan, world: PhaseWorld, rank: int) -> tuple:
 
 def same_layout(plan: Plan) -> bool:
     prefill, decode = plan.phase("prefill"), plan.phase("decode")
+    # asked only of a hand-over, so of a plan with both phases
+    assert prefill is not None and decode is not None
     return prefill.degrees == decode.degrees and prefill.topology.stages == decode.topology.stages
 
 
@@ -97,7 +100,7 @@ def _needs(plan, prefill, decode, rank):
     stage = decode.topo.stage_of(rank)
     layers = decode.stage_layers(stage)
     heads = _kv_share(plan, decode, rank)
-    replicas = range(prefill.topo.sizes["dp"])
+    replicas: Sequence[int] = range(prefill.topo.sizes["dp"])
     if same_layout(plan):
         replicas = [decode.topo.coords(rank)["dp"]]
     wanted = {("P", d, mb) for d in replicas for mb in range(prefill.phase.microbatches)}

@@ -46,17 +46,19 @@ class OrderIndex:
                 preds[v].append(u)
         ranks = [a["rank"] for _, a in graph.nodes(data=True) if a.get("kind") == "op"]
         self.width = (max(ranks) + 1) if ranks else 1
-        self.order = self._topological(preds)
-        self.acyclic = self.order is not None
+        order = self._topological(preds)
+        self.acyclic = order is not None
+        # the order, the rows and the clocks are read only when acyclic (empty otherwise)
+        self.order: list[Node] = order if order is not None else []
         self.row: dict[Node, int] = {}
-        self.clock = None
+        self.clock: list[list[int]] = []  # per row: one past the last position seen, per rank
         if self.acyclic:
             self._clocks(preds)
 
-    def _topological(self, preds) -> list | None:
+    def _topological(self, preds) -> list[Node] | None:
         indeg = {n: len(preds.get(n, ())) for n in self.g.nodes}
         ready = [n for n, d in indeg.items() if d == 0]
-        order = []
+        order: list[Node] = []
         while ready:
             n = ready.pop()
             order.append(n)

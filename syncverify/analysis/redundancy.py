@@ -22,12 +22,14 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
 
 from syncverify.analysis.happens_before import OrderIndex
 from syncverify.graph.edges import edges_with_data
+from syncverify.graph.nodes import Node
 from syncverify.plan import Plan
 from syncverify.records import RedundantReason
 
@@ -85,7 +87,7 @@ def find_redundant(
     effects: dict,
     index: OrderIndex,
     races: list,
-    blamed: set[int] = frozenset(),
+    blamed: frozenset[int] | set[int] = frozenset(),
 ) -> list[Redundant]:
     """`races`: those of the whole graph; `blamed`: syncs already reported as changing a value
     wrongly or hanging (not merely redundant)."""
@@ -121,18 +123,18 @@ class LeaveOneOut:
         self.nodes = graph.nodes
         self.index = index
         self.zero = [0] * index.width
-        preds: dict[tuple, list] = defaultdict(list)
+        preds: dict[Node, list] = defaultdict(list)
         for u, successors in index.succ.items():
             for v in successors:
                 preds[v].append(u)
         self._trees(preds)
         # per root: the predecessor groups of each tree root, and who reads each tree
-        self.groups: dict[tuple, list] = {}
-        readers: dict[tuple, list] = defaultdict(list)
+        self.groups: dict[Node, list] = {}
+        readers: dict[Node, list] = defaultdict(list)
         for v in index.order:
             if self.root[v] != v:
                 continue
-            by_tree: dict[tuple, list] = defaultdict(list)
+            by_tree: dict[Node, list] = defaultdict(list)
             for p in preds.get(v, ()):
                 by_tree[self.root[p]].append(self.tin[p])
             self.groups[v] = [(r, sorted(tins)) for r, tins in by_tree.items()]
@@ -148,9 +150,9 @@ class LeaveOneOut:
             if a.get("kind") == "coll" and len(a["issuers"]) != len(a["members"])
         }
         unordered = {(r.producer, r.consumer) for r in races}
-        self.producers: dict[tuple, list] = defaultdict(list)  # consumer -> producers
-        self.through: dict[tuple, list] = defaultdict(list)  # node -> edges ordered via it
-        consumers: dict[tuple, list] = defaultdict(list)  # tree root -> (tin, consumer)
+        self.producers: dict[Node, list] = defaultdict(list)  # consumer -> producers
+        self.through: dict[Node, list] = defaultdict(list)  # node -> edges ordered via it
+        consumers: dict[Node, list] = defaultdict(list)  # tree root -> (tin, consumer)
         for u, v, attrs in edges_with_data(graph):
             if not attrs["data"] or u in hanging or v in hanging or (u, v) in unordered:
                 continue
@@ -165,16 +167,16 @@ class LeaveOneOut:
     def _trees(self, preds: dict) -> None:
         """`root`, `tin` and `tout` of every node: a node off the ranks' chains with exactly one
         order predecessor hangs below it; every other node roots a tree."""
-        parent_of: dict[tuple, tuple] = {}
-        children: dict[tuple, list] = defaultdict(list)
+        parent_of: dict[Node, Node] = {}
+        children: dict[Node, list] = defaultdict(list)
         for n in self.index.order:
             ps = preds.get(n, ())
             if len(ps) == 1 and self.nodes[n].get("kind") != "op":
                 parent_of[n] = ps[0]
                 children[ps[0]].append(n)
-        self.root: dict[tuple, tuple] = {}
-        self.tin: dict[tuple, int] = {}
-        self.tout: dict[tuple, int] = {}
+        self.root: dict[Node, Node] = {}
+        self.tin: dict[Node, int] = {}
+        self.tout: dict[Node, int] = {}
         count = 0
         for top in self.index.order:
             if top in parent_of:
@@ -190,11 +192,11 @@ class LeaveOneOut:
                 stack.append((node, True))
                 stack.extend((child, False) for child in reversed(children.get(node, ())))
 
-    def orders_the_same_without(self, removed: list) -> bool:
+    def orders_the_same_without(self, removed: Iterable[Node]) -> bool:
         """Whether every data edge ordered in the full graph (and not touching `removed`) is
         still ordered once `removed` are dropped from the order graph."""
         removed = set(removed)
-        cuts: dict[tuple, list] = defaultdict(list)  # tree root -> dropped subtrees
+        cuts: dict[Node, list] = defaultdict(list)  # tree root -> dropped subtrees
         for node in removed:
             cuts[self.root[node]].append((self.tin[node], self.tout[node]))
         changed = self._clocks_without(removed, cuts)
@@ -208,12 +210,12 @@ class LeaveOneOut:
             for u, v in suspects
         )
 
-    def _clocks_without(self, removed: set, cuts: dict) -> dict[tuple, list]:
+    def _clocks_without(self, removed: set, cuts: dict) -> dict[Node, list]:
         """The tree roots whose vector clock differs once `removed` are dropped, with the new
         clock (the other nodes of a tree have their root's clock, or none below a cut)."""
         index, nodes = self.index, self.nodes
         row, clock = index.row, index.clock
-        changed: dict[tuple, list] = {}
+        changed: dict[Node, list] = {}
         todo = [
             (row[v], v)
             for r, spans in cuts.items()
@@ -249,7 +251,7 @@ class LeaveOneOut:
                         heapq.heappush(todo, (row[reader], reader))
         return changed
 
-    def _clock(self, node: tuple, cuts: dict, changed: dict) -> list:
+    def _clock(self, node: Node, cuts: dict, changed: dict) -> list:
         """`node`'s vector clock once the nodes of `cuts` are dropped."""
         r = self.root[node]
         if r != node and any(lo <= self.tin[node] < hi for lo, hi in cuts.get(r, ())):
@@ -258,7 +260,7 @@ class LeaveOneOut:
         return mine if mine is not None else self.index.clock[self.index.row[r]]
 
     def _ordered(
-        self, u: tuple, v: tuple, removed: set, cuts: dict, changed: dict, depth: int = 0
+        self, u: Node, v: Node, removed: set, cuts: dict, changed: dict, depth: int = 0
     ) -> bool:
         """OrderIndex.ordered on the graph without `removed`."""
         if u == v:
@@ -273,7 +275,7 @@ class LeaveOneOut:
             for s in self.index.succ.get(u, ())
         )
 
-    def _path(self, u: tuple, v: tuple, depth: int = 0) -> list:
+    def _path(self, u: Node, v: Node, depth: int = 0) -> list:
         """The nodes off the ranks' chains on the first order path OrderIndex.ordered finds
         from `u` to `v` (u ordered before v in the full graph)."""
         if u == v or self.nodes[u].get("kind") == "op":
@@ -288,7 +290,7 @@ class LeaveOneOut:
         return [u]
 
 
-def _by_tin(entries: dict[tuple, list]) -> dict[tuple, tuple[list, list]]:
+def _by_tin(entries: dict[Node, list]) -> dict[Node, tuple[list, list]]:
     """(tins, nodes) sorted by tin, per tree root, for bisecting a subtree's span."""
     out = {}
     for root, pairs in entries.items():
