@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from syncverify.graph.nodes import CollNode
 from syncverify.records import NO_RANKS, HangKind, HangReason, Node, Ranks
 
 
@@ -41,7 +42,7 @@ def missing_ranks(graph: nx.DiGraph, why) -> list[Hang]:
     for node, attrs in graph.nodes(data=True):
         if attrs.get("kind") != "coll":
             continue
-        missing = tuple(sorted(set(attrs["members"]) - set(attrs["issuers"])))
+        missing = Ranks(tuple(sorted(set(attrs["members"]) - set(attrs["issuers"]))))
         if missing and attrs["issuers"]:
             reasons = {why(node, r) for r in missing}
             reason = (
@@ -59,7 +60,7 @@ def missing_ranks(graph: nx.DiGraph, why) -> list[Hang]:
                     node,
                     attrs["sync"],
                     missing,
-                    tuple(sorted(attrs["issuers"])),
+                    Ranks(tuple(sorted(attrs["issuers"]))),
                     reason,
                     scenario=graph.graph.get("scenario", ""),
                 )
@@ -91,7 +92,7 @@ def order_mismatches(graph: nx.DiGraph) -> list[Hang]:
                             a,
                             graph.nodes[a]["sync"],
                             other=b,
-                            ranks=(ranks[0], rank),
+                            ranks=Ranks((ranks[0], rank)),
                             scenario=graph.graph.get("scenario", ""),
                         )
                     )
@@ -102,7 +103,7 @@ def order_mismatches(graph: nx.DiGraph) -> list[Hang]:
     return hangs
 
 
-def _communicator(node: tuple, attrs: dict):
+def _communicator(node: CollNode, attrs: dict):
     """A group's rank set (S1); point-to-point calls match per direction (sender, receiver)."""
     if attrs.get("collective") == "send_recv" or attrs.get("role") in ("stage", "carrier"):
         if len(node.group) == 2:
@@ -128,12 +129,12 @@ def size_mismatches(graph: nx.DiGraph, values: dict) -> list[Hang]:
                 val = produced.get((tensor, member if u.kind == "coll" else None))
                 if rank is not None and val is not None:
                     sizes[(rank, tensor)] = _size(val)
-        by_tensor = defaultdict(dict)
+        by_tensor: dict[str, dict[int, tuple]] = defaultdict(dict)  # tensor -> rank -> size
         for (rank, tensor), size in sizes.items():
             by_tensor[tensor][rank] = size
         for per_rank in by_tensor.values():
             if len(set(per_rank.values())) > 1:
-                ranks = tuple(sorted(per_rank))
+                ranks = Ranks(tuple(sorted(per_rank)))
                 hangs.append(
                     Hang(
                         HangKind.SIZE_MISMATCH,

@@ -36,6 +36,7 @@ from syncverify.analysis.values import (
     tokens,
 )
 from syncverify.graph.edges import edges_with_data
+from syncverify.graph.nodes import CollNode, OpNode
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import ALL_OPS, SHARDINGS, Plan
 from syncverify.records import (
@@ -49,6 +50,7 @@ from syncverify.records import (
     Group,
     KvNotAggregated,
     MissingSlot,
+    Node,
     NotReplicated,
     PartialInput,
     Replicas,
@@ -115,8 +117,8 @@ class Placement:
             world = self.world(node.phase)
             if world.topo.sizes["tp"] == 1 or not self._needs_replicated(node, world):
                 continue
-            key = (node.phase, node.step, node.mb, node.layer, node.op)
-            key += (world.group("tp", node.rank),)
+            tp_group = world.group("tp", node.rank)
+            key = (node.phase, node.step, node.mb, node.layer, node.op, tp_group)
             groups[key].append(node)
         return {n: nodes for nodes in groups.values() for n in nodes}
 
@@ -149,7 +151,7 @@ class Placement:
                     ready.append(v)
         return order
 
-    def report(self, kind: DefectKind, node: tuple, sync: int | None, payload=NO_DETAIL) -> None:
+    def report(self, kind: DefectKind, node: Node, sync: int | None, payload=NO_DETAIL) -> None:
         self.result.defects.append(Defect(kind, node, sync, payload))
 
     def _inputs(self, items) -> dict[str, list]:
@@ -174,7 +176,7 @@ class Placement:
         weights = classes.member_weights(self.world(node.phase).name, sync.group, ordered)
         return dict(zip(ordered, weights))
 
-    def _feat_text(self, feat: tuple, node: tuple) -> str:
+    def _feat_text(self, feat: tuple, node: OpNode | CollNode) -> str:
         return _real_feat_text(self.g.graph.get("classes"), self.world(node.phase).name, feat)
 
     def world(self, phase: str) -> PhaseWorld:
@@ -238,7 +240,7 @@ class Placement:
                 FromProducer(self._origin(producer)),
             )
             ok = False
-        elif want_complete and not val.complete:
+        elif want_complete and val.need is not None:  # not complete (spelled out for mypy)
             self.report(
                 DefectKind.PARTIAL_INPUT,
                 node,

@@ -49,6 +49,7 @@ def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None 
     plan = analyses.plan
     steps = steps_checked(analyses)
     phases, ranks, layers, step_set, mbs = set(), set(), set(), set(), set()
+    node_ranks: tuple[int, ...]  # one rank, a group's members, or none (the sink)
     for node in nodes:
         if node[0] == "op":
             _, phase, step, mb, rank, layer, node_op = node
@@ -155,9 +156,11 @@ def _expandable_fields(payload_type: type) -> tuple[tuple[str, Callable], ...]:
 def real_payload(analyses, defect):
     """`defect`'s payload with every `Ranks`, `Group` and `Replicas` field mapped to the real
     values its representatives stand for (in the phase of the defect's node), by field type."""
+    # a `type` variable: mypy reads type(x) itself as not Hashable, which @cache wants
+    payload_type: type = type(defect.payload)
     changes = {
         name: real(analyses, defect.node[1], getattr(defect.payload, name))
-        for name, real in _expandable_fields(type(defect.payload))
+        for name, real in _expandable_fields(payload_type)
     }
     return dataclasses.replace(defect.payload, **changes) if changes else defect.payload
 

@@ -83,10 +83,13 @@ sync:
 </details>
 """
 
+from functools import partial
+
 from syncverify.findings import Where
+from syncverify.plan import Phase
 from syncverify.rule import Context, Rule
 from syncverify.rule_support.for_static_rules import in_phases, merge_phases, ranges
-from syncverify.rule_support.wait_targets import MISSING, wait_problems
+from syncverify.rule_support.wait_targets import MISSING, WaitProblem, wait_problems
 
 
 def _suggestion(window: tuple[str, ...]) -> str:
@@ -96,14 +99,17 @@ def _suggestion(window: tuple[str, ...]) -> str:
     return f"name an op that follows it on the consuming rank, e.g. `wait_before: {candidates[0]}`"
 
 
+def _missing_layers(found: dict[str, WaitProblem], phase: Phase) -> tuple[int, ...] | None:
+    """The layers where `phase`'s wait has no place (None: it has one everywhere)."""
+    return found[phase.name].layers if phase.name in found else None
+
+
 def check(ctx: Context) -> None:
     # S11: the wait lands on the consuming rank, same layer or the next, within the step.
     plan = ctx.plan
     for sync in plan.syncs:
         problems = {p.phase.name: p for p in wait_problems(plan, sync) if p.kind == MISSING}
-        merged = merge_phases(
-            plan, lambda ph, found=problems: found[ph.name].layers if ph.name in found else None
-        )
+        merged = merge_phases(plan, partial(_missing_layers, problems))
         for phases, layers in merged:
             at_layers = f" at layers {ranges(layers)}" if layers else ""
             ctx.report(
