@@ -26,7 +26,6 @@ NODE_ATTRIBUTES = {"node", "producer", "consumer"}
 # modules whose node reads another change converts (issue 12 item 1); remove one when it is done
 NOT_YET_CONVERTED = {
     "analysis/handover.py",
-    "analysis/overlap.py",
     "analysis/redundancy.py",
     "analysis/values.py",
     "rule_support/for_graph_rules.py",

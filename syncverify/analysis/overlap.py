@@ -30,7 +30,9 @@ def _reads(graph: nx.DiGraph, coll: tuple, op: tuple, rank: int, depth: int = 0)
         for _, _, member in edge["data"]:
             if member != rank and member is not None:
                 continue
-            if v == op or (v[0] == "coll" and depth < 8 and _reads(graph, v, op, rank, depth + 1)):
+            if v == op or (
+                v.kind == "coll" and depth < 8 and _reads(graph, v, op, rank, depth + 1)
+            ):
                 return True
     return False
 
@@ -40,7 +42,7 @@ def _next_call_reads(graph: nx.DiGraph, coll: tuple, rank: int) -> bool:
     read their input at issue (S22), so `coll` must complete first and cannot be async (a
     combine followed by an all_gather over tp at the same anchor)."""
     for _, v, edge in graph.out_edges(coll, data=True):
-        if v[0] == "coll" and edge["order"] and rank in graph.nodes[v].get("issuers", {}):
+        if v.kind == "coll" and edge["order"] and rank in graph.nodes[v].get("issuers", {}):
             if any(member in (rank, None) for _, _, member in edge["data"]):
                 return True
     return False
@@ -58,7 +60,7 @@ def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
         if key in found:
             continue
         for rank in sorted(attrs["issuers"]):
-            nxt = [
+            next_ops = [
                 v
                 for v in graph.successors(node)
                 if graph.edges[node, v]["order"]
@@ -66,10 +68,10 @@ def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
                 and graph.nodes[v].get("kind") == "op"
             ]
             if (
-                nxt
-                and not any(_reads(graph, node, op, rank) for op in nxt)
+                next_ops
+                and not any(_reads(graph, node, op, rank) for op in next_ops)
                 and not _next_call_reads(graph, node, rank)
             ):
-                found[key] = CouldBeAsync(attrs["sync"], attrs["phase"], node, nxt[0])
+                found[key] = CouldBeAsync(attrs["sync"], attrs["phase"], node, next_ops[0])
                 break
     return sorted(found.values(), key=lambda c: (c.sync, c.phase))

@@ -98,7 +98,7 @@ def check(ctx) -> None:
             f"({nxt[6]} of microbatch {nxt[3]}) does not read it: an async call would "
             f"overlap them"
         )
-        consumer = _first_consumer(ctx.analyses.graph, first.example, first.next_op[4])
+        consumer = _first_consumer(ctx.analyses.graph, first.example, first.next_op.rank)
         help_text = "issue it async and await it before its first consumer:\n  async: true"
         if consumer:
             help_text += f"\n  wait_before: {consumer}"
@@ -115,9 +115,9 @@ def _first_consumer(graph, coll, rank):
     ops = [
         v
         for _, v, e in graph.out_edges(coll, data=True)
-        if e["data"] and v[0] == "op" and v[4] == rank
+        if e["data"] and v.kind == "op" and v.rank == rank
     ]
-    return min(ops, key=lambda v: graph.nodes[v]["position"])[6] if ops else None
+    return min(ops, key=lambda v: graph.nodes[v]["position"]).op if ops else None
 
 
 RULE = Rule(

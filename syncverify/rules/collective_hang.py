@@ -218,21 +218,21 @@ def _deadlock(ctx) -> None:
     if not cycle:
         return
     plan = ctx.plan
-    colls = [n for n in cycle if n[0] == "coll"]
+    colls = [n for n in cycle if n.kind == "coll"]
     syncs = sorted({a.graph.nodes[n]["sync"] for n in colls})
     at = ("sync", syncs[0]) if syncs else where_to_add(plan)
     names = ", ".join(plan.syncs[i].label for i in syncs) or "blocking calls"
     message = f"the schedule deadlocks: {names} wait on each other in a cycle (S3, S23)"
-    phases = sorted({"decode" if n[1] == "handover" else n[1] for n in colls})
+    phases = sorted({"decode" if n.phase == "handover" else n.phase for n in colls})
     # the ranks the deadlock stops: every rank with a wait on a cycle or ordered after one
     # (the cycles a search meets depend on how much was unrolled; what they block does not)
     blocked = [
         n
         for n in a.order.reachable(cycle)
-        if (n[0] in ("op", "coll") and n[1] in phases)
-        or (n[0] == "coll" and n[1] == "handover" and "decode" in phases)
+        if (n.kind in ("op", "coll") and n.phase in phases)
+        or (n.kind == "coll" and n.phase == "handover" and "decode" in phases)
     ]
-    ranks = sorted({r for n in blocked for r in real_ranks(a, n[1], _node_ranks(n))})
+    ranks = sorted({r for n in blocked for r in real_ranks(a, n.phase, _node_ranks(n))})
     ctx.report(
         RULE,
         at,
@@ -245,7 +245,7 @@ def _deadlock(ctx) -> None:
 
 
 def _node_ranks(node: tuple) -> tuple[int, ...]:
-    return (node[4],) if node[0] == "op" else tuple(node[6])
+    return (node.rank,) if node.kind == "op" else tuple(node.group)
 
 
 RULE = Rule(

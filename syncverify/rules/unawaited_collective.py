@@ -129,11 +129,11 @@ def check(ctx) -> None:
 
 
 def _op_name(node) -> str:
-    if node[0] == "op":
-        return node[6]
-    if node[0] == "coll":
-        return f"sync #{node[4] + 1} (at its issue)"
-    return node[0]
+    if node.kind == "op":
+        return node.op
+    if node.kind == "coll":
+        return f"sync #{node.sync_index + 1} (at its issue)"
+    return node.kind
 
 
 def _wait_name(wait, sync) -> str:
