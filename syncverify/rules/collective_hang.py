@@ -81,6 +81,7 @@ sync:
 """
 
 from syncverify.findings import Where
+from syncverify.graph.nodes import CollNode, OpNode
 from syncverify.ranges import compact
 from syncverify.records import HangKind, HangReason
 from syncverify.rule import Rule
@@ -116,6 +117,7 @@ def _missing_ranks(ctx) -> None:
         sync = plan.syncs[sync_index]
         first = min(items, key=lambda h: node_order(h.node))
         phase = first.node.phase
+        at: tuple  # a span path: the sync's part to blame, or the sync itself
         if reason == HangReason.SELECTOR:
             missing = sorted(real_ranks(a, phase, {r for h in items for r in h.missing}))
             waiting = sorted(real_ranks(a, phase, {r for h in items for r in h.issuers}))
@@ -244,7 +246,7 @@ def _deadlock(ctx) -> None:
     )
 
 
-def _node_ranks(node: tuple) -> tuple[int, ...]:
+def _node_ranks(node: OpNode | CollNode) -> tuple[int, ...]:
     return (node.rank,) if node.kind == "op" else tuple(node.group)
 
 

@@ -94,6 +94,8 @@ def check(ctx) -> None:
             {_op_name(n) for n in nodes}, key=lambda o: _position_of_op(items, o, a.graph)
         )
         op = " and ".join(consumers)
+        note: str | None
+        at: tuple  # a span path: the sync's part to blame, or the sync itself
         if reason == "unawaited":
             message = (
                 f"async {sync.collective} {sync.label} is never awaited: {op} "
