@@ -61,7 +61,7 @@ def layer_classes(
     a run's state does not repeat after one layer.
     """
     if not reduce:
-        return {l: (l,) for l in range(plan.model.layers)}
+        return {layer: (layer,) for layer in range(plan.model.layers)}
     classes: dict[int, tuple[int, ...]] = {}
     for a, b in runs(plan):
         classes.update(run_classes(a, b, periods.get(a, DEFAULT_PERIOD)))
@@ -87,16 +87,16 @@ def run_classes(a: int, b: int, period: tuple) -> dict[int, tuple[int, ...]]:
     skipped."""
     p = period[0]
     if p <= 0:
-        return {l: (l,) for l in range(a, b + 1)}
+        return {layer: (layer,) for layer in range(a, b + 1)}
     s = period_start(a, period)
     tail = s + ((b - 1 - s) // p) * p if b - 1 >= s else s  # largest T <= b-1, T = s mod p
     if tail <= s + p:
-        return {l: (l,) for l in range(a, b + 1)}
-    out: dict[int, tuple[int, ...]] = {l: (l,) for l in range(a, s)}
+        return {layer: (layer,) for layer in range(a, b + 1)}
+    out: dict[int, tuple[int, ...]] = {layer: (layer,) for layer in range(a, s)}
     for rep in range(s, s + p):
         out[rep] = tuple(range(rep, tail, p))
-    for l in range(tail, b + 1):
-        out[l] = (l,)
+    for layer in range(tail, b + 1):
+        out[layer] = (layer,)
     return out
 
 

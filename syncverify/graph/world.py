@@ -42,13 +42,15 @@ class PhaseWorld:
     # ---- layers ---------------------------------------------------------------------------
     def stage_layers(self, stage: int) -> list[int]:
         """The unrolled layers of a stage, in order."""
-        return [l for l in self.topo.stage_layers(stage) if l in self.layers]
+        return [
+            candidate for candidate in self.topo.stage_layers(stage) if candidate in self.layers
+        ]
 
     def next_layer(self, layer: int) -> int:
         """The next unrolled layer after `layer` (model.layers past the last one)."""
-        for l in self._ordered_layers:
-            if l > layer:
-                return l
+        for candidate in self._ordered_layers:
+            if candidate > layer:
+                return candidate
         return self.plan.model.layers
 
     # ---- participation ------------------------------------------------------------------
@@ -200,9 +202,9 @@ class PhaseWorld:
         else:
             layer = next(
                 (
-                    l
-                    for l in self.stage_layers(stage)
-                    if sync.wait_before in self.plan.model.layer_ops(l)
+                    candidate
+                    for candidate in self.stage_layers(stage)
+                    if sync.wait_before in self.plan.model.layer_ops(candidate)
                 ),
                 None,
             )
@@ -223,7 +225,12 @@ class PhaseWorld:
         else:
             stage = self.topo.stage_of(rank)
             layer = next(
-                (l for l in self.stage_layers(stage) if op in self.plan.model.layer_ops(l)), None
+                (
+                    candidate
+                    for candidate in self.stage_layers(stage)
+                    if op in self.plan.model.layer_ops(candidate)
+                ),
+                None,
             )
         if layer is None or not self.runs(rank, layer, op):
             return None

@@ -175,7 +175,10 @@ def _idle_replica(ctx, hangs) -> None:
             RULE,
             at if at in plan.spans else ("phases", phase),
             message,
-            help="use `dp_idle: dummy_batch`: an idle replica then joins every collective with a dummy batch",
+            help=(
+                "use `dp_idle: dummy_batch`: an idle replica then joins every collective "
+                "with a dummy batch"
+            ),
             where=where(a, [h.node for h in items]),
             trace=trace(a, [first.node], f"missing ranks: {missing} ({first.scenario})"),
         )
@@ -207,7 +210,10 @@ def _mismatches(ctx) -> None:
             RULE,
             ("sync", sync_index),
             message,
-            help="every member of a group must issue the same collectives in the same order with the same shapes",
+            help=(
+                "every member of a group must issue the same collectives in the same order "
+                "with the same shapes"
+            ),
             where=where(a, [h.node for h in items], sync.after, sync_index),
             trace=trace(a, shown),
         )
@@ -239,8 +245,10 @@ def _deadlock(ctx) -> None:
         RULE,
         at,
         message,
-        help="break the cycle: issue a send_recv async (or group it with the receives it "
-        "waits for, S3), or carry the token through the host (S4)",
+        help=(
+            "break the cycle: issue a send_recv async (or group it with the receives it "
+            "waits for, S3), or carry the token through the host (S4)"
+        ),
         where=Where(phase=", ".join(phases) or None, ranks=compact(ranks) if ranks else None),
         trace=tuple(f"on the cycle: {plan.syncs[i].label}" for i in syncs),
     )

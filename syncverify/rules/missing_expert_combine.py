@@ -88,7 +88,10 @@ def check(ctx) -> None:
         defects, lambda d: (d.node.op, d.payload.producer)
     ).items():
         nodes = [d.node for d in items]
-        message = f"{op} reads dispatched expert outputs in expert order: they are never combined back to their tokens"
+        message = (
+            f"{op} reads dispatched expert outputs in expert order: they are never "
+            "combined back to their tokens"
+        )
         help_text = "combine them before the residual add:\n" + fix(
             "ep-combine", layers=layers_clause(plan, affected_layers(a, nodes))
         )

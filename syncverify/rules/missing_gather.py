@@ -107,7 +107,10 @@ def check(ctx) -> None:
                 f"hold different token shards of {source}'s output"
             )
         elif kind == DefectKind.SHARDED_FEATURES:
-            message = f"{op} needs every feature but reads one shard ({items[0].payload.feat}) of {source}'s output"
+            message = (
+                f"{op} needs every feature but reads one shard "
+                f"({items[0].payload.feat}) of {source}'s output"
+            )
         else:
             message = (
                 f"{op} adds values that hold different tokens: {items[0].payload.addend} "

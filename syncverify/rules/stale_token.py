@@ -88,7 +88,10 @@ def check(ctx) -> None:
         RULE,
         at,
         message,
-        help="keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` (overlap within a step)",
+        help=(
+            "keep decode steps in order: `overlap: none`, `comm_compute` or `two_batch` "
+            "(overlap within a step)"
+        ),
         where=where(a, nodes, "sample"),
         trace=trace(
             a,

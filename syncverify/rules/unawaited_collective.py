@@ -115,7 +115,10 @@ def check(ctx) -> None:
             )
             at = ("sync", sync_index, "wait_before")
         else:
-            message = f"{op} reads the output of {sync.label} with nothing ordering it after its completion"
+            message = (
+                f"{op} reads the output of {sync.label} with nothing ordering it "
+                "after its completion"
+            )
             note = None
             at = ("sync", sync_index)
         if at not in plan.spans:

@@ -88,10 +88,16 @@ from syncverify.rule_support.record_owners import records_for
 
 K = DefectKind
 MESSAGES = {
-    K.REDUCE_SHARDED: "{label} sums values sharded over different features: unrelated shards are added",
+    K.REDUCE_SHARDED: (
+        "{label} sums values sharded over different features: unrelated shards are added"
+    ),
     K.DOUBLE_DISPATCH: "{label} dispatches tokens that are already in expert order",
-    K.COMBINE_UNDISPATCHED: "{label} combines tokens that were never dispatched: it scrambles their order",
-    K.DUPLICATED: "{label} gathers a value every member already holds whole: {op} receives {copies} copies",
+    K.COMBINE_UNDISPATCHED: (
+        "{label} combines tokens that were never dispatched: it scrambles their order"
+    ),
+    K.DUPLICATED: (
+        "{label} gathers a value every member already holds whole: {op} receives {copies} copies"
+    ),
     K.WRONG_SHARD_BLAMED: "{label} hands {op} {feat} where it needs {expected}",
     K.UNTILED_GATHER: "{label} concatenates shares that do not tile one range (an earlier "
     "collective split each member's share): the result is pieces of "
