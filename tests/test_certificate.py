@@ -92,9 +92,9 @@ def test_a_window_over_the_cap_falls_back_to_the_full_unroll_when_it_fits(monkey
     # back-to-full-unroll.yaml, 10 s a check) is held to --exhaustive in test_properties_symmetry
     path = REGRESSIONS / "device-token-pp3-six-microbatches.yaml"
     widened = certified_analyses(load_plan(str(path)))
-    assert widened.certificate.exact and widened.graph.graph["classes"].ranks  # cut, then widened
+    assert widened.certificate.exact and widened.classes.ranks  # cut, then widened
     monkeypatch.setattr(module, "node_cap", lambda reduce: 1_000)  # no room to widen
     unrolled = certified_analyses(load_plan(str(path)))
     assert unrolled.certificate.exact
-    assert unrolled.graph.graph["classes"].ranks == {}  # the full unroll: nothing cut
+    assert unrolled.classes.ranks == {}  # the full unroll: nothing cut
     assert any(gap.window == "microbatches" for gap in unrolled.certificate.widened)

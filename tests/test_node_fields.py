@@ -108,6 +108,8 @@ def test_keys_equal_hash_and_print_as_the_tuples_they_replace():
 
 def test_analyses_carry_what_the_graph_was_unrolled_over():
     analyses = run_analyses(load_plan(PLANS / "llama-3.1-70b-tp8-pp2.yaml"))
+    # ... in typed fields only: the graph's own attributes carry no untyped copy of them
+    assert not {"worlds", "classes", "layer_classes"} & set(analyses.graph.graph)
     assert set(analyses.worlds) == {p.name for p in analyses.plan.phases}
     layers = sorted(layer for real in analyses.layer_classes.values() for layer in real)
     assert layers == list(range(analyses.plan.model.layers))

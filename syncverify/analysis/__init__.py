@@ -94,9 +94,8 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
     scenario = Scenario(reduce=reduce, steps=reduction.steps, periods=reduction.layer_periods)
     unrolled = unroll(plan, scenario)
     graph, worlds = unrolled.graph, unrolled.worlds
-    graph.graph["classes"] = classes  # the untyped copy, until every reader uses Analyses
     progress.stage(f"analysing {original.name}")
-    placement = analyse_placement(graph, plan)
+    placement = analyse_placement(graph, plan, worlds, classes)
     index, races = analyse_order(graph)
     deadlock = None if index.acyclic else index.cycle()
     hangs = (
@@ -118,7 +117,9 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
             plan, worlds["prefill"], worlds["decode"], placement.attention_kv
         )
     blamed = {d.sync for d in placement.defects if d.sync is not None} | {h.sync for h in hangs}
-    redundant = find_redundant(plan, graph, placement.effects, index, races, blamed)
+    redundant = find_redundant(
+        plan, graph, placement.effects, index, races, blamed, unrolled.layer_classes, classes
+    )
     if handover is not None:
         redundant += [
             Redundant(i, (), RedundantReason.HANDOVER) for i in handover.unneeded if i not in blamed
@@ -136,5 +137,5 @@ def run_analyses(plan: Plan, reduce: bool = True, reduction: Reduction = Reducti
         classes=classes,
         layer_classes=unrolled.layer_classes,
         redundant=redundant,
-        could_be_async=find_could_be_async(plan, graph),
+        could_be_async=find_could_be_async(plan, graph, worlds),
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from syncverify.graph.world import PhaseWorld
 from syncverify.plan import Plan
 
 
@@ -48,8 +49,9 @@ def _next_call_reads(graph: nx.DiGraph, coll: tuple, rank: int) -> bool:
     return False
 
 
-def find_could_be_async(plan: Plan, graph: nx.DiGraph) -> list[CouldBeAsync]:
-    worlds = graph.graph["worlds"]
+def find_could_be_async(
+    plan: Plan, graph: nx.DiGraph, worlds: dict[str, PhaseWorld]
+) -> list[CouldBeAsync]:
     found: dict[tuple, CouldBeAsync] = {}
     for node, attrs in graph.nodes(data=True):
         if attrs.get("kind") != "coll" or attrs["is_async"] or attrs["phase"] not in worlds:

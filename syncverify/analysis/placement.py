@@ -37,6 +37,7 @@ from syncverify.analysis.values import (
 )
 from syncverify.graph.edges import edges_with_data
 from syncverify.graph.nodes import CollNode, OpNode
+from syncverify.graph.quotient import Classes
 from syncverify.graph.world import PhaseWorld
 from syncverify.plan import ALL_OPS, SHARDINGS, Plan
 from syncverify.records import (
@@ -73,10 +74,13 @@ class PlacementResult:
 
 
 class Placement:
-    def __init__(self, graph: nx.DiGraph, plan: Plan):
+    def __init__(
+        self, graph: nx.DiGraph, plan: Plan, worlds: dict[str, PhaseWorld], classes: Classes
+    ):
         self.g = graph
         self.plan = plan
-        self.worlds: dict[str, PhaseWorld] = graph.graph["worlds"]
+        self.worlds = worlds
+        self.classes = classes  # what the representatives stand for, to read them as real
         self.out: dict[tuple, dict] = {}
         self.result = PlacementResult(values=self.out)
         self.peers: dict[tuple, list] = {}
@@ -169,15 +173,12 @@ class Placement:
     def _weights(self, node, sync, members) -> dict[int, int]:
         """How many real ranks each member of a collective's group stands for (graph.quotient):
         counts of copies and contributions read as on the real plan."""
-        classes = self.g.graph.get("classes")
         ordered = tuple(sorted(members))
-        if classes is None:
-            return dict.fromkeys(ordered, 1)
-        weights = classes.member_weights(self.world(node.phase).name, sync.group, ordered)
+        weights = self.classes.member_weights(self.world(node.phase).name, sync.group, ordered)
         return dict(zip(ordered, weights))
 
     def _feat_text(self, feat: tuple, node: OpNode | CollNode) -> str:
-        return _real_feat_text(self.g.graph.get("classes"), self.world(node.phase).name, feat)
+        return _real_feat_text(self.classes, self.world(node.phase).name, feat)
 
     def world(self, phase: str) -> PhaseWorld:
         return self.worlds["decode" if phase == "handover" else phase]
@@ -857,8 +858,10 @@ def _real_feat_text(classes, phase: str, feat: tuple) -> str:
     return _feat_text(feat)
 
 
-def analyse_placement(graph: nx.DiGraph, plan: Plan) -> PlacementResult:
-    return Placement(graph, plan).run()
+def analyse_placement(
+    graph: nx.DiGraph, plan: Plan, worlds: dict[str, PhaseWorld], classes: Classes
+) -> PlacementResult:
+    return Placement(graph, plan, worlds, classes).run()
 
 
 class OpDispatchError(Exception):

@@ -30,6 +30,7 @@ import networkx as nx
 from syncverify.analysis.happens_before import OrderIndex
 from syncverify.graph.edges import edges_with_data
 from syncverify.graph.nodes import Node
+from syncverify.graph.quotient import Classes
 from syncverify.plan import Plan
 from syncverify.records import RedundantReason
 
@@ -63,10 +64,11 @@ def _reason(plan: Plan, graph: nx.DiGraph, effects: dict, nodes: list) -> Redund
     return None
 
 
-def _calls_per_step(graph: nx.DiGraph, nodes: list) -> tuple:
-    """Calls one rank makes per step (prefill: per pass), by phase, for the cost in messages."""
-    classes = graph.graph.get("layer_classes") or {}
-    quotient = graph.graph.get("classes")
+def _calls_per_step(
+    graph: nx.DiGraph, nodes: list, classes: dict[int, tuple[int, ...]], quotient: Classes
+) -> tuple:
+    """Calls one rank makes per step (prefill: per pass), by phase, for the cost in messages;
+    `classes` and `quotient` say which layers and microbatches a representative stands for."""
     per_rank: dict[str, Counter] = {}
     for n in nodes:
         attrs = graph.nodes[n]
@@ -87,10 +89,13 @@ def find_redundant(
     effects: dict,
     index: OrderIndex,
     races: list,
-    blamed: frozenset[int] | set[int] = frozenset(),
+    blamed: frozenset[int] | set[int],
+    layer_classes: dict[int, tuple[int, ...]],
+    classes: Classes,
 ) -> list[Redundant]:
     """`races`: those of the whole graph; `blamed`: syncs already reported as changing a value
-    wrongly or hanging (not merely redundant)."""
+    wrongly or hanging (not merely redundant); `layer_classes` and `classes`: what the graph's
+    representatives stand for, to count calls as on the real plan."""
     if not index.acyclic:
         return []
     judge = None
@@ -101,7 +106,9 @@ def find_redundant(
             continue
         judge = judge or LeaveOneOut(graph, index, races)
         if judge.orders_the_same_without(nodes):
-            out.append(Redundant(sync_index, _calls_per_step(graph, nodes), reason))
+            out.append(
+                Redundant(sync_index, _calls_per_step(graph, nodes, layer_classes, classes), reason)
+            )
     return out
 
 

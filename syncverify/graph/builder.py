@@ -77,9 +77,6 @@ def unroll(plan: Plan, scenario: Scenario = Scenario()) -> Unrolled:
         worlds[phase.name] = world
         _unroll_phase(world, StreamBuilder(world, rec), rec)
     graph: nx.DiGraph = nx.DiGraph(plan=plan.name, scenario=scenario.label)
-    # the untyped copies, for the readers not yet moved to Analyses/Unrolled (issue 12)
-    graph.graph["worlds"] = worlds
-    graph.graph["layer_classes"] = classes
     edges: dict = {}
     _add_programs(graph, edges, rec)
     for sink in rec.sinks:

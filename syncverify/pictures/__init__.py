@@ -67,7 +67,6 @@ def reduced_graph(plan, steps: int):
     reduced, classes = quotient(plan, reduction)
     scenario = Scenario(steps=max(steps, 1), periods=reduction.layer_periods)
     dag = replace(unroll(reduced, scenario), classes=classes)
-    dag.graph.graph["classes"] = classes  # the untyped copy, until every reader uses Analyses
     return reduced, classes, dag
 
 

@@ -85,7 +85,7 @@ def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None 
 
 def real_ranks(analyses, phase: str, ranks: Iterable[int]) -> set[int]:
     """The real ranks that representative ranks stand for (graph.quotient)."""
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     return classes.real_ranks(phase, ranks) if classes else set(ranks)
 
 
@@ -94,10 +94,10 @@ def shown_group(analyses, phase: str, ranks: Iterable[int]) -> tuple[int, ...]:
     the group on the same axis of its lowest member's representative. A set of ranks that is
     no axis's group stands for the union of its members' classes."""
     ranks = tuple(sorted(ranks))
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     if not classes or not ranks:
         return ranks
-    world = analyses.graph.graph["worlds"]["decode" if phase == "handover" else phase]
+    world = analyses.worlds["decode" if phase == "handover" else phase]
     axis = world.topo.axis_of_group(ranks)
     if axis is None:
         return tuple(sorted(classes.real_ranks(phase, ranks)))
@@ -109,7 +109,7 @@ def shown_pair(analyses, node: tuple, first: int, other: int) -> tuple[int, int]
     member) as the lowest rank of the real group the instance stands for first, `other` as the
     lowest rank of that group that `other`'s class holds (the first member that behaves like it:
     class members behave alike, and the members between them did not)."""
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     if not classes:
         return first, other
     group = shown(analyses, node)[6]
@@ -124,18 +124,18 @@ def shown_group_ends(analyses, node: tuple) -> tuple[int, int]:
 
 
 def real_replicas(analyses, phase: str, replicas: Iterable[int]) -> set[int]:
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     return classes.real_replicas(phase, replicas) if classes else set(replicas)
 
 
 def real_microbatches(analyses, phase: str, mbs: Iterable[int]) -> set[int]:
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     return classes.real_microbatches(phase, mbs) if classes else set(mbs)
 
 
 def real_layers(analyses, layers: Iterable[int]) -> set[int]:
     """The model layers representative layers stand for (graph.reduction's layer classes)."""
-    layer_classes = analyses.graph.graph.get("layer_classes")
+    layer_classes = analyses.layer_classes
     return expand(layer_classes, set(layers)) if layer_classes else set(layers)
 
 
@@ -167,7 +167,7 @@ def real_payload(analyses, defect):
 
 def shown(analyses, node: tuple) -> tuple:
     """A representative node as the real instance it stands for first (for counterexamples)."""
-    classes = analyses.graph.graph.get("classes")
+    classes = analyses.classes
     if not classes:
         return node
     if node[0] == "op":
@@ -296,5 +296,5 @@ def affected_layers(analyses, nodes: list[tuple]) -> set:
 
 
 def steps_checked(analyses) -> int:
-    world = analyses.graph.graph["worlds"].get("decode")
+    world = analyses.worlds.get("decode")
     return world.steps if world else 1

@@ -85,7 +85,7 @@ def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
     defects = records_for(a, RULE.code)
-    worlds = a.graph.graph["worlds"]
+    worlds = a.worlds
     for phase, items in group_by(defects, lambda d: d.node.phase).items():
         nodes = [d.node for d in items]
         world = worlds[phase]

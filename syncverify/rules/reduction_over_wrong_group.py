@@ -79,7 +79,7 @@ from syncverify.rule_support.record_owners import records_for
 def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
-    worlds = a.graph.graph["worlds"]
+    worlds = a.worlds
     defects = records_for(a, RULE.code)
     for (sync_index, kind, reason), items in group_by(
         defects, lambda d: (d.sync, d.kind, getattr(d.payload, "reason", None))
@@ -96,7 +96,10 @@ def check(ctx) -> None:
             )
             help_text = f"use `collective: all_reduce, group: {right or 'ep'}` (S12)"
         elif reason == WrongGroupReason.COMBINE_GROUP:
-            message = f"{sync.label} combines over {sync.group}, which is not the group the tokens were dispatched over"
+            message = (
+                f"{sync.label} combines over {sync.group}, which is not the group the tokens "
+                "were dispatched over"
+            )
             help_text = "combine over the dispatch's group (S12)"
         else:
             message = (

@@ -90,7 +90,7 @@ def check(ctx) -> None:
     a = ctx.analyses
     plan = ctx.plan
     defects = records_for(a, RULE.code)
-    worlds = a.graph.graph["worlds"]
+    worlds = a.worlds
     for (op, producer, addend, need_size, blame), items in group_by(
         defects,
         lambda d: (

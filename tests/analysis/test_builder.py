@@ -1,6 +1,6 @@
 """The graph builder: nodes, program order, completions, waits, two_batch, rendezvous."""
 
-from syncverify.graph.builder import Scenario, build_graph
+from syncverify.graph.builder import Scenario, build_graph, unroll
 from syncverify.graph.program import interleave, segments
 from syncverify.graph.streams import Issue
 from syncverify.plan import SyncPoint
@@ -111,6 +111,7 @@ def test_an_idle_replica_issues_nothing_under_skip():
 
 def test_reduction_keeps_the_ends_of_each_run():
     model = dict(TINY_DENSE, layers=12)
-    reduced = build_graph(load_dict(synth(model, tp=2)))
-    assert reduced.graph["layer_classes"] == {0: (0,), 1: tuple(range(1, 10)), 10: (10,), 11: (11,)}
+    unrolled = unroll(load_dict(synth(model, tp=2)))
+    reduced = unrolled.graph
+    assert unrolled.layer_classes == {0: (0,), 1: tuple(range(1, 10)), 10: (10,), 11: (11,)}
     assert {n[5] for n in ops_of(reduced, 0) if 0 <= n[5] < 12} == {0, 1, 10, 11}

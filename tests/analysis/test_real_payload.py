@@ -16,7 +16,7 @@ class TwoReplicasEach:
 
 
 def _analyses(classes):
-    return SimpleNamespace(graph=SimpleNamespace(graph={"classes": classes}))
+    return SimpleNamespace(classes=classes)
 
 
 def test_replicas_fields_are_expanded_to_every_real_replica():
