@@ -4,8 +4,8 @@ What this covers, honestly: an AST walk over every module of the package for a s
 integer literal (`x[6]`, `x[1:5]`, `x[-1]`) whose subject is a name that holds a DAG node in this
 code base (`node`, `n`, `u`, `v`, ...) or an attribute that does (`d.node`, `race.producer`).
 A node held under another name, or read through a computed index, is not seen; a name of that
-list bound to something else is (rename it rather than index it). Modules whose reads are still
-being moved are listed in NOT_YET_CONVERTED, which only shrinks. At run time, every key of a
+list bound to something else is (rename it rather than index it). Only graph/nodes.py, which
+defines the keys, is exempt. At run time, every key of a
 built graph, as the graph hands it out (nodes and both ends of every edge), is a named key.
 """
 
@@ -23,14 +23,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "syncverify"
 PLANS = Path(__file__).resolve().parent.parent / "plans"
 NODE_NAMES = {"node", "n", "u", "v", "nxt", "coll", "sink", "host", "later", "tail"}
 NODE_ATTRIBUTES = {"node", "producer", "consumer"}
-# modules whose node reads another change converts (issue 12 item 1); remove one when it is done
-NOT_YET_CONVERTED = {
-    "analysis/handover.py",
-    "analysis/redundancy.py",
-    "analysis/values.py",
-    "rule_support/for_graph_rules.py",
-    "rules/",
-}
 
 
 def _is_int(expr: ast.expr | None) -> bool:
@@ -60,18 +52,11 @@ def positional_reads(source: str, name: str) -> list[str]:
     ]
 
 
-def _converted(path: Path) -> bool:
-    relative = path.relative_to(PACKAGE).as_posix()
-    return relative != "graph/nodes.py" and not any(
-        relative.startswith(prefix) for prefix in NOT_YET_CONVERTED
-    )
-
-
-def test_no_converted_module_reads_a_node_by_position():
+def test_no_module_reads_a_node_by_position():
     found = [
         read
         for path in sorted(PACKAGE.rglob("*.py"))
-        if _converted(path)
+        if path.relative_to(PACKAGE).as_posix() != "graph/nodes.py"
         for read in positional_reads(path.read_text(encoding="utf-8"), str(path))
     ]
     assert found == []

@@ -8,11 +8,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from functools import cache
-from typing import get_type_hints
+from typing import get_type_hints, overload
 
 from syncverify import catalog
 from syncverify.findings import Where
-from syncverify.graph.nodes import EMBED_LAYER, describe
+from syncverify.graph.nodes import EMBED_LAYER, CollNode, Node, OpNode, SinkNode, describe
 from syncverify.graph.reduction import expand
 from syncverify.plan import Plan
 from syncverify.ranges import compact
@@ -40,7 +40,7 @@ def _plain(key):
     return str(key) if isinstance(key, StrEnum) else key
 
 
-def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None = None) -> Where:
+def where(analyses, nodes: list[Node], op: str | None = None, sync: int | None = None) -> Where:
     """One Where for many DAG nodes: phases, rank ranges, layer ranges, steps, microbatches.
 
     Representatives are expanded back to the ranks, layers and microbatches they stand for
@@ -51,17 +51,17 @@ def where(analyses, nodes: list[tuple], op: str | None = None, sync: int | None 
     phases, ranks, layers, step_set, mbs = set(), set(), set(), set(), set()
     node_ranks: tuple[int, ...]  # one rank, a group's members, or none (the sink)
     for node in nodes:
-        if node[0] == "op":
-            _, phase, step, mb, rank, layer, node_op = node
-            node_ranks = (rank,)
-            op = op or node_op
-        elif node[0] == "coll":
-            _, phase, step, mb, _, layer, node_ranks = node
-        elif node[0] == "sink":
-            _, phase, step, mb = node
-            layer, node_ranks = EMBED_LAYER, ()
+        if isinstance(node, OpNode):
+            node_ranks = (node.rank,)
+            op = op or node.op
+        elif isinstance(node, CollNode):
+            node_ranks = node.group
+        elif isinstance(node, SinkNode):
+            node_ranks = ()
         else:
             continue
+        phase, step, mb = node.phase, node.step, node.mb
+        layer = EMBED_LAYER if isinstance(node, SinkNode) else node.layer
         ranks |= real_ranks(analyses, phase, node_ranks)
         phase = "decode" if phase == "handover" else phase
         phases.add(phase)
@@ -104,7 +104,7 @@ def shown_group(analyses, phase: str, ranks: Iterable[int]) -> tuple[int, ...]:
     return classes.real_group(phase, axis, ranks)
 
 
-def shown_pair(analyses, node: tuple, first: int, other: int) -> tuple[int, int]:
+def shown_pair(analyses, node: CollNode, first: int, other: int) -> tuple[int, int]:
     """Two members of a collective instance as the full unroll names them: `first` (the lowest
     member) as the lowest rank of the real group the instance stands for first, `other` as the
     lowest rank of that group that `other`'s class holds (the first member that behaves like it:
@@ -112,14 +112,16 @@ def shown_pair(analyses, node: tuple, first: int, other: int) -> tuple[int, int]
     classes = analyses.classes
     if not classes:
         return first, other
-    group = shown(analyses, node)[6]
-    real = set(classes.ranks.get(node[1], {}).get(other, (other,)))
-    return min(group), min(real.intersection(group), default=classes.representative(node[1], other))
+    group = shown(analyses, node).group
+    real = set(classes.ranks.get(node.phase, {}).get(other, (other,)))
+    return min(group), min(
+        real.intersection(group), default=classes.representative(node.phase, other)
+    )
 
 
-def shown_group_ends(analyses, node: tuple) -> tuple[int, int]:
+def shown_group_ends(analyses, node: CollNode) -> tuple[int, int]:
     """The lowest and highest rank of the real group a collective instance stands for first."""
-    group = shown(analyses, node)[6]
+    group = shown(analyses, node).group
     return min(group), max(group)
 
 
@@ -159,44 +161,37 @@ def real_payload(analyses, defect):
     # a `type` variable: mypy reads type(x) itself as not Hashable, which @cache wants
     payload_type: type = type(defect.payload)
     changes = {
-        name: real(analyses, defect.node[1], getattr(defect.payload, name))
+        name: real(analyses, defect.node.phase, getattr(defect.payload, name))
         for name, real in _expandable_fields(payload_type)
     }
     return dataclasses.replace(defect.payload, **changes) if changes else defect.payload
 
 
-def shown(analyses, node: tuple) -> tuple:
+@overload
+def shown(analyses, node: OpNode) -> OpNode: ...
+@overload
+def shown(analyses, node: CollNode) -> CollNode: ...
+@overload
+def shown(analyses, node: Node) -> Node: ...
+def shown(analyses, node: Node) -> Node:
     """A representative node as the real instance it stands for first (for counterexamples)."""
     classes = analyses.classes
     if not classes:
         return node
-    if node[0] == "op":
-        _, phase, step, mb, rank, layer, op = node
-        return (
-            "op",
-            phase,
-            step,
-            classes.representative_mb(phase, mb),
-            classes.representative(phase, rank),
-            layer,
-            op,
+    if isinstance(node, OpNode):
+        return node._replace(
+            mb=classes.representative_mb(node.phase, node.mb),
+            rank=classes.representative(node.phase, node.rank),
         )
-    if node[0] == "coll":
-        _, phase, step, mb, index, layer, group = node
+    if isinstance(node, CollNode):
+        phase, group = node.phase, node.group
         attrs = analyses.graph.nodes[node] if node in analyses.graph else {}
         if attrs.get("role") in ("stage", "carrier") or not attrs.get("axis"):
             mapped = tuple(classes.representative(phase, r) for r in group)  # one pair
         else:
             mapped = classes.real_group(phase, attrs["axis"], group)  # the whole group
-        return (
-            "coll",
-            phase,
-            step,
-            classes.representative_mb(phase, mb) if mb >= 0 else mb,
-            index,
-            layer,
-            mapped,
-        )
+        mb = classes.representative_mb(phase, node.mb) if node.mb >= 0 else node.mb
+        return node._replace(mb=mb, group=mapped)
     return node
 
 
@@ -234,21 +229,15 @@ def where_to_add(plan: Plan):
 PHASE_ORDER = {"prefill": 0, "handover": 1, "decode": 2}
 
 
-def node_order(n: tuple) -> tuple:
+def node_order(n: Node) -> tuple:
     """Earliest first: prefill, then step, microbatch, rank, layer."""
-    if n[0] in ("op", "coll"):
-        return (
-            PHASE_ORDER.get(n[1], 3),
-            n[2],
-            n[3],
-            n[4] if n[0] == "op" else min(n[6]),
-            n[5],
-            repr(n),
-        )
+    if isinstance(n, OpNode | CollNode):
+        rank = n.rank if isinstance(n, OpNode) else min(n.group)
+        return (PHASE_ORDER.get(n.phase, 3), n.step, n.mb, rank, n.layer, repr(n))
     return (3, 0, 0, 0, 0, repr(n))
 
 
-def first_node(nodes: Iterable[tuple]) -> tuple:
+def first_node(nodes: Iterable[Node]) -> Node:
     """The earliest instance, the one a counterexample shows."""
     return min(nodes, key=node_order)
 
@@ -274,7 +263,7 @@ def fix(requirement: str, **fields) -> str:
     return entry["fix"].format(**fields)
 
 
-def trace(analyses, nodes: Iterable[tuple], note: str | None = None) -> tuple[str, ...]:
+def trace(analyses, nodes: Iterable[Node], note: str | None = None) -> tuple[str, ...]:
     plan = analyses.plan
     out = [describe(shown(analyses, n), plan.model.layers) for n in nodes]
     if note:
@@ -288,10 +277,11 @@ def axis_of(world, ranks: Iterable[int]) -> str:
     return name or f"ranks {compact(ranks)}"
 
 
-def affected_layers(analyses, nodes: list[tuple]) -> set:
+def affected_layers(analyses, nodes: list[Node]) -> set:
     """The model layers these instances stand for (representatives expanded)."""
     plan = analyses.plan
-    layers = {n[5] for n in nodes if n[0] in ("op", "coll") and 0 <= n[5] < plan.model.layers}
+    instances = [n for n in nodes if isinstance(n, OpNode | CollNode)]
+    layers = {n.layer for n in instances if 0 <= n.layer < plan.model.layers}
     return real_layers(analyses, layers)
 
 

@@ -95,7 +95,7 @@ def check(ctx) -> None:
         nxt = shown(a, first.next_op)
         message = (
             f"{sync.label} blocks in {phases} although the next op on that rank "
-            f"({nxt[6]} of microbatch {nxt[3]}) does not read it: an async call would "
+            f"({nxt.op} of microbatch {nxt.mb}) does not read it: an async call would "
             f"overlap them"
         )
         consumer = _first_consumer(ctx.analyses.graph, first.example, first.next_op.rank)
