@@ -442,7 +442,14 @@ class Stream:
             members, comm = self.transfer_members(sync, self.rank, receiver)
             moves = {} if sync.collective == "barrier" else {None: self.value["h"]}
             yield Post(
-                (self.name, self.step, self.mb, sync.index, EMBED, members),
+                (
+                    self.name,
+                    self.step,
+                    self.mb,
+                    boundary_call(sync, self.view.stage),
+                    EMBED,
+                    members,
+                ),
                 sync,
                 members,
                 comm,
@@ -471,7 +478,14 @@ class Stream:
                 else None
             )
             yield Post(
-                (self.name, self.step, self.mb, sync.index, EMBED, members),
+                (
+                    self.name,
+                    self.step,
+                    self.mb,
+                    boundary_call(sync, self.view.stage - 1),
+                    EMBED,
+                    members,
+                ),
                 sync,
                 members,
                 comm,
@@ -549,3 +563,11 @@ class Stream:
                 writes={None: slot},
                 wait=wait,
             )
+
+
+def boundary_call(sync: SyncPoint, sender_stage: int) -> tuple[int, int]:
+    """Which call of `sync` a stage boundary posts: S3 makes the boundary after each stage its
+    own instance. A group that spans stages (world, or pp for a collective other than
+    send_recv) has the same members at every boundary, so without the boundary in the call's
+    identity the calls of different boundaries would merge into one that completes."""
+    return (sync.index, sender_stage)

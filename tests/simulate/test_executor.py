@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from syncverify.engine import check_plan
 from syncverify.loader import load_plan
 from syncverify.runnable import refusals
 from syncverify.simulate import simulate
@@ -317,3 +318,14 @@ def test_a_reduction_at_the_handover_sums_the_kv_caches_in_place():
     outcome = run_file("all-reduce-at-prefill-end.yaml")
     assert (outcome.status, outcome.kind, outcome.phase) == ("divergence", "value", "decode")
     assert (outcome.layer, outcome.op) == (0, "attn_residual")
+
+
+def test_each_stage_boundary_is_its_own_call_of_a_group_spanning_stages():
+    """S3: a broadcast over world at stage_boundary is one call per boundary, over the whole
+    world; ranks off a boundary never issue it, so the run hangs, as the checker says (SV601).
+    Merging the boundaries' calls (the same members each time) made it complete."""
+    name = "broadcast-over-world-at-every-stage-boundary.yaml"
+    outcome = run_file(name)
+    assert outcome.status == "hang"
+    codes = {f.code for f in check_plan(load_plan(PLANS / name))}
+    assert "SV601" in codes
