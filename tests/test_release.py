@@ -25,7 +25,11 @@ def clone(tmp_path: Path) -> Path:
     (repo / "syncverify").mkdir(parents=True)
     (repo / ".ci").mkdir()
     shutil.copy(ROOT / ".ci" / "release", repo / ".ci" / "release")
-    shutil.copy(ROOT / "CHANGELOG.md", repo / "CHANGELOG.md")
+    # the repository's own CHANGELOG may have nothing unreleased (just after a release): the
+    # routine is tried on one that has, in the same layout
+    (repo / "CHANGELOG.md").write_text(
+        "# Changelog\n\n## Unreleased\n\n### Added\n- something\n\n## 0.0.1 - 2026-01-01\n\n- x\n"
+    )
     shutil.copy(ROOT / "syncverify" / "__init__.py", repo / "syncverify" / "__init__.py")
     for args in (
         ("git", "init", "-q"),
