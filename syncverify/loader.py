@@ -127,10 +127,9 @@ def _is_plan(doc: Document, problems: Problems) -> bool:
 
 
 def _misspelled_version_key(data: dict) -> bool:
-    from syncverify.suggest import close_match, exact_match  # an error path only
+    from syncverify.suggest import suggest  # an error path only
 
-    keys = [k for k in data if isinstance(k, str)]
-    return any(exact_match(k, ["syncverify"]) or close_match(k, ["syncverify"]) for k in keys)
+    return any(suggest(key, ["syncverify"]) for key in data if isinstance(key, str))
 
 
 def _version_supported(doc: Document, problems: Problems) -> bool:
